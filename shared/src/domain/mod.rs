@@ -1,0 +1,134 @@
+//! Domain types and rules: pure, no AWS. The structs here are both what the API returns and the
+//! attributes stored in DynamoDB (keys are added by `crate::keys`).
+
+pub mod email;
+pub mod invitation;
+pub mod validate;
+
+use serde::{Deserialize, Serialize};
+
+use crate::id::Id;
+use crate::time::Timestamp;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Plan {
+    Free,
+    Paid,
+}
+
+/// The role a partner plays for the account looking at it: a `buyer` receives leads from this
+/// account, a `seller` sends leads to it, `both` does both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Relationship {
+    Seller,
+    Buyer,
+    Both,
+}
+
+impl Relationship {
+    /// The same relationship seen from the partner's side.
+    pub fn flipped(self) -> Relationship {
+        match self {
+            Relationship::Seller => Relationship::Buyer,
+            Relationship::Buyer => Relationship::Seller,
+            Relationship::Both => Relationship::Both,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Account {
+    pub id: Id,
+    pub name: String,
+    pub plan: Plan,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct User {
+    pub email: String,
+    pub name: String,
+    pub account_id: Id,
+    pub created_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ApiKeyRecord {
+    pub key_id: Id,
+    pub account_id: Id,
+    pub user_email: String,
+    /// The first characters of the key, so an operator can tell keys apart without the secret.
+    pub key_prefix: String,
+    pub created_at: Timestamp,
+    #[serde(default)]
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A company this account exchanges leads with (LeadConduit's "entity"). Created pending by an
+/// invitation, connected when it is accepted, and mirrored in the partner's account.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Entity {
+    pub id: Id,
+    pub name: String,
+    pub pending: bool,
+    pub connected: Option<Relationship>,
+    pub connected_account_id: Option<Id>,
+    pub connection_id: Option<Id>,
+    pub invitation_id: Option<Id>,
+    pub invitation_expires_at: Option<Timestamp>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AccountRef {
+    pub id: Id,
+    pub name: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ConnectionStatus {
+    Active,
+    Revoked,
+}
+
+/// One side's view of a connection between two accounts. Both sides hold a copy under their own
+/// partition; changes update both in one transaction.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Connection {
+    pub id: Id,
+    pub account_id: Id,
+    pub connected_account: AccountRef,
+    pub invitation_id: Id,
+    /// The partner's role from this side.
+    pub relationship_type: Relationship,
+    pub status: ConnectionStatus,
+    pub buyer_delivery_configured: bool,
+    pub buyer_delivery_configured_at: Option<Timestamp>,
+    /// The inviting user's email.
+    pub created_by: String,
+    pub entity_id: Id,
+    pub partner_entity_id: Id,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+    pub revoked_by: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub id: Id,
+    pub account_id: Id,
+    /// `invitation.sent`, `invitation.accepted`, `connection.revoked`, ...
+    pub event: String,
+    /// The acting user's email, or `system`.
+    pub actor: String,
+    pub subject_type: String,
+    pub subject_id: Id,
+    pub partner_account_id: Option<Id>,
+    pub at: Timestamp,
+}

@@ -1,0 +1,148 @@
+//! The one error type of the API. Every failure a handler can meet is a variant here, and each
+//! variant knows its status code and renders as `{"error": "...", "details": "..."}` (seed 001).
+
+use lambda_http::http::StatusCode;
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ApiError {
+    /// 400: the request is well-formed JSON but asks for something invalid.
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    /// 401: missing, malformed, unknown or revoked credentials (LeadConduit's wording).
+    #[error("authentication failed: {0}")]
+    Unauthenticated(&'static str),
+    /// 403: authenticated, but this caller may not do this to something it can see.
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    /// 404: absent, or owned by another account (never tell the two apart).
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// 409: the resource is in a state that does not allow the change.
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// 410: the resource existed but has expired.
+    #[error("gone: {0}")]
+    Gone(String),
+    /// 413: the body is over the limit.
+    #[error("request body is {size} bytes; the limit is {limit}")]
+    PayloadTooLarge { size: usize, limit: usize },
+    /// 400: the body is not JSON at all.
+    #[error("invalid JSON: {0}")]
+    InvalidJson(String),
+    /// 422: JSON, but a field is missing, of the wrong type or invalid.
+    #[error("{field}: {message}")]
+    Validation { field: String, message: String },
+    /// 500: our fault. The message is logged, never sent.
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn validation(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::Validation { field: field.into(), message: message.into() }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::BadRequest(_) | ApiError::InvalidJson(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict(_) => StatusCode::CONFLICT,
+            ApiError::Gone(_) => StatusCode::GONE,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The short, stable `error` string clients can match on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::BadRequest(_) => "bad request",
+            ApiError::InvalidJson(_) => "invalid JSON",
+            ApiError::Unauthenticated(_) => "authentication failed",
+            ApiError::Forbidden(_) => "forbidden",
+            ApiError::NotFound(_) => "not found",
+            ApiError::Conflict(_) => "conflict",
+            ApiError::Gone(_) => "gone",
+            ApiError::PayloadTooLarge { .. } => "payload too large",
+            ApiError::Validation { .. } => "validation failed",
+            ApiError::Internal(_) => "internal error",
+        }
+    }
+
+    /// The human-readable `details`; internal errors say nothing about our internals.
+    pub fn details(&self) -> String {
+        match self {
+            ApiError::BadRequest(d)
+            | ApiError::InvalidJson(d)
+            | ApiError::Forbidden(d)
+            | ApiError::Conflict(d)
+            | ApiError::Gone(d) => d.clone(),
+            ApiError::Unauthenticated(d) => (*d).to_string(),
+            ApiError::NotFound(what) => format!("{what} not found"),
+            ApiError::Validation { .. } | ApiError::PayloadTooLarge { .. } => self.to_string(),
+            ApiError::Internal(_) => "the request could not be completed; retry later".to_string(),
+        }
+    }
+
+    pub fn body(&self) -> serde_json::Value {
+        serde_json::json!({ "error": self.code(), "details": self.details() })
+    }
+}
+
+/// Any SDK failure that the store did not translate into a domain error is ours (500): a
+/// throttle or an outage, not something the caller can fix by changing the request.
+impl<E, R> From<aws_sdk_dynamodb::error::SdkError<E, R>> for ApiError
+where
+    E: std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+{
+    fn from(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
+        ApiError::Internal(format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&err)))
+    }
+}
+
+impl From<serde_dynamo::Error> for ApiError {
+    fn from(err: serde_dynamo::Error) -> Self {
+        ApiError::Internal(format!("item (de)serialization: {err}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_renders_error_and_details() {
+        let cases = [
+            (ApiError::BadRequest("x".into()), 400),
+            (ApiError::Unauthenticated("missing Authorization header"), 401),
+            (ApiError::Forbidden("x".into()), 403),
+            (ApiError::NotFound("invitation"), 404),
+            (ApiError::Conflict("x".into()), 409),
+            (ApiError::Gone("x".into()), 410),
+            (ApiError::PayloadTooLarge { size: 2, limit: 1 }, 413),
+            (ApiError::validation("email", "missing"), 422),
+            (ApiError::Internal("secret table name".into()), 500),
+        ];
+        for (err, status) in cases {
+            assert_eq!(err.status().as_u16(), status);
+            let body = err.body();
+            assert!(body["error"].as_str().is_some_and(|s| !s.is_empty()));
+            assert!(body["details"].as_str().is_some_and(|s| !s.is_empty()));
+        }
+    }
+
+    #[test]
+    fn internal_details_do_not_leak() {
+        let err = ApiError::Internal("table onboarding-prod is throttled".into());
+        assert!(!err.details().contains("onboarding-prod"));
+    }
+
+    #[test]
+    fn authentication_failures_use_leadconduits_wording() {
+        assert_eq!(ApiError::Unauthenticated("x").body()["error"], "authentication failed");
+    }
+}

@@ -1,0 +1,205 @@
+//! The single table's keys and item shapes, all in one place. See docs/data-model.md for the
+//! access patterns these serve.
+//!
+//! Every item has `pk`, `sk` and `type`; account-owned items live in the account's partition
+//! (`ACCOUNT#<id>`), so a request can only reach what its own partition key names.
+
+use std::collections::HashMap;
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::domain::invitation::Invitee;
+use crate::error::ApiError;
+use crate::id::Id;
+
+pub const PK: &str = "pk";
+pub const SK: &str = "sk";
+pub const TYPE: &str = "type";
+pub const GSI1: &str = "gsi1";
+pub const GSI1_PK: &str = "gsi1pk";
+pub const GSI1_SK: &str = "gsi1sk";
+/// DynamoDB TTL attribute (epoch seconds). Expiry is also checked in code: TTL deletes late.
+pub const TTL: &str = "ttl";
+
+pub type Item = HashMap<String, AttributeValue>;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Key {
+    pub pk: String,
+    pub sk: String,
+}
+
+impl Key {
+    pub fn to_item(&self) -> Item {
+        HashMap::from([
+            (PK.to_string(), AttributeValue::S(self.pk.clone())),
+            (SK.to_string(), AttributeValue::S(self.sk.clone())),
+        ])
+    }
+}
+
+fn key(pk: String, sk: impl Into<String>) -> Key {
+    Key { pk, sk: sk.into() }
+}
+
+pub fn account_partition(account: &Id) -> String {
+    format!("ACCOUNT#{account}")
+}
+
+/// Sort-key prefixes of the lists kept in an account's partition.
+pub mod prefix {
+    pub const INVITATION: &str = "INVITATION#";
+    pub const ENTITY: &str = "ENTITY#";
+    pub const CONNECTION: &str = "CONNECTION#";
+    pub const AUDIT: &str = "AUDIT#";
+    pub const USER: &str = "USER#";
+    pub const API_KEY: &str = "APIKEY#";
+}
+
+pub fn account(id: &Id) -> Key {
+    key(account_partition(id), "ACCOUNT")
+}
+
+/// Users are keyed by email: one user per address across the whole system.
+pub fn user(email: &str) -> Key {
+    key(format!("USER#{email}"), "USER")
+}
+
+/// API keys are found by the hash of the presented key: authentication is one GetItem.
+pub fn api_key(hash: &str) -> Key {
+    key(format!("APIKEY#{hash}"), "APIKEY")
+}
+
+pub fn invitation(owner: &Id, id: &Id) -> Key {
+    key(account_partition(owner), format!("{}{id}", prefix::INVITATION))
+}
+
+/// The invitation link's token (hashed) → the invitation; expires with it.
+pub fn invitation_token(hash: &str) -> Key {
+    key(format!("INVITETOKEN#{hash}"), "INVITETOKEN")
+}
+
+pub fn entity(owner: &Id, id: &Id) -> Key {
+    key(account_partition(owner), format!("{}{id}", prefix::ENTITY))
+}
+
+pub fn connection(owner: &Id, id: &Id) -> Key {
+    key(account_partition(owner), format!("{}{id}", prefix::CONNECTION))
+}
+
+pub fn audit(owner: &Id, id: &Id) -> Key {
+    key(account_partition(owner), format!("{}{id}", prefix::AUDIT))
+}
+
+/// One per (account, partner): which entity stands for the partner, and the pending invitation
+/// or active connection with it. Its conditions make "one pending invitation per partner" and
+/// "one active connection per pair of accounts" hold under races.
+pub fn partner(owner: &Id, invitee: &Invitee) -> Key {
+    let target = match invitee {
+        Invitee::Account(id) => format!("account:{id}"),
+        Invitee::Email(email) => format!("email:{email}"),
+    };
+    key(account_partition(owner), format!("PARTNER#{target}"))
+}
+
+/// GSI1 entries that list an account's users and API keys.
+pub fn account_index(account: &Id, sk: String) -> [(String, AttributeValue); 2] {
+    [(GSI1_PK.to_string(), AttributeValue::S(account_partition(account))), (GSI1_SK.to_string(), AttributeValue::S(sk))]
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ItemType {
+    Account,
+    User,
+    ApiKey,
+    Invitation,
+    InvitationToken,
+    Entity,
+    Connection,
+    Partner,
+    Audit,
+}
+
+impl ItemType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ItemType::Account => "account",
+            ItemType::User => "user",
+            ItemType::ApiKey => "api_key",
+            ItemType::Invitation => "invitation",
+            ItemType::InvitationToken => "invitation_token",
+            ItemType::Entity => "entity",
+            ItemType::Connection => "connection",
+            ItemType::Partner => "partner",
+            ItemType::Audit => "audit",
+        }
+    }
+}
+
+/// A full item: the key, the type and the data's attributes.
+pub fn item<T: Serialize>(key: &Key, kind: ItemType, data: &T) -> Result<Item, ApiError> {
+    let mut item: Item = serde_dynamo::to_item(data)?;
+    item.extend(key.to_item());
+    item.insert(TYPE.to_string(), AttributeValue::S(kind.as_str().to_string()));
+    Ok(item)
+}
+
+/// The data of an item; key attributes are ignored.
+pub fn parse<T: DeserializeOwned>(item: Item) -> Result<T, ApiError> {
+    Ok(serde_dynamo::from_item(item)?)
+}
+
+pub fn value<T: Serialize>(data: &T) -> Result<AttributeValue, ApiError> {
+    Ok(serde_dynamo::to_attribute_value(data)?)
+}
+
+pub fn string(s: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(s.into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn account_owned_keys_share_the_account_partition() {
+        let account_id = Id::generate();
+        let other = Id::generate();
+        for k in [
+            account(&account_id),
+            invitation(&account_id, &other),
+            entity(&account_id, &other),
+            connection(&account_id, &other),
+            audit(&account_id, &other),
+            partner(&account_id, &Invitee::Account(other.clone())),
+        ] {
+            assert_eq!(k.pk, format!("ACCOUNT#{account_id}"));
+        }
+    }
+
+    #[test]
+    fn partner_keys_tell_accounts_and_emails_apart() {
+        let owner = Id::generate();
+        let by_account = partner(&owner, &Invitee::Account(owner.clone()));
+        let by_email = partner(&owner, &Invitee::Email("a@b.co".into()));
+        assert!(by_account.sk.starts_with("PARTNER#account:"));
+        assert_eq!(by_email.sk, "PARTNER#email:a@b.co");
+    }
+
+    #[test]
+    fn items_carry_key_type_and_data() {
+        #[derive(Serialize, serde::Deserialize, PartialEq, Debug)]
+        struct Data {
+            name: String,
+            note: Option<String>,
+        }
+        let k = account(&Id::generate());
+        let data = Data { name: "Acme".into(), note: None };
+        let it = item(&k, ItemType::Account, &data).unwrap();
+        assert_eq!(it[TYPE], string("account"));
+        assert_eq!(it[PK], string(k.pk.clone()));
+        assert_eq!(parse::<Data>(it).unwrap(), data);
+    }
+}

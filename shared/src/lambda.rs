@@ -1,0 +1,32 @@
+//! The Lambda entry point every HTTP function shares: tracing set up once, the function's
+//! clients built once per cold start and lent to every invocation.
+
+use std::convert::Infallible;
+use std::future::Future;
+
+use lambda_http::{Request, service_fn};
+
+use crate::http::{HandlerResult, respond};
+
+/// JSON logs for CloudWatch; `RUST_LOG` overrides the level.
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into());
+    tracing_subscriber::fmt().json().with_env_filter(filter).with_target(false).without_time().init();
+}
+
+/// Serves `handler` with `state` (its SDK clients and settings) until the runtime stops.
+pub async fn run<S, F, Fut>(state: S, handler: F) -> Result<(), lambda_http::Error>
+where
+    S: Sync + 'static,
+    F: Fn(&'static S, Request) -> Fut,
+    Fut: Future<Output = HandlerResult> + Send,
+{
+    init_tracing();
+    // Lives as long as the process: built once at cold start, shared by every invocation.
+    let state: &'static S = Box::leak(Box::new(state));
+    lambda_http::run(service_fn(|req| {
+        let response = handler(state, req);
+        async move { Ok::<_, Infallible>(respond(response.await)) }
+    }))
+    .await
+}

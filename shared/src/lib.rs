@@ -1,0 +1,21 @@
+//! Shared code of the onboarding backend: domain rules (pure), the DynamoDB store, HTTP
+//! helpers, authentication and the Lambda entry point. Functions under `functions/` are thin
+//! translations from HTTP to calls into this crate.
+
+pub mod auth;
+pub mod config;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod id;
+pub mod keys;
+pub mod lambda;
+#[cfg(feature = "mail")]
+pub mod mail;
+pub mod secret;
+pub mod store;
+pub mod time;
+
+pub use error::ApiError;
+pub use id::Id;
+pub use store::Db;

@@ -1,0 +1,42 @@
+//! Sending email through SES (only linked into functions that send mail).
+
+use aws_sdk_ses::types::{Body, Content, Destination, Message};
+
+use crate::config::{ConfigError, required};
+use crate::domain::email::Email;
+use crate::error::ApiError;
+
+#[derive(Clone, Debug)]
+pub struct Mailer {
+    client: aws_sdk_ses::Client,
+    sender: String,
+}
+
+impl Mailer {
+    pub fn new(client: aws_sdk_ses::Client, sender: impl Into<String>) -> Mailer {
+        Mailer { client, sender: sender.into() }
+    }
+
+    /// From `SENDER_EMAIL`, a verified SES identity.
+    pub fn from_env(config: &aws_config::SdkConfig) -> Result<Mailer, ConfigError> {
+        Ok(Mailer::new(aws_sdk_ses::Client::new(config), required("SENDER_EMAIL")?))
+    }
+
+    pub async fn send(&self, email: &Email) -> Result<(), ApiError> {
+        let content = |text: &str| Content::builder().data(text).charset("UTF-8").build();
+        let fail = |e: &dyn std::fmt::Display| ApiError::Internal(format!("SES: {e}"));
+        let message = Message::builder()
+            .subject(content(&email.subject).map_err(|e| fail(&e))?)
+            .body(Body::builder().text(content(&email.text).map_err(|e| fail(&e))?).html(content(&email.html).map_err(|e| fail(&e))?).build())
+            .build();
+        self.client
+            .send_email()
+            .source(&self.sender)
+            .destination(Destination::builder().set_to_addresses(Some(email.to.clone())).build())
+            .message(message)
+            .send()
+            .await
+            .map_err(|e| fail(&aws_sdk_ses::error::DisplayErrorContext(&e)))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,619 @@
+//! Invitations and the connection their acceptance creates.
+//!
+//! Each party keeps its own copy of an invitation under its own partition (`direction` says
+//! which side it is on); every change updates both copies in one transaction. The inviter's
+//! partner record (`keys::partner`) holds the pending invitation and the active connection, and
+//! its conditions keep one pending invitation per partner and one connection per pair of accounts.
+
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Deserialize, Serialize};
+
+use super::Db;
+use super::accounts::NewAccount;
+use super::audit::Audit;
+use super::tx::{TxError, Write};
+use crate::auth::Caller;
+use crate::domain::invitation::{Direction, Invitation, InvitationStatus, Invitee};
+use crate::domain::{AccountRef, Connection, ConnectionStatus, Entity, Relationship};
+use crate::error::ApiError;
+use crate::id::Id;
+use crate::keys::{self, ItemType};
+use crate::time::{self, Timestamp};
+use crate::{config::InvitationSettings, secret};
+
+/// The inviter's record of one partner (see module docs). Absent fields are absent attributes,
+/// not NULLs, because conditions test them with `attribute_not_exists`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+struct Partner {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    entity_id: Option<Id>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pending_invitation_id: Option<Id>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pending_expires_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    connection_id: Option<Id>,
+}
+
+/// The invitation link's token, stored by hash; DynamoDB's TTL removes it after expiry.
+#[derive(Debug, Serialize, Deserialize)]
+struct TokenRecord {
+    invitation_id: Id,
+    inviter_account_id: Id,
+    ttl: u64,
+}
+
+const TOKEN_HASH: &str = "token_hash";
+
+/// Whom to invite, as the request names them.
+#[derive(Clone, Debug)]
+pub enum InviteeRequest {
+    Email(String),
+    Account(Id),
+}
+
+#[derive(Debug)]
+pub struct Sent {
+    /// False when an existing pending invitation to the same partner was returned instead.
+    pub created: bool,
+    pub invitation: Invitation,
+    pub entity: Entity,
+    /// For a new or renewed invitation: the link token and who to email it to.
+    pub delivery: Option<Delivery>,
+}
+
+#[derive(Debug)]
+pub struct Delivery {
+    pub token: String,
+    pub recipients: Vec<String>,
+}
+
+/// Who accepts through an invitation link.
+pub enum Claimant {
+    /// An authenticated account (its API key was presented with the token).
+    Account(Caller),
+    /// Someone without an account: one is created (free plan) with them as its first user.
+    NewAccount { account_name: String, user_name: String },
+}
+
+#[derive(Debug)]
+pub struct Accepted {
+    /// The accepting side's view of the new connection.
+    pub connection: Connection,
+    pub invitation: Invitation,
+    /// Set when the acceptance created the account.
+    pub new_account: Option<NewAccount>,
+}
+
+fn expiry(settings: &InvitationSettings) -> (Timestamp, u64) {
+    let at = SystemTime::now() + settings.ttl;
+    // Kept a day past expiry so a late click gets "expired" rather than "unknown".
+    (time::format(at), time::epoch_seconds(at + Duration::from_secs(86_400)))
+}
+
+fn token_write(invitation: &Invitation, token: &str, ttl: u64) -> Result<Write, ApiError> {
+    let key = keys::invitation_token(&secret::hash(token));
+    let record = TokenRecord { invitation_id: invitation.id.clone(), inviter_account_id: invitation.inviter.id.clone(), ttl };
+    Ok(Write::put("token", key.clone(), keys::item(&key, ItemType::InvitationToken, &record)?))
+}
+
+fn copy_write(label: &'static str, owner: &Id, invitation: &Invitation, token_hash: Option<&str>) -> Result<Write, ApiError> {
+    let key = keys::invitation(owner, &invitation.id);
+    let mut item = keys::item(&key, ItemType::Invitation, invitation)?;
+    if let Some(hash) = token_hash {
+        item.insert(TOKEN_HASH.into(), keys::string(hash));
+    }
+    Ok(Write::put(label, key, item).only_if("attribute_not_exists(#pk)"))
+}
+
+fn received_copy(invitation: &Invitation) -> Invitation {
+    Invitation { direction: Direction::Received, ..invitation.clone() }
+}
+
+fn already_connected(partner: &str) -> ApiError {
+    ApiError::Conflict(format!("this account is already connected with {partner}"))
+}
+
+/// Both copies' status change, conditioned on the invitation still being open.
+fn status_updates(invitation: &Invitation, status: InvitationStatus, actor: &str, now: &Timestamp) -> Result<Vec<Write>, ApiError> {
+    let mut owners = vec![("invitation", invitation.inviter.id.clone())];
+    if let Some(invitee) = &invitation.invitee_account {
+        owners.push(("invitee_invitation", invitee.id.clone()));
+    }
+    owners
+        .into_iter()
+        .map(|(label, owner)| {
+            Ok(Write::update(label, keys::invitation(&owner, &invitation.id))
+                .set("status", keys::value(&status)?)
+                .set("responded_by", keys::string(actor))
+                .set("responded_at", keys::string(now.as_str()))
+                .set("updated_at", keys::string(now.as_str()))
+                .only_if("#status = :pending OR #status = :expired")
+                .value(":pending", keys::value(&InvitationStatus::Pending)?)
+                .value(":expired", keys::value(&InvitationStatus::Expired)?))
+        })
+        .collect()
+}
+
+impl Db {
+    pub async fn invitation(&self, owner: &Id, id: &Id) -> Result<Option<Invitation>, ApiError> {
+        self.get_as(&keys::invitation(owner, id)).await
+    }
+
+    async fn partner(&self, owner: &Id, invitee: &Invitee) -> Result<Partner, ApiError> {
+        Ok(self.get_as(&keys::partner(owner, invitee)).await?.unwrap_or_default())
+    }
+
+    async fn entity(&self, owner: &Id, id: &Id) -> Result<Entity, ApiError> {
+        self.get_as(&keys::entity(owner, id)).await?.ok_or_else(|| ApiError::Internal(format!("entity {id} of {owner} missing")))
+    }
+
+    /// Sends an invitation, or returns the pending one to the same partner (`created: false`).
+    pub async fn send_invitation(
+        &self,
+        caller: &Caller,
+        invitee: InviteeRequest,
+        relationship: Relationship,
+        name: Option<String>,
+        settings: &InvitationSettings,
+    ) -> Result<Sent, ApiError> {
+        let inviter = self.account(&caller.account_id).await?.ok_or(ApiError::Unauthenticated("account no longer exists"))?;
+        let (invitee_account, invitee_email) = match invitee {
+            InviteeRequest::Account(id) => {
+                let account = self.account(&id).await?.ok_or(ApiError::NotFound("account"))?;
+                (Some(AccountRef { id: account.id, name: account.name }), None)
+            }
+            InviteeRequest::Email(email) => match self.user(&email).await? {
+                // An address that belongs to a user invites that user's account.
+                Some(user) => {
+                    let account = self.account(&user.account_id).await?.ok_or(ApiError::NotFound("account"))?;
+                    (Some(AccountRef { id: account.id, name: account.name }), Some(email))
+                }
+                None => (None, Some(email)),
+            },
+        };
+        if invitee_account.as_ref().is_some_and(|a| a.id == caller.account_id) {
+            return Err(ApiError::BadRequest("an account cannot invite itself".into()));
+        }
+        let target = match (&invitee_account, &invitee_email) {
+            (Some(account), _) => Invitee::Account(account.id.clone()),
+            (None, Some(email)) => Invitee::Email(email.clone()),
+            (None, None) => return Err(ApiError::validation("email", "an email or account_id is required")),
+        };
+        let entity_name = name
+            .or_else(|| invitee_account.as_ref().map(|a| a.name.clone()))
+            .or_else(|| invitee_email.clone())
+            .unwrap_or_default();
+
+        // Two attempts: a concurrent send to the same partner makes the first fail its
+        // condition, and the second then finds and returns that invitation.
+        for _ in 0..2 {
+            let now = time::now();
+            let partner = self.partner(&caller.account_id, &target).await?;
+            if let Some(connection_id) = &partner.connection_id {
+                return Err(ApiError::Conflict(format!("already connected with this partner (connection {connection_id})")));
+            }
+            if let (Some(pending), Some(expires)) = (&partner.pending_invitation_id, &partner.pending_expires_at) {
+                if expires.as_str() > now.as_str() {
+                    let invitation = self.invitation(&caller.account_id, pending).await?.ok_or(ApiError::NotFound("invitation"))?;
+                    if invitation.relationship_type != relationship {
+                        return Err(ApiError::Conflict(format!(
+                            "a pending invitation ({}) proposes a different relationship; revoke it first",
+                            invitation.id
+                        )));
+                    }
+                    let entity = self.entity(&caller.account_id, &invitation.entity_id).await?;
+                    return Ok(Sent { created: false, invitation, entity, delivery: None });
+                }
+            }
+
+            let (expires_at, token_ttl) = expiry(settings);
+            let invitation = Invitation {
+                id: Id::generate(),
+                direction: Direction::Sent,
+                inviter: AccountRef { id: inviter.id.clone(), name: inviter.name.clone() },
+                invitee_account: invitee_account.clone(),
+                invitee_email: invitee_email.clone(),
+                relationship_type: relationship,
+                status: InvitationStatus::Pending,
+                expires_at: expires_at.clone(),
+                entity_id: partner.entity_id.clone().unwrap_or_else(Id::generate),
+                connection_id: None,
+                created_by: caller.user_email.clone(),
+                created_at: now.clone(),
+                updated_at: now.clone(),
+                responded_by: None,
+                responded_at: None,
+            };
+            let entity = match &partner.entity_id {
+                Some(id) => Entity {
+                    pending: true,
+                    invitation_id: Some(invitation.id.clone()),
+                    invitation_expires_at: Some(expires_at.clone()),
+                    updated_at: now.clone(),
+                    ..self.entity(&caller.account_id, id).await?
+                },
+                None => Entity {
+                    id: invitation.entity_id.clone(),
+                    name: entity_name.clone(),
+                    pending: true,
+                    connected: None,
+                    connected_account_id: None,
+                    connection_id: None,
+                    invitation_id: Some(invitation.id.clone()),
+                    invitation_expires_at: Some(expires_at.clone()),
+                    created_at: now.clone(),
+                    updated_at: now.clone(),
+                },
+            };
+            let token = secret::new_token();
+            let guard = Partner {
+                entity_id: Some(entity.id.clone()),
+                pending_invitation_id: Some(invitation.id.clone()),
+                pending_expires_at: Some(expires_at.clone()),
+                connection_id: None,
+            };
+            let guard_key = keys::partner(&caller.account_id, &target);
+            let entity_key = keys::entity(&caller.account_id, &entity.id);
+            let mut writes = vec![
+                Write::put("partner", guard_key.clone(), keys::item(&guard_key, ItemType::Partner, &guard)?)
+                    .only_if(
+                        "attribute_not_exists(#pk) OR (attribute_not_exists(#connection_id) AND \
+                         (attribute_not_exists(#pending_invitation_id) OR #pending_expires_at <= :now))",
+                    )
+                    .value(":now", keys::string(now.as_str())),
+                Write::put("entity", entity_key.clone(), keys::item(&entity_key, ItemType::Entity, &entity)?),
+                copy_write("invitation", &caller.account_id, &invitation, Some(&secret::hash(&token)))?,
+                token_write(&invitation, &token, token_ttl)?,
+            ];
+            if let Some(account) = &invitee_account {
+                writes.push(copy_write("invitee_invitation", &account.id, &received_copy(&invitation), None)?);
+            }
+            let audit = Audit { event: "invitation.sent", actor: &caller.user_email, subject_type: "invitation", subject_id: &invitation.id, at: &now };
+            writes.extend(audit.writes_for_both(&caller.account_id, invitee_account.as_ref().map(|a| &a.id))?);
+
+            match self.transact(writes).await {
+                Ok(()) => {
+                    let recipients = match (&invitation.invitee_email, &invitee_account) {
+                        (Some(email), _) => vec![email.clone()],
+                        (None, Some(account)) => self.account_user_emails(&account.id).await?,
+                        (None, None) => vec![],
+                    };
+                    return Ok(Sent { created: true, invitation, entity, delivery: Some(Delivery { token, recipients }) });
+                }
+                Err(TxError::Condition("partner") | TxError::Conflict) => continue,
+                Err(TxError::Condition(label)) => return Err(ApiError::Internal(format!("invitation write {label} failed its condition"))),
+                Err(TxError::Other(e)) => return Err(e),
+            }
+        }
+        Err(ApiError::Conflict("another change to this partner is in progress; retry".into()))
+    }
+
+    /// Renews a pending or expired invitation: new expiry, new link (the old one stops working).
+    pub async fn resend_invitation(&self, caller: &Caller, id: &Id, settings: &InvitationSettings) -> Result<Sent, ApiError> {
+        let key = keys::invitation(&caller.account_id, id);
+        let mut item = self.get(&key).await?.ok_or(ApiError::NotFound("invitation"))?;
+        let old_token_hash = item.remove(TOKEN_HASH).and_then(|v| v.as_s().ok().cloned());
+        let invitation: Invitation = keys::parse(item)?;
+        let now = time::now();
+        invitation.check_resendable(&now)?;
+        let (expires_at, token_ttl) = expiry(settings);
+        let token = secret::new_token();
+        let renewed = Invitation { status: InvitationStatus::Pending, expires_at: expires_at.clone(), updated_at: now.clone(), ..invitation.clone() };
+
+        let mut writes = vec![];
+        let mut copies = vec![("invitation", caller.account_id.clone(), renewed.clone())];
+        if let Some(invitee) = &renewed.invitee_account {
+            copies.push(("invitee_invitation", invitee.id.clone(), received_copy(&renewed)));
+        }
+        for (label, owner, copy) in copies {
+            let copy_key = keys::invitation(&owner, &copy.id);
+            let mut item = keys::item(&copy_key, ItemType::Invitation, &copy)?;
+            if copy.direction == Direction::Sent {
+                item.insert(TOKEN_HASH.into(), keys::string(secret::hash(&token)));
+            }
+            writes.push(
+                Write::put(label, copy_key, item)
+                    .only_if("#status = :pending OR #status = :expired")
+                    .value(":pending", keys::value(&InvitationStatus::Pending)?)
+                    .value(":expired", keys::value(&InvitationStatus::Expired)?),
+            );
+        }
+        writes.push(
+            Write::update("partner", keys::partner(&caller.account_id, &invitation.invitee()))
+                .set("pending_invitation_id", keys::value(id)?)
+                .set("pending_expires_at", keys::string(expires_at.as_str()))
+                .only_if(
+                    "attribute_not_exists(#connection_id) AND (attribute_not_exists(#pending_invitation_id) \
+                     OR #pending_invitation_id = :id OR #pending_expires_at <= :now)",
+                )
+                .value(":id", keys::value(id)?)
+                .value(":now", keys::string(now.as_str())),
+        );
+        writes.push(
+            Write::update("entity", keys::entity(&caller.account_id, &invitation.entity_id))
+                .set("pending", AttributeValue::Bool(true))
+                .set("invitation_id", keys::value(id)?)
+                .set("invitation_expires_at", keys::string(expires_at.as_str()))
+                .set("updated_at", keys::string(now.as_str())),
+        );
+        if let Some(hash) = old_token_hash {
+            writes.push(Write::delete("old_token", keys::invitation_token(&hash)));
+        }
+        writes.push(token_write(&renewed, &token, token_ttl)?);
+        let audit = Audit { event: "invitation.resent", actor: &caller.user_email, subject_type: "invitation", subject_id: id, at: &now };
+        writes.extend(audit.writes_for_both(&caller.account_id, renewed.invitee_account.as_ref().map(|a| &a.id))?);
+
+        self.transact(writes).await.map_err(|err| match err {
+            TxError::Condition("partner") => ApiError::Conflict("another invitation to this partner is pending, or it is already connected".into()),
+            TxError::Condition(_) | TxError::Conflict => ApiError::Conflict(format!("invitation {id} changed while resending; retry")),
+            TxError::Other(e) => e,
+        })?;
+        let recipients = match (&renewed.invitee_email, &renewed.invitee_account) {
+            (Some(email), _) => vec![email.clone()],
+            (None, Some(account)) => self.account_user_emails(&account.id).await?,
+            (None, None) => vec![],
+        };
+        let entity = self.entity(&caller.account_id, &renewed.entity_id).await?;
+        Ok(Sent { created: false, invitation: renewed, entity, delivery: Some(Delivery { token, recipients }) })
+    }
+
+    /// Ends an open invitation (revoked, declined or expired): both copies, the inviter's partner
+    /// record and entity if they still point at it, and the link.
+    async fn close_invitation(&self, invitation: &Invitation, status: InvitationStatus, actor: &str) -> Result<Invitation, ApiError> {
+        let now = time::now();
+        let inviter = &invitation.inviter.id;
+        let inviter_item = self.get(&keys::invitation(inviter, &invitation.id)).await?.ok_or(ApiError::NotFound("invitation"))?;
+        let token_hash = inviter_item.get(TOKEN_HASH).and_then(|v| v.as_s().ok()).cloned();
+        let mut writes = status_updates(invitation, status, actor, &now)?;
+        let partner = self.partner(inviter, &invitation.invitee()).await?;
+        if partner.pending_invitation_id.as_ref() == Some(&invitation.id) {
+            writes.push(
+                Write::update("partner", keys::partner(inviter, &invitation.invitee()))
+                    .remove("pending_invitation_id")
+                    .remove("pending_expires_at")
+                    .only_if("#pending_invitation_id = :id")
+                    .value(":id", keys::value(&invitation.id)?),
+            );
+            writes.push(
+                Write::update("entity", keys::entity(inviter, &invitation.entity_id))
+                    .set("pending", AttributeValue::Bool(false))
+                    .set("updated_at", keys::string(now.as_str())),
+            );
+        }
+        if let Some(hash) = token_hash {
+            writes.push(Write::delete("token", keys::invitation_token(&hash)));
+        }
+        let event = match status {
+            InvitationStatus::Revoked => "invitation.revoked",
+            InvitationStatus::Declined => "invitation.declined",
+            _ => "invitation.expired",
+        };
+        let audit = Audit { event, actor, subject_type: "invitation", subject_id: &invitation.id, at: &now };
+        writes.extend(audit.writes_for_both(inviter, invitation.invitee_account.as_ref().map(|a| &a.id))?);
+        self.transact(writes).await.map_err(|err| match err {
+            TxError::Other(e) => e,
+            _ => ApiError::Conflict(format!("invitation {} changed concurrently; retry", invitation.id)),
+        })?;
+        Ok(Invitation { status, responded_by: Some(actor.to_string()), responded_at: Some(now.clone()), updated_at: now, ..invitation.clone() })
+    }
+
+    /// The inviter withdraws an open invitation.
+    pub async fn revoke_invitation(&self, caller: &Caller, id: &Id) -> Result<Invitation, ApiError> {
+        let invitation = self.invitation(&caller.account_id, id).await?.ok_or(ApiError::NotFound("invitation"))?;
+        invitation.check_revocable(&time::now())?;
+        self.close_invitation(&invitation, InvitationStatus::Revoked, &caller.user_email).await
+    }
+
+    /// The invited account declines.
+    pub async fn decline_invitation(&self, caller: &Caller, id: &Id) -> Result<Invitation, ApiError> {
+        let invitation = self.invitation(&caller.account_id, id).await?.ok_or(ApiError::NotFound("invitation"))?;
+        invitation.check_direction(Direction::Received, "decline")?;
+        self.check_open(&invitation).await?;
+        self.close_invitation(&invitation, InvitationStatus::Declined, &caller.user_email).await
+    }
+
+    /// Open, or the error saying why not. The first operation to find an invitation past its
+    /// expiry records that it expired (audit trail, link removed).
+    async fn check_open(&self, invitation: &Invitation) -> Result<(), ApiError> {
+        let now = time::now();
+        let result = invitation.check_answerable(&now);
+        if matches!(result, Err(ApiError::Gone(_))) && invitation.status == InvitationStatus::Pending {
+            self.close_invitation(invitation, InvitationStatus::Expired, "system").await?;
+        }
+        result
+    }
+
+    /// The invited account accepts with its API key.
+    pub async fn accept_invitation(&self, caller: &Caller, id: &Id) -> Result<Accepted, ApiError> {
+        let invitation = self.invitation(&caller.account_id, id).await?.ok_or(ApiError::NotFound("invitation"))?;
+        invitation.check_direction(Direction::Received, "accept")?;
+        self.check_open(&invitation).await?;
+        let account = self.account(&caller.account_id).await?.ok_or(ApiError::Unauthenticated("account no longer exists"))?;
+        let accepting = AccountRef { id: account.id, name: account.name };
+        self.connect(&invitation, accepting, &caller.user_email, None).await
+    }
+
+    /// Accepts through the emailed link's token: as an existing account, or by creating one.
+    pub async fn claim_invitation(&self, token: &str, claimant: Claimant) -> Result<Accepted, ApiError> {
+        let unknown = || ApiError::NotFound("invitation");
+        let record: TokenRecord = self.get_as(&keys::invitation_token(&secret::hash(token))).await?.ok_or_else(unknown)?;
+        let invitation = self.invitation(&record.inviter_account_id, &record.invitation_id).await?.ok_or_else(unknown)?;
+        self.check_open(&invitation).await?;
+        match claimant {
+            Claimant::Account(caller) => {
+                if invitation.invitee_account.as_ref().is_some_and(|a| a.id != caller.account_id) {
+                    return Err(ApiError::Forbidden("this invitation is addressed to another account".into()));
+                }
+                let account = self.account(&caller.account_id).await?.ok_or(ApiError::Unauthenticated("account no longer exists"))?;
+                self.connect(&invitation, AccountRef { id: account.id, name: account.name }, &caller.user_email, None).await
+            }
+            Claimant::NewAccount { account_name, user_name } => {
+                let Some(email) = invitation.invitee_email.clone().filter(|_| invitation.invitee_account.is_none()) else {
+                    return Err(ApiError::Conflict(
+                        "this invitation is addressed to an existing account; accept it with that account's API key".into(),
+                    ));
+                };
+                let new = NewAccount::new(account_name, crate::domain::Plan::Free, email.clone(), user_name);
+                let accepting = AccountRef { id: new.account.id.clone(), name: new.account.name.clone() };
+                self.connect(&invitation, accepting, &email, Some(new)).await
+            }
+        }
+    }
+
+    /// Accepts `invitation` for `accepting`: one transaction writes the connection (both sides),
+    /// both entities, both partner records, both invitation copies and the audit trail.
+    async fn connect(&self, invitation: &Invitation, accepting: AccountRef, actor: &str, new_account: Option<NewAccount>) -> Result<Accepted, ApiError> {
+        let inviter = &invitation.inviter;
+        if inviter.id == accepting.id {
+            return Err(ApiError::BadRequest("an account cannot accept its own invitation".into()));
+        }
+        let now = time::now();
+        let mirror_target = Invitee::Account(inviter.id.clone());
+        let mirror = self.partner(&accepting.id, &mirror_target).await?;
+        if mirror.connection_id.is_some() {
+            return Err(already_connected(&inviter.name));
+        }
+        let connection_id = Id::generate();
+        let mirror_entity_id = mirror.entity_id.clone().unwrap_or_else(Id::generate);
+        let side = |account: &Id, partner: &AccountRef, relationship: Relationship, entity: &Id, partner_entity: &Id| Connection {
+            id: connection_id.clone(),
+            account_id: account.clone(),
+            connected_account: partner.clone(),
+            invitation_id: invitation.id.clone(),
+            relationship_type: relationship,
+            status: ConnectionStatus::Active,
+            buyer_delivery_configured: false,
+            buyer_delivery_configured_at: None,
+            created_by: invitation.created_by.clone(),
+            entity_id: entity.clone(),
+            partner_entity_id: partner_entity.clone(),
+            created_at: now.clone(),
+            updated_at: now.clone(),
+            revoked_at: None,
+            revoked_by: None,
+        };
+        let inviter_side = side(&inviter.id, &accepting, invitation.relationship_type, &invitation.entity_id, &mirror_entity_id);
+        let accepting_side = side(&accepting.id, inviter, invitation.relationship_type.flipped(), &mirror_entity_id, &invitation.entity_id);
+        let accepted = Invitation {
+            status: InvitationStatus::Accepted,
+            invitee_account: Some(accepting.clone()),
+            connection_id: Some(connection_id.clone()),
+            responded_by: Some(actor.to_string()),
+            responded_at: Some(now.clone()),
+            updated_at: now.clone(),
+            ..invitation.clone()
+        };
+
+        let mut writes = new_account.as_ref().map(NewAccount::writes).transpose()?.unwrap_or_default();
+        // Both invitation copies: the inviter's is updated; the invitee's exists unless the
+        // invitation was addressed to an email that had no account when it was sent.
+        let inviter_copy = keys::invitation(&inviter.id, &invitation.id);
+        let mut inviter_item = keys::item(&inviter_copy, ItemType::Invitation, &accepted)?;
+        inviter_item.remove(TOKEN_HASH);
+        writes.push(
+            Write::put("invitation", inviter_copy, inviter_item)
+                .only_if("#status = :pending AND #expires_at > :now")
+                .value(":pending", keys::value(&InvitationStatus::Pending)?)
+                .value(":now", keys::string(now.as_str())),
+        );
+        let invitee_copy = keys::invitation(&accepting.id, &invitation.id);
+        let invitee_item = keys::item(&invitee_copy, ItemType::Invitation, &received_copy(&accepted))?;
+        writes.push(
+            Write::put("invitee_invitation", invitee_copy, invitee_item)
+                .only_if("attribute_not_exists(#pk) OR #status = :pending")
+                .value(":pending", keys::value(&InvitationStatus::Pending)?),
+        );
+        for connection in [&inviter_side, &accepting_side] {
+            let key = keys::connection(&connection.account_id, &connection.id);
+            writes.push(Write::put("connection", key.clone(), keys::item(&key, ItemType::Connection, connection)?).only_if("attribute_not_exists(#pk)"));
+        }
+        // The inviter's entity becomes connected.
+        writes.push(
+            Write::update("entity", keys::entity(&inviter.id, &invitation.entity_id))
+                .set("pending", AttributeValue::Bool(false))
+                .set("connected", keys::value(&invitation.relationship_type)?)
+                .set("connected_account_id", keys::value(&accepting.id)?)
+                .set("connection_id", keys::value(&connection_id)?)
+                .set("updated_at", keys::string(now.as_str())),
+        );
+        // The accepting account sees the inviter as an entity too (mutual source access).
+        let mirror_entity = match &mirror.entity_id {
+            Some(id) => Entity {
+                pending: false,
+                connected: Some(invitation.relationship_type.flipped()),
+                connected_account_id: Some(inviter.id.clone()),
+                connection_id: Some(connection_id.clone()),
+                invitation_id: Some(invitation.id.clone()),
+                invitation_expires_at: None,
+                updated_at: now.clone(),
+                ..self.entity(&accepting.id, id).await?
+            },
+            None => Entity {
+                id: mirror_entity_id.clone(),
+                name: inviter.name.clone(),
+                pending: false,
+                connected: Some(invitation.relationship_type.flipped()),
+                connected_account_id: Some(inviter.id.clone()),
+                connection_id: Some(connection_id.clone()),
+                invitation_id: Some(invitation.id.clone()),
+                invitation_expires_at: None,
+                created_at: now.clone(),
+                updated_at: now.clone(),
+            },
+        };
+        let mirror_entity_key = keys::entity(&accepting.id, &mirror_entity_id);
+        writes.push(Write::put("mirror_entity", mirror_entity_key.clone(), keys::item(&mirror_entity_key, ItemType::Entity, &mirror_entity)?));
+        // Partner records: the invitation's is released; both accounts' records for each other
+        // take the connection, which fails if either pair is already connected.
+        let target = invitation.invitee();
+        let accepting_target = Invitee::Account(accepting.id.clone());
+        let release = Write::update("partner", keys::partner(&inviter.id, &target))
+            .remove("pending_invitation_id")
+            .remove("pending_expires_at")
+            .only_if("#pending_invitation_id = :id AND attribute_not_exists(#connection_id)")
+            .value(":id", keys::value(&invitation.id)?);
+        if target == accepting_target {
+            writes.push(release.set("connection_id", keys::value(&connection_id)?));
+        } else {
+            writes.push(release);
+            writes.push(
+                Write::update("partner_account", keys::partner(&inviter.id, &accepting_target))
+                    .set("entity_id", keys::value(&invitation.entity_id)?)
+                    .set("connection_id", keys::value(&connection_id)?)
+                    .only_if("attribute_not_exists(#pk) OR (#entity_id = :entity AND attribute_not_exists(#connection_id))")
+                    .value(":entity", keys::value(&invitation.entity_id)?),
+            );
+        }
+        writes.push(
+            Write::update("partner_mirror", keys::partner(&accepting.id, &mirror_target))
+                .set("entity_id", keys::value(&mirror_entity_id)?)
+                .set("connection_id", keys::value(&connection_id)?)
+                .only_if("attribute_not_exists(#connection_id)"),
+        );
+        let accepted_event = Audit { event: "invitation.accepted", actor, subject_type: "invitation", subject_id: &invitation.id, at: &now };
+        writes.extend(accepted_event.writes_for_both(&inviter.id, Some(&accepting.id))?);
+        let created_event = Audit { event: "connection.created", actor, subject_type: "connection", subject_id: &connection_id, at: &now };
+        writes.extend(created_event.writes_for_both(&inviter.id, Some(&accepting.id))?);
+
+        match self.transact(writes).await {
+            Ok(()) => Ok(Accepted { connection: accepting_side, invitation: received_copy(&accepted), new_account }),
+            Err(TxError::Other(e)) => Err(e),
+            Err(TxError::Condition("user")) => Err(ApiError::Conflict(format!(
+                "a user with email {actor} already exists; accept with that account's API key"
+            ))),
+            Err(TxError::Condition("partner_account" | "partner_mirror")) => Err(already_connected(&inviter.name)),
+            // Lost a race or the invitation changed: say what it is now.
+            Err(err) => {
+                let current = self.invitation(&inviter.id, &invitation.id).await?.ok_or(ApiError::NotFound("invitation"))?;
+                current.check_answerable(&time::now())?;
+                match err {
+                    TxError::Conflict => Err(ApiError::Conflict(format!("invitation {} is being changed concurrently; retry", invitation.id))),
+                    _ => Err(already_connected(&inviter.name)),
+                }
+            }
+        }
+    }
+}
