@@ -8,6 +8,8 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod id;
+#[cfg(feature = "mail")]
+pub mod invite;
 pub mod keys;
 pub mod lambda;
 #[cfg(feature = "mail")]

@@ -83,6 +83,21 @@ pub struct Entity {
     pub updated_at: Timestamp,
 }
 
+impl Entity {
+    /// The entity as the API shows it at `now`: with `expired` for a lapsed pending invitation.
+    pub fn view(&self, now: &str) -> EntityView<'_> {
+        let expired = self.pending && self.invitation_expires_at.as_deref().is_some_and(|at| at <= now);
+        EntityView { entity: self, expired }
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct EntityView<'a> {
+    #[serde(flatten)]
+    pub entity: &'a Entity,
+    pub expired: bool,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AccountRef {
     pub id: Id,
@@ -131,4 +146,39 @@ pub struct AuditEvent {
     pub subject_id: Id,
     pub partner_account_id: Option<Id>,
     pub at: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relationships_flip_to_the_partners_view() {
+        assert_eq!(Relationship::Buyer.flipped(), Relationship::Seller);
+        assert_eq!(Relationship::Seller.flipped(), Relationship::Buyer);
+        assert_eq!(Relationship::Both.flipped(), Relationship::Both);
+    }
+
+    #[test]
+    fn an_entity_is_expired_only_while_pending_past_its_invitation() {
+        let entity = Entity {
+            id: Id::generate(),
+            name: "Buyer".into(),
+            pending: true,
+            connected: None,
+            connected_account_id: None,
+            connection_id: None,
+            invitation_id: Some(Id::generate()),
+            invitation_expires_at: Some("2030-01-01T00:00:00Z".into()),
+            created_at: "2029-12-01T00:00:00Z".into(),
+            updated_at: "2029-12-01T00:00:00Z".into(),
+        };
+        assert!(!entity.view("2029-12-31T00:00:00Z").expired);
+        assert!(entity.view("2030-01-01T00:00:00Z").expired);
+        let json = serde_json::to_value(entity.view("2030-01-02T00:00:00Z")).unwrap();
+        assert_eq!(json["expired"], true);
+        assert_eq!(json["name"], "Buyer");
+        let connected = Entity { pending: false, ..entity };
+        assert!(!connected.view("2031-01-01T00:00:00Z").expired);
+    }
 }

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Db;
 use super::accounts::NewAccount;
+use super::lists::Filter;
 use super::audit::Audit;
 use super::tx::{TxError, Write};
 use crate::auth::Caller;
@@ -135,6 +136,34 @@ fn status_updates(invitation: &Invitation, status: InvitationStatus, actor: &str
                 .value(":expired", keys::value(&InvitationStatus::Expired)?))
         })
         .collect()
+}
+
+/// The `GET /invitations` filters as a DynamoDB filter expression. "pending" and "expired" are
+/// judged against `now`, since a pending invitation past its expiry is expired.
+pub fn invitation_filter(status: Option<InvitationStatus>, direction: Option<Direction>, now: &str) -> Result<Option<Filter>, ApiError> {
+    let mut clauses = vec![];
+    let mut values = vec![];
+    if let Some(direction) = direction {
+        clauses.push("#direction = :direction");
+        values.push((":direction", keys::value(&direction)?));
+    }
+    match status {
+        None => {}
+        Some(InvitationStatus::Pending) => clauses.push("(#status = :pending AND #expires_at > :now)"),
+        Some(InvitationStatus::Expired) => clauses.push("(#status = :expired OR (#status = :pending AND #expires_at <= :now))"),
+        Some(other) => {
+            clauses.push("#status = :status");
+            values.push((":status", keys::value(&other)?));
+        }
+    }
+    if matches!(status, Some(InvitationStatus::Pending | InvitationStatus::Expired)) {
+        values.push((":pending", keys::value(&InvitationStatus::Pending)?));
+        values.push((":now", keys::string(now)));
+        if status == Some(InvitationStatus::Expired) {
+            values.push((":expired", keys::value(&InvitationStatus::Expired)?));
+        }
+    }
+    Ok((!clauses.is_empty()).then(|| Filter { expression: clauses.join(" AND "), values }))
 }
 
 impl Db {
@@ -613,6 +642,38 @@ impl Db {
                     TxError::Conflict => Err(ApiError::Conflict(format!("invitation {} is being changed concurrently; retry", invitation.id))),
                     _ => Err(already_connected(&inviter.name)),
                 }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placeholders(filter: &Filter) -> Vec<&str> {
+        let mut names: Vec<&str> = filter.values.iter().map(|(name, _)| *name).collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn no_filter_without_parameters() {
+        assert!(invitation_filter(None, None, "now").unwrap().is_none());
+    }
+
+    #[test]
+    fn every_value_placeholder_used_is_supplied_and_no_other() {
+        let cases = [
+            (Some(InvitationStatus::Pending), None, vec![":now", ":pending"]),
+            (Some(InvitationStatus::Expired), None, vec![":expired", ":now", ":pending"]),
+            (Some(InvitationStatus::Accepted), Some(Direction::Sent), vec![":direction", ":status"]),
+        ];
+        for (status, direction, expected) in cases {
+            let filter = invitation_filter(status, direction, "2030-01-01T00:00:00Z").unwrap().unwrap();
+            assert_eq!(placeholders(&filter), expected, "{}", filter.expression);
+            for name in expected {
+                assert!(filter.expression.contains(name), "{name} unused in {}", filter.expression);
             }
         }
     }

@@ -1,0 +1,12 @@
+//! `POST /invitations/source`: invite a seller, a source of leads (LeadConduit's route).
+
+use lambda_http::Request;
+use shared::auth::authenticate;
+use shared::domain::Relationship;
+use shared::http::{HandlerResult, json_body};
+use shared::invite::Inviter;
+
+pub async fn handle(inviter: &Inviter, req: Request) -> HandlerResult {
+    let caller = authenticate(&inviter.db, &req).await?;
+    inviter.send(&caller, json_body(&req)?, Some(Relationship::Seller)).await
+}

@@ -1,0 +1,12 @@
+//! `POST /invitations/{id}/decline`: the invited account declines.
+
+use lambda_http::Request;
+use lambda_http::http::StatusCode;
+use shared::auth::authenticate;
+use shared::http::{HandlerResult, json, path_id};
+use shared::Db;
+
+pub async fn handle(db: &Db, req: Request) -> HandlerResult {
+    let caller = authenticate(db, &req).await?;
+    json(StatusCode::OK, &db.decline_invitation(&caller, &path_id(&req, "id")?).await?)
+}
