@@ -1,0 +1,42 @@
+//! The whole API on localhost: creates template.yaml's table, queues and sender identity on the
+//! endpoint in `AWS_ENDPOINT_URL` (infra/run starts moto for it), then serves every route.
+//!
+//! Environment: `PORT` (default 3000), `STACK_NAME` (default `onboarding-local`, the table name).
+
+use std::sync::Arc;
+
+use infra::local_api::{LocalApi, serve};
+use infra::template::Template;
+use shared::config::InvitationSettings;
+use shared::invite::Inviter;
+use shared::mail::Mailer;
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    shared::lambda::init_tracing();
+    let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
+    let stack_name = std::env::var("STACK_NAME").unwrap_or_else(|_| "onboarding-local".into());
+    let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| "AWS (no AWS_ENDPOINT_URL)".into());
+
+    let template = Template::load()?;
+    let config = shared::config::aws().await;
+    let stack = infra::bootstrap::create_stack(&config, &template, &stack_name).await?;
+
+    let db = shared::Db::new(aws_sdk_dynamodb::Client::new(&config), &stack.table);
+    let mut settings = InvitationSettings::from_env()?;
+    if std::env::var("INVITATION_LINK_BASE").is_err() {
+        settings.link_base = format!("http://127.0.0.1:{port}/invitations/claim");
+    }
+    let mailer = Mailer::new(aws_sdk_ses::Client::new(&config), &stack.sender);
+    let handlers = infra::registry::handlers(db.clone(), Inviter { db, mailer, settings });
+    let api = Arc::new(LocalApi::new(&template, handlers)?);
+
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
+    println!("Local API listening on http://127.0.0.1:{port} ({} routes from template.yaml)", api.routes().count());
+    println!("AWS endpoint: {endpoint}; table {}", stack.table);
+    println!("Create an account and its first API key:");
+    println!("  TABLE_NAME={} cargo run -q -p infra --bin admin -- create-account --name 'Acme' --email you@example.com --user-name You", stack.table);
+    println!("Emails sent (SES): GET {endpoint}/moto-api/data.json (moto)");
+    serve(api, listener).await?;
+    Ok(())
+}

@@ -1,0 +1,228 @@
+//! Serves template.yaml's routes like API Gateway's HTTP API: each request becomes a payload
+//! v2.0 event, is decoded by lambda_http exactly as in Lambda, and goes to the function's handler.
+
+use std::collections::HashMap;
+
+use base64::Engine;
+use lambda_http::request::LambdaRequest;
+use lambda_http::{Body, Request, Response};
+
+use crate::registry::Handler;
+use crate::template::{Route, Template};
+
+pub struct LocalApi {
+    routes: Vec<(Route, Handler)>,
+}
+
+/// An HTTP request as it reaches API Gateway.
+#[derive(Clone, Debug, Default)]
+pub struct HttpRequest {
+    pub method: String,
+    /// Path and optional query string, e.g. `/invitations?status=pending`.
+    pub uri: String,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl LocalApi {
+    /// Every template route needs a handler and every handler a route.
+    pub fn new(template: &Template, mut handlers: HashMap<&'static str, Handler>) -> Result<LocalApi, String> {
+        let mut routes = vec![];
+        for route in template.routes()? {
+            let handler = handlers.get(route.binary.as_str()).cloned().ok_or(format!("no handler for function {}", route.binary))?;
+            routes.push((route, handler));
+        }
+        handlers.retain(|name, _| !routes.iter().any(|(r, _)| r.binary == *name));
+        if let Some(name) = handlers.keys().next() {
+            return Err(format!("function {name} has a handler but no route in template.yaml"));
+        }
+        Ok(LocalApi { routes })
+    }
+
+    pub fn routes(&self) -> impl Iterator<Item = &Route> {
+        self.routes.iter().map(|(r, _)| r)
+    }
+
+    /// API Gateway's choice: the matching route with the most literal segments.
+    fn route(&self, method: &str, path: &str) -> Option<(&Route, &Handler, HashMap<String, String>)> {
+        self.routes
+            .iter()
+            .filter(|(r, _)| r.method == method || r.method == "ANY")
+            .filter_map(|(r, h)| match_path(&r.path, path).map(|params| (r, h, params)))
+            .max_by_key(|(r, _, _)| r.path.split('/').filter(|s| !s.starts_with('{')).count())
+    }
+
+    pub async fn dispatch(&self, request: HttpRequest) -> Response<Body> {
+        let (path, query) = request.uri.split_once('?').unwrap_or((&request.uri, ""));
+        let Some((route, handler, params)) = self.route(&request.method, path) else {
+            let mut response = Response::new(Body::Text(
+                serde_json::json!({ "error": "not found", "details": format!("no route for {} {path}", request.method) }).to_string(),
+            ));
+            *response.status_mut() = lambda_http::http::StatusCode::NOT_FOUND;
+            return response;
+        };
+        let event = api_gateway_event(route, &request, path, query, &params);
+        match serde_json::from_value::<LambdaRequest>(event) {
+            Ok(lambda_request) => handler(Request::from(lambda_request)).await,
+            Err(err) => {
+                let mut response = Response::new(Body::Text(format!("{{\"error\":\"bad request\",\"details\":\"{err}\"}}")));
+                *response.status_mut() = lambda_http::http::StatusCode::BAD_REQUEST;
+                response
+            }
+        }
+    }
+}
+
+/// Path parameters if `template` (`/a/{id}/b`) matches `path`.
+fn match_path(template: &str, path: &str) -> Option<HashMap<String, String>> {
+    let (t, p): (Vec<_>, Vec<_>) = (template.split('/').collect(), path.split('/').collect());
+    if t.len() != p.len() {
+        return None;
+    }
+    let mut params = HashMap::new();
+    for (t, p) in t.iter().zip(&p) {
+        match t.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+            Some(name) if !p.is_empty() => {
+                params.insert(name.to_string(), percent_decode(p));
+            }
+            Some(_) => return None,
+            None if t == p => {}
+            None => return None,
+        }
+    }
+    Some(params)
+}
+
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = || std::str::from_utf8(bytes.get(i + 1..i + 3)?).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (bytes[i], hex()) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// The payload format 2.0 event API Gateway would send for this request.
+pub fn api_gateway_event(route: &Route, request: &HttpRequest, path: &str, query: &str, params: &HashMap<String, String>) -> serde_json::Value {
+    let mut headers: HashMap<String, String> = HashMap::new();
+    for (name, value) in &request.headers {
+        headers.entry(name.to_ascii_lowercase()).and_modify(|v| *v = format!("{v},{value}")).or_insert_with(|| value.clone());
+    }
+    let mut query_params: HashMap<String, String> = HashMap::new();
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        query_params.entry(percent_decode(name)).and_modify(|v| *v = format!("{v},{}", percent_decode(value))).or_insert_with(|| percent_decode(value));
+    }
+    let (body, is_base64) = match std::str::from_utf8(&request.body) {
+        Ok(text) => (text.to_string(), false),
+        Err(_) => (base64::engine::general_purpose::STANDARD.encode(&request.body), true),
+    };
+    let route_key = format!("{} {}", route.method, route.path);
+    let mut event = serde_json::json!({
+        "version": "2.0",
+        "routeKey": route_key,
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": headers,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": "127.0.0.1",
+            "domainPrefix": "local",
+            "http": {
+                "method": request.method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": headers.get("user-agent").cloned().unwrap_or_default(),
+            },
+            "requestId": shared::Id::generate().to_string(),
+            "routeKey": route_key,
+            "stage": "$default",
+            "time": shared::time::now(),
+            "timeEpoch": 0,
+        },
+        "isBase64Encoded": is_base64,
+    });
+    if !query_params.is_empty() {
+        event["queryStringParameters"] = serde_json::json!(query_params);
+    }
+    if !params.is_empty() {
+        event["pathParameters"] = serde_json::json!(params);
+    }
+    if !request.body.is_empty() {
+        event["body"] = serde_json::Value::String(body);
+    }
+    event
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_match_templates_and_decode_parameters() {
+        assert_eq!(match_path("/invitations/{id}", "/invitations/a%20b").unwrap()["id"], "a b");
+        assert!(match_path("/invitations/{id}", "/invitations/").is_none());
+        assert!(match_path("/invitations/{id}", "/invitations/a/accept").is_none());
+        assert!(match_path("/invitations/claim", "/invitations/claim").unwrap().is_empty());
+    }
+
+    #[test]
+    fn percent_decoding_keeps_malformed_escapes() {
+        assert_eq!(percent_decode("a%2Fb+c%zz%"), "a/b c%zz%");
+    }
+}
+
+/// Serves `api` over HTTP/1.1 on `listener` until the process ends.
+pub async fn serve(api: std::sync::Arc<LocalApi>, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    use http_body_util::{BodyExt, Full};
+    use hyper::body::Bytes;
+
+    loop {
+        let (stream, _) = listener.accept().await?;
+        let api = api.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                let api = api.clone();
+                async move {
+                    let (parts, body) = req.into_parts();
+                    let body = body.collect().await.map(|b| b.to_bytes().to_vec()).unwrap_or_default();
+                    let request = HttpRequest {
+                        method: parts.method.to_string(),
+                        uri: parts.uri.path_and_query().map(|p| p.to_string()).unwrap_or_else(|| parts.uri.path().to_string()),
+                        headers: parts.headers.iter().filter_map(|(n, v)| Some((n.to_string(), v.to_str().ok()?.to_string()))).collect(),
+                        body,
+                    };
+                    let response = api.dispatch(request).await;
+                    let (parts, body) = response.into_parts();
+                    let bytes = match body {
+                        Body::Text(text) => Bytes::from(text),
+                        Body::Binary(bytes) => Bytes::from(bytes),
+                        _ => Bytes::new(),
+                    };
+                    Ok::<_, std::convert::Infallible>(hyper::Response::from_parts(parts, Full::new(bytes)))
+                }
+            });
+            let io = hyper_util::rt::TokioIo::new(stream);
+            if let Err(err) = hyper::server::conn::http1::Builder::new().serve_connection(io, service).await {
+                tracing::debug!(error = %err, "connection closed");
+            }
+        });
+    }
+}

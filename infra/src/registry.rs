@@ -1,0 +1,52 @@
+//! The handler of every function crate, by binary name, for the local API and the tests. The
+//! routes themselves come from template.yaml; a test checks both name the same functions.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use lambda_http::{Body, Request, Response};
+use shared::http::{HandlerResult, respond};
+use shared::invite::Inviter;
+use shared::Db;
+
+pub type Handler = Arc<dyn Fn(Request) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>> + Send + Sync>;
+
+/// A handler bound to its state, answering the way the Lambda entry point does.
+fn bind<S, F, Fut>(state: &'static S, handler: F) -> Handler
+where
+    S: Sync + 'static,
+    F: Fn(&'static S, Request) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = HandlerResult> + Send + 'static,
+{
+    Arc::new(move |req| {
+        let response = handler(state, req);
+        Box::pin(async move { respond(response.await) })
+    })
+}
+
+/// Every function's handler, given the clients a deployed function would build at cold start.
+pub fn handlers(db: Db, inviter: Inviter) -> HashMap<&'static str, Handler> {
+    // One per local API (or test environment), alive for the rest of the process, as in Lambda.
+    let db: &'static Db = Box::leak(Box::new(db));
+    let inviter: &'static Inviter = Box::leak(Box::new(inviter));
+    HashMap::from([
+        ("invitations-create", bind(inviter, invitations_create::handle)),
+        ("invitations-create-recipient", bind(inviter, invitations_create_recipient::handle)),
+        ("invitations-create-source", bind(inviter, invitations_create_source::handle)),
+        ("invitations-resend", bind(inviter, invitations_resend::handle)),
+        ("invitations-list", bind(db, invitations_list::handle)),
+        ("invitations-get", bind(db, invitations_get::handle)),
+        ("invitations-accept", bind(db, invitations_accept::handle)),
+        ("invitations-decline", bind(db, invitations_decline::handle)),
+        ("invitations-revoke", bind(db, invitations_revoke::handle)),
+        ("invitations-claim", bind(db, invitations_claim::handle)),
+        ("connections-list", bind(db, connections_list::handle)),
+        ("connections-get", bind(db, connections_get::handle)),
+        ("connections-revoke", bind(db, connections_revoke::handle)),
+        ("entities-list", bind(db, entities_list::handle)),
+        ("entities-get", bind(db, entities_get::handle)),
+        ("audit-list", bind(db, audit_list::handle)),
+    ])
+}
