@@ -1,0 +1,186 @@
+//! Test support: a fresh table per test environment on the endpoint in `AWS_ENDPOINT_URL`
+//! (infra/test starts moto), requests dispatched through the local API Gateway exactly as the
+//! deployed API would route them, and moto's captured email.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::orchestrator::Metadata;
+use infra::local_api::{HttpRequest, LocalApi};
+use infra::template::Template;
+use lambda_http::Body;
+use serde_json::Value;
+use shared::config::InvitationSettings;
+use shared::domain::Plan;
+use shared::invite::Inviter;
+use shared::mail::Mailer;
+use shared::store::accounts::NewAccount;
+use shared::{Db, Id};
+
+/// Counts DynamoDB operations by name, as the SDK starts them.
+#[derive(Debug, Default, Clone)]
+pub struct CallCounter {
+    total: Arc<AtomicUsize>,
+    names: Arc<Mutex<Vec<String>>>,
+}
+
+impl CallCounter {
+    pub fn total(&self) -> usize {
+        self.total.load(Ordering::SeqCst)
+    }
+
+    /// The operations since the last call, in order.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut self.names.lock().expect("counter lock"))
+    }
+}
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "CallCounter"
+    }
+
+    fn read_before_execution(&self, _: &BeforeSerializationInterceptorContextRef<'_>, cfg: &mut ConfigBag) -> Result<(), BoxError> {
+        self.total.fetch_add(1, Ordering::SeqCst);
+        let name = cfg.load::<Metadata>().map(|m| m.name().to_string()).unwrap_or_default();
+        self.names.lock().expect("counter lock").push(name);
+        Ok(())
+    }
+}
+
+pub struct TestEnv {
+    pub api: LocalApi,
+    pub db: Db,
+    pub calls: CallCounter,
+    pub endpoint: String,
+    pub settings: InvitationSettings,
+}
+
+/// A response, decoded.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Value,
+    pub headers: HashMap<String, String>,
+}
+
+/// An account with its first user and API key.
+#[derive(Clone, Debug)]
+pub struct TestAccount {
+    pub id: Id,
+    pub name: String,
+    pub email: String,
+    pub key: String,
+}
+
+pub const LINK_BASE: &str = "https://app.test/invitations/claim";
+
+pub fn unique(label: &str) -> String {
+    format!("{label}-{}", Id::generate())
+}
+
+impl TestEnv {
+    pub async fn new() -> TestEnv {
+        TestEnv::with_settings(InvitationSettings { ttl: std::time::Duration::from_secs(14 * 86_400), link_base: LINK_BASE.into() }).await
+    }
+
+    pub async fn with_settings(settings: InvitationSettings) -> TestEnv {
+        let endpoint = std::env::var("AWS_ENDPOINT_URL")
+            .expect("AWS_ENDPOINT_URL must point at moto or LocalStack: run the tests with infra/test");
+        let config = shared::config::aws().await;
+        let template = Template::load().expect("template.yaml");
+        let table = format!("test-{}", Id::generate());
+        let calls = CallCounter::default();
+        let ddb_config = aws_sdk_dynamodb::config::Builder::from(&config).interceptor(calls.clone()).build();
+        let ddb = aws_sdk_dynamodb::Client::from_conf(ddb_config);
+        infra::bootstrap::create_table(&ddb, &template, &table).await.expect("create table");
+        let sender = template.parameter_default("SenderEmail").expect("SenderEmail default");
+        let ses = aws_sdk_ses::Client::new(&config);
+        ses.verify_email_identity().email_address(&sender).send().await.expect("verify sender");
+        let db = Db::new(ddb, table);
+        let inviter = Inviter { db: db.clone(), mailer: Mailer::new(ses, sender), settings: settings.clone() };
+        let api = LocalApi::new(&template, infra::registry::handlers(db.clone(), inviter)).expect("routes");
+        calls.take();
+        TestEnv { api, db, calls, endpoint, settings }
+    }
+
+    /// A new account whose first user's email is unique to this test run.
+    pub async fn account(&self, label: &str) -> TestAccount {
+        self.account_with_plan(label, Plan::Free).await
+    }
+
+    pub async fn account_with_plan(&self, label: &str, plan: Plan) -> TestAccount {
+        let email = format!("{}@example.com", unique(label).to_lowercase());
+        let new = NewAccount::new(format!("{label} Inc"), plan, email.clone(), format!("{label} user"));
+        self.db.create_account(&new).await.expect("create account");
+        TestAccount { id: new.account.id, name: new.account.name, email, key: new.api_key }
+    }
+
+    pub async fn request(&self, request: HttpRequest) -> Reply {
+        let response = self.api.dispatch(request).await;
+        let status = response.status().as_u16();
+        let headers = response.headers().iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string())).collect();
+        let text = match response.into_body() {
+            Body::Text(text) => text,
+            Body::Binary(bytes) => String::from_utf8_lossy(&bytes).into_owned(),
+            _ => String::new(),
+        };
+        let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        Reply { status, body, headers }
+    }
+
+    /// `method uri` with `Authorization: Bearer <key>` if a key is given, and a JSON body.
+    pub async fn call(&self, method: &str, uri: &str, key: Option<&str>, body: Option<Value>) -> Reply {
+        let mut headers = vec![("content-type".to_string(), "application/json".to_string())];
+        if let Some(key) = key {
+            headers.push(("authorization".into(), format!("Bearer {key}")));
+        }
+        let body = body.map(|b| b.to_string().into_bytes()).unwrap_or_default();
+        self.request(HttpRequest { method: method.into(), uri: uri.into(), headers, body }).await
+    }
+
+    pub async fn get(&self, uri: &str, account: &TestAccount) -> Reply {
+        self.call("GET", uri, Some(&account.key), None).await
+    }
+
+    /// Every email moto's SES captured for `address`.
+    pub async fn emails_to(&self, address: &str) -> Vec<Value> {
+        let data = http_get_json(&format!("{}/moto-api/data.json", self.endpoint)).await;
+        let messages = data["ses"]["Message"].as_array().cloned().unwrap_or_default();
+        messages
+            .into_iter()
+            .filter(|m| m["destinations"]["ToAddresses"].as_array().is_some_and(|to| to.iter().any(|a| a == address)))
+            .collect()
+    }
+
+    /// The invitation token from the newest email to `address`.
+    pub async fn invitation_token(&self, address: &str) -> String {
+        let emails = self.emails_to(address).await;
+        let email = emails.last().unwrap_or_else(|| panic!("no email to {address}"));
+        let body = email["body"].as_str().unwrap_or_default();
+        let start = body.find("token=").expect("token in email") + "token=".len();
+        body[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
+    }
+}
+
+/// A GET to the local endpoint (moto's inspection API), without pulling in an HTTP client.
+async fn http_get_json(url: &str) -> Value {
+    let url = url.to_string();
+    tokio::task::spawn_blocking(move || {
+        use std::io::{Read, Write};
+        let rest = url.strip_prefix("http://").expect("http URL");
+        let (host, path) = rest.split_once('/').expect("path");
+        let mut stream = std::net::TcpStream::connect(host).expect("connect to moto");
+        write!(stream, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n").expect("write");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read");
+        let body = response.split_once("\r\n\r\n").map(|(_, b)| b).unwrap_or_default();
+        serde_json::from_str(body).expect("moto JSON")
+    })
+    .await
+    .expect("join")
+}
