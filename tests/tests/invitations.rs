@@ -1,6 +1,6 @@
 //! Invitations end to end: send, dedupe, resend, accept, decline, revoke, claim by link, expiry.
 
-use api_tests::{LINK_BASE, TestAccount, TestEnv, unique};
+use api_tests::{LINK_BASE, TestAccount, TestEnv, assert_error, unique};
 use serde_json::{Value, json};
 use shared::config::InvitationSettings;
 
@@ -74,4 +74,336 @@ async fn inviting_an_existing_account_by_email_then_accepting_connects_both_side
     let status = env.get(&format!("/invitations/{invitation_id}"), &seller).await;
     assert_eq!(status.body["status"], "accepted");
     assert_eq!(status.body["connection_id"], connection_id);
+}
+
+#[tokio::test]
+async fn a_second_invitation_to_the_same_partner_returns_the_pending_one() {
+    let env = TestEnv::new().await;
+    let seller = env.account("seller").await;
+    let email = format!("{}@example.com", unique("prospect"));
+    let first = invite_buyer(&env, &seller, &email).await;
+    let again = env.call("POST", "/invitations/recipient", Some(&seller.key), Some(json!({ "email": email.to_uppercase() }))).await;
+    assert_eq!(again.status, 200, "{:?}", again.body);
+    assert_eq!(again.body["invitation"]["id"], first["invitation"]["id"]);
+    assert_eq!(again.body["entity"]["id"], first["entity"]["id"]);
+    assert_eq!(env.emails_to(&email).await.len(), 1, "no second email for the same invitation");
+
+    let other_role = env.call("POST", "/invitations/source", Some(&seller.key), Some(json!({ "email": email }))).await;
+    let details = assert_error(&other_role, 409, "conflict");
+    assert!(details.contains("different relationship"), "{details}");
+}
+
+#[tokio::test]
+async fn concurrent_sends_to_one_partner_create_one_invitation() {
+    let env = TestEnv::new().await;
+    let seller = env.account("seller").await;
+    let email = format!("{}@example.com", unique("prospect"));
+    let body = json!({ "email": email });
+    let (a, b) = tokio::join!(
+        env.call("POST", "/invitations/recipient", Some(&seller.key), Some(body.clone())),
+        env.call("POST", "/invitations/recipient", Some(&seller.key), Some(body.clone())),
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [200, 201], "{:?} / {:?}", a.body, b.body);
+    assert_eq!(a.body["invitation"]["id"], b.body["invitation"]["id"]);
+    let listed = env.get("/invitations", &seller).await;
+    assert_eq!(listed.body.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_partner_without_an_account_claims_the_link_and_gets_a_free_account() {
+    let env = TestEnv::new().await;
+    let seller = env.account("seller").await;
+    let email = format!("{}@example.com", unique("newbuyer"));
+    let sent = invite_buyer(&env, &seller, &email).await;
+    assert!(sent["invitation"]["invitee_account"].is_null());
+    assert_eq!(sent["entity"]["name"], email, "the entity is named after the email until connected");
+    let mail = env.emails_to(&email).await;
+    assert_eq!(mail.len(), 1);
+    assert!(mail[0]["subject"].as_str().unwrap().contains(&seller.name));
+    assert!(mail[0]["body"].as_str().unwrap().contains(LINK_BASE));
+    let token = env.invitation_token(&email).await;
+
+    let missing = env.call("POST", "/invitations/claim", None, Some(json!({ "token": token, "name": "Bea" }))).await;
+    assert!(assert_error(&missing, 422, "validation failed").contains("account_name"));
+    let unknown = env.call("POST", "/invitations/claim", None, Some(json!({ "token": "nope", "account_name": "B", "name": "Bea" }))).await;
+    assert_error(&unknown, 404, "not found");
+
+    let claimed = env.call("POST", "/invitations/claim", None, Some(json!({ "token": token, "account_name": "Buyer Co", "name": "Bea" }))).await;
+    assert_eq!(claimed.status, 201, "{:?}", claimed.body);
+    assert_eq!(claimed.body["account"]["plan"], "free");
+    assert_eq!(claimed.body["account"]["name"], "Buyer Co");
+    assert_eq!(claimed.body["user"]["email"], email);
+    assert_eq!(claimed.body["connection"]["relationship_type"], "seller");
+    let key = claimed.body["api_key"].as_str().unwrap().to_string();
+    assert!(key.starts_with("sk_live_"));
+
+    // The key works, once, for the new account; the link is spent.
+    let buyer = TestAccount { id: shared::Id::parse(claimed.body["account"]["id"].as_str().unwrap()).unwrap(), name: "Buyer Co".into(), email: email.clone(), key };
+    let connections = env.get("/connections", &buyer).await;
+    assert_eq!(connections.status, 200);
+    assert_eq!(connections.body[0]["connected_account"]["id"], seller.id.to_string());
+    let again = env.call("POST", "/invitations/claim", None, Some(json!({ "token": token, "account_name": "Again", "name": "Bea" }))).await;
+    assert_eq!(again.status, 404, "a used link is gone: {:?}", again.body);
+    let seller_view = env.get(&format!("/entities/{}", sent["entity"]["id"].as_str().unwrap()), &seller).await;
+    assert_eq!(seller_view.body["connected_account_id"], buyer.id.to_string());
+}
+
+#[tokio::test]
+async fn an_existing_account_claims_a_link_sent_before_its_user_existed() {
+    let env = TestEnv::new().await;
+    let seller = env.account("seller").await;
+    let buyer = env.account("buyer").await;
+    let colleague = format!("{}@example.com", unique("colleague"));
+    invite_buyer(&env, &seller, &colleague).await;
+    env.db.add_user(&buyer.id, colleague.clone(), "Colleague".into()).await.unwrap();
+    let token = env.invitation_token(&colleague).await;
+
+    // Without a key, an account would be created for an address that already has a user.
+    let as_new = env.call("POST", "/invitations/claim", None, Some(json!({ "token": token, "account_name": "Dup", "name": "C" }))).await;
+    assert!(assert_error(&as_new, 409, "conflict").contains("already exists"));
+
+    let claimed = env.call("POST", "/invitations/claim", Some(&buyer.key), Some(json!({ "token": token }))).await;
+    assert_eq!(claimed.status, 200, "{:?}", claimed.body);
+    assert!(claimed.body.get("api_key").is_none());
+    assert_eq!(claimed.body["connection"]["connected_account"]["id"], seller.id.to_string());
+}
+
+#[tokio::test]
+async fn only_the_invited_account_answers_an_invitation() {
+    let env = TestEnv::new().await;
+    let seller = env.account("seller").await;
+    let buyer = env.account("buyer").await;
+    let stranger = env.account("stranger").await;
+    let sent = invite_buyer(&env, &seller, &buyer.email).await;
+    let id = sent["invitation"]["id"].as_str().unwrap();
+
+    for action in ["accept", "decline"] {
+        let by_stranger = env.call("POST", &format!("/invitations/{id}/{action}"), Some(&stranger.key), None).await;
+        assert_error(&by_stranger, 404, "not found");
+        let by_inviter = env.call("POST", &format!("/invitations/{id}/{action}"), Some(&seller.key), None).await;
+        assert!(assert_error(&by_inviter, 403, "forbidden").contains("invited account"));
+    }
+    for (method, path) in [("PUT", format!("/invitations/{id}/resend")), ("DELETE", format!("/invitations/{id}"))] {
+        let by_invitee = env.call(method, &path, Some(&buyer.key), None).await;
+        assert!(assert_error(&by_invitee, 403, "forbidden").contains("inviting account"));
+        let by_stranger = env.call(method, &path, Some(&stranger.key), None).await;
+        assert_error(&by_stranger, 404, "not found");
+    }
+    let token = env.invitation_token(&buyer.email).await;
+    let stolen_link = env.call("POST", "/invitations/claim", Some(&stranger.key), Some(json!({ "token": token }))).await;
+    assert!(assert_error(&stolen_link, 403, "forbidden").contains("another account"));
+    assert_error(&env.get(&format!("/invitations/{id}"), &stranger).await, 404, "not found");
+}
+
+#[tokio::test]
+async fn answered_invitations_are_final_and_say_why() {
+    let env = TestEnv::new().await;
+    let seller = env.account("seller").await;
+    let buyer = env.account("buyer").await;
+
+    let declined = invite_buyer(&env, &seller, &buyer.email).await;
+    let declined_id = declined["invitation"]["id"].as_str().unwrap();
+    let reply = env.call("POST", &format!("/invitations/{declined_id}/decline"), Some(&buyer.key), None).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    assert_eq!(reply.body["status"], "declined");
+    let accept = env.call("POST", &format!("/invitations/{declined_id}/accept"), Some(&buyer.key), None).await;
+    assert!(assert_error(&accept, 409, "conflict").contains("declined"));
+    let entity = env.get(&format!("/entities/{}", declined["entity"]["id"].as_str().unwrap()), &seller).await;
+    assert_eq!(entity.body["pending"], false);
+
+    let revoked = invite_buyer(&env, &seller, &buyer.email).await;
+    let revoked_id = revoked["invitation"]["id"].as_str().unwrap();
+    assert_ne!(revoked_id, declined_id, "a declined invitation frees the partner for a new one");
+    assert_eq!(revoked["entity"]["id"], declined["entity"]["id"], "the partner keeps one entity");
+    let reply = env.call("DELETE", &format!("/invitations/{revoked_id}"), Some(&seller.key), None).await;
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.body["status"], "revoked");
+    let accept = env.call("POST", &format!("/invitations/{revoked_id}/accept"), Some(&buyer.key), None).await;
+    assert!(assert_error(&accept, 409, "conflict").contains("revoked"));
+    let again = env.call("DELETE", &format!("/invitations/{revoked_id}"), Some(&seller.key), None).await;
+    assert!(assert_error(&again, 409, "conflict").contains("revoked"));
+
+    let (accepted_id, _) = api_tests::connect(&env, &seller, &buyer).await;
+    let twice = env.call("POST", &format!("/invitations/{accepted_id}/accept"), Some(&buyer.key), None).await;
+    assert!(assert_error(&twice, 409, "conflict").contains("accepted"));
+    let revoke_accepted = env.call("DELETE", &format!("/invitations/{accepted_id}"), Some(&seller.key), None).await;
+    assert!(assert_error(&revoke_accepted, 409, "conflict").contains("accepted"));
+    let resend_accepted = env.call("PUT", &format!("/invitations/{accepted_id}/resend"), Some(&seller.key), None).await;
+    assert!(assert_error(&resend_accepted, 409, "conflict").contains("accepted"));
+    let reinvite = env.call("POST", "/invitations/recipient", Some(&seller.key), Some(json!({ "email": buyer.email }))).await;
+    assert!(assert_error(&reinvite, 409, "conflict").contains("already connected"));
+
+    let statuses = |reply: api_tests::Reply| reply.body.as_array().unwrap().iter().map(|i| i["status"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    assert_eq!(statuses(env.get("/invitations", &seller).await), ["accepted", "revoked", "declined"], "newest first");
+    assert_eq!(statuses(env.get("/invitations?status=revoked", &buyer).await), ["revoked"]);
+}
+
+#[tokio::test]
+async fn two_concurrent_accepts_create_exactly_one_connection() {
+    let env = TestEnv::new().await;
+    let seller = env.account("seller").await;
+    let buyer = env.account("buyer").await;
+    let sent = invite_buyer(&env, &seller, &buyer.email).await;
+    let path = format!("/invitations/{}/accept", sent["invitation"]["id"].as_str().unwrap());
+    let (a, b) = tokio::join!(env.call("POST", &path, Some(&buyer.key), None), env.call("POST", &path, Some(&buyer.key), None));
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{:?} / {:?}", a.body, b.body);
+    for account in [&seller, &buyer] {
+        let connections = env.get("/connections", account).await;
+        assert_eq!(connections.body.as_array().unwrap().len(), 1, "{:?}", connections.body);
+    }
+}
+
+#[tokio::test]
+async fn resending_renews_expiry_and_link_and_emails_again() {
+    let env = TestEnv::new().await;
+    let seller = env.account("seller").await;
+    let email = format!("{}@example.com", unique("prospect"));
+    let sent = invite_buyer(&env, &seller, &email).await;
+    let id = sent["invitation"]["id"].as_str().unwrap();
+    let old_token = env.invitation_token(&email).await;
+
+    let resent = env.call("PUT", &format!("/invitations/{id}/resend"), Some(&seller.key), None).await;
+    assert_eq!(resent.status, 200, "{:?}", resent.body);
+    assert_eq!(resent.body["message"], "Invitation was resent successfully");
+    assert_eq!(resent.body["invitation"]["id"], id);
+    assert!(resent.body["invitation"]["expires_at"].as_str() >= sent["invitation"]["expires_at"].as_str());
+    assert_eq!(env.emails_to(&email).await.len(), 2);
+    let new_token = env.invitation_token(&email).await;
+    assert_ne!(new_token, old_token);
+
+    let old = env.call("POST", "/invitations/claim", None, Some(json!({ "token": old_token, "account_name": "B", "name": "B" }))).await;
+    assert_error(&old, 404, "not found");
+    let new = env.call("POST", "/invitations/claim", None, Some(json!({ "token": new_token, "account_name": "B", "name": "B" }))).await;
+    assert_eq!(new.status, 201, "{:?}", new.body);
+    let audit = env.get("/audit", &seller).await;
+    let events: Vec<&str> = audit.body.as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
+    assert_eq!(events, ["connection.created", "invitation.accepted", "invitation.resent", "invitation.sent"]);
+}
+
+#[tokio::test]
+async fn expired_invitations_answer_410_are_recorded_and_can_be_renewed() {
+    let expired_env = TestEnv::with_settings(InvitationSettings { ttl: std::time::Duration::ZERO, link_base: LINK_BASE.into() }).await;
+    let env = &expired_env;
+    let seller = env.account("seller").await;
+    let buyer = env.account("buyer").await;
+    let sent = invite_buyer(env, &seller, &buyer.email).await;
+    let id = sent["invitation"]["id"].as_str().unwrap();
+    assert_eq!(sent["invitation"]["status"], "expired");
+    assert_eq!(sent["entity"]["expired"], true);
+    let listed = env.get("/invitations?status=expired", &buyer).await;
+    assert_eq!(listed.body[0]["id"], id);
+    assert!(env.get("/invitations?status=pending", &buyer).await.body.as_array().unwrap().is_empty());
+
+    let accept = env.call("POST", &format!("/invitations/{id}/accept"), Some(&buyer.key), None).await;
+    assert!(assert_error(&accept, 410, "gone").contains("expired"));
+    let token = env.invitation_token(&buyer.email).await;
+    let claim = env.call("POST", "/invitations/claim", Some(&buyer.key), Some(json!({ "token": token }))).await;
+    assert_eq!(claim.status, 404, "the expired link was removed: {:?}", claim.body);
+    for account in [&seller, &buyer] {
+        let audit = env.get("/audit", account).await;
+        assert_eq!(audit.body[0]["event"], "invitation.expired");
+        assert_eq!(audit.body[0]["actor"], "system");
+    }
+    // An expired invitation blocks neither a new one to the same partner nor its own renewal
+    // (the new one has expired too under this zero TTL).
+    let fresh = env.call("POST", "/invitations/recipient", Some(&seller.key), Some(json!({ "email": buyer.email }))).await;
+    assert_eq!(fresh.status, 201, "{:?}", fresh.body);
+    assert_ne!(fresh.body["invitation"]["id"], id);
+    let renewed = env.call("PUT", &format!("/invitations/{id}/resend"), Some(&seller.key), None).await;
+    assert_eq!(renewed.status, 200, "{:?}", renewed.body);
+    assert_eq!(env.emails_to(&buyer.email).await.len(), 3);
+}
+
+#[tokio::test]
+async fn invitations_by_account_id_for_both_directions() {
+    let env = TestEnv::new().await;
+    let a = env.account("partner-a").await;
+    let b = env.account("partner-b").await;
+    let sent = env.call("POST", "/invitations", Some(&a.key), Some(json!({ "account_id": b.id.to_string(), "relationship_type": "both", "name": "Our friends at B" }))).await;
+    assert_eq!(sent.status, 201, "{:?}", sent.body);
+    assert_eq!(sent.body["entity"]["name"], "Our friends at B");
+    assert_eq!(env.emails_to(&b.email).await.len(), 1, "the account's users are emailed");
+    let id = sent.body["invitation"]["id"].as_str().unwrap();
+    let accepted = env.call("POST", &format!("/invitations/{id}/accept"), Some(&b.key), None).await;
+    assert_eq!(accepted.body["connection"]["relationship_type"], "both");
+    let a_side = env.get(&format!("/connections/{}", accepted.body["connection"]["id"].as_str().unwrap()), &a).await;
+    assert_eq!(a_side.body["relationship_type"], "both");
+}
+
+#[tokio::test]
+async fn invalid_invitation_requests_get_clear_4xx_errors() {
+    let env = TestEnv::new().await;
+    let seller = env.account("seller").await;
+    let post = |path: &'static str, body: Value| {
+        let key = seller.key.clone();
+        let env = &env;
+        async move { env.call("POST", path, Some(&key), Some(body)).await }
+    };
+    let field = |reply: &api_tests::Reply| assert_error(reply, 422, "validation failed");
+    assert!(field(&post("/invitations/recipient", json!({})).await).contains("email"));
+    assert!(field(&post("/invitations/recipient", json!({ "email": 42 })).await).contains("email"));
+    assert!(field(&post("/invitations/recipient", json!({ "email": "not-an-email" })).await).contains("email"));
+    assert!(field(&post("/invitations/recipient", json!({ "email": "a@b.co", "emial": "x" })).await).contains("emial"));
+    assert!(field(&post("/invitations/recipient", json!({ "email": "a@b.co", "account_id": seller.id.to_string() })).await).contains("account_id"));
+    assert!(field(&post("/invitations/recipient", json!({ "account_id": "xyz" })).await).contains("account_id"));
+    assert!(field(&post("/invitations/recipient", json!({ "email": "a@b.co", "relationship_type": "seller" })).await).contains("relationship_type"));
+    assert!(field(&post("/invitations", json!({ "email": "a@b.co" })).await).contains("relationship_type"));
+    assert!(field(&post("/invitations", json!({ "email": "a@b.co", "relationship_type": "owner" })).await).contains("relationship_type"));
+    assert!(field(&post("/invitations/source", json!([])).await).contains("body"));
+
+    let self_invite = post("/invitations/source", json!({ "email": seller.email })).await;
+    assert!(assert_error(&self_invite, 400, "bad request").contains("itself"));
+    let unknown_account = post("/invitations/source", json!({ "account_id": shared::Id::generate().to_string() })).await;
+    assert_error(&unknown_account, 404, "not found");
+
+    let raw = |body: &str| api_tests_raw(&seller.key, body);
+    assert_error(&env.request(raw("{\"email\":")).await, 400, "invalid JSON");
+    assert_error(&env.request(raw("")).await, 400, "invalid JSON");
+    let huge = format!("{{\"email\":\"a@b.co\",\"name\":\"{}\"}}", "x".repeat(70_000));
+    assert_error(&env.request(raw(&huge)).await, 413, "payload too large");
+    assert!(env.get("/invitations", &seller).await.body.as_array().unwrap().is_empty(), "nothing was created");
+}
+
+fn api_tests_raw(key: &str, body: &str) -> infra::local_api::HttpRequest {
+    infra::local_api::HttpRequest {
+        method: "POST".into(),
+        uri: "/invitations/recipient".into(),
+        headers: vec![("authorization".into(), format!("Bearer {key}"))],
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+#[tokio::test]
+async fn lists_page_with_an_opaque_cursor() {
+    let env = TestEnv::new().await;
+    let seller = env.account("seller").await;
+    let other = env.account("other").await;
+    let mut ids = vec![];
+    for _ in 0..3 {
+        let sent = invite_buyer(&env, &seller, &format!("{}@example.com", unique("p"))).await;
+        ids.push(sent["invitation"]["id"].as_str().unwrap().to_string());
+    }
+    ids.reverse();
+    let first = env.get("/invitations?limit=2&direction=sent", &seller).await;
+    assert_eq!(first.status, 200);
+    let page_ids: Vec<&str> = first.body.as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+    assert_eq!(page_ids, [ids[0].as_str(), ids[1].as_str()]);
+    let cursor = first.headers["x-next-cursor"].clone();
+    assert!(first.headers["link"].contains("rel=\"next\""));
+    assert!(first.headers["link"].contains("direction=sent"));
+    let second = env.get(&format!("/invitations?limit=2&cursor={cursor}"), &seller).await;
+    let page_ids: Vec<&str> = second.body.as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
+    assert_eq!(page_ids, [ids[2].as_str()]);
+    assert!(!second.headers.contains_key("x-next-cursor") || second.body.as_array().unwrap().is_empty());
+
+    assert_error(&env.get(&format!("/invitations?cursor={cursor}"), &other).await, 400, "bad request");
+    assert_error(&env.get(&format!("/audit?cursor={cursor}"), &seller).await, 400, "bad request");
+    assert_error(&env.get("/invitations?limit=0", &seller).await, 400, "bad request");
+    assert_error(&env.get("/invitations?limit=abc", &seller).await, 400, "bad request");
+    assert_error(&env.get("/invitations?status=lost", &seller).await, 400, "bad request");
+    assert_error(&env.get("/invitations?direction=up", &seller).await, 400, "bad request");
 }

@@ -168,7 +168,14 @@ pub fn invitation_filter(status: Option<InvitationStatus>, direction: Option<Dir
 
 impl Db {
     pub async fn invitation(&self, owner: &Id, id: &Id) -> Result<Option<Invitation>, ApiError> {
-        self.get_as(&keys::invitation(owner, id)).await
+        Ok(self.invitation_and_token(owner, id).await?.map(|(invitation, _)| invitation))
+    }
+
+    /// The copy and the hash of its current link token (stored beside it, never shown).
+    async fn invitation_and_token(&self, owner: &Id, id: &Id) -> Result<Option<(Invitation, Option<String>)>, ApiError> {
+        let Some(mut item) = self.get(&keys::invitation(owner, id)).await? else { return Ok(None) };
+        let token_hash = item.remove(TOKEN_HASH).and_then(|v| v.as_s().ok().cloned());
+        Ok(Some((keys::parse(item)?, token_hash)))
     }
 
     async fn partner(&self, owner: &Id, invitee: &Invitee) -> Result<Partner, ApiError> {
@@ -298,7 +305,7 @@ impl Db {
                 token_write(&invitation, &token, token_ttl)?,
             ];
             if let Some(account) = &invitee_account {
-                writes.push(copy_write("invitee_invitation", &account.id, &received_copy(&invitation), None)?);
+                writes.push(copy_write("invitee_invitation", &account.id, &received_copy(&invitation), Some(&secret::hash(&token)))?);
             }
             let audit = Audit { event: "invitation.sent", actor: &caller.user_email, subject_type: "invitation", subject_id: &invitation.id, at: &now };
             writes.extend(audit.writes_for_both(&caller.account_id, invitee_account.as_ref().map(|a| &a.id))?);
@@ -322,10 +329,7 @@ impl Db {
 
     /// Renews a pending or expired invitation: new expiry, new link (the old one stops working).
     pub async fn resend_invitation(&self, caller: &Caller, id: &Id, settings: &InvitationSettings) -> Result<Sent, ApiError> {
-        let key = keys::invitation(&caller.account_id, id);
-        let mut item = self.get(&key).await?.ok_or(ApiError::NotFound("invitation"))?;
-        let old_token_hash = item.remove(TOKEN_HASH).and_then(|v| v.as_s().ok().cloned());
-        let invitation: Invitation = keys::parse(item)?;
+        let (invitation, old_token_hash) = self.invitation_and_token(&caller.account_id, id).await?.ok_or(ApiError::NotFound("invitation"))?;
         let now = time::now();
         invitation.check_resendable(&now)?;
         let (expires_at, token_ttl) = expiry(settings);
@@ -340,9 +344,7 @@ impl Db {
         for (label, owner, copy) in copies {
             let copy_key = keys::invitation(&owner, &copy.id);
             let mut item = keys::item(&copy_key, ItemType::Invitation, &copy)?;
-            if copy.direction == Direction::Sent {
-                item.insert(TOKEN_HASH.into(), keys::string(secret::hash(&token)));
-            }
+            item.insert(TOKEN_HASH.into(), keys::string(secret::hash(&token)));
             writes.push(
                 Write::put(label, copy_key, item)
                     .only_if("#status = :pending OR #status = :expired")
@@ -391,11 +393,9 @@ impl Db {
 
     /// Ends an open invitation (revoked, declined or expired): both copies, the inviter's partner
     /// record and entity if they still point at it, and the link.
-    async fn close_invitation(&self, invitation: &Invitation, status: InvitationStatus, actor: &str) -> Result<Invitation, ApiError> {
+    async fn close_invitation(&self, invitation: &Invitation, token_hash: Option<&str>, status: InvitationStatus, actor: &str) -> Result<Invitation, ApiError> {
         let now = time::now();
         let inviter = &invitation.inviter.id;
-        let inviter_item = self.get(&keys::invitation(inviter, &invitation.id)).await?.ok_or(ApiError::NotFound("invitation"))?;
-        let token_hash = inviter_item.get(TOKEN_HASH).and_then(|v| v.as_s().ok()).cloned();
         let mut writes = status_updates(invitation, status, actor, &now)?;
         let partner = self.partner(inviter, &invitation.invitee()).await?;
         if partner.pending_invitation_id.as_ref() == Some(&invitation.id) {
@@ -413,7 +413,7 @@ impl Db {
             );
         }
         if let Some(hash) = token_hash {
-            writes.push(Write::delete("token", keys::invitation_token(&hash)));
+            writes.push(Write::delete("token", keys::invitation_token(hash)));
         }
         let event = match status {
             InvitationStatus::Revoked => "invitation.revoked",
@@ -431,53 +431,55 @@ impl Db {
 
     /// The inviter withdraws an open invitation.
     pub async fn revoke_invitation(&self, caller: &Caller, id: &Id) -> Result<Invitation, ApiError> {
-        let invitation = self.invitation(&caller.account_id, id).await?.ok_or(ApiError::NotFound("invitation"))?;
+        let (invitation, token_hash) = self.invitation_and_token(&caller.account_id, id).await?.ok_or(ApiError::NotFound("invitation"))?;
         invitation.check_revocable(&time::now())?;
-        self.close_invitation(&invitation, InvitationStatus::Revoked, &caller.user_email).await
+        self.close_invitation(&invitation, token_hash.as_deref(), InvitationStatus::Revoked, &caller.user_email).await
     }
 
     /// The invited account declines.
     pub async fn decline_invitation(&self, caller: &Caller, id: &Id) -> Result<Invitation, ApiError> {
-        let invitation = self.invitation(&caller.account_id, id).await?.ok_or(ApiError::NotFound("invitation"))?;
+        let (invitation, token_hash) = self.invitation_and_token(&caller.account_id, id).await?.ok_or(ApiError::NotFound("invitation"))?;
         invitation.check_direction(Direction::Received, "decline")?;
-        self.check_open(&invitation).await?;
-        self.close_invitation(&invitation, InvitationStatus::Declined, &caller.user_email).await
+        self.check_open(&invitation, token_hash.as_deref()).await?;
+        self.close_invitation(&invitation, token_hash.as_deref(), InvitationStatus::Declined, &caller.user_email).await
     }
 
     /// Open, or the error saying why not. The first operation to find an invitation past its
     /// expiry records that it expired (audit trail, link removed).
-    async fn check_open(&self, invitation: &Invitation) -> Result<(), ApiError> {
+    async fn check_open(&self, invitation: &Invitation, token_hash: Option<&str>) -> Result<(), ApiError> {
         let now = time::now();
         let result = invitation.check_answerable(&now);
         if matches!(result, Err(ApiError::Gone(_))) && invitation.status == InvitationStatus::Pending {
-            self.close_invitation(invitation, InvitationStatus::Expired, "system").await?;
+            self.close_invitation(invitation, token_hash, InvitationStatus::Expired, "system").await?;
         }
         result
     }
 
     /// The invited account accepts with its API key.
     pub async fn accept_invitation(&self, caller: &Caller, id: &Id) -> Result<Accepted, ApiError> {
-        let invitation = self.invitation(&caller.account_id, id).await?.ok_or(ApiError::NotFound("invitation"))?;
+        let (invitation, token_hash) = self.invitation_and_token(&caller.account_id, id).await?.ok_or(ApiError::NotFound("invitation"))?;
         invitation.check_direction(Direction::Received, "accept")?;
-        self.check_open(&invitation).await?;
+        self.check_open(&invitation, token_hash.as_deref()).await?;
         let account = self.account(&caller.account_id).await?.ok_or(ApiError::Unauthenticated("account no longer exists"))?;
         let accepting = AccountRef { id: account.id, name: account.name };
-        self.connect(&invitation, accepting, &caller.user_email, None).await
+        self.connect(&invitation, token_hash.as_deref(), accepting, &caller.user_email, None).await
     }
 
     /// Accepts through the emailed link's token: as an existing account, or by creating one.
     pub async fn claim_invitation(&self, token: &str, claimant: Claimant) -> Result<Accepted, ApiError> {
         let unknown = || ApiError::NotFound("invitation");
-        let record: TokenRecord = self.get_as(&keys::invitation_token(&secret::hash(token))).await?.ok_or_else(unknown)?;
+        let token_hash = secret::hash(token);
+        let record: TokenRecord = self.get_as(&keys::invitation_token(&token_hash)).await?.ok_or_else(unknown)?;
         let invitation = self.invitation(&record.inviter_account_id, &record.invitation_id).await?.ok_or_else(unknown)?;
-        self.check_open(&invitation).await?;
+        let token_hash = Some(token_hash.as_str());
+        self.check_open(&invitation, token_hash).await?;
         match claimant {
             Claimant::Account(caller) => {
                 if invitation.invitee_account.as_ref().is_some_and(|a| a.id != caller.account_id) {
                     return Err(ApiError::Forbidden("this invitation is addressed to another account".into()));
                 }
                 let account = self.account(&caller.account_id).await?.ok_or(ApiError::Unauthenticated("account no longer exists"))?;
-                self.connect(&invitation, AccountRef { id: account.id, name: account.name }, &caller.user_email, None).await
+                self.connect(&invitation, token_hash, AccountRef { id: account.id, name: account.name }, &caller.user_email, None).await
             }
             Claimant::NewAccount { account_name, user_name } => {
                 let Some(email) = invitation.invitee_email.clone().filter(|_| invitation.invitee_account.is_none()) else {
@@ -487,14 +489,21 @@ impl Db {
                 };
                 let new = NewAccount::new(account_name, crate::domain::Plan::Free, email.clone(), user_name);
                 let accepting = AccountRef { id: new.account.id.clone(), name: new.account.name.clone() };
-                self.connect(&invitation, accepting, &email, Some(new)).await
+                self.connect(&invitation, token_hash, accepting, &email, Some(new)).await
             }
         }
     }
 
     /// Accepts `invitation` for `accepting`: one transaction writes the connection (both sides),
     /// both entities, both partner records, both invitation copies and the audit trail.
-    async fn connect(&self, invitation: &Invitation, accepting: AccountRef, actor: &str, new_account: Option<NewAccount>) -> Result<Accepted, ApiError> {
+    async fn connect(
+        &self,
+        invitation: &Invitation,
+        token_hash: Option<&str>,
+        accepting: AccountRef,
+        actor: &str,
+        new_account: Option<NewAccount>,
+    ) -> Result<Accepted, ApiError> {
         let inviter = &invitation.inviter;
         if inviter.id == accepting.id {
             return Err(ApiError::BadRequest("an account cannot accept its own invitation".into()));
@@ -527,6 +536,7 @@ impl Db {
         let inviter_side = side(&inviter.id, &accepting, invitation.relationship_type, &invitation.entity_id, &mirror_entity_id);
         let accepting_side = side(&accepting.id, inviter, invitation.relationship_type.flipped(), &mirror_entity_id, &invitation.entity_id);
         let accepted = Invitation {
+            direction: Direction::Sent,
             status: InvitationStatus::Accepted,
             invitee_account: Some(accepting.clone()),
             connection_id: Some(connection_id.clone()),
@@ -540,8 +550,7 @@ impl Db {
         // Both invitation copies: the inviter's is updated; the invitee's exists unless the
         // invitation was addressed to an email that had no account when it was sent.
         let inviter_copy = keys::invitation(&inviter.id, &invitation.id);
-        let mut inviter_item = keys::item(&inviter_copy, ItemType::Invitation, &accepted)?;
-        inviter_item.remove(TOKEN_HASH);
+        let inviter_item = keys::item(&inviter_copy, ItemType::Invitation, &accepted)?;
         writes.push(
             Write::put("invitation", inviter_copy, inviter_item)
                 .only_if("#status = :pending AND #expires_at > :now")
@@ -622,6 +631,10 @@ impl Db {
                 .set("connection_id", keys::value(&connection_id)?)
                 .only_if("attribute_not_exists(#connection_id)"),
         );
+        // The link is spent.
+        if let Some(hash) = token_hash {
+            writes.push(Write::delete("token", keys::invitation_token(hash)));
+        }
         let accepted_event = Audit { event: "invitation.accepted", actor, subject_type: "invitation", subject_id: &invitation.id, at: &now };
         writes.extend(accepted_event.writes_for_both(&inviter.id, Some(&accepting.id))?);
         let created_event = Audit { event: "connection.created", actor, subject_type: "connection", subject_id: &connection_id, at: &now };
