@@ -43,6 +43,11 @@ impl LocalApi {
         self.routes.iter().map(|(r, _)| r)
     }
 
+    /// The route API Gateway would pick for `method path`.
+    pub fn route_for(&self, method: &str, path: &str) -> Option<&Route> {
+        self.route(method, path).map(|(route, _, _)| route)
+    }
+
     /// API Gateway's choice: the matching route with the most literal segments.
     fn route(&self, method: &str, path: &str) -> Option<(&Route, &Handler, HashMap<String, String>)> {
         self.routes

@@ -54,6 +54,7 @@ impl Intercept for CallCounter {
 
 pub struct TestEnv {
     pub api: LocalApi,
+    pub config: aws_config::SdkConfig,
     pub db: Db,
     pub calls: CallCounter,
     pub endpoint: String,
@@ -102,10 +103,14 @@ impl TestEnv {
         let ses = aws_sdk_ses::Client::new(&config);
         ses.verify_email_identity().email_address(&sender).send().await.expect("verify sender");
         let db = Db::new(ddb, table);
-        let inviter = Inviter { db: db.clone(), mailer: Mailer::new(ses, sender), settings: settings.clone() };
-        let api = LocalApi::new(&template, infra::registry::handlers(db.clone(), inviter)).expect("routes");
+        let api = local_api(&config, &db, &sender, &settings);
         calls.take();
-        TestEnv { api, db, calls, endpoint, settings }
+        TestEnv { api, config, db, calls, endpoint, settings }
+    }
+
+    /// Another API on the same table whose emails are sent from `sender`.
+    pub fn api_sending_as(&self, sender: &str) -> LocalApi {
+        local_api(&self.config, &self.db, sender, &self.settings)
     }
 
     /// A new account whose first user's email is unique to this test run.
@@ -165,6 +170,12 @@ impl TestEnv {
         let start = body.find("token=").expect("token in email") + "token=".len();
         body[start..].chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect()
     }
+}
+
+fn local_api(config: &aws_config::SdkConfig, db: &Db, sender: &str, settings: &InvitationSettings) -> LocalApi {
+    let mailer = Mailer::new(aws_sdk_ses::Client::new(config), sender);
+    let inviter = Inviter { db: db.clone(), mailer, settings: settings.clone() };
+    LocalApi::new(&Template::load().expect("template.yaml"), infra::registry::handlers(db.clone(), inviter)).expect("routes")
 }
 
 /// A GET to the local endpoint (moto's inspection API), without pulling in an HTTP client.

@@ -19,8 +19,9 @@ struct ClaimBody {
 }
 
 pub async fn handle(db: &Db, req: Request) -> HandlerResult {
+    let caller = authenticate_if_present(db, &req).await?;
     let body: ClaimBody = json_body(&req)?;
-    let claimant = match authenticate_if_present(db, &req).await? {
+    let claimant = match caller {
         Some(caller) => Claimant::Account(caller),
         None => Claimant::NewAccount {
             account_name: validate::name("account_name", body.account_name.as_deref().ok_or_else(|| missing("account_name"))?)?,

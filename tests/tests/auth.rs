@@ -1,0 +1,75 @@
+//! Authentication on every route of template.yaml: Bearer and Basic keys, and 401 for missing,
+//! malformed, unknown and revoked ones, with LeadConduit's error wording.
+
+use api_tests::{TestEnv, assert_error};
+use base64::Engine;
+use infra::local_api::HttpRequest;
+use infra::template::Template;
+
+fn request(method: &str, path: &str, authorization: Option<&str>) -> HttpRequest {
+    HttpRequest {
+        method: method.into(),
+        uri: path.replace("{id}", "64b8f0f5e4b0c3a1d5e6f7a8"),
+        headers: authorization.map(|a| vec![("authorization".to_string(), a.to_string())]).unwrap_or_default(),
+        body: b"{}".to_vec(),
+    }
+}
+
+#[tokio::test]
+async fn every_route_refuses_requests_without_a_valid_key() {
+    let env = TestEnv::new().await;
+    let account = env.account("revoked").await;
+    let key_id = {
+        let (key, record) = env.db.issue_api_key(&account.email).await.unwrap();
+        env.db.revoke_api_key(&account.id, &record.key_id).await.unwrap();
+        key
+    };
+    let unknown = format!("sk_live_{}", "0".repeat(40));
+    let basic_unknown = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("API:{unknown}")));
+    let credentials = [
+        Some("Bearer sk_live_tooshort".to_string()),
+        Some(format!("Bearer {unknown}")),
+        Some(format!("Bearer {key_id}")),
+        Some(basic_unknown),
+        Some("Digest abc".to_string()),
+    ];
+    let routes = Template::load().unwrap().routes().unwrap();
+    assert!(routes.len() >= 16);
+    for route in &routes {
+        // The claim link is public: anonymous callers create an account instead.
+        if route.path != "/invitations/claim" {
+            let reply = env.request(request(&route.method, &route.path, None)).await;
+            assert_error(&reply, 401, "authentication failed");
+        }
+        for credential in &credentials {
+            let reply = env.request(request(&route.method, &route.path, credential.as_deref())).await;
+            assert_error(&reply, 401, "authentication failed");
+        }
+    }
+}
+
+#[tokio::test]
+async fn bearer_and_basic_with_any_username_authenticate() {
+    let env = TestEnv::new().await;
+    let account = env.account("account").await;
+    for authorization in [
+        format!("Bearer {}", account.key),
+        format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(format!("API:{}", account.key))),
+        format!("basic {}", base64::engine::general_purpose::STANDARD.encode(format!("anyone:{}", account.key))),
+    ] {
+        let reply = env.request(HttpRequest { method: "GET".into(), uri: "/connections".into(), headers: vec![("Authorization".into(), authorization)], body: vec![] }).await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+    }
+    let other_key = env.db.issue_api_key(&account.email).await.unwrap().0;
+    let reply = env.call("GET", "/entities", Some(&other_key), None).await;
+    assert_eq!(reply.status, 200, "a second key works alongside the first");
+}
+
+#[tokio::test]
+async fn unknown_routes_are_404_json() {
+    let env = TestEnv::new().await;
+    let reply = env.call("GET", "/nope", None, None).await;
+    assert_error(&reply, 404, "not found");
+    let wrong_method = env.call("PATCH", "/connections", None, None).await;
+    assert_error(&wrong_method, 404, "not found");
+}

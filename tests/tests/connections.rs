@@ -1,0 +1,125 @@
+//! Connections, entities and the audit trail: revocation, cross-account isolation, bad ids.
+
+use api_tests::{TestEnv, assert_error, connect};
+use serde_json::json;
+
+#[tokio::test]
+async fn either_party_revokes_and_neither_side_can_use_the_connection() {
+    let env = TestEnv::new().await;
+    let seller = env.account("seller").await;
+    let buyer = env.account("buyer").await;
+    let (_, connection_id) = connect(&env, &seller, &buyer).await;
+
+    let revoked = env.call("DELETE", &format!("/connections/{connection_id}"), Some(&buyer.key), None).await;
+    assert_eq!(revoked.status, 200, "{:?}", revoked.body);
+    assert_eq!(revoked.body["status"], "revoked");
+    assert_eq!(revoked.body["revoked_by"], buyer.email);
+    for account in [&seller, &buyer] {
+        let seen = env.get(&format!("/connections/{connection_id}"), account).await;
+        assert_eq!(seen.body["status"], "revoked", "both copies end together");
+        let entities = env.get("/entities", account).await;
+        assert!(entities.body[0]["connected"].is_null(), "the partner is no longer a source: {:?}", entities.body);
+        assert!(entities.body[0]["connection_id"].is_null());
+        let audit = env.get("/audit", account).await;
+        assert_eq!(audit.body[0]["event"], "connection.revoked");
+        assert_eq!(audit.body[0]["actor"], buyer.email);
+    }
+    let again = env.call("DELETE", &format!("/connections/{connection_id}"), Some(&seller.key), None).await;
+    assert!(assert_error(&again, 409, "conflict").contains("already revoked"));
+
+    // A revoked pair can connect again, with a new connection and the same entities.
+    let entity_before = env.get("/entities", &seller).await.body[0]["id"].clone();
+    let (_, second) = connect(&env, &seller, &buyer).await;
+    assert_ne!(second, connection_id);
+    let entities = env.get("/entities", &seller).await;
+    assert_eq!(entities.body.as_array().unwrap().len(), 1);
+    assert_eq!(entities.body[0]["id"], entity_before);
+    assert_eq!(entities.body[0]["connection_id"], second);
+    let connections = env.get("/connections", &buyer).await;
+    let statuses: Vec<&str> = connections.body.as_array().unwrap().iter().map(|c| c["status"].as_str().unwrap()).collect();
+    assert_eq!(statuses, ["active", "revoked"]);
+}
+
+#[tokio::test]
+async fn another_accounts_ids_are_not_found() {
+    let env = TestEnv::new().await;
+    let seller = env.account("seller").await;
+    let buyer = env.account("buyer").await;
+    let stranger = env.account("stranger").await;
+    let (invitation_id, connection_id) = connect(&env, &seller, &buyer).await;
+    let entity_id = env.get("/entities", &seller).await.body[0]["id"].as_str().unwrap().to_string();
+    let audit_id = env.get("/audit", &seller).await.body[0]["id"].as_str().unwrap().to_string();
+
+    for (method, path) in [
+        ("GET", format!("/connections/{connection_id}")),
+        ("GET", format!("/connections/{invitation_id}")),
+        ("DELETE", format!("/connections/{connection_id}")),
+        ("GET", format!("/invitations/{invitation_id}")),
+        ("GET", format!("/entities/{entity_id}")),
+        ("GET", format!("/entities/{audit_id}")),
+        ("POST", format!("/invitations/{invitation_id}/accept")),
+        ("POST", format!("/invitations/{invitation_id}/decline")),
+        ("PUT", format!("/invitations/{invitation_id}/resend")),
+        ("DELETE", format!("/invitations/{invitation_id}")),
+    ] {
+        let reply = env.call(method, &path, Some(&stranger.key), None).await;
+        assert_error(&reply, 404, "not found");
+    }
+    for list in ["/connections", "/entities", "/invitations", "/audit"] {
+        let reply = env.get(list, &stranger).await;
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.body, json!([]), "{list} shows nothing of other accounts");
+    }
+    let still = env.get(&format!("/connections/{connection_id}"), &seller).await;
+    assert_eq!(still.body["status"], "active", "the probes changed nothing");
+}
+
+#[tokio::test]
+async fn malformed_ids_in_paths_are_400() {
+    let env = TestEnv::new().await;
+    let account = env.account("account").await;
+    for (method, path) in [
+        ("GET", "/connections/not-an-id"),
+        ("DELETE", "/connections/123"),
+        ("GET", "/invitations/zzzzzzzzzzzzzzzzzzzzzzzz"),
+        ("POST", "/invitations/64b8f0f5e4b0c3a1d5e6f7a/accept"),
+        ("POST", "/invitations/%00/decline"),
+        ("PUT", "/invitations/..%2F..%2Fetc/resend"),
+        ("DELETE", "/invitations/64b8f0f5e4b0c3a1d5e6f7a8a"),
+        ("GET", "/entities/ENTITY%23x"),
+    ] {
+        let reply = env.call(method, path, Some(&account.key), None).await;
+        assert!(assert_error(&reply, 400, "bad request").contains("not a valid id"), "{method} {path}");
+    }
+    let well_formed_unknown = env.get("/connections/64B8F0F5E4B0C3A1D5E6F7A8", &account).await;
+    assert_error(&well_formed_unknown, 404, "not found");
+}
+
+#[tokio::test]
+async fn the_audit_trail_names_actor_event_and_partner_newest_first() {
+    let env = TestEnv::new().await;
+    let seller = env.account("seller").await;
+    let buyer = env.account("buyer").await;
+    let (invitation_id, connection_id) = connect(&env, &seller, &buyer).await;
+    let audit = env.get("/audit", &buyer).await;
+    let events: Vec<(&str, &str, &str)> = audit
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| (e["event"].as_str().unwrap(), e["actor"].as_str().unwrap(), e["subject_id"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        events,
+        [
+            ("connection.created", buyer.email.as_str(), connection_id.as_str()),
+            ("invitation.accepted", buyer.email.as_str(), invitation_id.as_str()),
+            ("invitation.sent", seller.email.as_str(), invitation_id.as_str()),
+        ]
+    );
+    assert!(audit.body.as_array().unwrap().iter().all(|e| e["partner_account_id"] == seller.id.to_string()));
+    let page = env.get("/audit?limit=1", &buyer).await;
+    assert_eq!(page.body.as_array().unwrap().len(), 1);
+    let next = env.get(&format!("/audit?limit=1&cursor={}", page.headers["x-next-cursor"]), &buyer).await;
+    assert_eq!(next.body[0]["event"], "invitation.accepted");
+}

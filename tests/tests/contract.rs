@@ -1,0 +1,139 @@
+//! template.yaml is the one declaration of routes, table and queues: these tests fail when the
+//! code, the local bootstrap or the sample events disagree with it.
+
+use std::collections::BTreeSet;
+
+use aws_sdk_sqs::types::QueueAttributeName;
+use infra::template::Template;
+use lambda_http::request::LambdaRequest;
+
+fn template() -> Template {
+    Template::load().expect("template.yaml")
+}
+
+#[tokio::test]
+async fn the_bootstrapped_stack_is_what_the_template_declares() {
+    let _ = std::env::var("AWS_ENDPOINT_URL").expect("run with infra/test");
+    let template = template();
+    let config = shared::config::aws().await;
+    let prefix = api_tests::unique("drift");
+    let stack = infra::bootstrap::create_stack(&config, &template, &prefix).await.expect("bootstrap");
+
+    let spec = template.table().unwrap();
+    let ddb = aws_sdk_dynamodb::Client::new(&config);
+    let table = ddb.describe_table().table_name(&stack.table).send().await.unwrap().table.unwrap();
+    let attributes: BTreeSet<(String, String)> =
+        table.attribute_definitions().iter().map(|a| (a.attribute_name().to_string(), a.attribute_type().as_str().to_string())).collect();
+    assert_eq!(attributes, spec.attributes.iter().cloned().collect());
+    let key_of = |schema: &[aws_sdk_dynamodb::types::KeySchemaElement]| {
+        let find = |kind: &str| schema.iter().find(|k| k.key_type().as_str() == kind).map(|k| k.attribute_name().to_string());
+        infra::template::KeySchema { hash: find("HASH").unwrap(), range: find("RANGE") }
+    };
+    assert_eq!(key_of(table.key_schema()), spec.key);
+    let indexes: Vec<(String, infra::template::KeySchema)> =
+        table.global_secondary_indexes().iter().map(|i| (i.index_name().unwrap().to_string(), key_of(i.key_schema()))).collect();
+    assert_eq!(indexes, spec.indexes);
+    for index in table.global_secondary_indexes() {
+        assert_eq!(index.projection().and_then(|p| p.projection_type()).map(|p| p.as_str()), Some("ALL"));
+    }
+    let stream = table.stream_specification().expect("stream");
+    assert!(stream.stream_enabled());
+    assert_eq!(stream.stream_view_type().map(|v| v.as_str().to_string()), spec.stream_view_type);
+    assert_eq!(table.billing_mode_summary().and_then(|b| b.billing_mode()).map(|b| b.as_str()), Some("PAY_PER_REQUEST"));
+    let ttl = ddb.describe_time_to_live().table_name(&stack.table).send().await.unwrap().time_to_live_description.unwrap();
+    assert_eq!(ttl.attribute_name().map(str::to_string), spec.ttl_attribute);
+
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let queues = template.queues().unwrap();
+    assert_eq!(queues.len(), stack.queues.len());
+    for queue in &queues {
+        let url = &stack.queues[&queue.logical_id];
+        let attrs = sqs.get_queue_attributes().queue_url(url).attribute_names(QueueAttributeName::All).send().await.unwrap().attributes.unwrap();
+        let number = |name: QueueAttributeName| attrs.get(&name).map(|v| v.parse::<u64>().unwrap());
+        if let Some(visibility) = queue.visibility_timeout {
+            assert_eq!(number(QueueAttributeName::VisibilityTimeout), Some(visibility), "{}", queue.logical_id);
+        }
+        if let Some(retention) = queue.retention_period {
+            assert_eq!(number(QueueAttributeName::MessageRetentionPeriod), Some(retention), "{}", queue.logical_id);
+        }
+        match &queue.redrive {
+            Some((dlq, max)) => {
+                let policy: serde_json::Value = serde_json::from_str(&attrs[&QueueAttributeName::RedrivePolicy]).unwrap();
+                assert_eq!(policy["maxReceiveCount"].to_string().trim_matches('"'), max.to_string());
+                let dlq_arn = sqs.get_queue_attributes().queue_url(&stack.queues[dlq]).attribute_names(QueueAttributeName::QueueArn).send().await.unwrap();
+                assert_eq!(policy["deadLetterTargetArn"].as_str(), dlq_arn.attributes.unwrap().get(&QueueAttributeName::QueueArn).map(String::as_str));
+            }
+            None => assert!(!attrs.contains_key(&QueueAttributeName::RedrivePolicy)),
+        }
+    }
+    let ses = aws_sdk_ses::Client::new(&config);
+    let verified = ses.list_identities().send().await.unwrap();
+    for identity in template.email_identities() {
+        assert!(verified.identities().contains(&identity), "{identity} verified");
+    }
+}
+
+#[test]
+fn the_template_declares_the_stack_this_code_expects() {
+    let template = template();
+    let table = template.table().unwrap();
+    assert_eq!(table.key, infra::template::KeySchema { hash: shared::keys::PK.into(), range: Some(shared::keys::SK.into()) });
+    assert_eq!(
+        table.indexes,
+        [(shared::keys::GSI1.to_string(), infra::template::KeySchema { hash: shared::keys::GSI1_PK.into(), range: Some(shared::keys::GSI1_SK.into()) })]
+    );
+    assert_eq!(table.ttl_attribute.as_deref(), Some(shared::keys::TTL));
+    assert_eq!(table.stream_view_type.as_deref(), Some("NEW_AND_OLD_IMAGES"));
+    let queues = template.queues().unwrap();
+    let setup = queues.iter().find(|q| q.logical_id == "BuyerSetupQueue").expect("buyer setup queue");
+    assert!(setup.redrive.is_some(), "the buyer setup queue has a dead-letter queue");
+}
+
+#[test]
+fn table_or_queue_properties_the_bootstrap_cannot_create_fail_loudly() {
+    let text = std::fs::read_to_string(Template::path()).unwrap();
+    let drifted = text.replacen("      BillingMode: PAY_PER_REQUEST", "      BillingMode: PAY_PER_REQUEST\n      TableClass: STANDARD_INFREQUENT_ACCESS", 1);
+    assert_ne!(drifted, text);
+    assert!(Template::parse(&drifted).unwrap().table().unwrap_err().contains("TableClass"));
+    let drifted = text.replacen("      VisibilityTimeout: 180", "      VisibilityTimeout: 180\n      DelaySeconds: 5", 1);
+    assert_ne!(drifted, text);
+    assert!(Template::parse(&drifted).unwrap().queues().unwrap_err().contains("DelaySeconds"));
+}
+
+#[test]
+fn every_function_in_the_template_is_a_crate_with_a_handler_and_a_sample_event() {
+    let template = template();
+    let root = Template::path().parent().unwrap().to_path_buf();
+    let binaries = template.binaries();
+    let crates: BTreeSet<String> = std::fs::read_dir(root.join("functions")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    assert_eq!(binaries.iter().cloned().collect::<BTreeSet<_>>(), crates, "functions/ and template.yaml list the same functions");
+    for binary in &binaries {
+        let manifest = std::fs::read_to_string(root.join("functions").join(binary).join("Cargo.toml")).unwrap();
+        assert!(manifest.contains(&format!("name = \"{binary}\"")), "{binary}: package name is the binary name");
+    }
+
+    // LocalApi::new refuses a route without a handler and a handler without a route.
+    let names: Vec<&'static str> = {
+        let config = aws_config::SdkConfig::builder().behavior_version(aws_config::BehaviorVersion::latest()).build();
+        let db = shared::Db::new(aws_sdk_dynamodb::Client::new(&config), "unused");
+        let inviter = shared::invite::Inviter {
+            db: db.clone(),
+            mailer: shared::mail::Mailer::new(aws_sdk_ses::Client::new(&config), "x@example.com"),
+            settings: shared::config::InvitationSettings::from_env().unwrap(),
+        };
+        let handlers = infra::registry::handlers(db, inviter);
+        let names = handlers.keys().copied().collect();
+        let api = infra::local_api::LocalApi::new(&template, handlers).expect("routes and handlers agree");
+        for binary in &binaries {
+            let event: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root.join("events").join(format!("{binary}.json"))).unwrap()).unwrap();
+            let route = template.routes().unwrap().into_iter().find(|r| &r.binary == binary).unwrap();
+            assert_eq!(event["routeKey"], format!("{} {}", route.method, route.path), "events/{binary}.json");
+            let method = event["requestContext"]["http"]["method"].as_str().unwrap();
+            let routed = api.route_for(method, event["rawPath"].as_str().unwrap()).expect("event routes");
+            assert_eq!(&routed.binary, binary, "events/{binary}.json reaches its function");
+            assert!(matches!(serde_json::from_value::<LambdaRequest>(event).unwrap(), LambdaRequest::ApiGatewayV2(_)));
+        }
+        names
+    };
+    assert_eq!(names.len(), binaries.len());
+}

@@ -1,0 +1,65 @@
+//! The local API over real HTTP, as `infra/run` serves it, and email failures that lose nothing.
+
+use std::io::{Read, Write};
+use std::sync::Arc;
+
+use api_tests::{TestEnv, unique};
+use infra::template::Template;
+use serde_json::json;
+
+fn http(port: u16, request: &str) -> (u16, serde_json::Value) {
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.split(' ').nth(1).unwrap().parse().unwrap();
+    let body = response.split_once("\r\n\r\n").unwrap().1;
+    (status, serde_json::from_str(body).unwrap())
+}
+
+#[tokio::test]
+async fn the_local_api_serves_template_routes_over_http() {
+    let env = TestEnv::new().await;
+    let seller = env.account("seller").await;
+    let api = env.api_sending_as(&Template::load().unwrap().parameter_default("SenderEmail").unwrap());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(infra::local_api::serve(Arc::new(api), listener));
+
+    let body = json!({ "email": format!("{}@example.com", unique("http")) }).to_string();
+    let request = format!(
+        "POST /invitations/recipient HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        seller.key,
+        body.len()
+    );
+    let (status, reply) = tokio::task::spawn_blocking(move || http(port, &request)).await.unwrap();
+    assert_eq!(status, 201, "{reply:?}");
+    assert_eq!(reply["message"], "Invitation was sent successfully");
+    let (status, reply) = tokio::task::spawn_blocking(move || http(port, "GET /connections HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).await.unwrap();
+    assert_eq!(status, 401);
+    assert_eq!(reply["error"], "authentication failed");
+}
+
+#[tokio::test]
+async fn an_invitation_whose_email_fails_is_kept_and_says_so() {
+    let env = TestEnv::new().await;
+    let seller = env.account("seller").await;
+    // SES refuses a sender that was never verified: a real failure, not a mock.
+    let api = env.api_sending_as(&format!("{}@unverified.example", unique("nobody")));
+    let email = format!("{}@example.com", unique("lost"));
+    let reply = api
+        .dispatch(infra::local_api::HttpRequest {
+            method: "POST".into(),
+            uri: "/invitations/recipient".into(),
+            headers: vec![("authorization".into(), format!("Bearer {}", seller.key))],
+            body: json!({ "email": email }).to_string().into_bytes(),
+        })
+        .await;
+    assert_eq!(reply.status(), 201);
+    let lambda_http::Body::Text(text) = reply.body() else { panic!("text body") };
+    let body: serde_json::Value = serde_json::from_str(text).unwrap();
+    assert_eq!(body["email_sent"], false);
+    assert!(env.emails_to(&email).await.is_empty());
+    let listed = env.get("/invitations", &seller).await;
+    assert_eq!(listed.body[0]["id"], body["invitation"]["id"], "the invitation was kept; it can be resent");
+}
