@@ -5,6 +5,7 @@
 //!   admin add-user --account ID --email EMAIL --name NAME
 //!   admin issue-key --email EMAIL
 //!   admin revoke-key --account ID --key-id ID
+//!   admin create-stack            (local endpoints: template.yaml's table, queues, identity)
 //!
 //! Keys are printed once; only their hash is stored.
 
@@ -18,7 +19,8 @@ use shared::{ApiError, Db, Id};
 const USAGE: &str = "usage: admin create-account --name NAME --email EMAIL --user-name NAME [--plan free|paid]
        admin add-user --account ID --email EMAIL --name NAME
        admin issue-key --email EMAIL
-       admin revoke-key --account ID --key-id ID";
+       admin revoke-key --account ID --key-id ID
+       admin create-stack";
 
 fn flags(args: &[String]) -> Result<HashMap<String, String>, String> {
     let mut flags = HashMap::new();
@@ -47,8 +49,14 @@ async fn run(args: &[String]) -> Result<serde_json::Value, String> {
     let (command, rest) = args.split_first().ok_or(USAGE)?;
     let flags = flags(rest)?;
     let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME must be set")?;
-    let db = Db::new(aws_sdk_dynamodb::Client::new(&shared::config::aws().await), table);
+    let config = shared::config::aws().await;
+    let db = Db::new(aws_sdk_dynamodb::Client::new(&config), &table);
     match command.as_str() {
+        "create-stack" => {
+            let template = infra::template::Template::load()?;
+            let stack = infra::bootstrap::create_stack(&config, &template, &table).await.map_err(|e| e.to_string())?;
+            Ok(serde_json::json!({ "table": stack.table, "queues": stack.queues, "sender": stack.sender }))
+        }
         "create-account" => {
             let plan = match flags.get("plan").map(String::as_str).unwrap_or("free") {
                 "free" => Plan::Free,

@@ -199,11 +199,6 @@ impl Db {
             },
         }
     }
-
-    /// One conditional write, outside a transaction.
-    pub async fn write(&self, write: Write) -> Result<(), TxError> {
-        self.transact(vec![write]).await
-    }
 }
 
 #[cfg(test)]

@@ -1,0 +1,65 @@
+//! Prints how many DynamoDB calls one request to each endpoint makes (counted by an SDK
+//! interceptor), with the operations in order. Run with `infra/bench`. Figures, not assertions.
+
+use api_tests::{TestEnv, unique};
+use serde_json::{Value, json};
+
+struct Row {
+    endpoint: String,
+    status: u16,
+    operations: Vec<String>,
+}
+
+async fn measure(env: &TestEnv, rows: &mut Vec<Row>, method: &str, uri: &str, key: Option<&str>, body: Option<Value>, label: &str) -> Value {
+    env.calls.take();
+    let reply = env.call(method, uri, key, body).await;
+    rows.push(Row { endpoint: format!("{method} {label}"), status: reply.status, operations: env.calls.take() });
+    reply.body
+}
+
+#[tokio::main]
+async fn main() {
+    let env = TestEnv::new().await;
+    let seller = env.account("seller").await;
+    let buyer = env.account("buyer").await;
+    let third = env.account("third").await;
+    let mut rows = vec![];
+    let r = &mut rows;
+    let (s, b) = (Some(seller.key.as_str()), Some(buyer.key.as_str()));
+
+    let sent = measure(&env, r, "POST", "/invitations/recipient", s, Some(json!({ "email": buyer.email })), "/invitations/recipient (existing user)").await;
+    let id = sent["invitation"]["id"].as_str().unwrap().to_string();
+    measure(&env, r, "POST", "/invitations/recipient", s, Some(json!({ "email": buyer.email })), "/invitations/recipient (already pending)").await;
+    let new_email = format!("{}@example.com", unique("new"));
+    let unknown = measure(&env, r, "POST", "/invitations/source", s, Some(json!({ "email": new_email })), "/invitations/source (new email)").await;
+    let by_account = json!({ "account_id": third.id.to_string(), "relationship_type": "both" });
+    let third_invite = measure(&env, r, "POST", "/invitations", s, Some(by_account), "/invitations (account id)").await;
+    measure(&env, r, "GET", "/invitations", s, None, "/invitations").await;
+    measure(&env, r, "GET", "/invitations?status=pending", s, None, "/invitations?status=pending").await;
+    measure(&env, r, "GET", &format!("/invitations/{id}"), s, None, "/invitations/{id}").await;
+    measure(&env, r, "PUT", &format!("/invitations/{id}/resend"), s, None, "/invitations/{id}/resend").await;
+    let accepted = measure(&env, r, "POST", &format!("/invitations/{id}/accept"), b, None, "/invitations/{id}/accept").await;
+    let connection = accepted["connection"]["id"].as_str().unwrap().to_string();
+    let third_id = third_invite["invitation"]["id"].as_str().unwrap();
+    measure(&env, r, "POST", &format!("/invitations/{third_id}/decline"), Some(&third.key), None, "/invitations/{id}/decline").await;
+    let token = env.invitation_token(&new_email).await;
+    let claim = json!({ "token": token, "account_name": "New Co", "name": "New" });
+    measure(&env, r, "POST", "/invitations/claim", None, Some(claim), "/invitations/claim (new account)").await;
+    let pending = measure(&env, r, "POST", "/invitations/recipient", s, Some(json!({ "email": format!("{}@example.com", unique("p")) })), "/invitations/recipient (another)").await;
+    let pending_id = pending["invitation"]["id"].as_str().unwrap();
+    measure(&env, r, "DELETE", &format!("/invitations/{pending_id}"), s, None, "/invitations/{id}").await;
+    measure(&env, r, "GET", "/connections", s, None, "/connections").await;
+    measure(&env, r, "GET", &format!("/connections/{connection}"), s, None, "/connections/{id} (connection id)").await;
+    measure(&env, r, "GET", &format!("/connections/{id}"), s, None, "/connections/{id} (invitation id)").await;
+    measure(&env, r, "GET", "/entities", s, None, "/entities").await;
+    let entity = unknown["entity"]["id"].as_str().unwrap();
+    measure(&env, r, "GET", &format!("/entities/{entity}"), s, None, "/entities/{id}").await;
+    measure(&env, r, "GET", "/audit", s, None, "/audit").await;
+    measure(&env, r, "DELETE", &format!("/connections/{connection}"), b, None, "/connections/{id}").await;
+    measure(&env, r, "GET", "/connections", Some("sk_live_0000000000000000000000000000000000000000"), None, "/connections (unknown key)").await;
+
+    println!("{:<48} {:>6} {:>6}  operations", "endpoint", "status", "calls");
+    for row in &rows {
+        println!("{:<48} {:>6} {:>6}  {}", row.endpoint, row.status, row.operations.len(), row.operations.join(", "));
+    }
+}
