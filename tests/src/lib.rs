@@ -6,10 +6,9 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept};
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::orchestrator::Metadata;
 use infra::local_api::{HttpRequest, LocalApi};
 use infra::template::Template;
 use lambda_http::Body;
@@ -21,7 +20,7 @@ use shared::mail::Mailer;
 use shared::store::accounts::NewAccount;
 use shared::{Db, Id};
 
-/// Counts DynamoDB operations by name, as the SDK starts them.
+/// Counts DynamoDB round trips (every request the SDK transmits, retries included), by operation.
 #[derive(Debug, Default, Clone)]
 pub struct CallCounter {
     total: Arc<AtomicUsize>,
@@ -44,9 +43,11 @@ impl Intercept for CallCounter {
         "CallCounter"
     }
 
-    fn read_before_execution(&self, _: &BeforeSerializationInterceptorContextRef<'_>, cfg: &mut ConfigBag) -> Result<(), BoxError> {
+    fn read_before_transmit(&self, context: &BeforeTransmitInterceptorContextRef<'_>, _: &RuntimeComponents, _: &mut ConfigBag) -> Result<(), BoxError> {
         self.total.fetch_add(1, Ordering::SeqCst);
-        let name = cfg.load::<Metadata>().map(|m| m.name().to_string()).unwrap_or_default();
+        // `X-Amz-Target: DynamoDB_20120810.GetItem` names the operation on the wire.
+        let target = context.request().headers().get("x-amz-target").unwrap_or_default();
+        let name = target.rsplit('.').next().unwrap_or_default().to_string();
         self.names.lock().expect("counter lock").push(name);
         Ok(())
     }
