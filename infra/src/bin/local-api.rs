@@ -34,9 +34,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("Local API listening on http://127.0.0.1:{port} ({} routes from template.yaml)", api.routes().count());
     println!("AWS endpoint: {endpoint}; table {}", stack.table);
-    println!("Create an account and its first API key:");
-    println!("  TABLE_NAME={} cargo run -q -p infra --bin admin -- create-account --name 'Acme' --email you@example.com --user-name You", stack.table);
-    println!("Emails sent (SES): GET {endpoint}/moto-api/data.json (moto)");
+    println!("Create an account, its first user and API key (printed once), from another shell:");
+    println!("  infra/admin create-account --name 'Acme Leads' --email you@example.com --user-name You");
+    println!("Then: curl -H 'Authorization: Bearer sk_live_...' http://127.0.0.1:{port}/connections");
+    println!("Emails sent through SES are captured by moto: {endpoint}/moto-api/data.json (ses.Message)");
     serve(api, listener).await?;
     Ok(())
 }
