@@ -14,10 +14,37 @@ fn optional(name: &'static str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-/// The SDK configuration every client is built from. `AWS_ENDPOINT_URL` (moto, LocalStack) and
-/// the usual credential and region variables are honoured by the SDK itself.
-pub async fn aws() -> aws_config::SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+/// The SDK configuration a Lambda function builds its clients from: region, credentials and
+/// `AWS_ENDPOINT_URL` (moto, LocalStack) from the environment, which is all Lambda provides.
+///
+/// Deliberately not `aws_config::load_defaults`: its provider chains (profiles, SSO, STS web
+/// identity, IMDS) are never used in Lambda but add about a megabyte to every binary and work to
+/// every cold start. TLS is rustls with ring rather than the larger aws-lc (docs/performance.md).
+/// Operator tools on a workstation use `infra`'s full loader instead.
+pub fn aws() -> Result<aws_config::SdkConfig, ConfigError> {
+    use aws_config::environment::EnvironmentVariableCredentialsProvider;
+    use aws_credential_types::provider::SharedCredentialsProvider;
+    let region = optional("AWS_REGION").or_else(|| optional("AWS_DEFAULT_REGION")).ok_or(ConfigError("AWS_REGION"))?;
+    let mut config = aws_config::SdkConfig::builder()
+        .behavior_version(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region))
+        .credentials_provider(SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new()))
+        .http_client(https_client())
+        .retry_config(aws_config::retry::RetryConfig::standard())
+        .time_source(aws_smithy_async::time::SystemTimeSource::new());
+    if let Some(sleep) = aws_smithy_async::rt::sleep::default_async_sleep() {
+        config = config.sleep_impl(sleep);
+    }
+    if let Some(endpoint) = optional("AWS_ENDPOINT_URL") {
+        config = config.endpoint_url(endpoint);
+    }
+    Ok(config.build())
+}
+
+/// The SDK's hyper/rustls client, with ring as the crypto provider.
+pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https()
 }
 
 /// How invitations are issued.

@@ -45,10 +45,82 @@ impl Intercept for CallCounter {
 
     fn read_before_transmit(&self, context: &BeforeTransmitInterceptorContextRef<'_>, _: &RuntimeComponents, _: &mut ConfigBag) -> Result<(), BoxError> {
         self.total.fetch_add(1, Ordering::SeqCst);
-        // `X-Amz-Target: DynamoDB_20120810.GetItem` names the operation on the wire.
-        let target = context.request().headers().get("x-amz-target").unwrap_or_default();
-        let name = target.rsplit('.').next().unwrap_or_default().to_string();
-        self.names.lock().expect("counter lock").push(name);
+        self.names.lock().expect("counter lock").push(operation(context));
+        Ok(())
+    }
+}
+
+/// Makes a race deterministic. moto cannot be trusted with truly concurrent transactions (it
+/// restores a whole-table snapshot when one fails, undoing another that committed meanwhile),
+/// so race tests arm this gate instead: the next transaction is held, after its reads, until
+/// another transaction has completed. That is the losing interleaving of a real race: the held
+/// request acts on state read before the other committed, and its conditions must catch it.
+#[derive(Clone, Debug, Default)]
+pub struct TransactionGate {
+    state: Arc<(Mutex<GateState>, std::sync::Condvar)>,
+}
+
+#[derive(Debug, Default)]
+struct GateState {
+    armed: bool,
+    holding: bool,
+    released: bool,
+}
+
+/// Marks, in one request's config bag, the transaction that will release the held one.
+#[derive(Debug, Clone)]
+struct Releaser;
+impl aws_smithy_types::config_bag::Storable for Releaser {
+    type Storer = aws_smithy_types::config_bag::StoreReplace<Self>;
+}
+
+fn operation(context: &BeforeTransmitInterceptorContextRef<'_>) -> String {
+    // `X-Amz-Target: DynamoDB_20120810.GetItem` names the operation on the wire.
+    let target = context.request().headers().get("x-amz-target").unwrap_or_default();
+    target.rsplit('.').next().unwrap_or_default().to_string()
+}
+
+impl TransactionGate {
+    /// Hold the next transaction until another one completes.
+    pub fn arm(&self) {
+        *self.state.0.lock().expect("gate lock") = GateState { armed: true, ..GateState::default() };
+    }
+}
+
+impl Intercept for TransactionGate {
+    fn name(&self) -> &'static str {
+        "TransactionGate"
+    }
+
+    fn read_before_transmit(&self, context: &BeforeTransmitInterceptorContextRef<'_>, _: &RuntimeComponents, cfg: &mut ConfigBag) -> Result<(), BoxError> {
+        if operation(context) != "TransactWriteItems" {
+            return Ok(());
+        }
+        let (lock, released) = &*self.state;
+        let mut state = lock.lock().expect("gate lock");
+        if state.armed && !state.holding {
+            state.holding = true;
+            // Bounded, so a test that never sends a second transaction fails instead of hanging.
+            // block_in_place hands this worker's queued tasks (the other request among them) to
+            // another thread while this one waits; needs a multi-thread test runtime.
+            tokio::task::block_in_place(|| {
+                let (state, _) = released.wait_timeout_while(state, std::time::Duration::from_secs(10), |s| !s.released).expect("gate lock");
+                drop(state);
+            });
+        } else if state.holding && !state.released {
+            cfg.interceptor_state().store_put(Releaser);
+        }
+        Ok(())
+    }
+
+    fn read_after_transmit(&self, _: &aws_sdk_dynamodb::config::interceptors::BeforeDeserializationInterceptorContextRef<'_>, _: &RuntimeComponents, cfg: &mut ConfigBag) -> Result<(), BoxError> {
+        if cfg.load::<Releaser>().is_some() {
+            let (lock, released) = &*self.state;
+            let mut state = lock.lock().expect("gate lock");
+            state.released = true;
+            state.armed = false;
+            released.notify_all();
+        }
         Ok(())
     }
 }
@@ -58,6 +130,7 @@ pub struct TestEnv {
     pub config: aws_config::SdkConfig,
     pub db: Db,
     pub calls: CallCounter,
+    pub gate: TransactionGate,
     pub endpoint: String,
     pub settings: InvitationSettings,
 }
@@ -93,11 +166,12 @@ impl TestEnv {
     pub async fn with_settings(settings: InvitationSettings) -> TestEnv {
         let endpoint = std::env::var("AWS_ENDPOINT_URL")
             .expect("AWS_ENDPOINT_URL must point at moto or LocalStack: run the tests with infra/test");
-        let config = shared::config::aws().await;
+        let config = shared::config::aws().expect("AWS_REGION");
         let template = Template::load().expect("template.yaml");
         let table = format!("test-{}", Id::generate());
         let calls = CallCounter::default();
-        let ddb_config = aws_sdk_dynamodb::config::Builder::from(&config).interceptor(calls.clone()).build();
+        let gate = TransactionGate::default();
+        let ddb_config = aws_sdk_dynamodb::config::Builder::from(&config).interceptor(calls.clone()).interceptor(gate.clone()).build();
         let ddb = aws_sdk_dynamodb::Client::from_conf(ddb_config);
         infra::bootstrap::create_table(&ddb, &template, &table).await.expect("create table");
         let sender = template.parameter_default("SenderEmail").expect("SenderEmail default");
@@ -106,7 +180,7 @@ impl TestEnv {
         let db = Db::new(ddb, table);
         let api = local_api(&config, &db, &sender, &settings);
         calls.take();
-        TestEnv { api, config, db, calls, endpoint, settings }
+        TestEnv { api, config, db, calls, gate, endpoint, settings }
     }
 
     /// Another API on the same table whose emails are sent from `sender`.

@@ -15,7 +15,7 @@ fn template() -> Template {
 async fn the_bootstrapped_stack_is_what_the_template_declares() {
     let _ = std::env::var("AWS_ENDPOINT_URL").expect("run with infra/test");
     let template = template();
-    let config = shared::config::aws().await;
+    let config = shared::config::aws().expect("AWS_REGION");
     let prefix = api_tests::unique("drift");
     let stack = infra::bootstrap::create_stack(&config, &template, &prefix).await.expect("bootstrap");
 

@@ -1,8 +1,21 @@
 //! Invitations end to end: send, dedupe, resend, accept, decline, revoke, claim by link, expiry.
 
-use api_tests::{LINK_BASE, TestAccount, TestEnv, assert_error, unique};
+use std::sync::Arc;
+
+use api_tests::{LINK_BASE, Reply, TestAccount, TestEnv, assert_error, unique};
 use serde_json::{Value, json};
 use shared::config::InvitationSettings;
+
+/// Two identical requests as separate tasks, so one can be held at its transaction (see
+/// `TransactionGate`) while the other runs to completion.
+async fn race(env: &Arc<TestEnv>, request: impl Fn() -> (&'static str, String, Option<String>, Option<Value>)) -> (Reply, Reply) {
+    let spawn = || {
+        let (env, (method, path, key, body)) = (env.clone(), request());
+        tokio::spawn(async move { env.call(method, &path, key.as_deref(), body).await })
+    };
+    let (a, b) = (spawn(), spawn());
+    (a.await.expect("request task"), b.await.expect("request task"))
+}
 
 async fn invite_buyer(env: &TestEnv, seller: &TestAccount, email: &str) -> Value {
     let reply = env.call("POST", "/invitations/recipient", Some(&seller.key), Some(json!({ "email": email }))).await;
@@ -93,16 +106,15 @@ async fn a_second_invitation_to_the_same_partner_returns_the_pending_one() {
     assert!(details.contains("different relationship"), "{details}");
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_sends_to_one_partner_create_one_invitation() {
     let env = TestEnv::new().await;
     let seller = env.account("seller").await;
     let email = format!("{}@example.com", unique("prospect"));
     let body = json!({ "email": email });
-    let (a, b) = tokio::join!(
-        env.call("POST", "/invitations/recipient", Some(&seller.key), Some(body.clone())),
-        env.call("POST", "/invitations/recipient", Some(&seller.key), Some(body.clone())),
-    );
+    env.gate.arm();
+    let env = Arc::new(env);
+    let (a, b) = race(&env, || ("POST", "/invitations/recipient".to_string(), Some(seller.key.clone()), Some(body.clone()))).await;
     let mut statuses = [a.status, b.status];
     statuses.sort();
     assert_eq!(statuses, [200, 201], "{:?} / {:?}", a.body, b.body);
@@ -240,14 +252,16 @@ async fn answered_invitations_are_final_and_say_why() {
     assert_eq!(statuses(env.get("/invitations?status=revoked", &buyer).await), ["revoked"]);
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn two_concurrent_accepts_create_exactly_one_connection() {
     let env = TestEnv::new().await;
     let seller = env.account("seller").await;
     let buyer = env.account("buyer").await;
     let sent = invite_buyer(&env, &seller, &buyer.email).await;
     let path = format!("/invitations/{}/accept", sent["invitation"]["id"].as_str().unwrap());
-    let (a, b) = tokio::join!(env.call("POST", &path, Some(&buyer.key), None), env.call("POST", &path, Some(&buyer.key), None));
+    env.gate.arm();
+    let env = Arc::new(env);
+    let (a, b) = race(&env, || ("POST", path.clone(), Some(buyer.key.clone()), None)).await;
     let mut statuses = [a.status, b.status];
     statuses.sort();
     assert_eq!(statuses, [200, 409], "{:?} / {:?}", a.body, b.body);

@@ -49,7 +49,7 @@ async fn run(args: &[String]) -> Result<serde_json::Value, String> {
     let (command, rest) = args.split_first().ok_or(USAGE)?;
     let flags = flags(rest)?;
     let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME must be set")?;
-    let config = shared::config::aws().await;
+    let config = infra::workstation_aws_config().await;
     let db = Db::new(aws_sdk_dynamodb::Client::new(&config), &table);
     match command.as_str() {
         "create-stack" => {

@@ -19,7 +19,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap_or_else(|_| "AWS (no AWS_ENDPOINT_URL)".into());
 
     let template = Template::load()?;
-    let config = shared::config::aws().await;
+    let config = infra::workstation_aws_config().await;
     let stack = infra::bootstrap::create_stack(&config, &template, &stack_name).await?;
 
     let db = shared::Db::new(aws_sdk_dynamodb::Client::new(&config), &stack.table);
