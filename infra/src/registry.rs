@@ -48,5 +48,13 @@ pub fn handlers(db: Db, inviter: Inviter) -> HashMap<&'static str, Handler> {
         ("entities-list", bind(db, entities_list::handle)),
         ("entities-get", bind(db, entities_get::handle)),
         ("audit-list", bind(db, audit_list::handle)),
+        ("onboards-list", bind(db, onboards_list::handle)),
+        ("onboards-create", bind(db, onboards_create::handle)),
+        ("onboards-get", bind(db, onboards_get::handle)),
+        ("onboards-update", bind(db, onboards_update::handle)),
+        ("flows-list", bind(db, flows_list::handle)),
+        ("flows-create", bind(db, flows_create::handle)),
+        ("flows-get", bind(db, flows_get::handle)),
+        ("flows-update", bind(db, flows_update::handle)),
     ])
 }

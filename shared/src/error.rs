@@ -42,6 +42,14 @@ impl ApiError {
         ApiError::Validation { field: field.into(), message: message.into() }
     }
 
+    /// For endpoints whose contract has no 422 (seed 000's PUT): body problems are a 400.
+    pub fn as_bad_request(self) -> ApiError {
+        match self {
+            ApiError::Validation { .. } => ApiError::BadRequest(self.to_string()),
+            other => other,
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             ApiError::BadRequest(_) | ApiError::InvalidJson(_) => StatusCode::BAD_REQUEST,

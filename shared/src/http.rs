@@ -84,6 +84,20 @@ pub fn json<T: Serialize>(status: StatusCode, body: &T) -> HandlerResult {
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
+/// A single resource with its version as a strong `ETag`, for `If-Match` on updates.
+pub fn with_etag<T: Serialize>(status: StatusCode, body: &T, version: u64) -> HandlerResult {
+    let mut response = json(status, body)?;
+    response.headers_mut().insert("etag", header(&format!("\"{version}\""))?);
+    Ok(response)
+}
+
+/// The version in `If-Match` (`"3"` or `3`), if the client sent one.
+pub fn if_match(req: &Request) -> Result<Option<u64>, ApiError> {
+    let Some(value) = req.headers().get("if-match") else { return Ok(None) };
+    let text = value.to_str().unwrap_or_default().trim().trim_start_matches("W/").trim_matches('"');
+    text.parse().map(Some).map_err(|_| ApiError::BadRequest("If-Match must be a version from an ETag, like \"3\"".into()))
+}
+
 /// A list is a JSON array (the seeds' list shape); the next page is named by `X-Next-Cursor`
 /// and an RFC 8288 `Link: <...>; rel="next"` header.
 pub fn page<T: Serialize>(req: &Request, page: &Page<T>) -> HandlerResult {

@@ -56,6 +56,8 @@ pub mod prefix {
     pub const AUDIT: &str = "AUDIT#";
     pub const USER: &str = "USER#";
     pub const API_KEY: &str = "APIKEY#";
+    pub const ONBOARD: &str = "ONBOARD#";
+    pub const FLOW: &str = "FLOW#";
 }
 
 pub fn account(id: &Id) -> Key {
@@ -93,6 +95,29 @@ pub fn audit(owner: &Id, id: &Id) -> Key {
     key(account_partition(owner), format!("{}{id}", prefix::AUDIT))
 }
 
+pub fn onboard(owner: &Id, id: &Id) -> Key {
+    key(account_partition(owner), format!("{}{id}", prefix::ONBOARD))
+}
+
+/// Exactly one onboard per invitation: created in the same transaction as the onboard.
+pub fn onboard_of_invitation(owner: &Id, invitation: &Id) -> Key {
+    key(account_partition(owner), format!("ONBOARDFOR#{invitation}"))
+}
+
+pub fn flow(owner: &Id, id: &Id) -> Key {
+    key(account_partition(owner), format!("{}{id}", prefix::FLOW))
+}
+
+/// One per recipient (buyer) step, under the entity it delivers to, so that "every flow of
+/// this account with a buyer step to entity E" is one Query on `buyer_steps_prefix(E)`.
+pub fn buyer_step(owner: &Id, entity: &Id, flow: &Id, step: &Id) -> Key {
+    key(account_partition(owner), format!("{}{flow}#{step}", buyer_steps_prefix(entity)))
+}
+
+pub fn buyer_steps_prefix(entity: &Id) -> String {
+    format!("BUYERSTEP#{entity}#")
+}
+
 /// One per (account, partner): which entity stands for the partner, and the pending invitation
 /// or active connection with it. Its conditions make "one pending invitation per partner" and
 /// "one active connection per pair of accounts" hold under races.
@@ -120,6 +145,10 @@ pub enum ItemType {
     Connection,
     Partner,
     Audit,
+    Onboard,
+    OnboardGuard,
+    Flow,
+    BuyerStep,
 }
 
 impl ItemType {
@@ -134,6 +163,10 @@ impl ItemType {
             ItemType::Connection => "connection",
             ItemType::Partner => "partner",
             ItemType::Audit => "audit",
+            ItemType::Onboard => "onboard",
+            ItemType::OnboardGuard => "onboard_guard",
+            ItemType::Flow => "flow",
+            ItemType::BuyerStep => "buyer_step",
         }
     }
 }

@@ -52,8 +52,8 @@ impl Intercept for CallCounter {
 
 /// Makes a race deterministic. moto cannot be trusted with truly concurrent transactions (it
 /// restores a whole-table snapshot when one fails, undoing another that committed meanwhile),
-/// so race tests arm this gate instead: the next transaction is held, after its reads, until
-/// another transaction has completed. That is the losing interleaving of a real race: the held
+/// so race tests arm this gate instead: the next write of the armed kind is held, after its
+/// reads, until another of that kind has completed. That is the losing interleaving of a real race: the held
 /// request acts on state read before the other committed, and its conditions must catch it.
 #[derive(Clone, Debug, Default)]
 pub struct TransactionGate {
@@ -62,7 +62,8 @@ pub struct TransactionGate {
 
 #[derive(Debug, Default)]
 struct GateState {
-    armed: bool,
+    /// The operation to hold (`TransactWriteItems`, `UpdateItem`), while armed.
+    armed: Option<&'static str>,
     holding: bool,
     released: bool,
 }
@@ -81,9 +82,9 @@ fn operation(context: &BeforeTransmitInterceptorContextRef<'_>) -> String {
 }
 
 impl TransactionGate {
-    /// Hold the next transaction until another one completes.
-    pub fn arm(&self) {
-        *self.state.0.lock().expect("gate lock") = GateState { armed: true, ..GateState::default() };
+    /// Hold the next `operation` (`TransactWriteItems`, `UpdateItem`) until another completes.
+    pub fn arm(&self, operation: &'static str) {
+        *self.state.0.lock().expect("gate lock") = GateState { armed: Some(operation), ..GateState::default() };
     }
 }
 
@@ -93,12 +94,12 @@ impl Intercept for TransactionGate {
     }
 
     fn read_before_transmit(&self, context: &BeforeTransmitInterceptorContextRef<'_>, _: &RuntimeComponents, cfg: &mut ConfigBag) -> Result<(), BoxError> {
-        if operation(context) != "TransactWriteItems" {
-            return Ok(());
-        }
         let (lock, released) = &*self.state;
         let mut state = lock.lock().expect("gate lock");
-        if state.armed && !state.holding {
+        if state.armed.is_none_or(|armed| armed != operation(context)) {
+            return Ok(());
+        }
+        if !state.holding {
             state.holding = true;
             // Bounded, so a test that never sends a second transaction fails instead of hanging.
             // block_in_place hands this worker's queued tasks (the other request among them) to
@@ -118,7 +119,7 @@ impl Intercept for TransactionGate {
             let (lock, released) = &*self.state;
             let mut state = lock.lock().expect("gate lock");
             state.released = true;
-            state.armed = false;
+            state.armed = None;
             released.notify_all();
         }
         Ok(())
@@ -164,6 +165,8 @@ impl TestEnv {
     }
 
     pub async fn with_settings(settings: InvitationSettings) -> TestEnv {
+        // Handlers' logs (the cause of a 500, say) appear with a failing test's output.
+        let _ = tracing_subscriber::fmt().with_test_writer().try_init();
         let endpoint = std::env::var("AWS_ENDPOINT_URL")
             .expect("AWS_ENDPOINT_URL must point at moto or LocalStack: run the tests with infra/test");
         let config = shared::config::aws().expect("AWS_REGION");
@@ -282,6 +285,17 @@ async fn http_get_json(url: &str) -> Value {
     .await
     .expect("join")
 }
+/// Two identical requests as separate tasks, so one can be held at its transaction (see
+/// `TransactionGate`) while the other runs to completion.
+pub async fn race(env: &Arc<TestEnv>, request: impl Fn() -> (&'static str, String, Option<String>, Option<Value>)) -> (Reply, Reply) {
+    let spawn = || {
+        let (env, (method, path, key, body)) = (env.clone(), request());
+        tokio::spawn(async move { env.call(method, &path, key.as_deref(), body).await })
+    };
+    let (a, b) = (spawn(), spawn());
+    (a.await.expect("request task"), b.await.expect("request task"))
+}
+
 /// `seller` invites `buyer` (by email) as a buyer and `buyer` accepts: (invitation id, connection id).
 pub async fn connect(env: &TestEnv, seller: &TestAccount, buyer: &TestAccount) -> (String, String) {
     let sent = env.call("POST", "/invitations/recipient", Some(&seller.key), Some(serde_json::json!({ "email": buyer.email }))).await;

@@ -2,20 +2,9 @@
 
 use std::sync::Arc;
 
-use api_tests::{LINK_BASE, Reply, TestAccount, TestEnv, assert_error, unique};
+use api_tests::{LINK_BASE, TestAccount, TestEnv, assert_error, race, unique};
 use serde_json::{Value, json};
 use shared::config::InvitationSettings;
-
-/// Two identical requests as separate tasks, so one can be held at its transaction (see
-/// `TransactionGate`) while the other runs to completion.
-async fn race(env: &Arc<TestEnv>, request: impl Fn() -> (&'static str, String, Option<String>, Option<Value>)) -> (Reply, Reply) {
-    let spawn = || {
-        let (env, (method, path, key, body)) = (env.clone(), request());
-        tokio::spawn(async move { env.call(method, &path, key.as_deref(), body).await })
-    };
-    let (a, b) = (spawn(), spawn());
-    (a.await.expect("request task"), b.await.expect("request task"))
-}
 
 async fn invite_buyer(env: &TestEnv, seller: &TestAccount, email: &str) -> Value {
     let reply = env.call("POST", "/invitations/recipient", Some(&seller.key), Some(json!({ "email": email }))).await;
@@ -112,7 +101,7 @@ async fn concurrent_sends_to_one_partner_create_one_invitation() {
     let seller = env.account("seller").await;
     let email = format!("{}@example.com", unique("prospect"));
     let body = json!({ "email": email });
-    env.gate.arm();
+    env.gate.arm("TransactWriteItems");
     let env = Arc::new(env);
     let (a, b) = race(&env, || ("POST", "/invitations/recipient".to_string(), Some(seller.key.clone()), Some(body.clone()))).await;
     let mut statuses = [a.status, b.status];
@@ -259,7 +248,7 @@ async fn two_concurrent_accepts_create_exactly_one_connection() {
     let buyer = env.account("buyer").await;
     let sent = invite_buyer(&env, &seller, &buyer.email).await;
     let path = format!("/invitations/{}/accept", sent["invitation"]["id"].as_str().unwrap());
-    env.gate.arm();
+    env.gate.arm("TransactWriteItems");
     let env = Arc::new(env);
     let (a, b) = race(&env, || ("POST", path.clone(), Some(buyer.key.clone()), None)).await;
     let mut statuses = [a.status, b.status];

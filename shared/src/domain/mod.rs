@@ -2,7 +2,9 @@
 //! attributes stored in DynamoDB (keys are added by `crate::keys`).
 
 pub mod email;
+pub mod flow;
 pub mod invitation;
+pub mod onboard;
 pub mod validate;
 
 use serde::{Deserialize, Serialize};

@@ -3,8 +3,10 @@
 pub mod accounts;
 pub mod audit;
 pub mod connections;
+pub mod flows;
 pub mod invitations;
 pub mod lists;
+pub mod onboards;
 pub mod tx;
 
 use aws_sdk_dynamodb::Client;
@@ -40,6 +42,28 @@ impl Db {
             .send()
             .await?;
         Ok(out.item)
+    }
+
+    /// Several items in as few BatchGetItem calls as DynamoDB allows (100 keys each), strongly
+    /// consistent; unprocessed keys are asked again. Absent items are simply not returned.
+    pub async fn get_many(&self, keys: &[Key]) -> Result<Vec<Item>, ApiError> {
+        use aws_sdk_dynamodb::types::KeysAndAttributes;
+        let mut found = vec![];
+        for chunk in keys.chunks(100) {
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.iter().map(Key::to_item).collect()))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| ApiError::Internal(e.to_string()))?,
+            );
+            while let Some(request) = pending.take() {
+                let out = self.client.batch_get_item().request_items(&self.table, request).send().await?;
+                found.extend(out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default());
+                pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty());
+            }
+        }
+        Ok(found)
     }
 
     pub async fn get_as<T: serde::de::DeserializeOwned>(&self, key: &Key) -> Result<Option<T>, ApiError> {

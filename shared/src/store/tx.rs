@@ -38,7 +38,7 @@ pub struct Write {
 
 enum WriteKind {
     Put(Item),
-    Update { set: Vec<(String, AttributeValue)>, remove: Vec<String> },
+    Update { set: Vec<(String, AttributeValue)>, remove: Vec<String>, add: Vec<(String, AttributeValue)> },
     Delete,
     Check,
 }
@@ -49,7 +49,7 @@ impl Write {
     }
 
     pub fn update(label: &'static str, key: Key) -> Write {
-        Write { label, key, kind: WriteKind::Update { set: vec![], remove: vec![] }, condition: None, values: HashMap::new() }
+        Write { label, key, kind: WriteKind::Update { set: vec![], remove: vec![], add: vec![] }, condition: None, values: HashMap::new() }
     }
 
     pub fn delete(label: &'static str, key: Key) -> Write {
@@ -64,6 +64,14 @@ impl Write {
     pub fn set(mut self, attribute: &str, value: AttributeValue) -> Write {
         if let WriteKind::Update { set, .. } = &mut self.kind {
             set.push((attribute.to_string(), value));
+        }
+        self
+    }
+
+    /// Only for `update`: add to a number (a version counter, say).
+    pub fn add(mut self, attribute: &str, value: AttributeValue) -> Write {
+        if let WriteKind::Update { add, .. } = &mut self.kind {
+            add.push((attribute.to_string(), value));
         }
         self
     }
@@ -86,15 +94,31 @@ impl Write {
         self
     }
 
-    fn update_expression(set: &[(String, AttributeValue)], remove: &[String]) -> String {
-        let mut expr = String::new();
+    fn update_expression(set: &[(String, AttributeValue)], remove: &[String], add: &[(String, AttributeValue)]) -> String {
+        let mut clauses = vec![];
         if !set.is_empty() {
             let parts: Vec<String> = set.iter().map(|(a, _)| format!("#{a} = :set_{a}")).collect();
-            expr.push_str(&format!("SET {}", parts.join(", ")));
+            clauses.push(format!("SET {}", parts.join(", ")));
         }
         if !remove.is_empty() {
             let parts: Vec<String> = remove.iter().map(|a| format!("#{a}")).collect();
-            expr.push_str(&format!(" REMOVE {}", parts.join(", ")));
+            clauses.push(format!("REMOVE {}", parts.join(", ")));
+        }
+        if !add.is_empty() {
+            let parts: Vec<String> = add.iter().map(|(a, _)| format!("#{a} :add_{a}")).collect();
+            clauses.push(format!("ADD {}", parts.join(", ")));
+        }
+        clauses.join(" ")
+    }
+
+    /// The update expression, with every value it uses added to `values`.
+    fn update_parts(set: Vec<(String, AttributeValue)>, remove: Vec<String>, add: Vec<(String, AttributeValue)>, values: &mut HashMap<String, AttributeValue>) -> String {
+        let expr = Write::update_expression(&set, &remove, &add);
+        for (attribute, value) in set {
+            values.insert(format!(":set_{attribute}"), value);
+        }
+        for (attribute, value) in add {
+            values.insert(format!(":add_{attribute}"), value);
         }
         expr
     }
@@ -109,13 +133,10 @@ impl Write {
                 let put = put.set_expression_attribute_names(non_empty(names)).set_expression_attribute_values(non_empty(values));
                 TransactWriteItem::builder().put(put.build().map_err(internal)?)
             }
-            WriteKind::Update { set, remove } => {
-                let update_expr = Write::update_expression(&set, &remove);
+            WriteKind::Update { set, remove, add } => {
+                let update_expr = Write::update_parts(set, remove, add, &mut values);
                 expressions.push(' ');
                 expressions.push_str(&update_expr);
-                for (attribute, value) in set {
-                    values.insert(format!(":set_{attribute}"), value);
-                }
                 let update = Update::builder()
                     .table_name(table)
                     .set_key(Some(key.to_item()))
@@ -178,7 +199,47 @@ pub(crate) fn placeholder_names(expressions: &str) -> HashMap<String, String> {
     names
 }
 
+/// Why a single conditional update did not apply.
+#[derive(Debug)]
+pub enum UpdateError {
+    /// The condition failed; the item as it was (`None`: there is no such item).
+    Condition(Option<Item>),
+    Other(ApiError),
+}
+
 impl Db {
+    /// One conditional UpdateItem (one round trip) returning the item as written; on a failed
+    /// condition, the item as it was, so the caller can say exactly why.
+    pub async fn update_returning(&self, write: Write) -> Result<Item, UpdateError> {
+        use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+        use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
+        let Write { key, kind: WriteKind::Update { set, remove, add }, condition, mut values, .. } = write else {
+            return Err(UpdateError::Other(ApiError::Internal("update_returning takes an update".into())));
+        };
+        let update_expr = Write::update_parts(set, remove, add, &mut values);
+        let names = placeholder_names(&format!("{} {update_expr}", condition.clone().unwrap_or_default()));
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .set_key(Some(key.to_item()))
+            .update_expression(update_expr)
+            .set_condition_expression(condition)
+            .set_expression_attribute_names(non_empty(names))
+            .set_expression_attribute_values(non_empty(values))
+            .return_values(ReturnValue::AllNew)
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .send()
+            .await;
+        match result {
+            Ok(out) => Ok(out.attributes.unwrap_or_default()),
+            Err(err) => match err.as_service_error() {
+                Some(UpdateItemError::ConditionalCheckFailedException(failed)) => Err(UpdateError::Condition(failed.item.clone())),
+                _ => Err(UpdateError::Other(err.into())),
+            },
+        }
+    }
+
     /// All writes commit or none do (at most 100 per call, DynamoDB's limit).
     pub async fn transact(&self, writes: Vec<Write>) -> Result<(), TxError> {
         let labels: Vec<&'static str> = writes.iter().map(|w| w.label).collect();
@@ -216,7 +277,7 @@ mod tests {
 
     #[test]
     fn update_expressions_set_and_remove() {
-        let expr = Write::update_expression(&[("status".into(), AttributeValue::S("x".into()))], &["token".into()]);
-        assert_eq!(expr, "SET #status = :set_status REMOVE #token");
+        let expr = Write::update_expression(&[("status".into(), AttributeValue::S("x".into()))], &["token".into()], &[("version".into(), AttributeValue::N("1".into()))]);
+        assert_eq!(expr, "SET #status = :set_status REMOVE #token ADD #version :add_version");
     }
 }

@@ -1,0 +1,14 @@
+//! `POST /flows`: a flow with sources and steps naming the caller's entities.
+
+use lambda_http::Request;
+use lambda_http::http::StatusCode;
+use shared::auth::authenticate;
+use shared::http::{HandlerResult, json_body, with_etag};
+use shared::Db;
+
+pub async fn handle(db: &Db, req: Request) -> HandlerResult {
+    let caller = authenticate(db, &req).await?;
+    let flow = db.create_flow(&caller.account_id, json_body(&req)?).await?;
+    let entities = db.entities(&caller.account_id, &flow.entity_ids()).await?;
+    with_etag(StatusCode::CREATED, &flow.view(&entities), flow.version)
+}

@@ -1,0 +1,204 @@
+//! Seed 000's onboard endpoints: every status code, the POST and PUT races, cross-account probes
+//! and bad input.
+
+use std::sync::Arc;
+
+use api_tests::{TestAccount, TestEnv, assert_error, connect, race};
+use serde_json::{Value, json};
+
+struct Setup {
+    env: TestEnv,
+    seller: TestAccount,
+    buyer: TestAccount,
+    invitation_id: String,
+    connection_id: String,
+}
+
+async fn setup() -> Setup {
+    let env = TestEnv::new().await;
+    let seller = env.account("seller").await;
+    let buyer = env.account("buyer").await;
+    let (invitation_id, connection_id) = connect(&env, &seller, &buyer).await;
+    Setup { env, seller, buyer, invitation_id, connection_id }
+}
+
+async fn create(s: &Setup, body: Value) -> api_tests::Reply {
+    s.env.call("POST", "/onboards", Some(&s.buyer.key), Some(body)).await
+}
+
+async fn flow(env: &TestEnv, owner: &TestAccount) -> String {
+    let reply = env.call("POST", "/flows", Some(&owner.key), Some(json!({ "name": "Receiving", "enabled": true }))).await;
+    assert_eq!(reply.status, 201, "{:?}", reply.body);
+    reply.body["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn the_seeds_onboarding_path() {
+    let s = setup().await;
+    let buyer_flow = flow(&s.env, &s.buyer).await;
+    let created = create(&s, json!({ "invitation_id": s.invitation_id })).await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let onboard = &created.body;
+    let id = onboard["id"].as_str().unwrap();
+    assert_eq!(onboard["status"], "created");
+    assert_eq!(onboard["account_id"], s.buyer.id.to_string());
+    assert_eq!(onboard["invitation_id"], s.invitation_id);
+    assert_eq!(onboard["connection_id"], s.connection_id, "resolved from the invitation");
+    assert!(onboard["flow_id"].is_null());
+    for field in ["created_at", "updated_at"] {
+        assert!(onboard[field].as_str().unwrap().ends_with('Z'));
+    }
+    assert_eq!(created.headers["etag"], "\"1\"");
+
+    let path = format!("/onboards/{id}");
+    let in_progress = s.env.call("PUT", &path, Some(&s.buyer.key), Some(json!({ "invitation_id": s.invitation_id, "flow_id": buyer_flow, "status": "in_progress" }))).await;
+    assert_eq!(in_progress.status, 200, "{:?}", in_progress.body);
+    assert_eq!(in_progress.body["status"], "in_progress");
+    assert_eq!(in_progress.body["flow_id"], buyer_flow);
+    let completed = s.env.call("PUT", &path, Some(&s.buyer.key), Some(json!({
+        "account_id": s.buyer.id.to_string(), "invitation_id": s.invitation_id, "connection_id": s.connection_id, "flow_id": buyer_flow, "status": "completed"
+    }))).await;
+    assert_eq!(completed.status, 200, "{:?}", completed.body);
+    assert_eq!(completed.body["status"], "completed");
+    assert_eq!(completed.body["setup_status"], "pending", "recorded for the buyer setup pipeline");
+    assert_eq!(completed.headers["etag"], "\"3\"");
+
+    let got = s.env.get(&path, &s.buyer).await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.body, completed.body);
+    let listed = s.env.get("/onboards", &s.buyer).await;
+    assert_eq!(listed.status, 200);
+    assert_eq!(listed.body, json!([completed.body]));
+
+    let back = s.env.call("PUT", &path, Some(&s.buyer.key), Some(json!({ "invitation_id": s.invitation_id, "status": "in_progress" }))).await;
+    assert!(assert_error(&back, 409, "conflict").starts_with("Onboard was not updated"));
+    let again = s.env.call("PUT", &path, Some(&s.buyer.key), Some(json!({ "invitation_id": s.invitation_id, "status": "completed" }))).await;
+    assert_error(&again, 409, "conflict");
+}
+
+#[tokio::test]
+async fn creating_needs_an_accepted_invitation_of_ones_own_and_only_once() {
+    let s = setup().await;
+    let stranger = s.env.account("stranger").await;
+    let stranger_flow = flow(&s.env, &stranger).await;
+    let details = |reply: &api_tests::Reply, status, error| assert_error(reply, status, error);
+
+    assert!(details(&create(&s, json!({})).await, 422, "validation failed").contains("invitation_id"));
+    assert!(details(&create(&s, json!({ "invitation_id": 42 })).await, 422, "validation failed").contains("invitation_id"));
+    assert!(details(&create(&s, json!({ "invitation_id": "nope" })).await, 422, "validation failed").contains("invitation_id"));
+    assert!(details(&create(&s, json!({ "invitation_id": s.invitation_id, "extra": 1 })).await, 422, "validation failed").contains("extra"));
+    let other = api_tests::unique("x");
+    let pending = s.env.call("POST", "/invitations/recipient", Some(&s.seller.key), Some(json!({ "email": format!("{other}@example.com") }))).await;
+    let pending_id = pending.body["invitation"]["id"].as_str().unwrap();
+    let not_accepted = s.env.call("POST", "/onboards", Some(&s.seller.key), Some(json!({ "invitation_id": pending_id }))).await;
+    assert!(details(&not_accepted, 400, "bad request").contains("not been accepted"));
+    let not_mine = s.env.call("POST", "/onboards", Some(&stranger.key), Some(json!({ "invitation_id": s.invitation_id }))).await;
+    assert_error(&not_mine, 400, "bad request");
+    let foreign_flow = create(&s, json!({ "invitation_id": s.invitation_id, "flow_id": stranger_flow })).await;
+    assert!(details(&foreign_flow, 400, "bad request").contains("flow"));
+
+    let first = create(&s, json!({ "invitation_id": s.invitation_id.to_uppercase() })).await;
+    assert_eq!(first.status, 201, "{:?}", first.body);
+    let second = create(&s, json!({ "invitation_id": s.invitation_id })).await;
+    assert!(details(&second, 400, "bad request").contains("already exists"));
+
+    let raw = |body: &str| infra::local_api::HttpRequest {
+        method: "POST".into(),
+        uri: "/onboards".into(),
+        headers: vec![("authorization".into(), format!("Bearer {}", s.buyer.key))],
+        body: body.as_bytes().to_vec(),
+    };
+    assert_error(&s.env.request(raw("{\"invitation_id\"")).await, 400, "invalid JSON");
+    assert_error(&s.env.request(raw(&format!("{{\"invitation_id\":\"{}\",\"pad\":\"{}\"}}", s.invitation_id, "x".repeat(70_000)))).await, 413, "payload too large");
+    assert_error(&s.env.call("POST", "/onboards", None, Some(json!({ "invitation_id": s.invitation_id }))).await, 401, "authentication failed");
+    assert_eq!(s.env.get("/onboards", &s.buyer).await.body.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_racing_posts_create_one_onboard() {
+    let s = setup().await;
+    s.env.gate.arm("TransactWriteItems");
+    let env = Arc::new(s.env);
+    let body = json!({ "invitation_id": s.invitation_id });
+    let (a, b) = race(&env, || ("POST", "/onboards".to_string(), Some(s.buyer.key.clone()), Some(body.clone()))).await;
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [201, 400], "{:?} / {:?}", a.body, b.body);
+    assert_eq!(env.get("/onboards", &s.buyer).await.body.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_racing_completions_update_once() {
+    let s = setup().await;
+    let created = create(&s, json!({ "invitation_id": s.invitation_id })).await;
+    let path = format!("/onboards/{}", created.body["id"].as_str().unwrap());
+    s.env.gate.arm("UpdateItem");
+    let env = Arc::new(s.env);
+    let body = json!({ "invitation_id": s.invitation_id, "status": "completed" });
+    let (a, b) = race(&env, || ("PUT", path.clone(), Some(s.buyer.key.clone()), Some(body.clone()))).await;
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{:?} / {:?}", a.body, b.body);
+    let loser = if a.status == 409 { &a } else { &b };
+    assert!(loser.body["details"].as_str().unwrap().starts_with("Onboard was not updated"));
+    assert_eq!(env.get(&path, &s.buyer).await.body["version"], 2, "exactly one update landed");
+}
+
+#[tokio::test]
+async fn updates_that_move_or_misname_an_onboard_are_refused() {
+    let s = setup().await;
+    let stranger = s.env.account("stranger").await;
+    let stranger_flow = flow(&s.env, &stranger).await;
+    let created = create(&s, json!({ "invitation_id": s.invitation_id })).await;
+    let id = created.body["id"].as_str().unwrap();
+    let path = format!("/onboards/{id}");
+    let put = |body: Value| {
+        let (env, key, path) = (&s.env, s.buyer.key.clone(), path.clone());
+        async move { env.call("PUT", &path, Some(&key), Some(body)).await }
+    };
+    let inv = s.invitation_id.as_str();
+    let other = shared::Id::generate().to_string();
+    for (body, fragment) in [
+        (json!({ "invitation_id": other }), "invitation_id"),
+        (json!({ "invitation_id": inv, "connection_id": other }), "connection_id"),
+        (json!({ "invitation_id": inv, "account_id": stranger.id.to_string() }), "account_id"),
+        (json!({ "invitation_id": inv, "status": "done" }), "status"),
+        (json!({ "invitation_id": inv, "status": 5 }), "status"),
+        (json!({ "status": "in_progress" }), "invitation_id"),
+        (json!({ "invitation_id": "xyz" }), "invitation_id"),
+        (json!({ "invitation_id": inv, "flow_id": stranger_flow }), "flow"),
+        (json!({ "invitation_id": inv, "colour": "red" }), "colour"),
+    ] {
+        let reply = put(body.clone()).await;
+        assert!(assert_error(&reply, 400, "bad request").contains(fragment), "{body}: {:?}", reply.body);
+    }
+    let stale = s.env.request(infra::local_api::HttpRequest {
+        method: "PUT".into(),
+        uri: path.clone(),
+        headers: vec![("authorization".into(), format!("Bearer {}", s.buyer.key)), ("if-match".into(), "\"7\"".into())],
+        body: json!({ "invitation_id": inv, "status": "in_progress" }).to_string().into_bytes(),
+    }).await;
+    assert!(assert_error(&stale, 409, "conflict").contains("version"));
+    let fresh = s.env.request(infra::local_api::HttpRequest {
+        method: "PUT".into(),
+        uri: path.clone(),
+        headers: vec![("authorization".into(), format!("Bearer {}", s.buyer.key)), ("if-match".into(), "\"1\"".into())],
+        body: json!({ "invitation_id": inv, "status": "completed_flows_sync" }).to_string().into_bytes(),
+    }).await;
+    assert_eq!(fresh.status, 200, "{:?}", fresh.body);
+    assert_eq!(fresh.body["status"], "completed_flows_sync");
+    assert_eq!(s.env.get(&path, &s.buyer).await.body["version"], 2, "refused updates changed nothing");
+
+    // Other accounts and unknown or malformed ids.
+    assert_error(&s.env.get(&path, &stranger).await, 404, "not found");
+    assert_error(&s.env.call("PUT", &path, Some(&stranger.key), Some(json!({ "invitation_id": inv }))).await, 404, "not found");
+    assert_error(&s.env.get(&path, &s.seller).await, 404, "not found");
+    assert_error(&put(json!({ "invitation_id": inv })).await, 409, "conflict");
+    let unknown = format!("/onboards/{other}");
+    assert_error(&s.env.get(&unknown, &s.buyer).await, 404, "not found");
+    assert_error(&s.env.call("PUT", &unknown, Some(&s.buyer.key), Some(json!({ "invitation_id": inv }))).await, 404, "not found");
+    assert_error(&s.env.get("/onboards/not-an-id", &s.buyer).await, 400, "bad request");
+    assert_error(&s.env.call("PUT", "/onboards/123", Some(&s.buyer.key), Some(json!({ "invitation_id": inv }))).await, 400, "bad request");
+    assert_error(&s.env.call("GET", "/onboards", None, None).await, 401, "authentication failed");
+    assert!(s.env.get("/onboards", &stranger).await.body.as_array().unwrap().is_empty());
+}
