@@ -20,6 +20,8 @@ use shared::mail::Mailer;
 use shared::store::accounts::NewAccount;
 use shared::{Db, Id};
 
+pub mod openapi;
+
 /// Counts DynamoDB round trips (every request the SDK transmits, retries included), by operation.
 #[derive(Debug, Default, Clone)]
 pub struct CallCounter {
@@ -203,7 +205,11 @@ impl TestEnv {
         TestAccount { id: new.account.id, name: new.account.name, email, key: new.api_key }
     }
 
+    /// Dispatches through the local API Gateway, then checks the response against openapi.yaml
+    /// (a response the document does not describe fails the test) and records it.
     pub async fn request(&self, request: HttpRequest) -> Reply {
+        let (method, path) = (request.method.clone(), request.uri.split('?').next().unwrap_or_default().to_string());
+        let route = self.api.route_for(&method, &path).map(|r| r.path.clone());
         let response = self.api.dispatch(request).await;
         let status = response.status().as_u16();
         let headers = response.headers().iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_string())).collect();
@@ -213,6 +219,12 @@ impl TestEnv {
             _ => String::new(),
         };
         let body = if text.is_empty() { Value::Null } else { serde_json::from_str(&text).unwrap_or(Value::String(text)) };
+        if let Some(route) = route {
+            if let Err(problem) = openapi::OPENAPI.check(&method, &route, status, &body) {
+                panic!("{problem}\nbody: {body}");
+            }
+            openapi::record(&method, &route, status);
+        }
         Reply { status, body, headers }
     }
 

@@ -73,3 +73,22 @@ async fn unknown_routes_are_404_json() {
     let wrong_method = env.call("PATCH", "/connections", None, None).await;
     assert_error(&wrong_method, 404, "not found");
 }
+
+#[tokio::test]
+async fn every_route_that_takes_a_body_refuses_an_oversized_one() {
+    let env = TestEnv::new().await;
+    let account = env.account("account").await;
+    let document = &api_tests::openapi::OPENAPI;
+    let oversized = format!("{{\"name\":\"{}\"}}", "x".repeat(shared::http::MAX_BODY_BYTES));
+    let mut checked = 0;
+    for route in Template::load().unwrap().routes().unwrap() {
+        if !document.takes_body(&route.method, &route.path) {
+            continue;
+        }
+        let mut req = request(&route.method, &route.path, Some(&format!("Bearer {}", account.key)));
+        req.body = oversized.clone().into_bytes();
+        assert_error(&env.request(req).await, 413, "payload too large");
+        checked += 1;
+    }
+    assert!(checked >= 8, "{checked} routes take a body");
+}

@@ -124,8 +124,19 @@ async fn flows_are_validated_bounded_and_private() {
     let huge = json!({ "name": "f", "enabled": true, "fields": vec!["x".repeat(900); 80] });
     assert_error(&post(huge).await, 413, "payload too large");
 
+    let raw = |method: &str, uri: &str| infra::local_api::HttpRequest {
+        method: method.into(),
+        uri: uri.into(),
+        headers: vec![("authorization".into(), format!("Bearer {}", seller.key))],
+        body: b"{\"name\": ".to_vec(),
+    };
+    assert_error(&env.request(raw("POST", "/flows")).await, 400, "invalid JSON");
+
     let created = post(buyer_flow(&entity)).await;
     let path = format!("/flows/{}", created.body["id"].as_str().unwrap());
+    assert_error(&env.request(raw("PUT", &path)).await, 400, "invalid JSON");
+    let invalid = env.call("PUT", &path, Some(&seller.key), Some(json!({ "name": "", "enabled": true }))).await;
+    assert!(assert_error(&invalid, 422, "validation failed").contains("name"));
     assert_error(&env.get(&path, &stranger).await, 404, "not found");
     assert_error(&env.call("PUT", &path, Some(&stranger.key), Some(json!({ "name": "mine", "enabled": true }))).await, 404, "not found");
     assert!(env.get("/flows", &stranger).await.body.as_array().unwrap().is_empty());

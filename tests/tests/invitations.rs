@@ -211,6 +211,8 @@ async fn answered_invitations_are_final_and_say_why() {
     assert_eq!(reply.body["status"], "declined");
     let accept = env.call("POST", &format!("/invitations/{declined_id}/accept"), Some(&buyer.key), None).await;
     assert!(assert_error(&accept, 409, "conflict").contains("declined"));
+    let decline_again = env.call("POST", &format!("/invitations/{declined_id}/decline"), Some(&buyer.key), None).await;
+    assert!(assert_error(&decline_again, 409, "conflict").contains("declined"));
     let entity = env.get(&format!("/entities/{}", declined["entity"]["id"].as_str().unwrap()), &seller).await;
     assert_eq!(entity.body["pending"], false);
 
@@ -301,11 +303,15 @@ async fn expired_invitations_answer_410_are_recorded_and_can_be_renewed() {
     assert_eq!(listed.body[0]["id"], id);
     assert!(env.get("/invitations?status=pending", &buyer).await.body.as_array().unwrap().is_empty());
 
-    let accept = env.call("POST", &format!("/invitations/{id}/accept"), Some(&buyer.key), None).await;
-    assert!(assert_error(&accept, 410, "gone").contains("expired"));
     let token = env.invitation_token(&buyer.email).await;
     let claim = env.call("POST", "/invitations/claim", Some(&buyer.key), Some(json!({ "token": token }))).await;
-    assert_eq!(claim.status, 404, "the expired link was removed: {:?}", claim.body);
+    assert!(assert_error(&claim, 410, "gone").contains("expired"));
+    let claim = env.call("POST", "/invitations/claim", Some(&buyer.key), Some(json!({ "token": token }))).await;
+    assert_eq!(claim.status, 404, "recording the expiry removed the link: {:?}", claim.body);
+    for action in ["accept", "decline"] {
+        let reply = env.call("POST", &format!("/invitations/{id}/{action}"), Some(&buyer.key), None).await;
+        assert!(assert_error(&reply, 410, "gone").contains("expired"));
+    }
     for account in [&seller, &buyer] {
         let audit = env.get("/audit", account).await;
         assert_eq!(audit.body[0]["event"], "invitation.expired");
@@ -381,6 +387,42 @@ fn api_tests_raw(key: &str, body: &str) -> infra::local_api::HttpRequest {
 }
 
 #[tokio::test]
+async fn the_three_invitation_routes_answer_alike() {
+    let env = TestEnv::new().await;
+    let inviter = env.account("inviter").await;
+    for (path, extra) in [("/invitations/recipient", json!({})), ("/invitations/source", json!({})), ("/invitations", json!({ "relationship_type": "both" }))] {
+        let with = |mut body: Value| {
+            for (k, v) in extra.as_object().unwrap() {
+                body[k] = v.clone();
+            }
+            body
+        };
+        let email = format!("{}@example.com", unique("p"));
+        let created = env.call("POST", path, Some(&inviter.key), Some(with(json!({ "email": email })))).await;
+        assert_eq!(created.status, 201, "{path}: {:?}", created.body);
+        let again = env.call("POST", path, Some(&inviter.key), Some(with(json!({ "email": email })))).await;
+        assert_eq!(again.status, 200, "{path}");
+        // The same partner in another role, on this route where it can say so.
+        let (other_route, other_role) = match path {
+            "/invitations/recipient" => ("/invitations/source", json!({ "email": email })),
+            "/invitations/source" => ("/invitations/recipient", json!({ "email": email })),
+            _ => (path, json!({ "email": email, "relationship_type": "seller" })),
+        };
+        let conflict = env.call("POST", other_route, Some(&inviter.key), Some(other_role)).await;
+        assert_error(&conflict, 409, "conflict");
+        let unknown = env.call("POST", path, Some(&inviter.key), Some(with(json!({ "account_id": shared::Id::generate().to_string() })))).await;
+        assert_error(&unknown, 404, "not found");
+        let itself = env.call("POST", path, Some(&inviter.key), Some(with(json!({ "account_id": inviter.id.to_string() })))).await;
+        assert_error(&itself, 400, "bad request");
+        let invalid = env.call("POST", path, Some(&inviter.key), Some(with(json!({ "email": "nope" })))).await;
+        assert_error(&invalid, 422, "validation failed");
+        let mut huge = api_tests_raw(&inviter.key, &format!("{{\"email\":\"a@b.co\",\"name\":\"{}\"}}", "x".repeat(70_000)));
+        huge.uri = path.into();
+        assert_error(&env.request(huge).await, 413, "payload too large");
+    }
+}
+
+#[tokio::test]
 async fn lists_page_with_an_opaque_cursor() {
     let env = TestEnv::new().await;
     let seller = env.account("seller").await;
@@ -405,7 +447,10 @@ async fn lists_page_with_an_opaque_cursor() {
 
     assert_error(&env.get(&format!("/invitations?cursor={cursor}"), &other).await, 400, "bad request");
     assert_error(&env.get(&format!("/audit?cursor={cursor}"), &seller).await, 400, "bad request");
-    assert_error(&env.get("/invitations?limit=0", &seller).await, 400, "bad request");
+    for list in ["/invitations", "/connections", "/entities", "/audit", "/onboards", "/flows"] {
+        assert_error(&env.get(&format!("{list}?limit=0"), &seller).await, 400, "bad request");
+        assert_error(&env.get(&format!("{list}?cursor=bm9wZQ"), &seller).await, 400, "bad request");
+    }
     assert_error(&env.get("/invitations?limit=abc", &seller).await, 400, "bad request");
     assert_error(&env.get("/invitations?status=lost", &seller).await, 400, "bad request");
     assert_error(&env.get("/invitations?direction=up", &seller).await, 400, "bad request");
