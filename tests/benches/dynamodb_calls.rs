@@ -55,6 +55,25 @@ async fn main() {
     let entity = unknown["entity"]["id"].as_str().unwrap();
     measure(&env, r, "GET", &format!("/entities/{entity}"), s, None, "/entities/{id}").await;
     measure(&env, r, "GET", "/audit", s, None, "/audit").await;
+    let buyer_flow = measure(&env, r, "POST", "/flows", b, Some(json!({ "name": "Receiving", "enabled": true })), "/flows (no partners)").await;
+    let buyer_flow = buyer_flow["id"].as_str().unwrap().to_string();
+    let other_buyer_flow = env.call("POST", "/flows", b, Some(json!({ "name": "Other", "enabled": true }))).await.body["id"].as_str().unwrap().to_string();
+    let seller_entity = sent["entity"]["id"].as_str().unwrap().to_string();
+    let seller_flow_body = json!({ "name": "Deliver", "enabled": true, "sources": [{ "entity": { "id": seller_entity } }],
+        "steps": [{ "type": "recipient", "entity": { "id": seller_entity } }] });
+    let seller_flow = measure(&env, r, "POST", "/flows", s, Some(seller_flow_body.clone()), "/flows (source + buyer step)").await;
+    let seller_flow = seller_flow["id"].as_str().unwrap().to_string();
+    measure(&env, r, "GET", "/flows", s, None, "/flows").await;
+    measure(&env, r, "GET", &format!("/flows/{seller_flow}"), s, None, "/flows/{id}").await;
+    measure(&env, r, "PUT", &format!("/flows/{seller_flow}"), s, Some(seller_flow_body), "/flows/{id}").await;
+    let onboard = measure(&env, r, "POST", "/onboards", b, Some(json!({ "invitation_id": id, "flow_id": buyer_flow })), "/onboards (with flow_id)").await;
+    let onboard = onboard["id"].as_str().unwrap().to_string();
+    measure(&env, r, "GET", "/onboards", b, None, "/onboards").await;
+    measure(&env, r, "GET", &format!("/onboards/{onboard}"), b, None, "/onboards/{id}").await;
+    let same_flow = json!({ "invitation_id": id, "flow_id": buyer_flow, "status": "in_progress" });
+    measure(&env, r, "PUT", &format!("/onboards/{onboard}"), b, Some(same_flow), "/onboards/{id} (same flow)").await;
+    measure(&env, r, "PUT", &format!("/onboards/{onboard}"), b, Some(json!({ "invitation_id": id, "flow_id": other_buyer_flow })), "/onboards/{id} (new flow)").await;
+    measure(&env, r, "PUT", &format!("/onboards/{onboard}"), b, Some(json!({ "invitation_id": id, "status": "completed" })), "/onboards/{id} (completed)").await;
     measure(&env, r, "DELETE", &format!("/connections/{connection}"), b, None, "/connections/{id}").await;
     measure(&env, r, "GET", "/connections", Some("sk_live_0000000000000000000000000000000000000000"), None, "/connections (unknown key)").await;
 

@@ -8,7 +8,6 @@ use shared::Db;
 
 pub async fn handle(db: &Db, req: Request) -> HandlerResult {
     let caller = authenticate(db, &req).await?;
-    let flow = db.create_flow(&caller.account_id, json_body(&req)?).await?;
-    let entities = db.entities(&caller.account_id, &flow.entity_ids()).await?;
+    let (flow, entities) = db.create_flow(&caller.account_id, json_body(&req)?).await?;
     with_etag(StatusCode::CREATED, &flow.view(&entities), flow.version)
 }

@@ -9,7 +9,6 @@ use shared::Db;
 pub async fn handle(db: &Db, req: Request) -> HandlerResult {
     let caller = authenticate(db, &req).await?;
     let id = path_id(&req, "id")?;
-    let flow = db.update_flow(&caller.account_id, &id, json_body(&req)?, if_match(&req)?).await?;
-    let entities = db.entities(&caller.account_id, &flow.entity_ids()).await?;
+    let (flow, entities) = db.update_flow(&caller.account_id, &id, json_body(&req)?, if_match(&req)?).await?;
     with_etag(StatusCode::OK, &flow.view(&entities), flow.version)
 }

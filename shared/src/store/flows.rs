@@ -68,7 +68,8 @@ impl Db {
         self.get_as(&keys::flow(account, id)).await
     }
 
-    pub async fn create_flow(&self, account: &Id, body: FlowBody) -> Result<Flow, ApiError> {
+    /// The new flow, with the entities it names (for its view).
+    pub async fn create_flow(&self, account: &Id, body: FlowBody) -> Result<(Flow, HashMap<Id, Entity>), ApiError> {
         body.validate()?;
         let ids: Vec<Id> = body.entity_ids().into_iter().map(|(_, id)| id).collect();
         let entities = self.entities(account, &ids).await?;
@@ -78,12 +79,12 @@ impl Db {
             TxError::Other(e) => e,
             _ => ApiError::Conflict("flow could not be created; retry".into()),
         })?;
-        Ok(flow)
+        Ok((flow, entities))
     }
 
     /// Replaces a flow; `expected_version` (from `If-Match`) makes it conditional on the
-    /// version the client saw, otherwise on the version read here.
-    pub async fn update_flow(&self, account: &Id, id: &Id, body: FlowBody, expected_version: Option<u64>) -> Result<Flow, ApiError> {
+    /// version the client saw, otherwise on the version read here. Returns the entities it names.
+    pub async fn update_flow(&self, account: &Id, id: &Id, body: FlowBody, expected_version: Option<u64>) -> Result<(Flow, HashMap<Id, Entity>), ApiError> {
         body.validate()?;
         let old = self.flow(account, id).await?.ok_or(ApiError::NotFound("flow"))?;
         if expected_version.is_some_and(|v| v != old.version) {
@@ -96,7 +97,7 @@ impl Db {
             TxError::Other(e) => e,
             _ => ApiError::Conflict(format!("flow {id} was changed concurrently; retry")),
         })?;
-        Ok(flow)
+        Ok((flow, entities))
     }
 
     /// The flow ids of every `account` flow with a recipient step delivering to `entity`: one
