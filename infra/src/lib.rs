@@ -3,6 +3,7 @@
 
 pub mod bootstrap;
 pub mod local_api;
+pub mod pipeline;
 pub mod registry;
 pub mod template;
 

@@ -8,7 +8,10 @@ use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
 use shared::http::{HandlerResult, respond};
+use shared::config::InvitationSettings;
 use shared::invite::Inviter;
+use shared::mail::Mailer;
+use shared::setup::BuyerSetup;
 use shared::Db;
 
 pub type Handler = Arc<dyn Fn(Request) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>> + Send + Sync>;
@@ -26,11 +29,12 @@ where
     })
 }
 
-/// Every function's handler, given the clients a deployed function would build at cold start.
-pub fn handlers(db: Db, inviter: Inviter) -> HashMap<&'static str, Handler> {
+/// Every HTTP function's handler, given the clients a deployed function would build at cold start.
+pub fn handlers(db: Db, mailer: Mailer, settings: InvitationSettings) -> HashMap<&'static str, Handler> {
     // One per local API (or test environment), alive for the rest of the process, as in Lambda.
+    let setup: &'static BuyerSetup = Box::leak(Box::new(BuyerSetup { db: db.clone(), mailer: mailer.clone() }));
+    let inviter: &'static Inviter = Box::leak(Box::new(Inviter { db: db.clone(), mailer, settings }));
     let db: &'static Db = Box::leak(Box::new(db));
-    let inviter: &'static Inviter = Box::leak(Box::new(inviter));
     HashMap::from([
         ("invitations-create", bind(inviter, invitations_create::handle)),
         ("invitations-create-recipient", bind(inviter, invitations_create_recipient::handle)),
@@ -56,5 +60,6 @@ pub fn handlers(db: Db, inviter: Inviter) -> HashMap<&'static str, Handler> {
         ("flows-create", bind(db, flows_create::handle)),
         ("flows-get", bind(db, flows_get::handle)),
         ("flows-update", bind(db, flows_update::handle)),
+        ("onboard-buyer", bind(setup, onboard_buyer::handle)),
     ])
 }

@@ -31,3 +31,18 @@ where
     }))
     .await
 }
+
+/// Serves an event handler (a queue or a stream) with `state`, like `run` does for HTTP.
+pub async fn run_events<S, E, R, F, Fut>(state: S, handler: F) -> Result<(), lambda_http::Error>
+where
+    S: Sync + 'static,
+    E: serde::de::DeserializeOwned + Send + 'static,
+    R: serde::Serialize + Send + 'static,
+    F: Fn(&'static S, E) -> Fut,
+    Fut: Future<Output = Result<R, lambda_http::Error>> + Send,
+{
+    use lambda_http::lambda_runtime::{self, LambdaEvent};
+    init_tracing();
+    let state: &'static S = Box::leak(Box::new(state));
+    lambda_runtime::run(lambda_runtime::service_fn(|event: LambdaEvent<E>| handler(state, event.payload))).await
+}

@@ -11,10 +11,15 @@ pub mod id;
 #[cfg(feature = "mail")]
 pub mod invite;
 pub mod keys;
+#[cfg(feature = "events")]
+pub mod pipeline;
 pub mod lambda;
 #[cfg(feature = "mail")]
 pub mod mail;
 pub mod secret;
+#[cfg(feature = "mail")]
+pub mod setup;
+pub mod setup_request;
 pub mod store;
 pub mod time;
 

@@ -15,7 +15,6 @@ use lambda_http::Body;
 use serde_json::Value;
 use shared::config::InvitationSettings;
 use shared::domain::Plan;
-use shared::invite::Inviter;
 use shared::mail::Mailer;
 use shared::store::accounts::NewAccount;
 use shared::{Db, Id};
@@ -264,8 +263,7 @@ impl TestEnv {
 
 fn local_api(config: &aws_config::SdkConfig, db: &Db, sender: &str, settings: &InvitationSettings) -> LocalApi {
     let mailer = Mailer::new(aws_sdk_ses::Client::new(config), sender);
-    let inviter = Inviter { db: db.clone(), mailer, settings: settings.clone() };
-    LocalApi::new(&Template::load().expect("template.yaml"), infra::registry::handlers(db.clone(), inviter)).expect("routes")
+    LocalApi::new(&Template::load().expect("template.yaml"), infra::registry::handlers(db.clone(), mailer, settings.clone())).expect("routes")
 }
 
 /// moto's inspection API (`/moto-api/data.json`), without pulling in an HTTP client. moto builds
@@ -326,4 +324,59 @@ pub fn assert_error(reply: &Reply, status: u16, error: &str) -> String {
     let details = reply.body["details"].as_str().unwrap_or_else(|| panic!("details missing: {:?}", reply.body));
     assert!(!details.is_empty());
     details.to_string()
+}
+
+/// The stream -> queue -> buyer-setup pipeline on a test environment's table and its own queues,
+/// driven step by step as Lambda's event sources would drive it.
+pub struct Pipeline {
+    pub stream: infra::pipeline::StreamReader,
+    pub queue: &'static onboard_stream::Queue,
+    pub reader: infra::pipeline::QueueReader,
+    pub setup: &'static shared::setup::BuyerSetup,
+}
+
+impl TestEnv {
+    /// Opens the table's stream now (later changes only) and creates the template's queues.
+    pub async fn pipeline(&self) -> Pipeline {
+        let template = Template::load().expect("template.yaml");
+        let sqs = aws_sdk_sqs::Client::new(&self.config);
+        let queues = infra::bootstrap::create_queues(&sqs, &template, &unique("q")).await.expect("queues");
+        let url = queues["BuyerSetupQueue"].clone();
+        let sender = template.parameter_default("SenderEmail").expect("sender");
+        let setup = shared::setup::BuyerSetup { db: self.db.clone(), mailer: Mailer::new(aws_sdk_ses::Client::new(&self.config), sender) };
+        Pipeline {
+            stream: infra::pipeline::StreamReader::open(&self.config, &self.db.table).await.expect("stream"),
+            queue: Box::leak(Box::new(onboard_stream::Queue { sqs: sqs.clone(), url: url.clone() })),
+            reader: infra::pipeline::QueueReader { sqs, url },
+            setup: Box::leak(Box::new(setup)),
+        }
+    }
+}
+
+impl Pipeline {
+    /// Feeds the stream's new records to the stream consumer until it has queued `expected`
+    /// setups (moto's stream may lag a poll), and returns the queued messages.
+    pub async fn queued_setups(&mut self, expected: usize) -> aws_lambda_events::event::sqs::SqsEvent {
+        let mut received = aws_lambda_events::event::sqs::SqsEvent::default();
+        for _ in 0..50 {
+            let changes = self.stream.poll().await.expect("stream");
+            if !changes.records.is_empty() {
+                let response = onboard_stream::handle(self.queue, changes).await.expect("stream consumer");
+                assert!(response.batch_item_failures.is_empty());
+            }
+            received.records.extend(self.reader.receive(0).await.expect("receive").records);
+            if received.records.len() >= expected {
+                return received;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("expected {expected} queued setups, got {}", received.records.len());
+    }
+
+    /// One delivery of `messages` to the buyer-setup function, settled like the SQS event source.
+    pub async fn deliver(&self, messages: &aws_lambda_events::event::sqs::SqsEvent) -> aws_lambda_events::event::sqs::SqsBatchResponse {
+        let response = buyer_setup::handle(self.setup, messages.clone()).await.expect("buyer-setup");
+        self.reader.settle(messages, &response).await.expect("settle");
+        response
+    }
 }

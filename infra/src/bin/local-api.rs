@@ -8,7 +8,6 @@ use std::sync::Arc;
 use infra::local_api::{LocalApi, serve};
 use infra::template::Template;
 use shared::config::InvitationSettings;
-use shared::invite::Inviter;
 use shared::mail::Mailer;
 
 #[tokio::main]
@@ -28,12 +27,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         settings.link_base = format!("http://127.0.0.1:{port}/invitations/claim");
     }
     let mailer = Mailer::new(aws_sdk_ses::Client::new(&config), &stack.sender);
-    let handlers = infra::registry::handlers(db.clone(), Inviter { db, mailer, settings });
+    let handlers = infra::registry::handlers(db.clone(), mailer.clone(), settings);
+
+    // The stream -> queue -> buyer-setup pipeline, as Lambda's event sources would run it.
+    let queue_url = stack.queues.get("BuyerSetupQueue").cloned().ok_or("template has no BuyerSetupQueue")?;
+    let sqs = aws_sdk_sqs::Client::new(&config);
+    let queue: &'static onboard_stream::Queue = Box::leak(Box::new(onboard_stream::Queue { sqs: sqs.clone(), url: queue_url.clone() }));
+    let setup: &'static shared::setup::BuyerSetup = Box::leak(Box::new(shared::setup::BuyerSetup { db: db.clone(), mailer: mailer.clone() }));
+    let stream = infra::pipeline::StreamReader::open(&config, &stack.table).await?;
+    let reader = infra::pipeline::QueueReader { sqs, url: queue_url };
+    tokio::spawn(async move {
+        if let Err(err) = infra::pipeline::run(stream, queue, reader, setup).await {
+            tracing::error!(error = %err, "local pipeline stopped");
+        }
+    });
     let api = Arc::new(LocalApi::new(&template, handlers)?);
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("Local API listening on http://127.0.0.1:{port} ({} routes from template.yaml)", api.routes().count());
     println!("AWS endpoint: {endpoint}; table {}", stack.table);
+    println!("Buyer setup pipeline: table stream -> onboard-stream -> BuyerSetupQueue -> buyer-setup (polling)");
     println!("Create an account, its first user and API key (printed once), from another shell:");
     println!("  infra/admin create-account --name 'Acme Leads' --email you@example.com --user-name You");
     println!("Then: curl -H 'Authorization: Bearer sk_live_...' http://127.0.0.1:{port}/connections");

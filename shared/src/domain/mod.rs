@@ -5,6 +5,7 @@ pub mod email;
 pub mod flow;
 pub mod invitation;
 pub mod onboard;
+pub mod setup;
 pub mod validate;
 
 use serde::{Deserialize, Serialize};
@@ -126,6 +127,9 @@ pub struct Connection {
     pub status: ConnectionStatus,
     pub buyer_delivery_configured: bool,
     pub buyer_delivery_configured_at: Option<Timestamp>,
+    /// The buyer's receiving flow, once the buyer delivery setup ran.
+    #[serde(default)]
+    pub buyer_flow_id: Option<Id>,
     /// The inviting user's email.
     pub created_by: String,
     pub entity_id: Id,

@@ -525,6 +525,7 @@ impl Db {
             status: ConnectionStatus::Active,
             buyer_delivery_configured: false,
             buyer_delivery_configured_at: None,
+            buyer_flow_id: None,
             created_by: invitation.created_by.clone(),
             entity_id: entity.clone(),
             partner_entity_id: partner_entity.clone(),

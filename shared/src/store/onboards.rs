@@ -22,6 +22,13 @@ impl Db {
         self.get_as(&keys::onboard(account, id)).await
     }
 
+    /// The onboard of the invitation that created `connection`, if the buyer made one.
+    pub async fn onboard_of_connection(&self, account: &Id, connection: &Id) -> Result<Option<Id>, ApiError> {
+        let Some(connection) = self.get_as::<crate::domain::Connection>(&keys::connection(account, connection)).await? else { return Ok(None) };
+        let guard = self.get(&keys::onboard_of_invitation(account, &connection.invitation_id)).await?;
+        Ok(guard.and_then(|g| g.get("onboard_id").and_then(|v| v.as_s().ok()).and_then(|s| Id::parse(s))))
+    }
+
     /// A flow id the caller names must be one of its own flows (400 otherwise: seed 000 lists
     /// no 404 for these requests).
     async fn check_own_flow(&self, account: &Id, flow: &Id) -> Result<(), ApiError> {

@@ -1,0 +1,264 @@
+//! The buyer delivery setup (seed 000): the stream -> queue -> buyer-setup pipeline end to end,
+//! redelivery, concurrency, crashes at every step, permanent failures, and POST /onboard/buyer.
+
+use std::sync::Arc;
+
+use api_tests::{TestAccount, TestEnv, assert_error, connect};
+use serde_json::{Value, json};
+use shared::Id;
+use shared::domain::Plan;
+use shared::setup::{Crash, Mode, SetupRequest};
+
+struct World {
+    env: TestEnv,
+    seller: TestAccount,
+    colleague: String,
+    buyer: TestAccount,
+    invitation_id: String,
+    connection_id: String,
+    seller_flows: Vec<String>,
+}
+
+/// A seller with two users and two flows delivering to the buyer through buyer steps.
+async fn world(buyer_plan: Plan) -> World {
+    let env = TestEnv::new().await;
+    let seller = env.account("seller").await;
+    let colleague = format!("{}@example.com", api_tests::unique("colleague"));
+    env.db.add_user(&seller.id, colleague.clone(), "Colleague".into()).await.unwrap();
+    let buyer = env.account_with_plan("buyer", buyer_plan).await;
+    let (invitation_id, connection_id) = connect(&env, &seller, &buyer).await;
+    let entity = env.get("/entities", &seller).await.body[0]["id"].as_str().unwrap().to_string();
+    let mut seller_flows = vec![];
+    for name in ["Auto leads", "Home leads"] {
+        let flow = json!({ "name": name, "enabled": true, "steps": [
+            { "type": "filter" },
+            { "type": "recipient", "entity": { "id": entity }, "integration": { "module_id": "leadconduit.buyer", "mappings": [{ "property": "flow_id", "value": "stale" }] } }
+        ] });
+        let created = env.call("POST", "/flows", Some(&seller.key), Some(flow)).await;
+        assert_eq!(created.status, 201, "{:?}", created.body);
+        seller_flows.push(created.body["id"].as_str().unwrap().to_string());
+    }
+    World { env, seller, colleague, buyer, invitation_id, connection_id, seller_flows }
+}
+
+impl World {
+    async fn onboard(&self, flow_id: Option<&str>) -> String {
+        let mut body = json!({ "invitation_id": self.invitation_id });
+        if let Some(flow) = flow_id {
+            body["flow_id"] = json!(flow);
+        }
+        let created = self.env.call("POST", "/onboards", Some(&self.buyer.key), Some(body)).await;
+        assert_eq!(created.status, 201, "{:?}", created.body);
+        created.body["id"].as_str().unwrap().to_string()
+    }
+
+    async fn put_onboard(&self, id: &str, status: &str) -> Value {
+        let reply = self.env.call("PUT", &format!("/onboards/{id}"), Some(&self.buyer.key), Some(json!({ "invitation_id": self.invitation_id, "status": status }))).await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+        reply.body
+    }
+
+    fn request(&self, onboard: Option<&str>) -> SetupRequest {
+        SetupRequest {
+            account_id: self.buyer.id.clone(),
+            connection_id: Id::parse(&self.connection_id).unwrap(),
+            flow_id: None,
+            onboard_id: onboard.map(|o| Id::parse(o).unwrap()),
+            actor: "system".into(),
+        }
+    }
+
+    /// Everything a completed setup leaves, checked for "exactly once".
+    async fn assert_set_up_once(&self, redirect: &str) {
+        let buyer_flow_id = redirect.strip_prefix("/flows/").unwrap();
+        let buyer_flows = self.env.get("/flows", &self.buyer).await;
+        assert_eq!(buyer_flows.body.as_array().unwrap().len(), 1, "one buyer flow: {:?}", buyer_flows.body);
+        let buyer_flow = &buyer_flows.body[0];
+        assert_eq!(buyer_flow["id"], buyer_flow_id);
+        assert_eq!(buyer_flow["sources"].as_array().unwrap().len(), 1);
+        assert_eq!(buyer_flow["sources"][0]["entity"]["name"], self.seller.name, "the seller is its source");
+        assert_eq!(buyer_flow["sources"][0]["active"], true);
+        for flow in &self.seller_flows {
+            let seller_flow = self.env.get(&format!("/flows/{flow}"), &self.seller).await;
+            let mappings = seller_flow.body["steps"][1]["integration"]["mappings"].as_array().unwrap().clone();
+            assert_eq!(mappings, vec![json!({ "property": "flow_id", "value": buyer_flow_id })], "{flow}: one mapping to the buyer flow");
+        }
+        for account in [&self.seller, &self.buyer] {
+            let connection = self.env.get(&format!("/connections/{}", self.connection_id), account).await;
+            assert_eq!(connection.body["buyer_delivery_configured"], true);
+            assert_eq!(connection.body["buyer_flow_id"], buyer_flow_id);
+            assert!(connection.body["buyer_delivery_configured_at"].is_string());
+        }
+        for address in [&self.seller.email, &self.colleague] {
+            let emails = self.env.emails_to(address).await;
+            let setups: Vec<&Value> = emails.iter().filter(|e| e["subject"].as_str().unwrap().contains("set up to receive your leads")).collect();
+            assert_eq!(setups.len(), 1, "one email to {address}");
+            let body = setups[0]["body"].as_str().unwrap();
+            assert!(body.contains("buyer Inc") && body.contains("Auto leads") && body.contains("Home leads"), "{body}");
+        }
+        assert!(self.env.emails_to(&self.buyer.email).await.iter().all(|e| !e["subject"].as_str().unwrap().contains("set up")));
+    }
+}
+
+#[tokio::test]
+async fn completing_an_onboard_runs_the_setup_through_stream_and_queue() {
+    let w = world(Plan::Free).await;
+    let mut pipeline = w.env.pipeline().await;
+    let onboard = w.onboard(None).await;
+    w.put_onboard(&onboard, "in_progress").await;
+    let completed = w.put_onboard(&onboard, "completed").await;
+    assert_eq!(completed["setup_status"], "pending");
+
+    let messages = pipeline.queued_setups(1).await;
+    assert_eq!(messages.records.len(), 1, "only the change into completed is queued");
+    let response = pipeline.deliver(&messages).await;
+    assert!(response.batch_item_failures.is_empty());
+
+    let seen = w.env.get(&format!("/onboards/{onboard}"), &w.buyer).await;
+    assert_eq!(seen.body["status"], "completed");
+    assert_eq!(seen.body["setup_status"], "succeeded");
+    let redirect = seen.body["redirect"].as_str().unwrap().to_string();
+    assert!(redirect.starts_with("/flows/"));
+    w.assert_set_up_once(&redirect).await;
+    // The onboard update the setup made is not a new completion.
+    let changes = pipeline.stream.poll().await.unwrap();
+    assert!(changes.records.iter().all(|r| shared::pipeline::completion(r).is_none()));
+    let audit = w.env.get("/audit", &w.seller).await;
+    assert_eq!(audit.body[0]["event"], "connection.buyer_delivery_configured");
+}
+
+#[tokio::test]
+async fn a_redelivered_message_changes_nothing_more() {
+    let w = world(Plan::Free).await;
+    let mut pipeline = w.env.pipeline().await;
+    let onboard = w.onboard(None).await;
+    w.put_onboard(&onboard, "completed").await;
+    let messages = pipeline.queued_setups(1).await;
+    assert!(pipeline.deliver(&messages).await.batch_item_failures.is_empty());
+    assert!(pipeline.deliver(&messages).await.batch_item_failures.is_empty(), "the second delivery succeeds too");
+    let redirect = w.env.get(&format!("/onboards/{onboard}"), &w.buyer).await.body["redirect"].as_str().unwrap().to_string();
+    w.assert_set_up_once(&redirect).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_concurrent_setups_of_one_connection_set_it_up_once() {
+    let w = Arc::new(world(Plan::Free).await);
+    let pipeline = w.env.pipeline().await;
+    let onboard = w.onboard(None).await;
+    w.put_onboard(&onboard, "completed").await;
+    w.env.gate.arm("TransactWriteItems");
+    let run = |w: Arc<World>, setup: &'static shared::setup::BuyerSetup| {
+        let request = w.request(Some(&onboard));
+        tokio::spawn(async move { setup.run(&request, Mode::Async).await })
+    };
+    let (a, b) = (run(w.clone(), pipeline.setup), run(w.clone(), pipeline.setup));
+    let (a, b) = (a.await.unwrap().unwrap(), b.await.unwrap().unwrap());
+    assert_eq!(a, b, "both report the one setup");
+    w.assert_set_up_once(&a.redirect).await;
+}
+
+#[tokio::test]
+async fn a_crash_at_any_step_is_finished_by_the_retry_without_duplicates() {
+    for crash in [Crash::BeforeCommit, Crash::AfterCommit, Crash::AfterEmail] {
+        let w = world(Plan::Free).await;
+        let pipeline = w.env.pipeline().await;
+        let onboard = w.onboard(None).await;
+        w.put_onboard(&onboard, "completed").await;
+        let request = w.request(Some(&onboard));
+        let crashed = pipeline.setup.run_until(&request, Mode::Async, Some(crash)).await;
+        assert!(crashed.is_err(), "{crash:?}");
+        assert!(!shared::setup::is_permanent(&crashed.unwrap_err()), "a crash is retried");
+        let done = pipeline.setup.run(&request, Mode::Async).await.unwrap();
+        let seen = w.env.get(&format!("/onboards/{onboard}"), &w.buyer).await;
+        assert_eq!(seen.body["setup_status"], "succeeded", "{crash:?}");
+        assert_eq!(seen.body["redirect"], done.redirect);
+        w.assert_set_up_once(&done.redirect).await;
+    }
+}
+
+#[tokio::test]
+async fn permanent_failures_mark_the_onboard_failed_and_are_not_retried() {
+    let w = world(Plan::Free).await;
+    let mut pipeline = w.env.pipeline().await;
+    let onboard = w.onboard(None).await;
+    let revoked = w.env.call("DELETE", &format!("/connections/{}", w.connection_id), Some(&w.seller.key), None).await;
+    assert_eq!(revoked.status, 200);
+    w.put_onboard(&onboard, "completed").await;
+    let messages = pipeline.queued_setups(1).await;
+    let response = pipeline.deliver(&messages).await;
+    assert!(response.batch_item_failures.is_empty(), "not retried: it cannot succeed");
+    let seen = w.env.get(&format!("/onboards/{onboard}"), &w.buyer).await;
+    assert_eq!(seen.body["status"], "failed");
+    assert_eq!(seen.body["setup_status"], "failed");
+    assert!(seen.body["setup_error"].as_str().unwrap().contains("revoked"));
+    assert!(pipeline.reader.receive(0).await.unwrap().records.is_empty(), "the message was deleted");
+    let connection = w.env.get(&format!("/connections/{}", w.connection_id), &w.buyer).await;
+    assert_eq!(connection.body["buyer_delivery_configured"], false);
+}
+
+#[tokio::test]
+async fn a_free_buyer_naming_a_flow_fails_clearly_and_a_paid_one_routes_there() {
+    let free = world(Plan::Free).await;
+    let mut pipeline = free.env.pipeline().await;
+    let flow = free.env.call("POST", "/flows", Some(&free.buyer.key), Some(json!({ "name": "Mine", "enabled": true }))).await.body["id"].as_str().unwrap().to_string();
+    let onboard = free.onboard(Some(&flow)).await;
+    free.put_onboard(&onboard, "completed").await;
+    let messages = pipeline.queued_setups(1).await;
+    pipeline.deliver(&messages).await;
+    let seen = free.env.get(&format!("/onboards/{onboard}"), &free.buyer).await;
+    assert_eq!(seen.body["status"], "failed");
+    assert!(seen.body["setup_error"].as_str().unwrap().contains("paid"));
+    let sync = free.env.call("POST", "/onboard/buyer", Some(&free.buyer.key), Some(json!({ "connection_id": free.connection_id, "flow_id": flow }))).await;
+    assert!(assert_error(&sync, 400, "bad request").contains("paid"));
+
+    let paid = world(Plan::Paid).await;
+    let flow = paid.env.call("POST", "/flows", Some(&paid.buyer.key), Some(json!({ "name": "Mine", "enabled": true }))).await.body["id"].as_str().unwrap().to_string();
+    let reply = paid.env.call("POST", "/onboard/buyer", Some(&paid.buyer.key), Some(json!({ "invitation_id": paid.invitation_id, "flow_id": flow }))).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    assert_eq!(reply.body, json!({ "redirect": format!("/flows/{flow}") }));
+    paid.assert_set_up_once(&format!("/flows/{flow}")).await;
+}
+
+#[tokio::test]
+async fn post_onboard_buyer_answers_every_status_of_the_seed() {
+    let w = world(Plan::Free).await;
+    let stranger = w.env.account("stranger").await;
+    let post = |body: Value, key: Option<String>| {
+        let env = &w.env;
+        async move { env.call("POST", "/onboard/buyer", key.as_deref(), Some(body)).await }
+    };
+    let key = Some(w.buyer.key.clone());
+    assert!(assert_error(&post(json!({}), key.clone()).await, 422, "validation failed").contains("connection_id"));
+    assert_error(&post(json!({ "connection_id": 5 }), key.clone()).await, 422, "validation failed");
+    let other = Id::generate().to_string();
+    assert!(assert_error(&post(json!({ "connection_id": other, "invitation_id": w.invitation_id }), key.clone()).await, 400, "bad request").contains("different"));
+    assert_error(&post(json!({ "connection_id": other }), key.clone()).await, 404, "not found");
+    assert_error(&post(json!({ "invitation_id": other }), key.clone()).await, 404, "not found");
+    assert_error(&post(json!({ "connection_id": w.connection_id }), Some(stranger.key.clone())).await, 404, "not found");
+    assert!(assert_error(&post(json!({ "connection_id": w.connection_id }), Some(w.seller.key.clone())).await, 400, "bad request").contains("not the buyer"));
+    assert_error(&post(json!({ "connection_id": w.connection_id }), None).await, 401, "authentication failed");
+    assert_error(&post(json!({ "connection_id": w.connection_id, "flow_id": other }), key.clone()).await, 400, "bad request");
+
+    let done = post(json!({ "connection_id": w.connection_id, "invitation_id": w.invitation_id }), key.clone()).await;
+    assert_eq!(done.status, 200, "{:?}", done.body);
+    let redirect = done.body["redirect"].as_str().unwrap().to_string();
+    w.assert_set_up_once(&redirect).await;
+    let again = post(json!({ "invitation_id": w.invitation_id }), key.clone()).await;
+    assert!(assert_error(&again, 400, "bad request").contains("already set up"));
+}
+
+#[tokio::test]
+async fn more_seller_flows_than_one_transaction_holds_is_refused_whole() {
+    let w = world(Plan::Free).await;
+    let entity = w.env.get("/entities", &w.seller).await.body[0]["id"].as_str().unwrap().to_string();
+    let extra = shared::domain::setup::MAX_SELLER_FLOWS + 1 - w.seller_flows.len();
+    for i in 0..extra {
+        let body: shared::domain::flow::FlowBody = serde_json::from_value(json!({ "name": format!("Bulk {i}"), "enabled": true, "steps": [{ "type": "recipient", "entity": { "id": entity } }] })).unwrap();
+        w.env.db.create_flow(&w.seller.id, body).await.unwrap();
+    }
+    let reply = w.env.call("POST", "/onboard/buyer", Some(&w.buyer.key), Some(json!({ "connection_id": w.connection_id }))).await;
+    assert!(assert_error(&reply, 400, "bad request").contains(&format!("at most {}", shared::domain::setup::MAX_SELLER_FLOWS)));
+    let connection = w.env.get(&format!("/connections/{}", w.connection_id), &w.buyer).await;
+    assert_eq!(connection.body["buyer_delivery_configured"], false, "nothing was written");
+    assert!(w.env.get("/flows", &w.buyer).await.body.as_array().unwrap().is_empty());
+}
