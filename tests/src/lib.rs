@@ -132,6 +132,9 @@ pub struct TestEnv {
     pub config: aws_config::SdkConfig,
     pub db: Db,
     pub calls: CallCounter,
+    /// SQS and SES calls made through `pipeline()`'s clients.
+    pub queue_calls: CallCounter,
+    pub mail_calls: CallCounter,
     pub gate: TransactionGate,
     pub endpoint: String,
     pub settings: InvitationSettings,
@@ -184,7 +187,7 @@ impl TestEnv {
         let db = Db::new(ddb, table);
         let api = local_api(&config, &db, &sender, &settings);
         calls.take();
-        TestEnv { api, config, db, calls, gate, endpoint, settings }
+        TestEnv { api, config, db, calls, queue_calls: CallCounter::default(), mail_calls: CallCounter::default(), gate, endpoint, settings }
     }
 
     /// Another API on the same table whose emails are sent from `sender`.
@@ -339,11 +342,13 @@ impl TestEnv {
     /// Opens the table's stream now (later changes only) and creates the template's queues.
     pub async fn pipeline(&self) -> Pipeline {
         let template = Template::load().expect("template.yaml");
-        let sqs = aws_sdk_sqs::Client::new(&self.config);
+        let sqs = aws_sdk_sqs::Client::from_conf(aws_sdk_sqs::config::Builder::from(&self.config).interceptor(self.queue_calls.clone()).build());
         let queues = infra::bootstrap::create_queues(&sqs, &template, &unique("q")).await.expect("queues");
+        self.queue_calls.take();
         let url = queues["BuyerSetupQueue"].clone();
         let sender = template.parameter_default("SenderEmail").expect("sender");
-        let setup = shared::setup::BuyerSetup { db: self.db.clone(), mailer: Mailer::new(aws_sdk_ses::Client::new(&self.config), sender) };
+        let ses = aws_sdk_ses::Client::from_conf(aws_sdk_ses::config::Builder::from(&self.config).interceptor(self.mail_calls.clone()).build());
+        let setup = shared::setup::BuyerSetup { db: self.db.clone(), mailer: Mailer::new(ses, sender) };
         Pipeline {
             stream: infra::pipeline::StreamReader::open(&self.config, &self.db.table).await.expect("stream"),
             queue: Box::leak(Box::new(onboard_stream::Queue { sqs: sqs.clone(), url: url.clone() })),
@@ -358,7 +363,7 @@ impl Pipeline {
     /// setups (moto's stream may lag a poll), and returns the queued messages.
     pub async fn queued_setups(&mut self, expected: usize) -> aws_lambda_events::event::sqs::SqsEvent {
         let mut received = aws_lambda_events::event::sqs::SqsEvent::default();
-        for _ in 0..50 {
+        for _ in 0..250 {
             let changes = self.stream.poll().await.expect("stream");
             if !changes.records.is_empty() {
                 let response = onboard_stream::handle(self.queue, changes).await.expect("stream consumer");
@@ -368,7 +373,7 @@ impl Pipeline {
             if received.records.len() >= expected {
                 return received;
             }
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         panic!("expected {expected} queued setups, got {}", received.records.len());
     }
