@@ -23,7 +23,8 @@ pub use crate::setup_request::SetupRequest;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Mode {
-    /// `POST /onboard/buyer`: a setup that is already complete is the caller's 400.
+    /// `POST /onboard/buyer`: a setup that is already complete is the caller's 400 (after
+    /// finishing anything an interrupted earlier run left undone).
     Sync,
     /// The queue: a setup already complete (a redelivered message, a concurrent setup) just
     /// finishes what may be left: the email and the onboard's outcome.
@@ -76,10 +77,13 @@ impl BuyerSetup {
                 .await?
                 .ok_or(ApiError::NotFound("connection"))?;
             if connection.buyer_delivery_configured {
+                // Finish what an earlier run may have left (it may have died after committing),
+                // then answer as the mode says.
+                let done = self.finish(&connection, request, crash).await?;
                 if mode == Mode::Sync {
                     return Err(ApiError::BadRequest(format!("buyer delivery for connection {} is already set up", connection.id)));
                 }
-                return self.finish(&connection, request, crash).await;
+                return Ok(done);
             }
             check_connection(&connection)?;
             let plan = self.plan(&connection, request).await?;

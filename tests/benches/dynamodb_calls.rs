@@ -74,6 +74,7 @@ async fn main() {
     measure(&env, r, "PUT", &format!("/onboards/{onboard}"), b, Some(same_flow), "/onboards/{id} (same flow)").await;
     measure(&env, r, "PUT", &format!("/onboards/{onboard}"), b, Some(json!({ "invitation_id": id, "flow_id": other_buyer_flow })), "/onboards/{id} (new flow)").await;
     measure(&env, r, "PUT", &format!("/onboards/{onboard}"), b, Some(json!({ "invitation_id": id, "status": "completed" })), "/onboards/{id} (completed)").await;
+    measure(&env, r, "POST", "/onboard/buyer", b, Some(json!({ "invitation_id": id })), "/onboard/buyer").await;
     measure(&env, r, "DELETE", &format!("/connections/{connection}"), b, None, "/connections/{id}").await;
     measure(&env, r, "GET", "/connections", Some("sk_live_0000000000000000000000000000000000000000"), None, "/connections (unknown key)").await;
 

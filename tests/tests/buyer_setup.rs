@@ -262,3 +262,18 @@ async fn more_seller_flows_than_one_transaction_holds_is_refused_whole() {
     assert_eq!(connection.body["buyer_delivery_configured"], false, "nothing was written");
     assert!(w.env.get("/flows", &w.buyer).await.body.as_array().unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_sync_setup_that_died_after_committing_is_finished_by_the_next_call() {
+    let w = world(Plan::Free).await;
+    let pipeline = w.env.pipeline().await;
+    let onboard = w.onboard(None).await;
+    let request = SetupRequest { onboard_id: Some(Id::parse(&onboard).unwrap()), actor: w.buyer.email.clone(), ..w.request(None) };
+    assert!(pipeline.setup.run_until(&request, Mode::Sync, Some(Crash::AfterCommit)).await.is_err());
+    assert!(w.env.emails_to(&w.seller.email).await.iter().all(|e| !e["subject"].as_str().unwrap().contains("set up")), "no email yet");
+    let again = w.env.call("POST", "/onboard/buyer", Some(&w.buyer.key), Some(json!({ "invitation_id": w.invitation_id }))).await;
+    assert!(assert_error(&again, 400, "bad request").contains("already set up"));
+    let seen = w.env.get(&format!("/onboards/{onboard}"), &w.buyer).await;
+    assert_eq!(seen.body["setup_status"], "succeeded");
+    w.assert_set_up_once(seen.body["redirect"].as_str().unwrap()).await;
+}
