@@ -113,8 +113,7 @@ impl BuyerSetup {
         let seller = &connection.connected_account.id;
         // Step 2: one Query on the buyer-step index of the seller's entity for this buyer.
         let refs = db.flows_delivering_to(seller, &connection.partner_entity_id).await?;
-        let mut flow_keys: Vec<keys::Key> = refs.iter().map(|r| keys::flow(seller, &r.flow_id)).collect();
-        flow_keys.dedup();
+        let flow_keys = refs.iter().map(|r| keys::flow(seller, &r.flow_id));
         let mut wanted = vec![keys::account(buyer), keys::entity(buyer, &connection.entity_id)];
         if let Some(flow) = &request.flow_id {
             wanted.push(keys::flow(buyer, flow));

@@ -30,10 +30,10 @@ async fn world(buyer_plan: Plan) -> World {
     let entity = env.get("/entities", &seller).await.body[0]["id"].as_str().unwrap().to_string();
     let mut seller_flows = vec![];
     for name in ["Auto leads", "Home leads"] {
-        let flow = json!({ "name": name, "enabled": true, "steps": [
-            { "type": "filter" },
-            { "type": "recipient", "entity": { "id": entity }, "integration": { "module_id": "leadconduit.buyer", "mappings": [{ "property": "flow_id", "value": "stale" }] } }
-        ] });
+        let step = json!({ "type": "recipient", "entity": { "id": entity }, "integration": { "module_id": "leadconduit.buyer", "mappings": [{ "property": "flow_id", "value": "stale" }] } });
+        // The second flow delivers to the buyer twice (say, for two lead types).
+        let steps = if name == "Auto leads" { json!([{ "type": "filter" }, step]) } else { json!([{ "type": "filter" }, step, step]) };
+        let flow = json!({ "name": name, "enabled": true, "steps": steps });
         let created = env.call("POST", "/flows", Some(&seller.key), Some(flow)).await;
         assert_eq!(created.status, 201, "{:?}", created.body);
         seller_flows.push(created.body["id"].as_str().unwrap().to_string());
@@ -80,8 +80,12 @@ impl World {
         assert_eq!(buyer_flow["sources"][0]["active"], true);
         for flow in &self.seller_flows {
             let seller_flow = self.env.get(&format!("/flows/{flow}"), &self.seller).await;
-            let mappings = seller_flow.body["steps"][1]["integration"]["mappings"].as_array().unwrap().clone();
-            assert_eq!(mappings, vec![json!({ "property": "flow_id", "value": buyer_flow_id })], "{flow}: one mapping to the buyer flow");
+            let buyer_steps: Vec<&Value> = seller_flow.body["steps"].as_array().unwrap().iter().filter(|s| s["type"] == "recipient").collect();
+            assert!(!buyer_steps.is_empty());
+            for step in buyer_steps {
+                let mappings = step["integration"]["mappings"].as_array().unwrap().clone();
+                assert_eq!(mappings, vec![json!({ "property": "flow_id", "value": buyer_flow_id })], "{flow}: one mapping to the buyer flow");
+            }
         }
         for account in [&self.seller, &self.buyer] {
             let connection = self.env.get(&format!("/connections/{}", self.connection_id), account).await;

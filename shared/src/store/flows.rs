@@ -55,10 +55,6 @@ fn flow_writes(account: &Id, flow: &Flow, previous: Option<&Flow>) -> Result<Vec
 impl Db {
     /// The account's entities among `ids` (others' ids simply are not found).
     pub async fn entities(&self, account: &Id, ids: &[Id]) -> Result<HashMap<Id, Entity>, ApiError> {
-        // BatchGetItem refuses duplicate keys; a flow may name one partner several times.
-        let mut ids = ids.to_vec();
-        ids.sort();
-        ids.dedup();
         let keys: Vec<keys::Key> = ids.iter().map(|id| keys::entity(account, id)).collect();
         let items = self.get_many(&keys).await?;
         items.into_iter().map(|item| keys::parse::<Entity>(item).map(|e| (e.id.clone(), e))).collect()

@@ -45,9 +45,13 @@ impl Db {
     }
 
     /// Several items in as few BatchGetItem calls as DynamoDB allows (100 keys each), strongly
-    /// consistent; unprocessed keys are asked again. Absent items are simply not returned.
+    /// consistent; unprocessed keys are asked again. Absent items are simply not returned; a key
+    /// named twice is asked once (BatchGetItem refuses duplicates).
     pub async fn get_many(&self, keys: &[Key]) -> Result<Vec<Item>, ApiError> {
         use aws_sdk_dynamodb::types::KeysAndAttributes;
+        let mut keys = keys.to_vec();
+        keys.sort_by(|a, b| (&a.pk, &a.sk).cmp(&(&b.pk, &b.sk)));
+        keys.dedup();
         let mut found = vec![];
         for chunk in keys.chunks(100) {
             let mut pending = Some(
