@@ -136,7 +136,10 @@ pub struct TestEnv {
     pub queue_calls: CallCounter,
     pub mail_calls: CallCounter,
     pub gate: TransactionGate,
-    pub endpoint: String,
+    /// Where captured email is read: `MAIL_ENDPOINT_URL` (infra/test runs a second moto for SES
+    /// alone, so reading its state stays small), else the main endpoint.
+    pub mail_endpoint: String,
+    pub mail_config: aws_config::SdkConfig,
     pub settings: InvitationSettings,
 }
 
@@ -182,17 +185,20 @@ impl TestEnv {
         let ddb = aws_sdk_dynamodb::Client::from_conf(ddb_config);
         infra::bootstrap::create_table(&ddb, &template, &table).await.expect("create table");
         let sender = template.parameter_default("SenderEmail").expect("SenderEmail default");
-        let ses = aws_sdk_ses::Client::new(&config);
+        let mail_endpoint = std::env::var("MAIL_ENDPOINT_URL").unwrap_or(endpoint);
+        let mail_config = config.to_builder().endpoint_url(&mail_endpoint).build();
+        let ses = aws_sdk_ses::Client::new(&mail_config);
         ses.verify_email_identity().email_address(&sender).send().await.expect("verify sender");
         let db = Db::new(ddb, table);
-        let api = local_api(&config, &db, &sender, &settings);
+        let api = local_api(&mail_config, &db, &sender, &settings);
         calls.take();
-        TestEnv { api, config, db, calls, queue_calls: CallCounter::default(), mail_calls: CallCounter::default(), gate, endpoint, settings }
+        let (queue_calls, mail_calls) = (CallCounter::default(), CallCounter::default());
+        TestEnv { api, config, db, calls, queue_calls, mail_calls, gate, mail_endpoint, mail_config, settings }
     }
 
     /// Another API on the same table whose emails are sent from `sender`.
     pub fn api_sending_as(&self, sender: &str) -> LocalApi {
-        local_api(&self.config, &self.db, sender, &self.settings)
+        local_api(&self.mail_config, &self.db, sender, &self.settings)
     }
 
     /// A new account whose first user's email is unique to this test run.
@@ -246,7 +252,7 @@ impl TestEnv {
 
     /// Every email moto's SES captured for `address`.
     pub async fn emails_to(&self, address: &str) -> Vec<Value> {
-        let data = http_get_json(&format!("{}/moto-api/data.json", self.endpoint)).await;
+        let data = http_get_json(&format!("{}/moto-api/data.json", self.mail_endpoint)).await;
         let messages = data["ses"]["Message"].as_array().cloned().unwrap_or_default();
         messages
             .into_iter()
@@ -264,8 +270,8 @@ impl TestEnv {
     }
 }
 
-fn local_api(config: &aws_config::SdkConfig, db: &Db, sender: &str, settings: &InvitationSettings) -> LocalApi {
-    let mailer = Mailer::new(aws_sdk_ses::Client::new(config), sender);
+fn local_api(mail_config: &aws_config::SdkConfig, db: &Db, sender: &str, settings: &InvitationSettings) -> LocalApi {
+    let mailer = Mailer::new(aws_sdk_ses::Client::new(mail_config), sender);
     LocalApi::new(&Template::load().expect("template.yaml"), infra::registry::handlers(db.clone(), mailer, settings.clone())).expect("routes")
 }
 
@@ -347,7 +353,7 @@ impl TestEnv {
         self.queue_calls.take();
         let url = queues["BuyerSetupQueue"].clone();
         let sender = template.parameter_default("SenderEmail").expect("sender");
-        let ses = aws_sdk_ses::Client::from_conf(aws_sdk_ses::config::Builder::from(&self.config).interceptor(self.mail_calls.clone()).build());
+        let ses = aws_sdk_ses::Client::from_conf(aws_sdk_ses::config::Builder::from(&self.mail_config).interceptor(self.mail_calls.clone()).build());
         let setup = shared::setup::BuyerSetup { db: self.db.clone(), mailer: Mailer::new(ses, sender) };
         Pipeline {
             stream: infra::pipeline::StreamReader::open(&self.config, &self.db.table).await.expect("stream"),
