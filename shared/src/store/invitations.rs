@@ -178,6 +178,15 @@ impl Db {
         Ok(Some((keys::parse(item)?, token_hash)))
     }
 
+    /// Who the invitation email goes to: the invited address, or every user of the invited account.
+    async fn invitation_recipients(&self, invitation: &Invitation) -> Result<Vec<String>, ApiError> {
+        Ok(match (&invitation.invitee_email, &invitation.invitee_account) {
+            (Some(email), _) => vec![email.clone()],
+            (None, Some(account)) => self.account_user_emails(&account.id).await?,
+            (None, None) => vec![],
+        })
+    }
+
     async fn partner(&self, owner: &Id, invitee: &Invitee) -> Result<Partner, ApiError> {
         Ok(self.get_as(&keys::partner(owner, invitee)).await?.unwrap_or_default())
     }
@@ -312,11 +321,7 @@ impl Db {
 
             match self.transact(writes).await {
                 Ok(()) => {
-                    let recipients = match (&invitation.invitee_email, &invitee_account) {
-                        (Some(email), _) => vec![email.clone()],
-                        (None, Some(account)) => self.account_user_emails(&account.id).await?,
-                        (None, None) => vec![],
-                    };
+                    let recipients = self.invitation_recipients(&invitation).await?;
                     return Ok(Sent { created: true, invitation, entity, delivery: Some(Delivery { token, recipients }) });
                 }
                 Err(TxError::Condition("partner") | TxError::Conflict) => continue,
@@ -382,11 +387,7 @@ impl Db {
             TxError::Condition(_) | TxError::Conflict => ApiError::Conflict(format!("invitation {id} changed while resending; retry")),
             TxError::Other(e) => e,
         })?;
-        let recipients = match (&renewed.invitee_email, &renewed.invitee_account) {
-            (Some(email), _) => vec![email.clone()],
-            (None, Some(account)) => self.account_user_emails(&account.id).await?,
-            (None, None) => vec![],
-        };
+        let recipients = self.invitation_recipients(&renewed).await?;
         let entity = self.entity(&caller.account_id, &renewed.entity_id).await?;
         Ok(Sent { created: false, invitation: renewed, entity, delivery: Some(Delivery { token, recipients }) })
     }
