@@ -128,6 +128,8 @@ pub fn api_gateway_event(route: &Route, request: &HttpRequest, path: &str, query
     for (name, value) in &request.headers {
         headers.entry(name.to_ascii_lowercase()).and_modify(|v| *v = format!("{v},{value}")).or_insert_with(|| value.clone());
     }
+    // API Gateway tells functions the scheme the client used; locally that is plain HTTP.
+    headers.entry("x-forwarded-proto".into()).or_insert_with(|| "http".into());
     let mut query_params: HashMap<String, String> = HashMap::new();
     for pair in query.split('&').filter(|p| !p.is_empty()) {
         let (name, value) = pair.split_once('=').unwrap_or((pair, ""));

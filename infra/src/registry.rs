@@ -11,6 +11,7 @@ use shared::http::{HandlerResult, respond};
 use shared::config::InvitationSettings;
 use shared::invite::Inviter;
 use shared::mail::Mailer;
+use shared::partner::PartnerApi;
 use shared::setup::BuyerSetup;
 use shared::Db;
 
@@ -30,10 +31,12 @@ where
 }
 
 /// Every HTTP function's handler, given the clients a deployed function would build at cold start.
-pub fn handlers(db: Db, mailer: Mailer, settings: InvitationSettings) -> HashMap<&'static str, Handler> {
+/// `partner_api_url` is 360dialog's Partner API base (`None`: production).
+pub fn handlers(db: Db, mailer: Mailer, settings: InvitationSettings, partner_api_url: Option<String>) -> HashMap<&'static str, Handler> {
     // One per local API (or test environment), alive for the rest of the process, as in Lambda.
     let setup: &'static BuyerSetup = Box::leak(Box::new(BuyerSetup { db: db.clone(), mailer: mailer.clone() }));
     let inviter: &'static Inviter = Box::leak(Box::new(Inviter { db: db.clone(), mailer, settings }));
+    let partner: &'static PartnerApi = Box::leak(Box::new(PartnerApi::new(db.clone(), partner_api_url).expect("TLS roots for the partner API")));
     let db: &'static Db = Box::leak(Box::new(db));
     HashMap::from([
         ("invitations-create", bind(inviter, invitations_create::handle)),
@@ -61,5 +64,17 @@ pub fn handlers(db: Db, mailer: Mailer, settings: InvitationSettings) -> HashMap
         ("flows-get", bind(db, flows_get::handle)),
         ("flows-update", bind(db, flows_update::handle)),
         ("onboard-buyer", bind(setup, onboard_buyer::handle)),
+        ("integrations-create", bind(db, integrations_create::handle)),
+        ("integrations-list", bind(db, integrations_list::handle)),
+        ("integrations-get", bind(db, integrations_get::handle)),
+        ("integrations-delete", bind(db, integrations_delete::handle)),
+        ("integration-events-list", bind(db, integration_events_list::handle)),
+        ("webhook-receiver", bind(db, webhook_receiver::handle)),
+        ("channel-redirect", bind(db, channel_redirect::handle)),
+        ("verification-sessions-create", bind(db, verification_sessions_create::handle)),
+        ("verification-sessions-get", bind(db, verification_sessions_get::handle)),
+        ("channels-list", bind(db, channels_list::handle)),
+        ("channels-get", bind(db, channels_get::handle)),
+        ("channels-api-key", bind(partner, channels_api_key::handle)),
     ])
 }

@@ -32,6 +32,10 @@ pub enum ApiError {
     /// 422: JSON, but a field is missing, of the wrong type or invalid.
     #[error("{field}: {message}")]
     Validation { field: String, message: String },
+    /// 502: a provider API we called failed or answered with an error. Logged in full; the
+    /// client is told which provider and the status it gave.
+    #[error("upstream error: {0}")]
+    BadGateway(String),
     /// 500: our fault. The message is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -60,6 +64,7 @@ impl ApiError {
             ApiError::Gone(_) => StatusCode::GONE,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -76,6 +81,7 @@ impl ApiError {
             ApiError::Gone(_) => "gone",
             ApiError::PayloadTooLarge { .. } => "payload too large",
             ApiError::Validation { .. } => "validation failed",
+            ApiError::BadGateway(_) => "bad gateway",
             ApiError::Internal(_) => "internal error",
         }
     }
@@ -87,7 +93,8 @@ impl ApiError {
             | ApiError::InvalidJson(d)
             | ApiError::Forbidden(d)
             | ApiError::Conflict(d)
-            | ApiError::Gone(d) => d.clone(),
+            | ApiError::Gone(d)
+            | ApiError::BadGateway(d) => d.clone(),
             ApiError::Unauthenticated(d) => (*d).to_string(),
             ApiError::NotFound(what) => format!("{what} not found"),
             ApiError::Validation { .. } | ApiError::PayloadTooLarge { .. } => self.to_string(),
@@ -133,6 +140,7 @@ mod tests {
             (ApiError::Gone("x".into()), 410),
             (ApiError::PayloadTooLarge { size: 2, limit: 1 }, 413),
             (ApiError::validation("email", "missing"), 422),
+            (ApiError::BadGateway("360dialog answered 500".into()), 502),
             (ApiError::Internal("secret table name".into()), 500),
         ];
         for (err, status) in cases {

@@ -14,7 +14,8 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 pub type HandlerResult = Result<Response<Body>, ApiError>;
 
-fn body_bytes(req: &Request) -> &[u8] {
+/// The raw body bytes, as the client sent them (what signatures are computed over).
+pub fn body_bytes(req: &Request) -> &[u8] {
     match req.body() {
         Body::Empty => &[],
         Body::Text(text) => text.as_bytes(),
@@ -67,6 +68,20 @@ pub fn path_id(req: &Request, name: &str) -> Result<Id, ApiError> {
     Id::from_path(raw)
 }
 
+/// A path parameter that is not one of our ids (a provider's id, validated by the caller).
+pub fn path_text(req: &Request, name: &str) -> Result<String, ApiError> {
+    let params = req.path_parameters();
+    params.first(name).map(str::to_string).ok_or_else(|| ApiError::BadRequest(format!("missing path parameter {name}")))
+}
+
+/// The API's public origin as the client reached it (`https://host`), for the URLs we hand out.
+/// API Gateway sets `X-Forwarded-Proto`; the local API sets it to `http`.
+pub fn public_origin(req: &Request) -> String {
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty());
+    let host = header("x-forwarded-host").or_else(|| header("host")).unwrap_or("localhost");
+    format!("{}://{host}", header("x-forwarded-proto").unwrap_or("https"))
+}
+
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
     req.query_string_parameters_ref().and_then(|q| q.first(name)).map(str::to_string)
 }
@@ -82,6 +97,10 @@ pub fn json<T: Serialize>(status: StatusCode, body: &T) -> HandlerResult {
         .header("content-type", "application/json")
         .body(Body::Text(text))
         .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+pub fn no_content() -> HandlerResult {
+    Response::builder().status(StatusCode::NO_CONTENT).body(Body::Empty).map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 /// A single resource with its version as a strong `ETag`, for `If-Match` on updates.
@@ -138,7 +157,7 @@ fn header(value: &str) -> Result<HeaderValue, ApiError> {
 /// Internal errors are logged here, once, with what the client is not told.
 pub fn respond(result: HandlerResult) -> Response<Body> {
     result.unwrap_or_else(|err| {
-        if let ApiError::Internal(message) = &err {
+        if let ApiError::Internal(message) | ApiError::BadGateway(message) = &err {
             tracing::error!(error = %message, "request failed");
         }
         let mut response = Response::new(Body::Text(err.body().to_string()));

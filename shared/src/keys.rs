@@ -58,6 +58,11 @@ pub mod prefix {
     pub const API_KEY: &str = "APIKEY#";
     pub const ONBOARD: &str = "ONBOARD#";
     pub const FLOW: &str = "FLOW#";
+    pub const INTEGRATION: &str = "INTEGRATION#";
+    pub const VERIFICATION_SESSION: &str = "VSESSION#";
+    pub const CHANNEL: &str = "CHANNEL#";
+    /// In an integration's partition.
+    pub const WEBHOOK_EVENT: &str = "EVENT#";
 }
 
 pub fn account(id: &Id) -> Key {
@@ -129,6 +134,40 @@ pub fn partner(owner: &Id, invitee: &Invitee) -> Key {
     key(account_partition(owner), format!("PARTNER#{target}"))
 }
 
+/// The account's copy of an integration (listed with the account's other items).
+pub fn integration(owner: &Id, id: &Id) -> Key {
+    key(account_partition(owner), format!("{}{id}", prefix::INTEGRATION))
+}
+
+/// An integration's own partition: the receiver finds the integration (with its credentials) by
+/// the id in the URL alone, and its events and dedupe records live beside it.
+pub fn integration_partition(id: &Id) -> String {
+    format!("{}{id}", prefix::INTEGRATION)
+}
+
+pub fn integration_lookup(id: &Id) -> Key {
+    key(integration_partition(id), "INTEGRATION")
+}
+
+pub fn webhook_event(integration: &Id, event: &Id) -> Key {
+    key(integration_partition(integration), format!("{}{event}", prefix::WEBHOOK_EVENT))
+}
+
+/// One per delivery already taken (by its dedupe key's hash); expires after `DEDUPE_TTL`.
+pub fn webhook_dedupe(integration: &Id, dedupe_hash: &str) -> Key {
+    key(integration_partition(integration), format!("DEDUPE#{dedupe_hash}"))
+}
+
+/// Keyed by Incode's `interviewId` within the account.
+pub fn verification_session(owner: &Id, interview_id: &str) -> Key {
+    key(account_partition(owner), format!("{}{interview_id}", prefix::VERIFICATION_SESSION))
+}
+
+/// Keyed by 360dialog's channel id within the account.
+pub fn channel(owner: &Id, channel_id: &str) -> Key {
+    key(account_partition(owner), format!("{}{channel_id}", prefix::CHANNEL))
+}
+
 /// GSI1 entries that list an account's users and API keys.
 pub fn account_index(account: &Id, sk: String) -> [(String, AttributeValue); 2] {
     [(GSI1_PK.to_string(), AttributeValue::S(account_partition(account))), (GSI1_SK.to_string(), AttributeValue::S(sk))]
@@ -149,6 +188,11 @@ pub enum ItemType {
     OnboardGuard,
     Flow,
     BuyerStep,
+    Integration,
+    WebhookEvent,
+    WebhookDedupe,
+    VerificationSession,
+    Channel,
 }
 
 impl ItemType {
@@ -167,6 +211,11 @@ impl ItemType {
             ItemType::OnboardGuard => "onboard_guard",
             ItemType::Flow => "flow",
             ItemType::BuyerStep => "buyer_step",
+            ItemType::Integration => "integration",
+            ItemType::WebhookEvent => "webhook_event",
+            ItemType::WebhookDedupe => "webhook_dedupe",
+            ItemType::VerificationSession => "verification_session",
+            ItemType::Channel => "channel",
         }
     }
 }
@@ -186,6 +235,11 @@ pub fn parse<T: DeserializeOwned>(item: Item) -> Result<T, ApiError> {
 
 pub fn value<T: Serialize>(data: &T) -> Result<AttributeValue, ApiError> {
     Ok(serde_dynamo::to_attribute_value(data)?)
+}
+
+/// A `ttl` value: `after` from now, in epoch seconds.
+pub fn expires_after(after: std::time::Duration) -> AttributeValue {
+    AttributeValue::N(crate::time::epoch_seconds(std::time::SystemTime::now() + after).to_string())
 }
 
 pub fn string(s: impl Into<String>) -> AttributeValue {

@@ -16,7 +16,12 @@ pub mod pipeline;
 pub mod lambda;
 #[cfg(feature = "mail")]
 pub mod mail;
+#[cfg(feature = "outbound")]
+pub mod outbound;
+#[cfg(feature = "outbound")]
+pub mod partner;
 pub mod secret;
+pub mod signature;
 #[cfg(feature = "mail")]
 pub mod setup;
 pub mod setup_request;

@@ -141,6 +141,7 @@ pub struct TestEnv {
     pub mail_endpoint: String,
     pub mail_config: aws_config::SdkConfig,
     pub settings: InvitationSettings,
+    pub partner_api_url: Option<String>,
 }
 
 /// A response, decoded.
@@ -171,6 +172,14 @@ impl TestEnv {
         TestEnv::with_settings(InvitationSettings { ttl: std::time::Duration::from_secs(14 * 86_400), link_base: LINK_BASE.into() }).await
     }
 
+    /// An environment whose 360dialog Partner API is at `url` (a server the test runs).
+    pub async fn with_partner_api(url: &str) -> TestEnv {
+        let mut env = TestEnv::new().await;
+        env.partner_api_url = Some(url.to_string());
+        env.api = env.api_sending_as(&Template::load().expect("template.yaml").parameter_default("SenderEmail").expect("SenderEmail default"));
+        env
+    }
+
     pub async fn with_settings(settings: InvitationSettings) -> TestEnv {
         // Handlers' logs (the cause of a 500, say) appear with a failing test's output.
         let _ = tracing_subscriber::fmt().with_test_writer().try_init();
@@ -190,15 +199,15 @@ impl TestEnv {
         let ses = aws_sdk_ses::Client::new(&mail_config);
         ses.verify_email_identity().email_address(&sender).send().await.expect("verify sender");
         let db = Db::new(ddb, table);
-        let api = local_api(&mail_config, &db, &sender, &settings);
+        let api = local_api(&mail_config, &db, &sender, &settings, None);
         calls.take();
         let (queue_calls, mail_calls) = (CallCounter::default(), CallCounter::default());
-        TestEnv { api, config, db, calls, queue_calls, mail_calls, gate, mail_endpoint, mail_config, settings }
+        TestEnv { api, config, db, calls, queue_calls, mail_calls, gate, mail_endpoint, mail_config, settings, partner_api_url: None }
     }
 
     /// Another API on the same table whose emails are sent from `sender`.
     pub fn api_sending_as(&self, sender: &str) -> LocalApi {
-        local_api(&self.mail_config, &self.db, sender, &self.settings)
+        local_api(&self.mail_config, &self.db, sender, &self.settings, self.partner_api_url.clone())
     }
 
     /// A new account whose first user's email is unique to this test run.
@@ -246,6 +255,12 @@ impl TestEnv {
         self.request(HttpRequest { method: method.into(), uri: uri.into(), headers, body }).await
     }
 
+    /// A raw delivery: exactly these headers and body bytes (a provider's webhook, say).
+    pub async fn post_raw(&self, uri: &str, headers: &[(&str, &str)], body: &[u8]) -> Reply {
+        let headers = headers.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        self.request(HttpRequest { method: "POST".into(), uri: uri.into(), headers, body: body.to_vec() }).await
+    }
+
     pub async fn get(&self, uri: &str, account: &TestAccount) -> Reply {
         self.call("GET", uri, Some(&account.key), None).await
     }
@@ -270,9 +285,10 @@ impl TestEnv {
     }
 }
 
-fn local_api(mail_config: &aws_config::SdkConfig, db: &Db, sender: &str, settings: &InvitationSettings) -> LocalApi {
+fn local_api(mail_config: &aws_config::SdkConfig, db: &Db, sender: &str, settings: &InvitationSettings, partner_api_url: Option<String>) -> LocalApi {
     let mailer = Mailer::new(aws_sdk_ses::Client::new(mail_config), sender);
-    LocalApi::new(&Template::load().expect("template.yaml"), infra::registry::handlers(db.clone(), mailer, settings.clone())).expect("routes")
+    let handlers = infra::registry::handlers(db.clone(), mailer, settings.clone(), partner_api_url);
+    LocalApi::new(&Template::load().expect("template.yaml"), handlers).expect("routes")
 }
 
 /// moto's inspection API (`/moto-api/data.json`), without pulling in an HTTP client. moto builds
@@ -389,5 +405,77 @@ impl Pipeline {
         let response = buyer_setup::handle(self.setup, messages.clone()).await.expect("buyer-setup");
         self.reader.settle(messages, &response).await.expect("settle");
         response
+    }
+}
+
+/// A stand-in for a provider's HTTP API on 127.0.0.1: answers every request with the next of
+/// `replies` (the last one repeats) and keeps what it was sent.
+pub struct FakeServer {
+    pub url: String,
+    pub requests: Arc<std::sync::Mutex<Vec<RecordedRequest>>>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RecordedRequest {
+    pub method: String,
+    pub path: String,
+    pub headers: HashMap<String, String>,
+    pub body: Vec<u8>,
+}
+
+impl FakeServer {
+    pub async fn start(replies: Vec<(u16, &'static str)>) -> FakeServer {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let url = format!("http://{}", listener.local_addr().expect("address"));
+        let requests: Arc<std::sync::Mutex<Vec<RecordedRequest>>> = Arc::default();
+        let seen = requests.clone();
+        tokio::spawn(async move {
+            loop {
+                let Ok((mut stream, _)) = listener.accept().await else { return };
+                let mut raw = vec![];
+                let mut buf = [0u8; 4096];
+                let (head, mut body) = loop {
+                    let n = stream.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        break (String::new(), vec![]);
+                    }
+                    raw.extend_from_slice(&buf[..n]);
+                    if let Some(end) = raw.windows(4).position(|w| w == b"\r\n\r\n") {
+                        break (String::from_utf8_lossy(&raw[..end]).into_owned(), raw[end + 4..].to_vec());
+                    }
+                };
+                let mut lines = head.lines();
+                let mut first = lines.next().unwrap_or_default().split(' ');
+                let (method, path) = (first.next().unwrap_or_default().to_string(), first.next().unwrap_or_default().to_string());
+                let headers: HashMap<String, String> =
+                    lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string())).collect();
+                let length: usize = headers.get("content-length").and_then(|l| l.parse().ok()).unwrap_or(0);
+                while body.len() < length {
+                    let n = stream.read(&mut buf).await.unwrap_or(0);
+                    if n == 0 {
+                        break;
+                    }
+                    body.extend_from_slice(&buf[..n]);
+                }
+                let index = {
+                    let mut all = seen.lock().expect("requests");
+                    all.push(RecordedRequest { method, path, headers, body });
+                    all.len() - 1
+                };
+                let (status, reply) = replies[index.min(replies.len() - 1)];
+                let response = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
+                    reply.len()
+                );
+                let _ = stream.write_all(response.as_bytes()).await;
+                let _ = stream.shutdown().await;
+            }
+        });
+        FakeServer { url, requests }
+    }
+
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.requests.lock().expect("requests").clone()
     }
 }

@@ -117,7 +117,7 @@ fn every_function_in_the_template_is_a_crate_with_a_handler_and_a_sample_event()
         let config = aws_config::SdkConfig::builder().behavior_version(aws_config::BehaviorVersion::latest()).build();
         let db = shared::Db::new(aws_sdk_dynamodb::Client::new(&config), "unused");
         let mailer = shared::mail::Mailer::new(aws_sdk_ses::Client::new(&config), "x@example.com");
-        let handlers = infra::registry::handlers(db, mailer, shared::config::InvitationSettings::from_env().unwrap());
+        let handlers = infra::registry::handlers(db, mailer, shared::config::InvitationSettings::from_env().unwrap(), None);
         let names = handlers.keys().copied().collect();
         let api = infra::local_api::LocalApi::new(&template, handlers).expect("routes and handlers agree");
         let routes = template.routes().unwrap();

@@ -27,7 +27,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         settings.link_base = format!("http://127.0.0.1:{port}/invitations/claim");
     }
     let mailer = Mailer::new(aws_sdk_ses::Client::new(&config), &stack.sender);
-    let handlers = infra::registry::handlers(db.clone(), mailer.clone(), settings);
+    let handlers = infra::registry::handlers(db.clone(), mailer.clone(), settings, std::env::var("DIALOG360_PARTNER_API_URL").ok());
 
     // The stream -> queue -> buyer-setup pipeline, as Lambda's event sources would run it.
     let queue_url = stack.queues.get("BuyerSetupQueue").cloned().ok_or("template has no BuyerSetupQueue")?;

@@ -1,12 +1,15 @@
 //! Domain types and rules: pure, no AWS. The structs here are both what the API returns and the
 //! attributes stored in DynamoDB (keys are added by `crate::keys`).
 
+pub mod channel;
 pub mod email;
 pub mod flow;
+pub mod integration;
 pub mod invitation;
 pub mod onboard;
 pub mod setup;
 pub mod validate;
+pub mod verification;
 
 use serde::{Deserialize, Serialize};
 

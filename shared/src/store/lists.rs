@@ -77,7 +77,17 @@ impl Db {
         page: &PageRequest,
         filter: Option<Filter>,
     ) -> Result<Page<T>, ApiError> {
-        let partition = keys::account_partition(account);
+        self.list_in(keys::account_partition(account), prefix, page, filter).await
+    }
+
+    /// The same in any partition (an integration's events, say).
+    pub async fn list_in<T: DeserializeOwned>(
+        &self,
+        partition: String,
+        prefix: &str,
+        page: &PageRequest,
+        filter: Option<Filter>,
+    ) -> Result<Page<T>, ApiError> {
         let start = page.cursor.as_deref().map(|c| decode_cursor(c, &partition, prefix)).transpose()?;
         let mut query = self
             .client

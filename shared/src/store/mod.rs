@@ -2,12 +2,16 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod channels;
 pub mod connections;
 pub mod flows;
+pub mod integrations;
 pub mod invitations;
 pub mod lists;
 pub mod onboards;
 pub mod tx;
+pub mod verification;
+pub mod webhooks;
 
 use aws_sdk_dynamodb::Client;
 

@@ -1,0 +1,344 @@
+//! The webhook receiver and what it feeds: integrations, provider authentication (signature
+//! vectors), dedupe, verification sessions (Incode), channel onboarding (360dialog).
+
+use api_tests::{FakeServer, Reply, TestAccount, TestEnv, assert_error};
+use serde_json::{Value, json};
+use shared::signature;
+
+const SECRET: &str = "a-long-enough-shared-secret-for-tests";
+
+async fn integration(env: &TestEnv, account: &TestAccount, body: Value) -> (String, String) {
+    let created = env.call("POST", "/integrations", Some(&account.key), Some(body)).await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    (created.body["id"].as_str().unwrap().to_string(), created.body["secret"].as_str().unwrap().to_string())
+}
+
+async fn events(env: &TestEnv, account: &TestAccount, id: &str) -> Vec<Value> {
+    let reply = env.get(&format!("/integrations/{id}/events"), account).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    reply.body.as_array().unwrap().clone()
+}
+
+async fn incode(env: &TestEnv, id: &str, token: &str, body: &Value) -> Reply {
+    env.post_raw(&format!("/webhooks/{id}"), &[("authorization", &format!("Bearer {token}")), ("content-type", "application/json")], body.to_string().as_bytes()).await
+}
+
+async fn redirect(env: &TestEnv, id: &str, query: &str) -> Reply {
+    env.call("GET", &format!("/integrations/{id}/redirect?{query}"), None, None).await
+}
+
+async fn hub_event(env: &TestEnv, id: &str, body: Value, token: &str) -> Reply {
+    env.post_raw(&format!("/webhooks/{id}"), &[("x-webhook-token", token)], body.to_string().as_bytes()).await
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+#[tokio::test]
+async fn integrations_show_their_secret_once_and_belong_to_their_account() {
+    let env = TestEnv::new().await;
+    let owner = env.account("owner").await;
+    let other = env.account("other").await;
+    let (id, secret) = integration(&env, &owner, json!({ "provider": "incode", "name": "Incode prod" })).await;
+    assert!(secret.starts_with("whsec_"));
+
+    let got = env.get(&format!("/integrations/{id}"), &owner).await;
+    assert_eq!(got.status, 200);
+    let receive_url = got.body["receive_url"].as_str().unwrap();
+    assert!(receive_url.starts_with("http://") && receive_url.ends_with(&format!("/webhooks/{id}")), "{receive_url}");
+    let listed = env.get("/integrations", &owner).await;
+    assert_eq!(listed.body.as_array().unwrap().len(), 1);
+    for reply in [&got, &listed] {
+        let text = reply.body.to_string();
+        assert!(!text.contains(&secret) && !text.contains(&shared::secret::hash(&secret)), "no secret material after creation: {text}");
+    }
+
+    assert_error(&env.get(&format!("/integrations/{id}"), &other).await, 404, "not found");
+    assert_error(&env.get(&format!("/integrations/{id}/events"), &other).await, 404, "not found");
+    assert_error(&env.call("DELETE", &format!("/integrations/{id}"), Some(&other.key), None).await, 404, "not found");
+    assert!(env.get("/integrations", &other).await.body.as_array().unwrap().is_empty());
+    assert_error(&env.get("/integrations/not-an-id", &owner).await, 400, "bad request");
+    assert_error(&env.call("GET", "/integrations", None, None).await, 401, "authentication failed");
+
+    let missing = env.call("POST", "/integrations", Some(&owner.key), Some(json!({ "name": "x" }))).await;
+    assert!(assert_error(&missing, 422, "validation failed").contains("provider"));
+    assert_error(&env.call("POST", "/integrations", Some(&owner.key), Some(json!({ "provider": "stripe" }))).await, 422, "validation failed");
+    assert_error(&env.call("POST", "/integrations", Some(&owner.key), Some(json!({ "provider": "incode", "extra": 1 }))).await, 422, "validation failed");
+    assert_error(&env.call("POST", "/integrations", Some(&owner.key), Some(json!({ "provider": "incode", "secret": "short" }))).await, 422, "validation failed");
+    let huge = json!({ "provider": "incode", "name": "x".repeat(70_000) });
+    assert_error(&env.call("POST", "/integrations", Some(&owner.key), Some(huge)).await, 413, "payload too large");
+    let not_json = env.request(infra::local_api::HttpRequest {
+        method: "POST".into(),
+        uri: "/integrations".into(),
+        headers: vec![("authorization".into(), format!("Bearer {}", owner.key))],
+        body: b"{nope".to_vec(),
+    });
+    assert_error(&not_json.await, 400, "invalid JSON");
+
+    // Deleted: the receive URL is gone with it.
+    assert_eq!(env.call("DELETE", &format!("/integrations/{id}"), Some(&owner.key), None).await.status, 204);
+    assert_error(&incode(&env, &id, &secret, &json!({ "interviewId": "a1", "onboardingStatus": "ONBOARDING_FINISHED" })).await, 404, "not found");
+    assert_error(&env.get(&format!("/integrations/{id}"), &owner).await, 404, "not found");
+}
+
+#[tokio::test]
+async fn onboard360_signatures_are_verified_over_the_raw_body() {
+    let env = TestEnv::new().await;
+    let account = env.account("receiver").await;
+    let (id, secret) = integration(&env, &account, json!({ "provider": "360onboard", "secret": SECRET })).await;
+    assert_eq!(secret, SECRET, "a supplied secret is the one used");
+    let url = format!("/webhooks/{id}");
+    let body = br#"{"event":"client.created","data":{"client_id":"770e8400"},"timestamp":"2024-01-15T09:00:00Z"}"#;
+    let good = signature::sign_onboard(SECRET, body);
+    let send = |sig: String, body: Vec<u8>| {
+        let env = &env;
+        let url = url.clone();
+        async move { env.post_raw(&url, &[("x-360onboard-signature", &sig), ("x-360onboard-event", "client.created")], &body).await }
+    };
+
+    let mut tampered_body = body.to_vec();
+    tampered_body[20] = b'X';
+    let last = good.chars().last().unwrap();
+    let tampered_signature = format!("{}{}", &good[..good.len() - 1], if last == 'a' { 'b' } else { 'a' });
+    let refused = [
+        ("tampered body", good.clone(), tampered_body),
+        ("tampered signature", tampered_signature, body.to_vec()),
+        ("truncated", good[..40].to_string(), body.to_vec()),
+        ("empty", String::new(), body.to_vec()),
+        ("prefix alone", "sha256=".into(), body.to_vec()),
+        ("no prefix", good["sha256=".len()..].to_string(), body.to_vec()),
+        ("wrong secret", signature::sign_onboard("another-secret-of-enough-length", body), body.to_vec()),
+    ];
+    for (case, sig, body) in refused {
+        let reply = send(sig, body).await;
+        assert_eq!(reply.status, 401, "{case}: {:?}", reply.body);
+        assert_error(&reply, 401, "authentication failed");
+    }
+    let unsigned = env.post_raw(&url, &[("x-360onboard-event", "client.created")], body).await;
+    assert_error(&unsigned, 401, "authentication failed");
+    assert!(events(&env, &account, &id).await.is_empty(), "refused deliveries record nothing");
+
+    let accepted = send(good.clone(), body.to_vec()).await;
+    assert_eq!((accepted.status, &accepted.body), (200, &json!({ "success": true })));
+    let recorded = events(&env, &account, &id).await;
+    assert_eq!(recorded.len(), 1);
+    assert_eq!(recorded[0]["event_type"], "client.created");
+    assert_eq!(recorded[0]["payload"]["data"]["client_id"], "770e8400");
+    assert_eq!(recorded[0]["outcome"], "recorded");
+
+    // A retry of the same delivery (no webhook-id: the body's hash) is taken once.
+    assert_eq!(send(good, body.to_vec()).await.status, 200);
+    assert_eq!(events(&env, &account, &id).await.len(), 1);
+
+    let no_event = env.post_raw(&url, &[("x-360onboard-signature", &signature::sign_onboard(SECRET, b"{}"))], b"{}").await;
+    assert_error(&no_event, 400, "bad request");
+    let not_json = env.post_raw(&url, &[("x-360onboard-signature", &signature::sign_onboard(SECRET, b"nope")), ("x-360onboard-event", "x")], b"nope").await;
+    assert_error(&not_json, 400, "invalid JSON");
+    let big = vec![b' '; shared::http::MAX_BODY_BYTES + 1];
+    assert_error(&env.post_raw(&url, &[("x-360onboard-signature", &signature::sign_onboard(SECRET, &big))], &big).await, 413, "payload too large");
+    assert_error(&env.post_raw(&format!("/webhooks/{}", shared::Id::generate()), &[], body).await, 404, "not found");
+    assert_error(&env.post_raw("/webhooks/xyz", &[], body).await, 400, "bad request");
+}
+
+/// The seed's own signing code (Python `json.dumps(payload, separators=(',', ':'))`, and
+/// Node's `JSON.stringify(payload)` where Node is installed) produces a body and signature the
+/// receiver accepts.
+#[tokio::test]
+async fn payloads_signed_as_the_seed_signs_them_verify() {
+    let env = TestEnv::new().await;
+    let account = env.account("seed-signer").await;
+    let (id, _) = integration(&env, &account, json!({ "provider": "360onboard", "secret": SECRET })).await;
+    let python = r#"
+import hmac, hashlib, json, sys
+payload = {"event": "client.completed", "data": {"client_id": "770e", "first_name": "Jöhn", "company_name": "Acme \"Corp\""}, "timestamp": "2024-01-15T09:00:00Z"}
+body = json.dumps(payload, separators=(',', ':'))
+signature = hmac.new(sys.argv[1].encode('utf-8'), body.encode('utf-8'), hashlib.sha256).hexdigest()
+print('sha256=' + signature)
+print(body)
+"#;
+    let node = r#"
+const crypto = require('crypto');
+const payload = {event: "client.completed", data: {client_id: "770e", first_name: "Jöhn", company_name: 'Acme "Corp"'}, timestamp: "2024-01-15T09:00:00Z"};
+const body = JSON.stringify(payload);
+console.log('sha256=' + crypto.createHmac('sha256', process.argv[1]).update(body).digest('hex'));
+console.log(body);
+"#;
+    let mut signers = vec![("python3", vec!["-c", python, SECRET])];
+    if std::process::Command::new("node").arg("--version").output().is_ok() {
+        signers.push(("node", vec!["-e", node, SECRET]));
+    } else {
+        eprintln!("node is not installed here: only the Python signer ran");
+    }
+    for (program, args) in signers {
+        let out = tokio::process::Command::new(program).args(&args).output().await.expect("run the seed's signer");
+        assert!(out.status.success(), "{program}: {}", String::from_utf8_lossy(&out.stderr));
+        let text = String::from_utf8(out.stdout).unwrap();
+        let (signature, body) = text.trim_end().split_once('\n').unwrap();
+        let reply = env.post_raw(&format!("/webhooks/{id}"), &[("x-360onboard-signature", signature), ("x-360onboard-event", "client.completed")], body.as_bytes()).await;
+        assert_eq!(reply.status, 200, "{program}-signed delivery: {:?}", reply.body);
+    }
+    assert!(!events(&env, &account, &id).await.is_empty());
+}
+
+#[tokio::test]
+async fn standard_webhooks_headers_are_accepted_with_replay_protection() {
+    let env = TestEnv::new().await;
+    let account = env.account("standard").await;
+    let (id, secret) = integration(&env, &account, json!({ "provider": "incode", "standard_webhooks": true })).await;
+    let url = format!("/webhooks/{id}");
+    let body = br#"{"interviewId":"sw1","onboardingStatus":"ID_VALIDATION_FINISHED"}"#;
+    let deliver = |msg: &'static str, timestamp: u64, sig: String| {
+        let (env, url) = (&env, url.clone());
+        async move {
+            let ts = timestamp.to_string();
+            env.post_raw(&url, &[("webhook-id", msg), ("webhook-timestamp", &ts), ("webhook-signature", &sig)], body).await
+        }
+    };
+    let t = now();
+    assert_eq!(deliver("msg_1", t, signature::sign_standard(&secret, "msg_1", t, body)).await.status, 200);
+    // The same message again (a retry): taken once.
+    assert_eq!(deliver("msg_1", t, signature::sign_standard(&secret, "msg_1", t, body)).await.status, 200);
+    assert_eq!(events(&env, &account, &id).await.len(), 1);
+    // A recorded delivery replayed after the tolerance, and one from the future: refused.
+    let old = t - 301;
+    assert_error(&deliver("msg_1", old, signature::sign_standard(&secret, "msg_1", old, body)).await, 401, "authentication failed");
+    let ahead = t + 301;
+    assert_error(&deliver("msg_9", ahead, signature::sign_standard(&secret, "msg_9", ahead, body)).await, 401, "authentication failed");
+    // Rotation: several signatures, one of them valid.
+    let rotated = format!("{} {}", signature::sign_standard("whsec_b2xkIHNlY3JldA==", "msg_2", t, body), signature::sign_standard(&secret, "msg_2", t, body));
+    assert_eq!(deliver("msg_2", t, rotated).await.status, 200);
+    assert_error(&deliver("msg_3", t, "v1,".into()).await, 401, "authentication failed");
+    assert_error(&deliver("msg_3", t, signature::sign_standard(&secret, "msg_other", t, body)).await, 401, "authentication failed");
+    assert_eq!(events(&env, &account, &id).await.len(), 2, "msg_1 and msg_2");
+}
+
+#[tokio::test]
+async fn incode_statuses_follow_the_seed_order_whatever_the_delivery_order() {
+    let env = TestEnv::new().await;
+    let account = env.account("kyc").await;
+    let other = env.account("kyc-other").await;
+    let (id, token) = integration(&env, &account, json!({ "provider": "incode" })).await;
+    let interview = "664283755e0f8e1b87fcc2ce";
+
+    let registered = env.call("POST", "/verification-sessions", Some(&account.key), Some(json!({ "interview_id": interview, "external_customer_id": "MyCustomerID#0001" }))).await;
+    assert_eq!(registered.status, 201, "{:?}", registered.body);
+    assert_eq!(registered.body["status"], "UNKNOWN");
+    assert_error(&env.call("POST", "/verification-sessions", Some(&account.key), Some(json!({ "interview_id": interview }))).await, 409, "conflict");
+    assert_error(&env.call("POST", "/verification-sessions", Some(&account.key), Some(json!({ "interview_id": "a/b" }))).await, 422, "validation failed");
+    assert_error(&env.call("POST", "/verification-sessions", Some(&account.key), Some(json!({}))).await, 422, "validation failed");
+    let unknown_onboard = json!({ "interview_id": "other1", "onboard_id": shared::Id::generate() });
+    assert_error(&env.call("POST", "/verification-sessions", Some(&account.key), Some(unknown_onboard)).await, 404, "not found");
+
+    let status = |s: &str| json!({ "interviewId": interview, "externalCustomerId": "MyCustomerID#0001", "onboardingStatus": s });
+    assert_error(&incode(&env, &id, "wrong-token", &status("ID_VALIDATION_FINISHED")).await, 401, "authentication failed");
+    let no_token = env.post_raw(&format!("/webhooks/{id}"), &[], status("ID_VALIDATION_FINISHED").to_string().as_bytes()).await;
+    assert_error(&no_token, 401, "authentication failed");
+
+    for s in ["FACE_VALIDATION_FINISHED", "ID_VALIDATION_FINISHED", "MANUAL_REVIEW_APPROVED", "SOMETHING_NEW"] {
+        let reply = incode(&env, &id, &token, &status(s)).await;
+        assert_eq!((reply.status, &reply.body), (200, &json!({ "success": true })), "{s}");
+    }
+    let session = env.get(&format!("/verification-sessions/{interview}"), &account).await;
+    assert_eq!(session.body["status"], "FACE_VALIDATION_FINISHED", "late ID validation, early review and an unknown status change nothing");
+    let applied: Vec<bool> = session.body["history"].as_array().unwrap().iter().map(|h| h["applied"].as_bool().unwrap()).collect();
+    assert_eq!(applied, [true, false, false, false]);
+
+    // A retried delivery: recorded once, history unchanged.
+    assert_eq!(incode(&env, &id, &token, &status("FACE_VALIDATION_FINISHED")).await.status, 200);
+    let session = env.get(&format!("/verification-sessions/{interview}"), &account).await;
+    assert_eq!(session.body["history"].as_array().unwrap().len(), 4);
+    assert_eq!(events(&env, &account, &id).await.len(), 4);
+
+    // The finish arrives: the early manual review now takes effect; expiry no longer can.
+    incode(&env, &id, &token, &status("ONBOARDING_FINISHED")).await;
+    incode(&env, &id, &token, &status("EXPIRED")).await;
+    let session = env.get(&format!("/verification-sessions/{interview}"), &account).await;
+    assert_eq!(session.body["status"], "MANUAL_REVIEW_APPROVED");
+    assert_eq!(session.body["external_customer_id"], "MyCustomerID#0001");
+
+    assert_error(&env.get(&format!("/verification-sessions/{interview}"), &other).await, 404, "not found");
+    assert_error(&env.get("/verification-sessions/bad%20id", &account).await, 400, "bad request");
+
+    // A webhook for an interview nobody registered is kept (unregistered), and registering it
+    // later adopts its history.
+    let early = json!({ "interviewId": "early1", "onboardingStatus": "ID_VALIDATION_FINISHED" });
+    assert_eq!(incode(&env, &id, &token, &early).await.status, 200);
+    let adopted = env.call("POST", "/verification-sessions", Some(&account.key), Some(json!({ "interview_id": "early1" }))).await;
+    assert_eq!(adopted.status, 201);
+    assert_eq!((adopted.body["status"].as_str(), adopted.body["registered"].as_bool()), (Some("ID_VALIDATION_FINISHED"), Some(true)));
+
+    let bad_payload = incode(&env, &id, &token, &json!({ "onboardingStatus": "EXPIRED" })).await;
+    assert_error(&bad_payload, 400, "bad request");
+}
+
+#[tokio::test]
+async fn channel_redirects_record_claims_and_hub_events_set_status() {
+    let partner = FakeServer::start(vec![(500, r#"{"error":"down"}"#), (201, r#"{"api_key":"D360-KEY-1","address":"https://waba.360dialog.io"}"#)]).await;
+    let env = TestEnv::with_partner_api(&partner.url).await;
+    let account = env.account("wa").await;
+    let (id, token) = integration(&env, &account, json!({ "provider": "360dialog", "partner_id": "prt1", "partner_api_key": "partner-key-1" })).await;
+
+    let page = redirect(&env, &id, "client=cl1&channels=[ch1,ch2]&revoked=[ch0]").await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.as_str().unwrap().contains("2 WhatsApp number(s) connected"));
+    assert_eq!(redirect(&env, &id, "client=cl1&channels=[]").await.status, 200, "empty list");
+    assert_eq!(redirect(&env, &id, "client=cl1&channels=[ch3]").await.status, 200, "one channel");
+    for bad in ["client=cl1&channels=ch1", "client=cl1&channels=[ch1", "client=cl1&channels=[ch1,,ch2]", "channels=[ch1]", "client=cl1", "client=cl1&channels=[a]&revoked=[a]"] {
+        assert_error(&redirect(&env, &id, bad).await, 400, "bad request");
+    }
+    assert_error(&env.call("GET", &format!("/integrations/{}/redirect?client=c&channels=[]", shared::Id::generate()), None, None).await, 404, "not found");
+    let (incode_id, _) = integration(&env, &account, json!({ "provider": "incode" })).await;
+    assert_error(&env.call("GET", &format!("/integrations/{incode_id}/redirect?client=c&channels=[]"), None, None).await, 404, "not found");
+
+    let ch1 = env.get("/channels/ch1", &account).await;
+    assert_eq!((ch1.body["status"].as_str(), ch1.body["permission"].as_str()), (Some("pending"), Some("granted")), "a claim sets no status");
+    assert_eq!(env.get("/channels/ch0", &account).await.body["permission"], "revoked");
+    assert_eq!(env.get("/channels", &account).await.body.as_array().unwrap().len(), 4);
+    assert_error(&env.get("/channels/nope", &env.account("stranger").await).await, 404, "not found");
+    assert_error(&env.get("/channels/bad%20id", &account).await, 400, "bad request");
+
+    // Not running yet: no API key.
+    let refused = env.call("POST", "/channels/ch1/api-key", Some(&account.key), None).await;
+    assert!(assert_error(&refused, 409, "conflict").contains("running"));
+    assert!(partner.requests().is_empty());
+
+    // Hub events: only with the token.
+    let hub = |event: &str| json!({ "event": event, "payload": { "id": "ch1", "client_id": "cl1", "phone_number": "+4915112345678" } });
+    assert_error(&hub_event(&env, &id, hub("channel_running"), "wrong").await, 401, "authentication failed");
+    assert_eq!(env.get("/channels/ch1", &account).await.body["status"], "pending");
+    assert_eq!(hub_event(&env, &id, hub("channel_running"), &token).await.status, 200);
+    assert_eq!(hub_event(&env, &id, hub("channel_created"), &token).await.status, 200, "a late created event");
+    let ch1 = env.get("/channels/ch1", &account).await;
+    assert_eq!((ch1.body["status"].as_str(), ch1.body["phone_number"].as_str()), (Some("running"), Some("+4915112345678")), "never back along the lifecycle");
+    let outcomes: Vec<String> = events(&env, &account, &id).await.iter().map(|e| e["outcome"].as_str().unwrap().to_string()).collect();
+    assert_eq!(&outcomes[..2], ["recorded", "applied"], "newest first: the late created event changed nothing");
+
+    // Running: the partner API is asked; its failure is a 502, its key is returned once.
+    let failed = env.call("POST", "/channels/ch1/api-key", Some(&account.key), None).await;
+    assert_error(&failed, 502, "bad gateway");
+    let key = env.call("POST", "/channels/ch1/api-key", Some(&account.key), None).await;
+    assert_eq!(key.status, 201, "{:?}", key.body);
+    assert_eq!(key.body["api_key"], "D360-KEY-1");
+    let sent = partner.requests();
+    assert_eq!(sent.len(), 2);
+    assert_eq!((sent[1].method.as_str(), sent[1].path.as_str()), ("POST", "/partners/prt1/channels/ch1/api_keys"));
+    assert_eq!(sent[1].headers["x-api-key"], "partner-key-1");
+    assert!(env.get("/channels/ch1", &account).await.body["api_key_created_at"].is_string());
+    assert!(!env.get("/channels/ch1", &account).await.body.to_string().contains("D360-KEY-1"), "the key is not stored");
+    assert_error(&env.call("POST", "/channels/nope/api-key", Some(&account.key), None).await, 404, "not found");
+}
+
+#[tokio::test]
+async fn redirects_go_onward_when_configured() {
+    let env = TestEnv::new().await;
+    let account = env.account("onward").await;
+    let (id, token) = integration(&env, &account, json!({ "provider": "360dialog", "redirect_url": "https://app.example.com/whatsapp/done" })).await;
+    let reply = env.call("GET", &format!("/integrations/{id}/redirect?client=cl9&channels=[c9]"), None, None).await;
+    assert_eq!(reply.status, 302);
+    assert_eq!(reply.headers["location"], "https://app.example.com/whatsapp/done?client=cl9&channels=[c9]");
+    let running = json!({ "event": "channel_running", "payload": { "channel_id": "c9" } });
+    assert_eq!(hub_event(&env, &id, running, &token).await.status, 200);
+    let without_partner = env.call("POST", "/channels/c9/api-key", Some(&account.key), None).await;
+    assert!(assert_error(&without_partner, 409, "conflict").contains("partner_id"), "running, but no partner credentials");
+}
