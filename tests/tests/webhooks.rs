@@ -59,6 +59,10 @@ async fn integrations_show_their_secret_once_and_belong_to_their_account() {
     assert_error(&env.call("DELETE", &format!("/integrations/{id}"), Some(&other.key), None).await, 404, "not found");
     assert!(env.get("/integrations", &other).await.body.as_array().unwrap().is_empty());
     assert_error(&env.get("/integrations/not-an-id", &owner).await, 400, "bad request");
+    assert_error(&env.get("/integrations/not-an-id/events", &owner).await, 400, "bad request");
+    assert_error(&env.call("DELETE", "/integrations/not-an-id", Some(&owner.key), None).await, 400, "bad request");
+    assert_error(&env.get("/integrations?limit=0", &owner).await, 400, "bad request");
+    assert_error(&env.get(&format!("/integrations/{id}/events?cursor=forged"), &owner).await, 400, "bad request");
     assert_error(&env.call("GET", "/integrations", None, None).await, 401, "authentication failed");
 
     let missing = env.call("POST", "/integrations", Some(&owner.key), Some(json!({ "name": "x" }))).await;
@@ -268,6 +272,14 @@ async fn incode_statuses_follow_the_seed_order_whatever_the_delivery_order() {
     assert_eq!(adopted.status, 201);
     assert_eq!((adopted.body["status"].as_str(), adopted.body["registered"].as_bool()), (Some("ID_VALIDATION_FINISHED"), Some(true)));
 
+    let not_json = env.request(infra::local_api::HttpRequest {
+        method: "POST".into(),
+        uri: "/verification-sessions".into(),
+        headers: vec![("authorization".into(), format!("Bearer {}", account.key))],
+        body: b"[1,".to_vec(),
+    });
+    assert_error(&not_json.await, 400, "invalid JSON");
+
     let bad_payload = incode(&env, &id, &token, &json!({ "onboardingStatus": "EXPIRED" })).await;
     assert_error(&bad_payload, 400, "bad request");
 }
@@ -297,6 +309,8 @@ async fn channel_redirects_record_claims_and_hub_events_set_status() {
     assert_eq!(env.get("/channels", &account).await.body.as_array().unwrap().len(), 4);
     assert_error(&env.get("/channels/nope", &env.account("stranger").await).await, 404, "not found");
     assert_error(&env.get("/channels/bad%20id", &account).await, 400, "bad request");
+    assert_error(&env.call("POST", "/channels/bad%20id/api-key", Some(&account.key), None).await, 400, "bad request");
+    assert_error(&env.get("/channels?limit=many", &account).await, 400, "bad request");
 
     // Not running yet: no API key.
     let refused = env.call("POST", "/channels/ch1/api-key", Some(&account.key), None).await;
