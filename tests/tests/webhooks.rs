@@ -1,7 +1,9 @@
 //! The webhook receiver and what it feeds: integrations, provider authentication (signature
 //! vectors), dedupe, verification sessions (Incode), channel onboarding (360dialog).
 
-use api_tests::{FakeServer, Reply, TestAccount, TestEnv, assert_error};
+use std::sync::Arc;
+
+use api_tests::{FakeServer, Reply, TestAccount, TestEnv, assert_error, race};
 use serde_json::{Value, json};
 use shared::signature;
 
@@ -355,4 +357,35 @@ async fn redirects_go_onward_when_configured() {
     assert_eq!(hub_event(&env, &id, running, &token).await.status, 200);
     let without_partner = env.call("POST", "/channels/c9/api-key", Some(&account.key), None).await;
     assert!(assert_error(&without_partner, 409, "conflict").contains("partner_id"), "running, but no partner credentials");
+}
+
+/// Two deliveries racing (the gate holds one transaction, after its reads, until the other has
+/// committed): the same delivery twice is taken once; two different statuses are both applied.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_deliveries_are_taken_once_and_never_lose_a_status() {
+    let env = TestEnv::new().await;
+    let account = env.account("racer").await;
+    let (id, token) = integration(&env, &account, json!({ "provider": "incode" })).await;
+    let url = format!("/webhooks/{id}");
+    let env = Arc::new(env);
+
+    let same = json!({ "interviewId": "race1", "onboardingStatus": "ID_VALIDATION_FINISHED" });
+    env.gate.arm("TransactWriteItems");
+    let (a, b) = race(&env, || ("POST", url.clone(), Some(token.clone()), Some(same.clone()))).await;
+    assert_eq!((a.status, b.status), (200, 200), "{:?} / {:?}", a.body, b.body);
+    let session = env.get("/verification-sessions/race1", &account).await;
+    assert_eq!(session.body["history"].as_array().unwrap().len(), 1, "{:?}", session.body);
+    assert_eq!(events(&env, &account, &id).await.len(), 1);
+
+    let statuses = std::sync::Mutex::new(vec!["FACE_VALIDATION_FINISHED", "GOVERNMENT_VALIDATION_FINISHED"]);
+    env.gate.arm("TransactWriteItems");
+    let (a, b) = race(&env, || {
+        let status = statuses.lock().unwrap().pop().unwrap();
+        ("POST", url.clone(), Some(token.clone()), Some(json!({ "interviewId": "race1", "onboardingStatus": status })))
+    })
+    .await;
+    assert_eq!((a.status, b.status), (200, 200), "{:?} / {:?}", a.body, b.body);
+    let session = env.get("/verification-sessions/race1", &account).await;
+    assert_eq!(session.body["history"].as_array().unwrap().len(), 3, "the held delivery re-read and applied: {:?}", session.body);
+    assert_eq!(session.body["status"], "FACE_VALIDATION_FINISHED");
 }
