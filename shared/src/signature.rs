@@ -33,9 +33,9 @@ pub enum SignatureError {
 impl SignatureError {
     pub fn reason(self) -> &'static str {
         match self {
-            SignatureError::Missing => "signature header missing",
+            SignatureError::Missing => "signature or token header missing",
             SignatureError::Malformed => "signature header malformed",
-            SignatureError::Mismatch => "signature does not match",
+            SignatureError::Mismatch => "signature or token does not match",
             SignatureError::Stale => "webhook-timestamp outside the 5-minute tolerance",
         }
     }

@@ -78,6 +78,25 @@ async fn main() {
     measure(&env, r, "DELETE", &format!("/connections/{connection}"), b, None, "/connections/{id}").await;
     measure(&env, r, "GET", "/connections", Some("sk_live_0000000000000000000000000000000000000000"), None, "/connections (unknown key)").await;
 
+    // Inbound integrations and the webhook receiver (no API key: the provider's token).
+    let created = measure(&env, r, "POST", "/integrations", s, Some(json!({ "provider": "incode" })), "/integrations").await;
+    let (integration, token) = (created["id"].as_str().unwrap().to_string(), created["secret"].as_str().unwrap().to_string());
+    measure(&env, r, "GET", "/integrations", s, None, "/integrations").await;
+    measure(&env, r, "GET", &format!("/integrations/{integration}"), s, None, "/integrations/{id}").await;
+    measure(&env, r, "POST", "/verification-sessions", s, Some(json!({ "interview_id": "bench1" })), "/verification-sessions").await;
+    let delivery = json!({ "interviewId": "bench1", "onboardingStatus": "ID_VALIDATION_FINISHED" });
+    let hook = format!("/webhooks/{integration}");
+    measure(&env, r, "POST", &hook, Some(&token), Some(delivery.clone()), "/webhooks/{id} (Incode, new status)").await;
+    measure(&env, r, "POST", &hook, Some(&token), Some(delivery), "/webhooks/{id} (Incode, retried)").await;
+    measure(&env, r, "POST", &hook, Some("wrong-token"), Some(json!({})), "/webhooks/{id} (wrong token)").await;
+    measure(&env, r, "GET", "/verification-sessions/bench1", s, None, "/verification-sessions/{id}").await;
+    measure(&env, r, "GET", &format!("/integrations/{integration}/events"), s, None, "/integrations/{id}/events").await;
+    let dialog = env.call("POST", "/integrations", s, Some(json!({ "provider": "360dialog" }))).await.body["id"].as_str().unwrap().to_string();
+    let redirect = format!("/integrations/{dialog}/redirect?client=c1&channels=[ch1,ch2]");
+    measure(&env, r, "GET", &redirect, None, None, "/integrations/{id}/redirect (2 channels)").await;
+    measure(&env, r, "GET", "/channels/ch1", s, None, "/channels/{id}").await;
+    measure(&env, r, "DELETE", &format!("/integrations/{integration}"), s, None, "/integrations/{id}").await;
+
     println!("{:<48} {:>6} {:>6}  operations", "endpoint", "status", "calls");
     for row in &rows {
         println!("{:<48} {:>6} {:>6}  {}", row.endpoint, row.status, row.operations.len(), row.operations.join(", "));

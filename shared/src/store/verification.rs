@@ -29,39 +29,53 @@ impl Db {
             return Err(ApiError::validation("external_customer_id", "must be 1-256 characters"));
         }
         let key = keys::verification_session(account, &interview_id);
-        let existing: Option<VerificationSession> = self.get_as(&key).await?;
-        let session = match existing {
-            Some(s) if s.registered => return Err(ApiError::Conflict(format!("verification session {interview_id} is already registered"))),
-            Some(s) => VerificationSession {
-                registered: true,
-                external_customer_id: body.external_customer_id.or(s.external_customer_id),
-                onboard_id: body.onboard_id.clone(),
-                updated_at: time::now(),
-                version: s.version + 1,
-                ..s
-            },
-            None => VerificationSession::new(interview_id.clone(), body.external_customer_id, body.onboard_id.clone(), true, time::now()),
+        let fresh = VerificationSession::new(interview_id.clone(), body.external_customer_id.clone(), body.onboard_id.clone(), true, time::now());
+        // The usual case, a new interview, is one conditional write.
+        match self.put_session(account, &key, &fresh, None, body.onboard_id.as_ref()).await {
+            Err(TxError::Condition("session")) => {}
+            other => return other.map(|()| fresh).map_err(|err| session_error(err, &interview_id)),
+        }
+        let existing: VerificationSession = self.get_as(&key).await?.ok_or_else(|| ApiError::Conflict(format!("verification session {interview_id} changed concurrently; retry")))?;
+        if existing.registered {
+            return Err(ApiError::Conflict(format!("verification session {interview_id} is already registered")));
+        }
+        let adopted = VerificationSession {
+            registered: true,
+            external_customer_id: body.external_customer_id.or(existing.external_customer_id),
+            onboard_id: body.onboard_id.clone(),
+            updated_at: time::now(),
+            version: existing.version + 1,
+            ..existing
         };
-        let put = Write::put("session", key.clone(), keys::item(&key, ItemType::VerificationSession, &session)?);
-        let put = if session.version == 1 {
-            put.only_if("attribute_not_exists(#pk)")
-        } else {
-            put.only_if("#version = :version").value(":version", keys::value(&(session.version - 1))?)
+        self.put_session(account, &key, &adopted, Some(adopted.version - 1), body.onboard_id.as_ref()).await.map_err(|err| session_error(err, &interview_id))?;
+        Ok(adopted)
+    }
+
+    /// Writes a session: new (`previous_version` None) or replacing the version read, with the
+    /// onboard it names checked in the same transaction.
+    async fn put_session(&self, account: &Id, key: &keys::Key, session: &VerificationSession, previous_version: Option<u64>, onboard: Option<&Id>) -> Result<(), TxError> {
+        let put = Write::put("session", key.clone(), keys::item(key, ItemType::VerificationSession, session)?);
+        let put = match previous_version {
+            None => put.only_if("attribute_not_exists(#pk)"),
+            Some(version) => put.only_if("#version = :version").value(":version", keys::value(&version)?),
         };
         let mut writes = vec![put];
-        if let Some(onboard) = &body.onboard_id {
+        if let Some(onboard) = onboard {
             writes.push(Write::check("onboard", keys::onboard(account, onboard)).only_if("attribute_exists(#pk)"));
         }
-        self.transact(writes).await.map_err(|err| match err {
-            TxError::Condition("onboard") => ApiError::NotFound("onboard"),
-            TxError::Condition(_) | TxError::Conflict => ApiError::Conflict(format!("verification session {interview_id} changed concurrently; retry")),
-            TxError::Other(e) => e,
-        })?;
-        Ok(session)
+        self.transact(writes).await
     }
 
     pub async fn verification_session(&self, account: &Id, interview_id: &str) -> Result<VerificationSession, ApiError> {
         let interview_id = verification::interview_id("id", interview_id).map_err(ApiError::as_bad_request)?;
         self.get_as(&keys::verification_session(account, &interview_id)).await?.ok_or(ApiError::NotFound("verification session"))
+    }
+}
+
+fn session_error(err: TxError, interview_id: &str) -> ApiError {
+    match err {
+        TxError::Condition("onboard") => ApiError::NotFound("onboard"),
+        TxError::Condition(_) | TxError::Conflict => ApiError::Conflict(format!("verification session {interview_id} changed concurrently; retry")),
+        TxError::Other(e) => e,
     }
 }
