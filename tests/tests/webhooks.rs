@@ -74,13 +74,8 @@ async fn integrations_show_their_secret_once_and_belong_to_their_account() {
     assert_error(&env.call("POST", "/integrations", Some(&owner.key), Some(json!({ "provider": "incode", "secret": "short" }))).await, 422, "validation failed");
     let huge = json!({ "provider": "incode", "name": "x".repeat(70_000) });
     assert_error(&env.call("POST", "/integrations", Some(&owner.key), Some(huge)).await, 413, "payload too large");
-    let not_json = env.request(infra::local_api::HttpRequest {
-        method: "POST".into(),
-        uri: "/integrations".into(),
-        headers: vec![("authorization".into(), format!("Bearer {}", owner.key))],
-        body: b"{nope".to_vec(),
-    });
-    assert_error(&not_json.await, 400, "invalid JSON");
+    let not_json = env.post_raw("/integrations", &[("authorization", &format!("Bearer {}", owner.key))], b"{nope").await;
+    assert_error(&not_json, 400, "invalid JSON");
 
     // Deleted: the receive URL is gone with it.
     assert_eq!(env.call("DELETE", &format!("/integrations/{id}"), Some(&owner.key), None).await.status, 204);
@@ -275,13 +270,8 @@ async fn incode_statuses_follow_the_seed_order_whatever_the_delivery_order() {
     assert_eq!(adopted.status, 201);
     assert_eq!((adopted.body["status"].as_str(), adopted.body["registered"].as_bool()), (Some("ID_VALIDATION_FINISHED"), Some(true)));
 
-    let not_json = env.request(infra::local_api::HttpRequest {
-        method: "POST".into(),
-        uri: "/verification-sessions".into(),
-        headers: vec![("authorization".into(), format!("Bearer {}", account.key))],
-        body: b"[1,".to_vec(),
-    });
-    assert_error(&not_json.await, 400, "invalid JSON");
+    let not_json = env.post_raw("/verification-sessions", &[("authorization", &format!("Bearer {}", account.key))], b"[1,").await;
+    assert_error(&not_json, 400, "invalid JSON");
 
     let bad_payload = incode(&env, &id, &token, &json!({ "onboardingStatus": "EXPIRED" })).await;
     assert_error(&bad_payload, 400, "bad request");
