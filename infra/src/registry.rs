@@ -36,7 +36,7 @@ pub fn handlers(db: Db, mailer: Mailer, settings: InvitationSettings, partner_ap
     // One per local API (or test environment), alive for the rest of the process, as in Lambda.
     let setup: &'static BuyerSetup = Box::leak(Box::new(BuyerSetup { db: db.clone(), mailer: mailer.clone() }));
     let inviter: &'static Inviter = Box::leak(Box::new(Inviter { db: db.clone(), mailer, settings }));
-    let partner: &'static PartnerApi = Box::leak(Box::new(PartnerApi::new(db.clone(), partner_api_url).expect("TLS roots for the partner API")));
+    let partner: &'static PartnerApi = Box::leak(Box::new(PartnerApi::new(db.clone(), partner_api_url)));
     let db: &'static Db = Box::leak(Box::new(db));
     HashMap::from([
         ("invitations-create", bind(inviter, invitations_create::handle)),

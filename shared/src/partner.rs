@@ -26,7 +26,7 @@ pub struct ChannelApiKey {
 }
 
 /// The clients the `channels-api-key` function builds at cold start.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct PartnerApi {
     pub db: Db,
     pub http: HttpClient,
@@ -35,12 +35,12 @@ pub struct PartnerApi {
 
 impl PartnerApi {
     /// `DIALOG360_PARTNER_API_URL`, or 360dialog's production API.
-    pub fn new(db: Db, base_url: Option<String>) -> Result<PartnerApi, std::io::Error> {
+    pub fn new(db: Db, base_url: Option<String>) -> PartnerApi {
         let base_url = base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_string()).trim_end_matches('/').to_string();
-        Ok(PartnerApi { db, http: HttpClient::new(TIMEOUT)?, base_url })
+        PartnerApi { db, http: HttpClient::new(TIMEOUT), base_url }
     }
 
-    pub fn from_env(db: Db) -> Result<PartnerApi, std::io::Error> {
+    pub fn from_env(db: Db) -> PartnerApi {
         PartnerApi::new(db, std::env::var("DIALOG360_PARTNER_API_URL").ok().filter(|u| !u.is_empty()))
     }
 
