@@ -41,7 +41,8 @@ pub fn presented_key(headers: &HeaderMap) -> Result<String, ApiError> {
     if well_formed { Ok(key) } else { Err(ApiError::Unauthenticated("malformed API key")) }
 }
 
-/// One GetItem on the key's hash. Unknown and revoked keys are told apart only in the logs.
+/// One GetItem on the key's hash, then one UpdateItem counting the request against the key's
+/// rate limit (429 beyond it). Unknown and revoked keys are told apart only in the logs.
 pub async fn authenticate(db: &Db, req: &Request) -> Result<Caller, ApiError> {
     let key = presented_key(req.headers())?;
     let hash = secret::hash(&key);
@@ -57,6 +58,7 @@ pub async fn authenticate(db: &Db, req: &Request) -> Result<Caller, ApiError> {
         tracing::info!(key_id = %record.key_id, "revoked API key presented");
         return Err(ApiError::Unauthenticated("invalid API key"));
     }
+    db.count_request(&record.key_id).await?;
     Ok(Caller { account_id: record.account_id, user_email: record.user_email, key_id: record.key_id })
 }
 

@@ -32,6 +32,9 @@ pub enum ApiError {
     /// 422: JSON, but a field is missing, of the wrong type or invalid.
     #[error("{field}: {message}")]
     Validation { field: String, message: String },
+    /// 429: the API key's requests in the current window are used up (seed 001).
+    #[error("rate limit of {limit} requests per {window} s exceeded; retry in {retry_after} s")]
+    TooManyRequests { limit: u32, window: u64, retry_after: u64 },
     /// 502: a provider API we called failed or answered with an error. Logged in full; the
     /// client is told which provider and the status it gave.
     #[error("upstream error: {0}")]
@@ -64,6 +67,7 @@ impl ApiError {
             ApiError::Gone(_) => StatusCode::GONE,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -81,6 +85,7 @@ impl ApiError {
             ApiError::Gone(_) => "gone",
             ApiError::PayloadTooLarge { .. } => "payload too large",
             ApiError::Validation { .. } => "validation failed",
+            ApiError::TooManyRequests { .. } => "rate limit exceeded",
             ApiError::BadGateway(_) => "bad gateway",
             ApiError::Internal(_) => "internal error",
         }
@@ -97,7 +102,7 @@ impl ApiError {
             | ApiError::BadGateway(d) => d.clone(),
             ApiError::Unauthenticated(d) => (*d).to_string(),
             ApiError::NotFound(what) => format!("{what} not found"),
-            ApiError::Validation { .. } | ApiError::PayloadTooLarge { .. } => self.to_string(),
+            ApiError::Validation { .. } | ApiError::PayloadTooLarge { .. } | ApiError::TooManyRequests { .. } => self.to_string(),
             ApiError::Internal(_) => "the request could not be completed; retry later".to_string(),
         }
     }
@@ -140,6 +145,7 @@ mod tests {
             (ApiError::Gone("x".into()), 410),
             (ApiError::PayloadTooLarge { size: 2, limit: 1 }, 413),
             (ApiError::validation("email", "missing"), 422),
+            (ApiError::TooManyRequests { limit: 100, window: 60, retry_after: 7 }, 429),
             (ApiError::BadGateway("360dialog answered 500".into()), 502),
             (ApiError::Internal("secret table name".into()), 500),
         ];

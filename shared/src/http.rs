@@ -163,6 +163,9 @@ pub fn respond(result: HandlerResult) -> Response<Body> {
         let mut response = Response::new(Body::Text(err.body().to_string()));
         *response.status_mut() = err.status();
         response.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
+        if let ApiError::TooManyRequests { retry_after, .. } = err {
+            response.headers_mut().insert("retry-after", HeaderValue::from(retry_after));
+        }
         response
     })
 }

@@ -61,6 +61,8 @@ pub mod prefix {
     pub const INTEGRATION: &str = "INTEGRATION#";
     pub const VERIFICATION_SESSION: &str = "VSESSION#";
     pub const CHANNEL: &str = "CHANNEL#";
+    /// A partition per API key: its request counters, one per window.
+    pub const RATE_LIMIT: &str = "RATELIMIT#";
     /// In an integration's partition.
     pub const WEBHOOK_EVENT: &str = "EVENT#";
 }

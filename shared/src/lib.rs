@@ -20,6 +20,7 @@ pub mod mail;
 pub mod outbound;
 #[cfg(feature = "outbound")]
 pub mod partner;
+pub mod ratelimit;
 pub mod secret;
 pub mod signature;
 #[cfg(feature = "mail")]

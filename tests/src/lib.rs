@@ -100,6 +100,12 @@ impl Intercept for TransactionGate {
         if state.armed.is_none_or(|armed| armed != operation(context)) {
             return Ok(());
         }
+        // Every authenticated request counts itself with an UpdateItem; that is not the write
+        // a race test means to hold.
+        let body = context.request().body().bytes().unwrap_or_default();
+        if body.windows(b"RATELIMIT#".len()).any(|w| w == b"RATELIMIT#") {
+            return Ok(());
+        }
         if !state.holding {
             state.holding = true;
             // Bounded, so a test that never sends a second transaction fails instead of hanging.
@@ -176,6 +182,14 @@ impl TestEnv {
     pub async fn with_partner_api(url: &str) -> TestEnv {
         let mut env = TestEnv::new().await;
         env.partner_api_url = Some(url.to_string());
+        env.api = env.api_sending_as(&Template::load().expect("template.yaml").parameter_default("SenderEmail").expect("SenderEmail default"));
+        env
+    }
+
+    /// An environment whose API keys get `limit` instead of the default 100 a minute.
+    pub async fn with_rate_limit(limit: shared::ratelimit::RateLimit) -> TestEnv {
+        let mut env = TestEnv::new().await;
+        env.db.rate_limit = limit;
         env.api = env.api_sending_as(&Template::load().expect("template.yaml").parameter_default("SenderEmail").expect("SenderEmail default"));
         env
     }

@@ -99,3 +99,25 @@ async fn every_route_that_takes_a_body_refuses_an_oversized_one() {
     }
     assert!(checked >= 8, "{checked} routes take a body");
 }
+
+/// The limit applies to every authenticated route, before the handler does anything.
+#[tokio::test]
+async fn every_authenticated_route_answers_429_over_the_limit() {
+    let limit = shared::ratelimit::RateLimit { requests: 1, window: std::time::Duration::from_secs(3600) };
+    let env = TestEnv::with_rate_limit(limit).await;
+    let account = env.account("limited").await;
+    let mut checked = 0;
+    for route in Template::load().unwrap().routes().unwrap() {
+        if PROVIDER_ROUTES.contains(&route.path.as_str()) {
+            continue;
+        }
+        let key = env.db.issue_api_key(&account.email).await.unwrap().0;
+        let authorization = format!("Bearer {key}");
+        env.request(request(&route.method, &route.path, Some(&authorization))).await;
+        let refused = env.request(request(&route.method, &route.path, Some(&authorization))).await;
+        assert_error(&refused, 429, "rate limit exceeded");
+        assert!(refused.headers.contains_key("retry-after"), "{} {}", route.method, route.path);
+        checked += 1;
+    }
+    assert!(checked >= 30, "{checked} routes");
+}

@@ -1,6 +1,7 @@
 //! Domain types and rules: pure, no AWS. The structs here are both what the API returns and the
 //! attributes stored in DynamoDB (keys are added by `crate::keys`).
 
+pub mod campaign;
 pub mod channel;
 pub mod email;
 pub mod flow;

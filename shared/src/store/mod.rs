@@ -22,17 +22,19 @@ use crate::keys::{Item, Key};
 pub struct Db {
     pub client: Client,
     pub table: String,
+    /// Requests per API key (`crate::ratelimit`).
+    pub rate_limit: crate::ratelimit::RateLimit,
 }
 
 impl Db {
     pub fn new(client: Client, table: impl Into<String>) -> Db {
-        Db { client, table: table.into() }
+        Db { client, table: table.into(), rate_limit: crate::ratelimit::RateLimit::default() }
     }
 
     /// The table named by `TABLE_NAME`, with the SDK configured from the environment
     /// (`AWS_ENDPOINT_URL` points it at moto or LocalStack).
     pub fn from_env(config: &aws_config::SdkConfig) -> Result<Db, crate::config::ConfigError> {
-        Ok(Db::new(Client::new(config), crate::config::required("TABLE_NAME")?))
+        Ok(Db { rate_limit: crate::ratelimit::RateLimit::from_env(), ..Db::new(Client::new(config), crate::config::required("TABLE_NAME")?) })
     }
 
     /// One strongly consistent GetItem: reads right after a write see it.
