@@ -98,23 +98,36 @@ impl QueueReader {
     }
 }
 
-/// The pipeline until the process ends: stream → `onboard-stream` → queue → `buyer-setup`.
-pub async fn run(
-    mut stream: StreamReader,
-    queue: &'static onboard_stream::Queue,
-    reader: QueueReader,
-    setup: &'static shared::setup::BuyerSetup,
-) -> Result<(), BoxError> {
-    loop {
-        let changes = stream.poll().await?;
-        if !changes.records.is_empty() {
-            onboard_stream::handle(queue, changes).await?;
+/// The pipelines until the process ends, as Lambda's event sources would run them: stream →
+/// `table-stream` → the buyer-setup queue → `buyer-setup`, and → the delivery queue →
+/// `webhook-deliver`.
+pub struct Pipelines {
+    pub stream: StreamReader,
+    pub queues: &'static table_stream::Queues,
+    pub setups: QueueReader,
+    pub setup: &'static shared::setup::BuyerSetup,
+    pub deliveries: QueueReader,
+    pub worker: &'static webhook_deliver::Worker,
+}
+
+impl Pipelines {
+    pub async fn run(mut self) -> Result<(), BoxError> {
+        loop {
+            let changes = self.stream.poll().await?;
+            if !changes.records.is_empty() {
+                table_stream::handle(self.queues, changes).await?;
+            }
+            let messages = self.setups.receive(0).await?;
+            if !messages.records.is_empty() {
+                let response = buyer_setup::handle(self.setup, messages.clone()).await?;
+                self.setups.settle(&messages, &response).await?;
+            }
+            let messages = self.deliveries.receive(0).await?;
+            if !messages.records.is_empty() {
+                let response = webhook_deliver::handle(self.worker, messages.clone()).await?;
+                self.deliveries.settle(&messages, &response).await?;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
         }
-        let messages = reader.receive(0).await?;
-        if !messages.records.is_empty() {
-            let response = buyer_setup::handle(setup, messages.clone()).await?;
-            reader.settle(&messages, &response).await?;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     }
 }

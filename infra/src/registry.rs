@@ -11,7 +11,9 @@ use shared::http::{HandlerResult, respond};
 use shared::config::InvitationSettings;
 use shared::invite::Inviter;
 use shared::mail::Mailer;
+use shared::domain::webhook_endpoint::UrlPolicy;
 use shared::partner::PartnerApi;
+use shared::store::campaigns::ClientOnboarding;
 use shared::setup::BuyerSetup;
 use shared::Db;
 
@@ -30,13 +32,23 @@ where
     })
 }
 
+/// What the deployed functions read from their environment, for the local ones.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// 360dialog's Partner API base (`None`: production).
+    pub partner_api_url: Option<String>,
+    /// Outbound webhooks may go to `http://` and private addresses (the local mode).
+    pub local_webhooks: bool,
+}
+
 /// Every HTTP function's handler, given the clients a deployed function would build at cold start.
-/// `partner_api_url` is 360dialog's Partner API base (`None`: production).
-pub fn handlers(db: Db, mailer: Mailer, settings: InvitationSettings, partner_api_url: Option<String>) -> HashMap<&'static str, Handler> {
+pub fn handlers(db: Db, mailer: Mailer, settings: InvitationSettings, options: Options) -> HashMap<&'static str, Handler> {
     // One per local API (or test environment), alive for the rest of the process, as in Lambda.
     let setup: &'static BuyerSetup = Box::leak(Box::new(BuyerSetup { db: db.clone(), mailer: mailer.clone() }));
     let inviter: &'static Inviter = Box::leak(Box::new(Inviter { db: db.clone(), mailer, settings }));
-    let partner: &'static PartnerApi = Box::leak(Box::new(PartnerApi::new(db.clone(), partner_api_url)));
+    let partner: &'static PartnerApi = Box::leak(Box::new(PartnerApi::new(db.clone(), options.partner_api_url)));
+    let url_policy = UrlPolicy { allow_private: options.local_webhooks };
+    let onboarding: &'static ClientOnboarding = Box::leak(Box::new(ClientOnboarding { db: db.clone(), link_base: None, url_policy }));
     let db: &'static Db = Box::leak(Box::new(db));
     HashMap::from([
         ("invitations-create", bind(inviter, invitations_create::handle)),
@@ -76,5 +88,20 @@ pub fn handlers(db: Db, mailer: Mailer, settings: InvitationSettings, partner_ap
         ("channels-list", bind(db, channels_list::handle)),
         ("channels-get", bind(db, channels_get::handle)),
         ("channels-api-key", bind(partner, channels_api_key::handle)),
+        ("campaigns-list", bind(db, campaigns_list::handle)),
+        ("campaigns-create", bind(db, campaigns_create::handle)),
+        ("campaigns-get", bind(db, campaigns_get::handle)),
+        ("campaigns-update", bind(db, campaigns_update::handle)),
+        ("campaigns-publish", bind(db, campaigns_publish::handle)),
+        ("clients-list", bind(db, clients_list::handle)),
+        ("clients-create", bind(onboarding, clients_create::handle)),
+        ("client-link-get", bind(db, client_link_get::handle)),
+        ("client-link-complete", bind(db, client_link_complete::handle)),
+        ("webhook-endpoints-create", bind(onboarding, webhook_endpoints_create::handle)),
+        ("webhook-endpoints-list", bind(db, webhook_endpoints_list::handle)),
+        ("webhook-endpoints-delete", bind(db, webhook_endpoints_delete::handle)),
+        ("webhook-endpoints-rotate", bind(db, webhook_endpoints_rotate::handle)),
+        ("webhook-deliveries-list", bind(db, webhook_deliveries_list::handle)),
+        ("webhook-deliveries-replay", bind(db, webhook_deliveries_replay::handle)),
     ])
 }

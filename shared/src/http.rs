@@ -120,8 +120,18 @@ pub fn if_match(req: &Request) -> Result<Option<u64>, ApiError> {
 /// A list is a JSON array (the seeds' list shape); the next page is named by `X-Next-Cursor`
 /// and an RFC 8288 `Link: <...>; rel="next"` header.
 pub fn page<T: Serialize>(req: &Request, page: &Page<T>) -> HandlerResult {
-    let mut response = json(StatusCode::OK, &page.items)?;
-    if let Some(cursor) = &page.next_cursor {
+    with_next_page(req, json(StatusCode::OK, &page.items)?, page.next_cursor.as_deref())
+}
+
+/// Seed 001's list shape, `{"<name>": [...]}`, paged the same way.
+pub fn named_page<T: Serialize>(req: &Request, name: &str, page: &Page<T>) -> HandlerResult {
+    let mut body = serde_json::Map::new();
+    body.insert(name.to_string(), serde_json::to_value(&page.items).map_err(|e| ApiError::Internal(e.to_string()))?);
+    with_next_page(req, json(StatusCode::OK, &body)?, page.next_cursor.as_deref())
+}
+
+fn with_next_page(req: &Request, mut response: Response<Body>, cursor: Option<&str>) -> HandlerResult {
+    if let Some(cursor) = cursor {
         let mut query: Vec<String> = vec![format!("cursor={cursor}")];
         if let Some(limit) = query_param(req, "limit") {
             query.push(format!("limit={}", percent_encode(&limit)));
@@ -137,6 +147,13 @@ pub fn page<T: Serialize>(req: &Request, page: &Page<T>) -> HandlerResult {
         headers.insert("link", header(&link)?);
     }
     Ok(response)
+}
+
+/// Seed 001's single-resource shape, `{"<name>": {...}}`.
+pub fn named<T: Serialize>(status: StatusCode, name: &str, value: &T) -> HandlerResult {
+    let mut body = serde_json::Map::new();
+    body.insert(name.to_string(), serde_json::to_value(value).map_err(|e| ApiError::Internal(e.to_string()))?);
+    json(status, &body)
 }
 
 /// RFC 3986 unreserved characters stay, every other byte is %XX: safe in a header and a URL.

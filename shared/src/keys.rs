@@ -61,6 +61,10 @@ pub mod prefix {
     pub const INTEGRATION: &str = "INTEGRATION#";
     pub const VERIFICATION_SESSION: &str = "VSESSION#";
     pub const CHANNEL: &str = "CHANNEL#";
+    pub const CAMPAIGN: &str = "CAMPAIGN#";
+    pub const CLIENT: &str = "CLIENT#";
+    pub const WEBHOOK_ENDPOINT: &str = "WEBHOOK#";
+    pub const DELIVERY: &str = "DELIVERY#";
     /// A partition per API key: its request counters, one per window.
     pub const RATE_LIMIT: &str = "RATELIMIT#";
     /// In an integration's partition.
@@ -170,6 +174,32 @@ pub fn channel(owner: &Id, channel_id: &str) -> Key {
     key(account_partition(owner), format!("{}{channel_id}", prefix::CHANNEL))
 }
 
+pub fn campaign(owner: &Id, id: &Id) -> Key {
+    key(account_partition(owner), format!("{}{id}", prefix::CAMPAIGN))
+}
+
+pub fn client(owner: &Id, id: &Id) -> Key {
+    key(account_partition(owner), format!("{}{id}", prefix::CLIENT))
+}
+
+/// A client's onboarding link (its token hashed) → the client.
+pub fn client_link(token_hash: &str) -> Key {
+    key(format!("CLIENTLINK#{token_hash}"), "CLIENTLINK")
+}
+
+pub fn webhook_endpoint(owner: &Id, id: &Id) -> Key {
+    key(account_partition(owner), format!("{}{id}", prefix::WEBHOOK_ENDPOINT))
+}
+
+/// Deliveries sort under their endpoint, so one Query lists an endpoint's, newest first.
+pub fn delivery(owner: &Id, endpoint: &Id, id: &Id) -> Key {
+    key(account_partition(owner), format!("{}{id}", deliveries_prefix(endpoint)))
+}
+
+pub fn deliveries_prefix(endpoint: &Id) -> String {
+    format!("{}{endpoint}#", prefix::DELIVERY)
+}
+
 /// GSI1 entries that list an account's users and API keys.
 pub fn account_index(account: &Id, sk: String) -> [(String, AttributeValue); 2] {
     [(GSI1_PK.to_string(), AttributeValue::S(account_partition(account))), (GSI1_SK.to_string(), AttributeValue::S(sk))]
@@ -195,6 +225,11 @@ pub enum ItemType {
     WebhookDedupe,
     VerificationSession,
     Channel,
+    Campaign,
+    Client,
+    ClientLink,
+    WebhookEndpoint,
+    Delivery,
 }
 
 impl ItemType {
@@ -218,6 +253,11 @@ impl ItemType {
             ItemType::WebhookDedupe => "webhook_dedupe",
             ItemType::VerificationSession => "verification_session",
             ItemType::Channel => "channel",
+            ItemType::Campaign => "campaign",
+            ItemType::Client => "client",
+            ItemType::ClientLink => "client_link",
+            ItemType::WebhookEndpoint => "webhook_endpoint",
+            ItemType::Delivery => "webhook_delivery",
         }
     }
 }

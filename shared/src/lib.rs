@@ -4,6 +4,8 @@
 
 pub mod auth;
 pub mod config;
+#[cfg(feature = "outbound")]
+pub mod deliver;
 pub mod domain;
 pub mod error;
 pub mod http;

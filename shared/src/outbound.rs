@@ -1,13 +1,22 @@
-//! Outbound HTTP(S) calls to provider APIs: hyper with rustls/ring and the system's roots, a
-//! whole-request timeout, bodies read up to a limit.
+//! Outbound HTTP(S) calls (provider APIs, webhook deliveries): hyper with rustls/ring and the
+//! system's roots, a whole-request timeout, bodies read up to a limit, and — for URLs our users
+//! choose — no connection to private, loopback or link-local addresses, checked on the addresses
+//! DNS actually returns (so a public name resolving to 127.0.0.1 is refused too).
 
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use http_body_util::{BodyExt, Full, Limited};
 use hyper::body::Bytes;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::client::legacy::connect::dns::Name;
 use hyper_util::rt::TokioExecutor;
+
+use crate::domain::webhook_endpoint::is_public;
 
 /// Responses larger than this are not read (provider answers are small JSON documents).
 const MAX_RESPONSE_BYTES: usize = 256 * 1024;
@@ -31,7 +40,35 @@ pub struct OutboundResponse {
     pub body: Bytes,
 }
 
-type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector>, Full<Bytes>>;
+/// DNS through tokio, keeping only the addresses the client may reach.
+#[derive(Clone, Copy, Debug)]
+pub struct GuardedResolver {
+    allow_private: bool,
+}
+
+impl tower_service::Service<Name> for GuardedResolver {
+    type Response = std::vec::IntoIter<SocketAddr>;
+    type Error = std::io::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, name: Name) -> Self::Future {
+        let allow_private = self.allow_private;
+        Box::pin(async move {
+            let found: Vec<SocketAddr> = tokio::net::lookup_host((name.as_str(), 0)).await?.collect();
+            let allowed: Vec<SocketAddr> = found.into_iter().filter(|a| allow_private || is_public(a.ip())).collect();
+            if allowed.is_empty() {
+                return Err(std::io::Error::new(std::io::ErrorKind::PermissionDenied, format!("{} resolves to no public address", name.as_str())));
+            }
+            Ok(allowed.into_iter())
+        })
+    }
+}
+
+type HttpsClient = Client<hyper_rustls::HttpsConnector<HttpConnector<GuardedResolver>>, Full<Bytes>>;
 
 #[derive(Debug)]
 pub struct HttpClient {
@@ -39,11 +76,19 @@ pub struct HttpClient {
     /// init (measured), and most invocations of a function may never call out.
     client: std::sync::OnceLock<HttpsClient>,
     timeout: Duration,
+    allow_private: bool,
 }
 
 impl HttpClient {
+    /// For URLs an operator configured (a provider's API): any address.
     pub fn new(timeout: Duration) -> HttpClient {
-        HttpClient { client: std::sync::OnceLock::new(), timeout }
+        HttpClient { client: std::sync::OnceLock::new(), timeout, allow_private: true }
+    }
+
+    /// For URLs users chose (webhook endpoints): public addresses only, unless `allow_private`
+    /// (the local mode).
+    pub fn guarded(timeout: Duration, allow_private: bool) -> HttpClient {
+        HttpClient { allow_private, ..HttpClient::new(timeout) }
     }
 
     /// The pooled client, kept for the rest of the process.
@@ -52,12 +97,14 @@ impl HttpClient {
             return Ok(client);
         }
         let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+        let mut http = HttpConnector::new_with_resolver(GuardedResolver { allow_private: self.allow_private });
+        http.enforce_http(false);
         let https = hyper_rustls::HttpsConnectorBuilder::new()
             .with_provider_and_native_roots(provider)
             .map_err(|e| OutboundError::Connect(format!("TLS roots: {e}")))?
             .https_or_http()
             .enable_http1()
-            .build();
+            .wrap_connector(http);
         Ok(self.client.get_or_init(|| Client::builder(TokioExecutor::new()).build(https)))
     }
 
@@ -67,6 +114,11 @@ impl HttpClient {
             request = request.header(*name, *value);
         }
         let request = request.body(Full::new(Bytes::from(body))).map_err(|e| OutboundError::Request(e.to_string()))?;
+        // An address literal never reaches the resolver: check it here.
+        let literal = request.uri().host().map(|h| h.trim_start_matches('[').trim_end_matches(']')).and_then(|h| h.parse::<IpAddr>().ok());
+        if let Some(ip) = literal.filter(|ip| !self.allow_private && !is_public(*ip)) {
+            return Err(OutboundError::Connect(format!("{ip} is not a public address")));
+        }
         let exchange = async {
             let response = self.client()?.request(request).await.map_err(|e| OutboundError::Connect(e.to_string()))?;
             let (parts, body) = response.into_parts();

@@ -1,4 +1,5 @@
-//! The stream side of the buyer setup: which table changes are onboard completions.
+//! What the table's stream router looks for: onboard completions (→ buyer setup) and new
+//! outbound webhook deliveries (→ the delivery queue).
 
 use aws_lambda_events::event::dynamodb::EventRecord;
 
@@ -27,6 +28,24 @@ pub fn completion(record: &EventRecord) -> Option<SetupRequest> {
         onboard_id: Some(onboard.id),
         actor: "system".into(),
     })
+}
+
+/// A new outbound webhook delivery (an outbox item) to queue for sending.
+pub fn new_delivery(record: &EventRecord) -> Option<crate::domain::webhook_endpoint::DeliveryMessage> {
+    if record.event_name != "INSERT" {
+        return None;
+    }
+    #[derive(serde::Deserialize)]
+    struct DeliveryImage {
+        #[serde(rename = "type")]
+        kind: String,
+        account_id: crate::id::Id,
+        endpoint_id: crate::id::Id,
+        id: crate::id::Id,
+    }
+    let image: DeliveryImage = serde_dynamo::from_item(record.change.new_image.clone()).ok()?;
+    (image.kind == crate::keys::ItemType::Delivery.as_str())
+        .then_some(crate::domain::webhook_endpoint::DeliveryMessage { account_id: image.account_id, endpoint_id: image.endpoint_id, delivery_id: image.id })
 }
 
 #[derive(serde::Deserialize)]
@@ -70,5 +89,17 @@ mod tests {
         assert!(completion(&record("MODIFY", Some(image("onboard", "created")), image("onboard", "in_progress"))).is_none());
         assert!(completion(&record("INSERT", None, image("onboard", "completed"))).is_none());
         assert!(completion(&record("MODIFY", Some(image("flow", "x")), image("flow", "completed"))).is_none(), "other item types");
+    }
+
+    #[test]
+    fn only_new_deliveries_are_queued() {
+        let (account, endpoint, id) = (Id::generate(), Id::generate(), Id::generate());
+        let item = |kind: &str| {
+            serde_dynamo::to_item(serde_json::json!({ "type": kind, "account_id": account, "endpoint_id": endpoint, "id": id, "status": "pending" })).unwrap()
+        };
+        let message = new_delivery(&record("INSERT", None, item("webhook_delivery"))).expect("queued");
+        assert_eq!((message.account_id, message.delivery_id), (account.clone(), id.clone()));
+        assert!(new_delivery(&record("MODIFY", Some(item("webhook_delivery")), item("webhook_delivery"))).is_none(), "attempts recorded later");
+        assert!(new_delivery(&record("INSERT", None, item("client"))).is_none());
     }
 }

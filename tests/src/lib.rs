@@ -301,7 +301,8 @@ impl TestEnv {
 
 fn local_api(mail_config: &aws_config::SdkConfig, db: &Db, sender: &str, settings: &InvitationSettings, partner_api_url: Option<String>) -> LocalApi {
     let mailer = Mailer::new(aws_sdk_ses::Client::new(mail_config), sender);
-    let handlers = infra::registry::handlers(db.clone(), mailer, settings.clone(), partner_api_url);
+    let options = infra::registry::Options { partner_api_url, local_webhooks: true };
+    let handlers = infra::registry::handlers(db.clone(), mailer, settings.clone(), options);
     LocalApi::new(&Template::load().expect("template.yaml"), handlers).expect("routes")
 }
 
@@ -369,10 +370,15 @@ pub fn assert_error(reply: &Reply, status: u16, error: &str) -> String {
 /// driven step by step as Lambda's event sources would drive it.
 pub struct Pipeline {
     pub stream: infra::pipeline::StreamReader,
-    pub queue: &'static onboard_stream::Queue,
+    pub queues: &'static table_stream::Queues,
     pub reader: infra::pipeline::QueueReader,
     pub setup: &'static shared::setup::BuyerSetup,
+    pub delivery_reader: infra::pipeline::QueueReader,
+    pub worker: &'static webhook_deliver::Worker,
 }
+
+/// Retries of outbound webhooks come within a second or two here (production: 30 s base).
+pub const TEST_RETRY_BASE: std::time::Duration = std::time::Duration::from_secs(1);
 
 impl TestEnv {
     /// Opens the table's stream now (later changes only) and creates the template's queues.
@@ -381,37 +387,51 @@ impl TestEnv {
         let sqs = aws_sdk_sqs::Client::from_conf(aws_sdk_sqs::config::Builder::from(&self.config).interceptor(self.queue_calls.clone()).build());
         let queues = infra::bootstrap::create_queues(&sqs, &template, &unique("q")).await.expect("queues");
         self.queue_calls.take();
-        let url = queues["BuyerSetupQueue"].clone();
+        let (setup_url, delivery_url) = (queues["BuyerSetupQueue"].clone(), queues["WebhookDeliveryQueue"].clone());
         let sender = template.parameter_default("SenderEmail").expect("sender");
         let ses = aws_sdk_ses::Client::from_conf(aws_sdk_ses::config::Builder::from(&self.mail_config).interceptor(self.mail_calls.clone()).build());
         let setup = shared::setup::BuyerSetup { db: self.db.clone(), mailer: Mailer::new(ses, sender) };
+        let deliverer = shared::deliver::Deliverer::new(self.db.clone(), shared::domain::webhook_endpoint::UrlPolicy { allow_private: true }, TEST_RETRY_BASE);
+        let queues = table_stream::Queues { sqs: sqs.clone(), buyer_setup_url: setup_url.clone(), webhook_delivery_url: delivery_url.clone() };
         Pipeline {
             stream: infra::pipeline::StreamReader::open(&self.config, &self.db.table).await.expect("stream"),
-            queue: Box::leak(Box::new(onboard_stream::Queue { sqs: sqs.clone(), url: url.clone() })),
-            reader: infra::pipeline::QueueReader { sqs, url },
+            queues: Box::leak(Box::new(queues)),
+            reader: infra::pipeline::QueueReader { sqs: sqs.clone(), url: setup_url },
             setup: Box::leak(Box::new(setup)),
+            delivery_reader: infra::pipeline::QueueReader { sqs: sqs.clone(), url: delivery_url.clone() },
+            worker: Box::leak(Box::new(webhook_deliver::Worker { deliverer, sqs, queue_url: delivery_url })),
         }
     }
 }
 
 impl Pipeline {
-    /// Feeds the stream's new records to the stream consumer until it has queued `expected`
-    /// setups (moto's stream may lag a poll), and returns the queued messages.
+    /// Feeds the stream's new records to the stream router until `expected` messages have been
+    /// queued on the buyer-setup queue (moto's stream may lag a poll), and returns them.
     pub async fn queued_setups(&mut self, expected: usize) -> aws_lambda_events::event::sqs::SqsEvent {
+        self.queued(false, expected).await
+    }
+
+    /// The same for new outbound webhook deliveries.
+    pub async fn queued_deliveries(&mut self, expected: usize) -> aws_lambda_events::event::sqs::SqsEvent {
+        self.queued(true, expected).await
+    }
+
+    async fn queued(&mut self, deliveries: bool, expected: usize) -> aws_lambda_events::event::sqs::SqsEvent {
         let mut received = aws_lambda_events::event::sqs::SqsEvent::default();
         for _ in 0..250 {
             let changes = self.stream.poll().await.expect("stream");
             if !changes.records.is_empty() {
-                let response = onboard_stream::handle(self.queue, changes).await.expect("stream consumer");
+                let response = table_stream::handle(self.queues, changes).await.expect("stream router");
                 assert!(response.batch_item_failures.is_empty());
             }
-            received.records.extend(self.reader.receive(0).await.expect("receive").records);
+            let reader = if deliveries { &self.delivery_reader } else { &self.reader };
+            received.records.extend(reader.receive(0).await.expect("receive").records);
             if received.records.len() >= expected {
                 return received;
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        panic!("expected {expected} queued setups, got {}", received.records.len());
+        panic!("expected {expected} queued messages, got {}", received.records.len());
     }
 
     /// One delivery of `messages` to the buyer-setup function, settled like the SQS event source.
@@ -419,6 +439,25 @@ impl Pipeline {
         let response = buyer_setup::handle(self.setup, messages.clone()).await.expect("buyer-setup");
         self.reader.settle(messages, &response).await.expect("settle");
         response
+    }
+
+    /// One run of `webhook-deliver` on `messages`, settled like the SQS event source.
+    pub async fn send_webhooks(&self, messages: &aws_lambda_events::event::sqs::SqsEvent) -> aws_lambda_events::event::sqs::SqsBatchResponse {
+        let response = webhook_deliver::handle(self.worker, messages.clone()).await.expect("webhook-deliver");
+        self.delivery_reader.settle(messages, &response).await.expect("settle");
+        response
+    }
+
+    /// The next retry messages (re-queued with a delay), waiting up to `seconds` for them.
+    pub async fn retried_deliveries(&self, seconds: u64) -> aws_lambda_events::event::sqs::SqsEvent {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+        while std::time::Instant::now() < deadline {
+            let messages = self.delivery_reader.receive(1).await.expect("receive");
+            if !messages.records.is_empty() {
+                return messages;
+            }
+        }
+        panic!("no retry was queued within {seconds} s");
     }
 }
 

@@ -117,7 +117,7 @@ fn every_function_in_the_template_is_a_crate_with_a_handler_and_a_sample_event()
         let config = aws_config::SdkConfig::builder().behavior_version(aws_config::BehaviorVersion::latest()).build();
         let db = shared::Db::new(aws_sdk_dynamodb::Client::new(&config), "unused");
         let mailer = shared::mail::Mailer::new(aws_sdk_ses::Client::new(&config), "x@example.com");
-        let handlers = infra::registry::handlers(db, mailer, shared::config::InvitationSettings::from_env().unwrap(), None);
+        let handlers = infra::registry::handlers(db, mailer, shared::config::InvitationSettings::from_env().unwrap(), Default::default());
         let names = handlers.keys().copied().collect();
         let api = infra::local_api::LocalApi::new(&template, handlers).expect("routes and handlers agree");
         let routes = template.routes().unwrap();
@@ -132,12 +132,17 @@ fn every_function_in_the_template_is_a_crate_with_a_handler_and_a_sample_event()
         }
         names
     };
-    // The two event-driven functions: their samples are the events their sources deliver.
-    let stream: aws_lambda_events::event::dynamodb::Event = serde_json::from_str(&std::fs::read_to_string(root.join("events/onboard-stream.json")).unwrap()).unwrap();
+    // The event-driven functions: their samples are the events their sources deliver.
+    let stream: aws_lambda_events::event::dynamodb::Event = serde_json::from_str(&std::fs::read_to_string(root.join("events/table-stream.json")).unwrap()).unwrap();
     assert!(shared::pipeline::completion(&stream.records[0]).is_some(), "the stream sample is a completion");
     let queue: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&std::fs::read_to_string(root.join("events/buyer-setup.json")).unwrap()).unwrap();
     let body: shared::setup_request::SetupRequest = serde_json::from_str(queue.records[0].body.as_deref().unwrap()).unwrap();
     assert_eq!(body.onboard_id, shared::pipeline::completion(&stream.records[0]).unwrap().onboard_id);
-    let event_driven: Vec<&String> = binaries.iter().filter(|b| !names.contains(&b.as_str())).collect();
-    assert_eq!(event_driven, ["onboard-stream", "buyer-setup"]);
+    let delivery = shared::pipeline::new_delivery(&stream.records[1]).expect("the second stream sample is a new webhook delivery");
+    let queue: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&std::fs::read_to_string(root.join("events/webhook-deliver.json")).unwrap()).unwrap();
+    let body: shared::domain::webhook_endpoint::DeliveryMessage = serde_json::from_str(queue.records[0].body.as_deref().unwrap()).unwrap();
+    assert_eq!(body, delivery, "the delivery queue's sample is what the stream router sends");
+    let mut event_driven: Vec<&String> = binaries.iter().filter(|b| !names.contains(&b.as_str())).collect();
+    event_driven.sort();
+    assert_eq!(event_driven, ["buyer-setup", "table-stream", "webhook-deliver"]);
 }

@@ -26,18 +26,28 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     if std::env::var("INVITATION_LINK_BASE").is_err() {
         settings.link_base = format!("http://127.0.0.1:{port}/invitations/claim");
     }
+    // Locally, webhooks may go to receivers on this machine (http, 127.0.0.1).
+    let options = infra::registry::Options { partner_api_url: std::env::var("DIALOG360_PARTNER_API_URL").ok(), local_webhooks: true };
     let mailer = Mailer::new(aws_sdk_ses::Client::new(&config), &stack.sender);
-    let handlers = infra::registry::handlers(db.clone(), mailer.clone(), settings, std::env::var("DIALOG360_PARTNER_API_URL").ok());
+    let handlers = infra::registry::handlers(db.clone(), mailer.clone(), settings, options);
 
-    // The stream -> queue -> buyer-setup pipeline, as Lambda's event sources would run it.
-    let queue_url = stack.queues.get("BuyerSetupQueue").cloned().ok_or("template has no BuyerSetupQueue")?;
+    // The stream -> queue -> function pipelines, as Lambda's event sources would run them.
+    let queue = |name: &str| stack.queues.get(name).cloned().ok_or(format!("template has no {name}"));
+    let (setup_url, delivery_url) = (queue("BuyerSetupQueue")?, queue("WebhookDeliveryQueue")?);
     let sqs = aws_sdk_sqs::Client::new(&config);
-    let queue: &'static onboard_stream::Queue = Box::leak(Box::new(onboard_stream::Queue { sqs: sqs.clone(), url: queue_url.clone() }));
-    let setup: &'static shared::setup::BuyerSetup = Box::leak(Box::new(shared::setup::BuyerSetup { db: db.clone(), mailer: mailer.clone() }));
-    let stream = infra::pipeline::StreamReader::open(&config, &stack.table).await?;
-    let reader = infra::pipeline::QueueReader { sqs, url: queue_url };
+    let queues = table_stream::Queues { sqs: sqs.clone(), buyer_setup_url: setup_url.clone(), webhook_delivery_url: delivery_url.clone() };
+    let retry_base = std::time::Duration::from_secs(std::env::var("WEBHOOK_RETRY_BASE_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(5));
+    let deliverer = shared::deliver::Deliverer::new(db.clone(), shared::domain::webhook_endpoint::UrlPolicy { allow_private: true }, retry_base);
+    let pipelines = infra::pipeline::Pipelines {
+        stream: infra::pipeline::StreamReader::open(&config, &stack.table).await?,
+        queues: Box::leak(Box::new(queues)),
+        setups: infra::pipeline::QueueReader { sqs: sqs.clone(), url: setup_url },
+        setup: Box::leak(Box::new(shared::setup::BuyerSetup { db: db.clone(), mailer: mailer.clone() })),
+        deliveries: infra::pipeline::QueueReader { sqs: sqs.clone(), url: delivery_url.clone() },
+        worker: Box::leak(Box::new(webhook_deliver::Worker { deliverer, sqs, queue_url: delivery_url })),
+    };
     tokio::spawn(async move {
-        if let Err(err) = infra::pipeline::run(stream, queue, reader, setup).await {
+        if let Err(err) = pipelines.run().await {
             tracing::error!(error = %err, "local pipeline stopped");
         }
     });
@@ -46,7 +56,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("Local API listening on http://127.0.0.1:{port} ({} routes from template.yaml)", api.routes().count());
     println!("AWS endpoint: {endpoint}; table {}", stack.table);
-    println!("Buyer setup pipeline: table stream -> onboard-stream -> BuyerSetupQueue -> buyer-setup (polling)");
+    println!("Pipelines: table stream -> table-stream -> BuyerSetupQueue -> buyer-setup, and -> WebhookDeliveryQueue -> webhook-deliver (polling)");
     println!("Create an account, its first user and API key (printed once), from another shell:");
     println!("  infra/admin create-account --name 'Acme Leads' --email you@example.com --user-name You");
     println!("Then: curl -H 'Authorization: Bearer sk_live_...' http://127.0.0.1:{port}/connections");

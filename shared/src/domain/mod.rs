@@ -11,6 +11,7 @@ pub mod onboard;
 pub mod setup;
 pub mod validate;
 pub mod verification;
+pub mod webhook_endpoint;
 
 use serde::{Deserialize, Serialize};
 

@@ -2,8 +2,10 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod campaigns;
 pub mod channels;
 pub mod connections;
+pub mod endpoints;
 pub mod flows;
 pub mod integrations;
 pub mod invitations;

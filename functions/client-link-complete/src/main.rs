@@ -1,5 +1,5 @@
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     let aws = shared::config::aws()?;
-    shared::lambda::run_events(onboard_stream::Queue::from_env(&aws)?, onboard_stream::handle).await
+    shared::lambda::run(shared::Db::from_env(&aws)?, client_link_complete::handle).await
 }

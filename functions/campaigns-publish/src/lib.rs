@@ -1,0 +1,12 @@
+//! `POST /api/v1/campaigns/{id}/publish`: publish a campaign, emitting `flow.created` once.
+
+use lambda_http::Request;
+use lambda_http::http::StatusCode;
+use shared::auth::authenticate;
+use shared::http::{HandlerResult, named, path_id};
+use shared::Db;
+
+pub async fn handle(db: &Db, req: Request) -> HandlerResult {
+    let caller = authenticate(db, &req).await?;
+    named(StatusCode::OK, "campaign", &db.publish_campaign(&caller.account_id, &path_id(&req, "id")?).await?)
+}
