@@ -33,6 +33,18 @@ pub enum OutboundError {
     Body(String),
 }
 
+/// hyper's errors say "client error (Connect)"; the cause (refused, DNS, TLS) is in the chain.
+fn with_causes(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
 #[derive(Debug)]
 pub struct OutboundResponse {
     pub status: u16,
@@ -120,7 +132,7 @@ impl HttpClient {
             return Err(OutboundError::Connect(format!("{ip} is not a public address")));
         }
         let exchange = async {
-            let response = self.client()?.request(request).await.map_err(|e| OutboundError::Connect(e.to_string()))?;
+            let response = self.client()?.request(request).await.map_err(|e| OutboundError::Connect(with_causes(&e)))?;
             let (parts, body) = response.into_parts();
             let body = Limited::new(body, MAX_RESPONSE_BYTES).collect().await.map_err(|e| OutboundError::Body(e.to_string()))?;
             Ok(OutboundResponse { status: parts.status.as_u16(), headers: parts.headers, body: body.to_bytes() })

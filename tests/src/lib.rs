@@ -148,6 +148,8 @@ pub struct TestEnv {
     pub mail_config: aws_config::SdkConfig,
     pub settings: InvitationSettings,
     pub partner_api_url: Option<String>,
+    /// Outbound webhooks may go to http:// and 127.0.0.1 (true unless a test asks otherwise).
+    pub local_webhooks: bool,
 }
 
 /// A response, decoded.
@@ -186,6 +188,14 @@ impl TestEnv {
         env
     }
 
+    /// An environment in production mode for outbound webhooks: https to public addresses only.
+    pub async fn with_production_webhooks() -> TestEnv {
+        let mut env = TestEnv::new().await;
+        env.local_webhooks = false;
+        env.api = env.api_sending_as(&Template::load().expect("template.yaml").parameter_default("SenderEmail").expect("SenderEmail default"));
+        env
+    }
+
     /// An environment whose API keys get `limit` instead of the default 100 a minute.
     pub async fn with_rate_limit(limit: shared::ratelimit::RateLimit) -> TestEnv {
         let mut env = TestEnv::new().await;
@@ -213,15 +223,15 @@ impl TestEnv {
         let ses = aws_sdk_ses::Client::new(&mail_config);
         ses.verify_email_identity().email_address(&sender).send().await.expect("verify sender");
         let db = Db::new(ddb, table);
-        let api = local_api(&mail_config, &db, &sender, &settings, None);
+        let api = local_api(&mail_config, &db, &sender, &settings, None, true);
         calls.take();
         let (queue_calls, mail_calls) = (CallCounter::default(), CallCounter::default());
-        TestEnv { api, config, db, calls, queue_calls, mail_calls, gate, mail_endpoint, mail_config, settings, partner_api_url: None }
+        TestEnv { api, config, db, calls, queue_calls, mail_calls, gate, mail_endpoint, mail_config, settings, partner_api_url: None, local_webhooks: true }
     }
 
     /// Another API on the same table whose emails are sent from `sender`.
     pub fn api_sending_as(&self, sender: &str) -> LocalApi {
-        local_api(&self.mail_config, &self.db, sender, &self.settings, self.partner_api_url.clone())
+        local_api(&self.mail_config, &self.db, sender, &self.settings, self.partner_api_url.clone(), self.local_webhooks)
     }
 
     /// A new account whose first user's email is unique to this test run.
@@ -299,9 +309,9 @@ impl TestEnv {
     }
 }
 
-fn local_api(mail_config: &aws_config::SdkConfig, db: &Db, sender: &str, settings: &InvitationSettings, partner_api_url: Option<String>) -> LocalApi {
+fn local_api(mail_config: &aws_config::SdkConfig, db: &Db, sender: &str, settings: &InvitationSettings, partner_api_url: Option<String>, local_webhooks: bool) -> LocalApi {
     let mailer = Mailer::new(aws_sdk_ses::Client::new(mail_config), sender);
-    let options = infra::registry::Options { partner_api_url, local_webhooks: true };
+    let options = infra::registry::Options { partner_api_url, local_webhooks };
     let handlers = infra::registry::handlers(db.clone(), mailer, settings.clone(), options);
     LocalApi::new(&Template::load().expect("template.yaml"), handlers).expect("routes")
 }

@@ -9,13 +9,20 @@ use infra::template::Template;
 fn request(method: &str, path: &str, authorization: Option<&str>) -> HttpRequest {
     HttpRequest {
         method: method.into(),
-        uri: path.replace("{id}", "64b8f0f5e4b0c3a1d5e6f7a8").replace("{integration_id}", "64b8f0f5e4b0c3a1d5e6f7a8"),
+        uri: path
+            .replace("{id}", "64b8f0f5e4b0c3a1d5e6f7a8")
+            .replace("{integration_id}", "64b8f0f5e4b0c3a1d5e6f7a8")
+            .replace("{delivery_id}", "64b8f0f5e4b0c3a1d5e6f7a8")
+            .replace("{token}", "not-a-real-token"),
         headers: authorization.map(|a| vec![("authorization".to_string(), a.to_string())]).unwrap_or_default(),
         body: b"{}".to_vec(),
     }
 }
 
-const PROVIDER_ROUTES: [&str; 2] = ["/webhooks/{integration_id}", "/integrations/{id}/redirect"];
+/// Reached without an API key: providers (their own signature or token authenticates them,
+/// tests/tests/webhooks.rs), browsers (the redirect records only claims) and clients holding an
+/// onboarding link (the token is the credential, tests/tests/client_onboarding.rs).
+const PUBLIC_ROUTES: [&str; 4] = ["/webhooks/{integration_id}", "/integrations/{id}/redirect", "/c/{token}", "/c/{token}/complete"];
 
 #[tokio::test]
 async fn every_route_refuses_requests_without_a_valid_key() {
@@ -38,9 +45,7 @@ async fn every_route_refuses_requests_without_a_valid_key() {
     let routes = Template::load().unwrap().routes().unwrap();
     assert!(routes.len() >= 16);
     for route in &routes {
-        // Providers and browsers reach these without an API key: they authenticate by the
-        // provider's own signature or token (tests/tests/webhooks.rs), or record only claims.
-        if PROVIDER_ROUTES.contains(&route.path.as_str()) {
+        if PUBLIC_ROUTES.contains(&route.path.as_str()) {
             continue;
         }
         // The claim link is public: anonymous callers create an account instead.
@@ -108,7 +113,7 @@ async fn every_authenticated_route_answers_429_over_the_limit() {
     let account = env.account("limited").await;
     let mut checked = 0;
     for route in Template::load().unwrap().routes().unwrap() {
-        if PROVIDER_ROUTES.contains(&route.path.as_str()) {
+        if PUBLIC_ROUTES.contains(&route.path.as_str()) {
             continue;
         }
         let key = env.db.issue_api_key(&account.email).await.unwrap().0;

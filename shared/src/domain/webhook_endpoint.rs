@@ -90,7 +90,8 @@ impl Endpoint {
     /// The secrets that sign at `now`, newest first.
     pub fn active_secrets(&self, now: &str) -> Vec<&str> {
         let mut active: Vec<&SigningSecret> = self.secrets.iter().filter(|s| s.expires_at.as_deref().is_none_or(|e| e > now)).collect();
-        active.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+        // The current secret (no expiry) first, then the rotated-out ones, newest first.
+        active.sort_by(|a, b| a.expires_at.is_some().cmp(&b.expires_at.is_some()).then(b.created_at.cmp(&a.created_at)));
         active.into_iter().map(|s| s.secret.as_str()).collect()
     }
 

@@ -1,0 +1,331 @@
+//! Seed 001's client-onboarding API: campaigns, clients with onboarding links, and signed
+//! outbound webhooks delivered through the real stream → queue → webhook-deliver path to a
+//! receiver on 127.0.0.1.
+
+use api_tests::{FakeServer, Pipeline, RecordedRequest, TestAccount, TestEnv, assert_error};
+use serde_json::{Value, json};
+use shared::signature::{self, StandardHeaders};
+
+async fn published_campaign(env: &TestEnv, account: &TestAccount, name: &str) -> String {
+    let created = env.call("POST", "/api/v1/campaigns", Some(&account.key), Some(json!({ "name": name }))).await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let id = created.body["campaign"]["id"].as_str().unwrap().to_string();
+    let published = env.call("POST", &format!("/api/v1/campaigns/{id}/publish"), Some(&account.key), None).await;
+    assert_eq!(published.body["campaign"]["status"], "published");
+    id
+}
+
+async fn endpoint(env: &TestEnv, account: &TestAccount, url: &str, events: Option<Value>) -> (String, String) {
+    let mut body = json!({ "url": url });
+    if let Some(events) = events {
+        body["events"] = events;
+    }
+    let created = env.call("POST", "/api/v1/webhooks", Some(&account.key), Some(body)).await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    (created.body["webhook"]["id"].as_str().unwrap().to_string(), created.body["webhook"]["secret"].as_str().unwrap().to_string())
+}
+
+async fn add_client(env: &TestEnv, account: &TestAccount, campaign: &str, email: &str) -> Value {
+    let created = env.call("POST", "/api/v1/clients", Some(&account.key), Some(json!({ "campaign_id": campaign, "email": email, "first_name": "Jöhn", "last_name": "Doe" }))).await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    created.body["client"].clone()
+}
+
+async fn deliveries(env: &TestEnv, account: &TestAccount, endpoint: &str) -> Vec<Value> {
+    let reply = env.get(&format!("/api/v1/webhooks/{endpoint}/deliveries"), account).await;
+    assert_eq!(reply.status, 200, "{:?}", reply.body);
+    reply.body["deliveries"].as_array().unwrap().clone()
+}
+
+/// Runs the queued deliveries once through `webhook-deliver`.
+async fn deliver_queued(pipeline: &mut Pipeline, expected: usize) {
+    let messages = pipeline.queued_deliveries(expected).await;
+    assert!(pipeline.send_webhooks(&messages).await.batch_item_failures.is_empty());
+}
+
+/// The seed's own Python verifier, run on what the receiver got.
+async fn seed_python_verifies(request: &RecordedRequest, secret: &str) -> bool {
+    let verifier = r#"
+import hmac, hashlib, json, sys
+def verify_webhook(payload, signature, secret):
+    signature_value = signature.replace('sha256=', '')
+    expected_signature = hmac.new(
+        secret.encode('utf-8'),
+        json.dumps(payload, separators=(',', ':')).encode('utf-8'),
+        hashlib.sha256
+    ).hexdigest()
+    return hmac.compare_digest(signature_value, expected_signature)
+payload = json.loads(sys.stdin.read())
+print(verify_webhook(payload, sys.argv[1], sys.argv[2]))
+"#;
+    use tokio::io::AsyncWriteExt;
+    let mut child = tokio::process::Command::new("python3")
+        .args(["-c", verifier, &request.headers["x-360onboard-signature"], secret])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    child.stdin.take().unwrap().write_all(&request.body).await.unwrap();
+    let out = child.wait_with_output().await.unwrap();
+    String::from_utf8_lossy(&out.stdout).trim() == "True"
+}
+
+fn standard_verifies(request: &RecordedRequest, secret: &str) -> bool {
+    let headers = StandardHeaders { id: &request.headers["webhook-id"], timestamp: &request.headers["webhook-timestamp"], signature: &request.headers["webhook-signature"] };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    signature::verify_standard(secret, headers, &request.body, now).is_ok()
+}
+
+#[tokio::test]
+async fn campaigns_are_drafted_published_and_listed_as_the_seed_lists_them() {
+    let env = TestEnv::new().await;
+    let account = env.account("campaigner").await;
+    let other = env.account("campaigner-other").await;
+    let created = env.call("POST", "/api/v1/campaigns", Some(&account.key), Some(json!({ "name": "Client Onboarding Flow" }))).await;
+    assert_eq!(created.status, 201);
+    assert_eq!(created.body["campaign"]["status"], "draft");
+    let id = created.body["campaign"]["id"].as_str().unwrap().to_string();
+
+    assert!(env.get("/api/v1/campaigns", &account).await.body["campaigns"].as_array().unwrap().is_empty(), "the seed lists published campaigns");
+    assert_eq!(env.get("/api/v1/campaigns?status=draft", &account).await.body["campaigns"].as_array().unwrap().len(), 1);
+    assert_error(&env.get("/api/v1/campaigns?status=archived", &account).await, 400, "bad request");
+
+    let renamed = env.call("PUT", &format!("/api/v1/campaigns/{id}"), Some(&account.key), Some(json!({ "name": "Renamed" }))).await;
+    assert_eq!(renamed.body["campaign"]["name"], "Renamed");
+    assert!(assert_error(&env.call("PUT", &format!("/api/v1/campaigns/{id}"), Some(&account.key), Some(json!({}))).await, 422, "validation failed").contains("name"));
+    assert_error(&env.call("POST", "/api/v1/campaigns", Some(&account.key), Some(json!({ "name": "x", "budget": 1 }))).await, 422, "validation failed");
+    let big = json!({ "name": "x".repeat(70_000) });
+    assert_error(&env.call("POST", "/api/v1/campaigns", Some(&account.key), Some(big.clone())).await, 413, "payload too large");
+    assert_error(&env.call("PUT", &format!("/api/v1/campaigns/{id}"), Some(&account.key), Some(big)).await, 413, "payload too large");
+
+    for _ in 0..2 {
+        let published = env.call("POST", &format!("/api/v1/campaigns/{id}/publish"), Some(&account.key), None).await;
+        assert_eq!((published.status, published.body["campaign"]["status"].as_str()), (200, Some("published")));
+    }
+    let listed = env.get("/api/v1/campaigns", &account).await;
+    assert_eq!(listed.body["campaigns"][0]["id"], id.as_str());
+    assert_eq!(env.get(&format!("/api/v1/campaigns/{id}"), &account).await.body["campaign"]["name"], "Renamed");
+
+    assert_error(&env.get(&format!("/api/v1/campaigns/{id}"), &other).await, 404, "not found");
+    assert_error(&env.call("PUT", &format!("/api/v1/campaigns/{id}"), Some(&other.key), Some(json!({ "name": "x" }))).await, 404, "not found");
+    assert_error(&env.call("POST", &format!("/api/v1/campaigns/{id}/publish"), Some(&other.key), None).await, 404, "not found");
+    assert_error(&env.get("/api/v1/campaigns/nope", &account).await, 400, "bad request");
+    assert_error(&env.call("PUT", "/api/v1/campaigns/nope", Some(&account.key), Some(json!({ "name": "x" }))).await, 400, "bad request");
+    assert_error(&env.call("POST", "/api/v1/campaigns/nope/publish", Some(&account.key), None).await, 400, "bad request");
+    assert_error(&env.call("GET", "/api/v1/campaigns", None, None).await, 401, "authentication failed");
+}
+
+#[tokio::test]
+async fn clients_get_an_onboarding_link_that_completes_them() {
+    let env = TestEnv::new().await;
+    let account = env.account("onboarder").await;
+    let other = env.account("onboarder-other").await;
+    let campaign = published_campaign(&env, &account, "Flow").await;
+
+    let missing_email = env.call("POST", "/api/v1/clients", Some(&account.key), Some(json!({ "campaign_id": campaign }))).await;
+    assert!(assert_error(&missing_email, 422, "validation failed").starts_with("email"));
+    let missing_campaign = env.call("POST", "/api/v1/clients", Some(&account.key), Some(json!({ "email": "a@b.co" }))).await;
+    assert!(assert_error(&missing_campaign, 422, "validation failed").starts_with("campaign_id"));
+    assert_error(&env.call("POST", "/api/v1/clients", Some(&account.key), Some(json!({ "campaign_id": campaign, "email": "nope" }))).await, 422, "validation failed");
+    let unknown = json!({ "campaign_id": shared::Id::generate(), "email": "a@b.co" });
+    assert_error(&env.call("POST", "/api/v1/clients", Some(&account.key), Some(unknown)).await, 404, "not found");
+    assert_error(&env.call("POST", "/api/v1/clients", Some(&other.key), Some(json!({ "campaign_id": campaign, "email": "a@b.co" }))).await, 404, "not found");
+    let draft = env.call("POST", "/api/v1/campaigns", Some(&account.key), Some(json!({ "name": "Draft" }))).await.body["campaign"]["id"].clone();
+    assert_error(&env.call("POST", "/api/v1/clients", Some(&account.key), Some(json!({ "campaign_id": draft, "email": "a@b.co" }))).await, 400, "bad request");
+    let huge = json!({ "campaign_id": campaign, "email": "a@b.co", "company_name": "x".repeat(70_000) });
+    assert_error(&env.call("POST", "/api/v1/clients", Some(&account.key), Some(huge)).await, 413, "payload too large");
+
+    let client = add_client(&env, &account, &campaign, "John@Example.com").await;
+    assert_eq!((client["email"].as_str(), client["status"].as_str()), (Some("john@example.com"), Some("invited")));
+    let link = client["link"].as_str().unwrap();
+    let path = &link[link.find("/c/").unwrap()..];
+    assert!(path.len() > "/c/".len() + 40, "an unguessable token: {link}");
+
+    let listed = env.get(&format!("/api/v1/clients?campaign_id={campaign}"), &account).await;
+    assert_eq!(listed.body["clients"].as_array().unwrap().len(), 1);
+    assert!(listed.body["clients"][0].get("link").is_none(), "the link is shown once");
+    assert_eq!(env.get("/api/v1/clients", &account).await.body["clients"].as_array().unwrap().len(), 1);
+    assert!(env.get("/api/v1/clients", &other).await.body["clients"].as_array().unwrap().is_empty());
+    assert_error(&env.get(&format!("/api/v1/clients?campaign_id={}", shared::Id::generate()), &account).await, 404, "not found");
+    assert_error(&env.get("/api/v1/clients?campaign_id=zzz", &account).await, 400, "bad request");
+
+    let opened = env.call("GET", path, None, None).await;
+    assert_eq!((opened.status, opened.body["campaign"]["name"].as_str()), (200, Some("Flow")));
+    for _ in 0..2 {
+        let completed = env.call("POST", &format!("{path}/complete"), None, None).await;
+        assert_eq!((completed.status, completed.body["client"]["status"].as_str()), (200, Some("completed")));
+    }
+    assert_error(&env.call("GET", "/c/not-a-token", None, None).await, 404, "not found");
+    assert_error(&env.call("POST", "/c/not-a-token/complete", None, None).await, 404, "not found");
+}
+
+#[tokio::test]
+async fn events_are_signed_so_the_seeds_verifier_accepts_them() {
+    let receiver = FakeServer::start(vec![(200, "{}")]).await;
+    let env = TestEnv::new().await;
+    let account = env.account("subscriber").await;
+    let mut pipeline = env.pipeline().await;
+    let (endpoint_id, secret) = endpoint(&env, &account, &format!("{}/hooks/360", receiver.url), None).await;
+    let listed = env.get("/api/v1/webhooks", &account).await;
+    assert!(!listed.body.to_string().contains(&secret), "the secret is shown once");
+
+    let campaign = published_campaign(&env, &account, "Client Onboarding Flow").await;
+    let client = add_client(&env, &account, &campaign, "john@example.com").await;
+    let link = client["link"].as_str().unwrap();
+    env.call("POST", &format!("{}/complete", &link[link.find("/c/").unwrap()..]), None, None).await;
+    deliver_queued(&mut pipeline, 3).await;
+
+    let sent = receiver.requests();
+    let events: Vec<&str> = sent.iter().map(|r| r.headers["x-360onboard-event"].as_str()).collect();
+    assert_eq!(sent.len(), 3, "{events:?}");
+    for event in ["flow.created", "client.created", "client.completed"] {
+        assert!(events.contains(&event), "{event} in {events:?}");
+    }
+    for request in &sent {
+        assert_eq!((request.method.as_str(), request.path.as_str()), ("POST", "/hooks/360"));
+        assert_eq!(request.headers["content-type"], "application/json");
+        assert!(seed_python_verifies(request, &secret).await, "the seed's Python verifier accepts {}", String::from_utf8_lossy(&request.body));
+        assert!(!seed_python_verifies(request, "whsec_not-the-secret").await);
+        assert!(standard_verifies(request, &secret));
+        let body: Value = serde_json::from_slice(&request.body).unwrap();
+        assert_eq!(body["event"], request.headers["x-360onboard-event"].as_str());
+    }
+    let created = sent.iter().find(|r| r.headers["x-360onboard-event"] == "client.created").unwrap();
+    let body: Value = serde_json::from_slice(&created.body).unwrap();
+    assert_eq!((body["data"]["first_name"].as_str(), body["data"]["link"].as_str()), (Some("Jöhn"), Some(link)));
+    assert_eq!(body["data"]["campaign_name"], "Client Onboarding Flow");
+    let logged = deliveries(&env, &account, &endpoint_id).await;
+    assert_eq!(logged.len(), 3);
+    assert!(logged.iter().all(|d| d["status"] == "delivered" && d["attempts"][0]["status_code"] == 200));
+}
+
+#[tokio::test]
+async fn failed_deliveries_are_retried_with_backoff_until_the_receiver_answers() {
+    let receiver = FakeServer::start(vec![(500, "{}"), (503, "{}"), (200, "{}")]).await;
+    let env = TestEnv::new().await;
+    let account = env.account("flaky").await;
+    let mut pipeline = env.pipeline().await;
+    let (endpoint_id, _) = endpoint(&env, &account, &receiver.url, Some(json!(["flow.created"]))).await;
+    published_campaign(&env, &account, "Retry me").await;
+
+    deliver_queued(&mut pipeline, 1).await;
+    for _ in 0..2 {
+        let pending = deliveries(&env, &account, &endpoint_id).await;
+        assert_eq!(pending[0]["status"], "pending");
+        assert!(pending[0]["next_attempt_at"].is_string(), "the retry is scheduled");
+        let retry = pipeline.retried_deliveries(20).await;
+        assert!(pipeline.send_webhooks(&retry).await.batch_item_failures.is_empty());
+    }
+    let delivery = &deliveries(&env, &account, &endpoint_id).await[0];
+    assert_eq!(delivery["status"], "delivered");
+    let codes: Vec<u64> = delivery["attempts"].as_array().unwrap().iter().map(|a| a["status_code"].as_u64().unwrap()).collect();
+    assert_eq!(codes, [500, 503, 200]);
+    let ids: Vec<String> = receiver.requests().iter().map(|r| r.headers["webhook-id"].clone()).collect();
+    assert!(ids.iter().all(|id| *id == ids[0]), "every attempt carries the same webhook-id: {ids:?}");
+}
+
+#[tokio::test]
+async fn a_410_disables_the_endpoint_and_replays_go_out_as_new_deliveries() {
+    let gone = FakeServer::start(vec![(410, "{}")]).await;
+    let ok = FakeServer::start(vec![(200, "{}")]).await;
+    let env = TestEnv::new().await;
+    let account = env.account("replayer").await;
+    let other = env.account("replayer-other").await;
+    let mut pipeline = env.pipeline().await;
+    let (gone_id, _) = endpoint(&env, &account, &gone.url, None).await;
+    let (ok_id, secret) = endpoint(&env, &account, &ok.url, Some(json!(["flow.created"]))).await;
+    published_campaign(&env, &account, "Once").await;
+    deliver_queued(&mut pipeline, 2).await;
+
+    let listed = env.get("/api/v1/webhooks", &account).await;
+    let disabled = listed.body["webhooks"].as_array().unwrap().iter().find(|w| w["id"] == gone_id.as_str()).unwrap().clone();
+    assert_eq!(disabled["status"], "disabled");
+    assert_eq!(deliveries(&env, &account, &gone_id).await[0]["status"], "failed");
+    published_campaign(&env, &account, "Twice").await;
+    deliver_queued(&mut pipeline, 1).await;
+    assert_eq!(deliveries(&env, &account, &gone_id).await.len(), 1, "nothing more goes to a disabled endpoint");
+    assert_eq!(gone.requests().len(), 1);
+
+    let original = deliveries(&env, &account, &ok_id).await.last().unwrap().clone();
+    let path = format!("/api/v1/webhooks/{ok_id}/deliveries/{}/replay", original["id"].as_str().unwrap());
+    let replayed = env.call("POST", &path, Some(&account.key), None).await;
+    assert_eq!(replayed.status, 202, "{:?}", replayed.body);
+    assert_eq!(replayed.body["delivery"]["replay_of"], original["id"]);
+    deliver_queued(&mut pipeline, 1).await;
+    let sent = ok.requests();
+    assert_eq!(sent.len(), 3);
+    assert_eq!(sent[2].body, sent[0].body, "the same event");
+    assert_ne!(sent[2].headers["webhook-id"], sent[0].headers["webhook-id"], "a new delivery to process");
+    assert!(seed_python_verifies(&sent[2], &secret).await);
+
+    let gone_delivery = deliveries(&env, &account, &gone_id).await[0]["id"].as_str().unwrap().to_string();
+    assert_error(&env.call("POST", &format!("/api/v1/webhooks/{gone_id}/deliveries/{gone_delivery}/replay"), Some(&account.key), None).await, 409, "conflict");
+    assert_error(&env.call("POST", &path, Some(&other.key), None).await, 404, "not found");
+    assert_error(&env.call("POST", &format!("/api/v1/webhooks/{ok_id}/deliveries/bad/replay"), Some(&account.key), None).await, 400, "bad request");
+    assert_error(&env.get(&format!("/api/v1/webhooks/{ok_id}/deliveries"), &other).await, 404, "not found");
+    assert_error(&env.get("/api/v1/webhooks/bad/deliveries", &account).await, 400, "bad request");
+}
+
+#[tokio::test]
+async fn rotation_signs_with_both_secrets_and_deletion_stops_deliveries() {
+    let receiver = FakeServer::start(vec![(200, "{}")]).await;
+    let env = TestEnv::new().await;
+    let account = env.account("rotator").await;
+    let other = env.account("rotator-other").await;
+    let mut pipeline = env.pipeline().await;
+    let (id, old_secret) = endpoint(&env, &account, &receiver.url, None).await;
+    let rotated = env.call("POST", &format!("/api/v1/webhooks/{id}/secrets"), Some(&account.key), None).await;
+    assert_eq!(rotated.status, 201);
+    assert_eq!(rotated.body["webhook"]["active_secrets"], 2);
+    let new_secret = rotated.body["webhook"]["secret"].as_str().unwrap().to_string();
+    assert_ne!(new_secret, old_secret);
+    published_campaign(&env, &account, "Rotated").await;
+    deliver_queued(&mut pipeline, 1).await;
+    let request = &receiver.requests()[0];
+    assert_eq!(request.headers["webhook-signature"].split(' ').count(), 2);
+    assert!(standard_verifies(request, &old_secret) && standard_verifies(request, &new_secret), "receivers on either secret accept it");
+    assert!(seed_python_verifies(request, &new_secret).await, "the 360onboard header uses the newest");
+
+    assert_error(&env.call("POST", &format!("/api/v1/webhooks/{id}/secrets"), Some(&other.key), None).await, 404, "not found");
+    assert_error(&env.call("DELETE", &format!("/api/v1/webhooks/{id}"), Some(&other.key), None).await, 404, "not found");
+    assert_eq!(env.call("DELETE", &format!("/api/v1/webhooks/{id}"), Some(&account.key), None).await.status, 204);
+    assert_error(&env.call("DELETE", &format!("/api/v1/webhooks/{id}"), Some(&account.key), None).await, 404, "not found");
+    assert_error(&env.call("DELETE", "/api/v1/webhooks/bad", Some(&account.key), None).await, 400, "bad request");
+    assert_error(&env.call("POST", "/api/v1/webhooks/bad/secrets", Some(&account.key), None).await, 400, "bad request");
+    published_campaign(&env, &account, "After deletion").await;
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(receiver.requests().len(), 1, "no delivery is created for a deleted endpoint");
+}
+
+#[tokio::test]
+async fn outbound_urls_must_be_public_https_outside_local_mode() {
+    let env = TestEnv::with_production_webhooks().await;
+    let account = env.account("ssrf").await;
+    for url in [
+        "http://hooks.example.com/in",
+        "https://127.0.0.1/in",
+        "https://localhost/in",
+        "https://10.0.0.8/in",
+        "https://192.168.1.20/in",
+        "https://169.254.169.254/latest/meta-data",
+        "https://[::1]/in",
+        "https://user:pw@hooks.example.com/",
+    ] {
+        let refused = env.call("POST", "/api/v1/webhooks", Some(&account.key), Some(json!({ "url": url }))).await;
+        assert!(assert_error(&refused, 422, "validation failed").starts_with("url"), "{url}");
+    }
+    assert_error(&env.call("POST", "/api/v1/webhooks", Some(&account.key), Some(json!({ "url": "https://hooks.example.com/in", "events": [] }))).await, 422, "validation failed");
+    assert_error(&env.call("POST", "/api/v1/webhooks", Some(&account.key), Some(json!({ "url": "https://hooks.example.com/in", "events": ["client.deleted"] }))).await, 422, "validation failed");
+    let big = json!({ "url": format!("https://hooks.example.com/{}", "x".repeat(70_000)) });
+    assert_error(&env.call("POST", "/api/v1/webhooks", Some(&account.key), Some(big)).await, 413, "payload too large");
+    assert_eq!(env.call("POST", "/api/v1/webhooks", Some(&account.key), Some(json!({ "url": "https://hooks.example.com/in" }))).await.status, 201);
+
+    // At delivery, names are checked on the addresses DNS gives: `localhost` reaches nothing.
+    let receiver = FakeServer::start(vec![(200, "{}")]).await;
+    let guarded = shared::outbound::HttpClient::guarded(std::time::Duration::from_secs(2), false);
+    let port = receiver.url.rsplit(':').next().unwrap();
+    let error = guarded.send("POST", &format!("http://localhost:{port}/"), &[], b"{}".to_vec()).await.unwrap_err();
+    assert!(error.to_string().contains("no public address"), "{error}");
+    assert!(guarded.send("POST", &format!("http://127.0.0.1:{port}/"), &[], b"{}".to_vec()).await.is_err());
+    assert!(receiver.requests().is_empty());
+}
