@@ -113,6 +113,8 @@ async fn campaigns_are_drafted_published_and_listed_as_the_seed_lists_them() {
     assert_error(&env.call("PUT", "/api/v1/campaigns/nope", Some(&account.key), Some(json!({ "name": "x" }))).await, 400, "bad request");
     assert_error(&env.call("POST", "/api/v1/campaigns/nope/publish", Some(&account.key), None).await, 400, "bad request");
     assert_error(&env.call("GET", "/api/v1/campaigns", None, None).await, 401, "authentication failed");
+    let not_json = env.post_raw("/api/v1/campaigns", &[("authorization", &format!("Bearer {}", account.key))], b"{\"name\":").await;
+    assert_error(&not_json, 400, "invalid JSON");
 }
 
 #[tokio::test]
@@ -318,7 +320,15 @@ async fn outbound_urls_must_be_public_https_outside_local_mode() {
     assert_error(&env.call("POST", "/api/v1/webhooks", Some(&account.key), Some(json!({ "url": "https://hooks.example.com/in", "events": ["client.deleted"] }))).await, 422, "validation failed");
     let big = json!({ "url": format!("https://hooks.example.com/{}", "x".repeat(70_000)) });
     assert_error(&env.call("POST", "/api/v1/webhooks", Some(&account.key), Some(big)).await, 413, "payload too large");
-    assert_eq!(env.call("POST", "/api/v1/webhooks", Some(&account.key), Some(json!({ "url": "https://hooks.example.com/in" }))).await.status, 201);
+    let not_json = env.post_raw("/api/v1/webhooks", &[("authorization", &format!("Bearer {}", account.key))], b"url=x").await;
+    assert_error(&not_json, 400, "invalid JSON");
+    assert_error(&env.get("/api/v1/webhooks?limit=0", &account).await, 400, "bad request");
+    // Every event fans out to the account's endpoints in one transaction: at most ten of them.
+    for n in 0..10 {
+        let created = env.call("POST", "/api/v1/webhooks", Some(&account.key), Some(json!({ "url": format!("https://hooks.example.com/{n}") }))).await;
+        assert_eq!(created.status, 201);
+    }
+    assert_error(&env.call("POST", "/api/v1/webhooks", Some(&account.key), Some(json!({ "url": "https://hooks.example.com/11" }))).await, 400, "bad request");
 
     // At delivery, names are checked on the addresses DNS gives: `localhost` reaches nothing.
     let receiver = FakeServer::start(vec![(200, "{}")]).await;
