@@ -46,3 +46,32 @@ where
     let state: &'static S = Box::leak(Box::new(state));
     lambda_runtime::run(lambda_runtime::service_fn(|event: LambdaEvent<E>| handler(state, event.payload))).await
 }
+
+/// An SQS batch processed concurrently, for `ReportBatchItemFailures`: the messages whose
+/// `process` answers `false` are reported failed, so SQS redelivers only those.
+#[cfg(feature = "events")]
+pub async fn sqs_batch<F, Fut>(
+    event: aws_lambda_events::event::sqs::SqsEvent,
+    process: F,
+) -> Result<aws_lambda_events::event::sqs::SqsBatchResponse, lambda_http::Error>
+where
+    F: Fn(aws_lambda_events::event::sqs::SqsMessage) -> Fut,
+    Fut: Future<Output = bool> + Send + 'static,
+{
+    use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse};
+    let mut tasks = tokio::task::JoinSet::new();
+    for message in event.records {
+        let id = message.message_id.clone().unwrap_or_default();
+        let done = process(message);
+        tasks.spawn(async move { (!done.await).then_some(id) });
+    }
+    let mut response = SqsBatchResponse::default();
+    while let Some(result) = tasks.join_next().await {
+        if let Some(item_identifier) = result? {
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = item_identifier;
+            response.batch_item_failures.push(failure);
+        }
+    }
+    Ok(response)
+}

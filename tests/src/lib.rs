@@ -184,7 +184,7 @@ impl TestEnv {
     pub async fn with_partner_api(url: &str) -> TestEnv {
         let mut env = TestEnv::new().await;
         env.partner_api_url = Some(url.to_string());
-        env.api = env.api_sending_as(&Template::load().expect("template.yaml").parameter_default("SenderEmail").expect("SenderEmail default"));
+        env.rebuild_api();
         env
     }
 
@@ -192,7 +192,7 @@ impl TestEnv {
     pub async fn with_production_webhooks() -> TestEnv {
         let mut env = TestEnv::new().await;
         env.local_webhooks = false;
-        env.api = env.api_sending_as(&Template::load().expect("template.yaml").parameter_default("SenderEmail").expect("SenderEmail default"));
+        env.rebuild_api();
         env
     }
 
@@ -200,7 +200,7 @@ impl TestEnv {
     pub async fn with_rate_limit(limit: shared::ratelimit::RateLimit) -> TestEnv {
         let mut env = TestEnv::new().await;
         env.db.rate_limit = limit;
-        env.api = env.api_sending_as(&Template::load().expect("template.yaml").parameter_default("SenderEmail").expect("SenderEmail default"));
+        env.rebuild_api();
         env
     }
 
@@ -227,6 +227,11 @@ impl TestEnv {
         calls.take();
         let (queue_calls, mail_calls) = (CallCounter::default(), CallCounter::default());
         TestEnv { api, config, db, calls, queue_calls, mail_calls, gate, mail_endpoint, mail_config, settings, partner_api_url: None, local_webhooks: true }
+    }
+
+    /// The API again, after a test changed what its functions are built with.
+    fn rebuild_api(&mut self) {
+        self.api = self.api_sending_as(&Template::load().expect("template.yaml").parameter_default("SenderEmail").expect("SenderEmail default"));
     }
 
     /// Another API on the same table whose emails are sent from `sender`.

@@ -4,7 +4,7 @@
 //! and the queue, not a sleeping function, waits. A failure to record or re-queue is a batch
 //! item failure: SQS redelivers the message, and the delivery's state makes that idempotent.
 
-use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use shared::deliver::{Deliverer, Next};
 use shared::domain::webhook_endpoint::DeliveryMessage;
 
@@ -42,26 +42,14 @@ impl Worker {
 }
 
 pub async fn handle(worker: &'static Worker, event: SqsEvent) -> Result<SqsBatchResponse, lambda_http::Error> {
-    let mut tasks = tokio::task::JoinSet::new();
-    for message in event.records {
-        tasks.spawn(async move {
-            let id = message.message_id.unwrap_or_default();
-            match worker.process(message.body.as_deref().unwrap_or_default()).await {
-                Ok(()) => None,
-                Err(error) => {
-                    tracing::error!(message = %id, %error, "webhook delivery will be redelivered");
-                    Some(id)
-                }
+    shared::lambda::sqs_batch(event, |message| async move {
+        match worker.process(message.body.as_deref().unwrap_or_default()).await {
+            Ok(()) => true,
+            Err(error) => {
+                tracing::error!(message = ?message.message_id, %error, "webhook delivery will be redelivered");
+                false
             }
-        });
-    }
-    let mut response = SqsBatchResponse::default();
-    while let Some(result) = tasks.join_next().await {
-        if let Some(item_identifier) = result? {
-            let mut failure = BatchItemFailure::default();
-            failure.item_identifier = item_identifier;
-            response.batch_item_failures.push(failure);
         }
-    }
-    Ok(response)
+    })
+    .await
 }
