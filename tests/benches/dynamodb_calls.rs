@@ -97,6 +97,22 @@ async fn main() {
     measure(&env, r, "GET", "/channels/ch1", s, None, "/channels/{id}").await;
     measure(&env, r, "DELETE", &format!("/integrations/{integration}"), s, None, "/integrations/{id}").await;
 
+    // Client onboarding (seed 001) with one webhook endpoint subscribed.
+    let hook = measure(&env, r, "POST", "/api/v1/webhooks", b, Some(json!({ "url": "http://127.0.0.1:9/hook" })), "/api/v1/webhooks").await;
+    let hook = hook["webhook"]["id"].as_str().unwrap().to_string();
+    measure(&env, r, "GET", "/api/v1/webhooks", b, None, "/api/v1/webhooks").await;
+    let campaign = measure(&env, r, "POST", "/api/v1/campaigns", b, Some(json!({ "name": "Bench" })), "/api/v1/campaigns").await;
+    let campaign = campaign["campaign"]["id"].as_str().unwrap().to_string();
+    measure(&env, r, "POST", &format!("/api/v1/campaigns/{campaign}/publish"), b, None, "/api/v1/campaigns/{id}/publish (1 endpoint)").await;
+    measure(&env, r, "GET", "/api/v1/campaigns", b, None, "/api/v1/campaigns").await;
+    let client = measure(&env, r, "POST", "/api/v1/clients", b, Some(json!({ "campaign_id": campaign, "email": "c@example.com" })), "/api/v1/clients (1 endpoint)").await;
+    let link = client["client"]["link"].as_str().unwrap().to_string();
+    let path = &link[link.find("/c/").unwrap()..];
+    measure(&env, r, "GET", "/api/v1/clients", b, None, "/api/v1/clients").await;
+    measure(&env, r, "GET", path, None, None, "/c/{token}").await;
+    measure(&env, r, "POST", &format!("{path}/complete"), None, None, "/c/{token}/complete (1 endpoint)").await;
+    measure(&env, r, "GET", &format!("/api/v1/webhooks/{hook}/deliveries"), b, None, "/api/v1/webhooks/{id}/deliveries").await;
+
     println!("{:<48} {:>6} {:>6}  operations", "endpoint", "status", "calls");
     for row in &rows {
         println!("{:<48} {:>6} {:>6}  {}", row.endpoint, row.status, row.operations.len(), row.operations.join(", "));
