@@ -58,16 +58,39 @@ def verify_webhook(payload, signature, secret):
 payload = json.loads(sys.stdin.read())
 print(verify_webhook(payload, sys.argv[1], sys.argv[2]))
 "#;
+    run_verifier("python3", verifier, request, secret).await.expect("python3") == "True"
+}
+
+/// The seed's Node.js verifier, where Node is installed: `JSON.stringify` of the parsed payload.
+async fn seed_node_verifies(request: &RecordedRequest, secret: &str) -> Option<bool> {
+    let verifier = r#"
+const crypto = require('crypto');
+function verifyWebhook(payload, signature, secret) {
+  const signatureValue = signature.replace('sha256=', '');
+  const expectedSignature = crypto.createHmac('sha256', secret).update(JSON.stringify(payload)).digest('hex');
+  return signatureValue.length === expectedSignature.length &&
+    crypto.timingSafeEqual(Buffer.from(signatureValue), Buffer.from(expectedSignature));
+}
+let input = '';
+process.stdin.on('data', d => input += d).on('end', () => console.log(verifyWebhook(JSON.parse(input), process.argv[1], process.argv[2])));
+"#;
+    Some(run_verifier("node", verifier, request, secret).await? == "true")
+}
+
+/// Runs a verifier script (`-c`/`-e` code, the signature and secret as arguments, the body on
+/// stdin) and returns what it printed; `None` when the program is not installed.
+async fn run_verifier(program: &str, code: &str, request: &RecordedRequest, secret: &str) -> Option<String> {
     use tokio::io::AsyncWriteExt;
-    let mut child = tokio::process::Command::new("python3")
-        .args(["-c", verifier, &request.headers["x-360onboard-signature"], secret])
+    let flag = if program == "node" { "-e" } else { "-c" };
+    let mut child = tokio::process::Command::new(program)
+        .args([flag, code, &request.headers["x-360onboard-signature"], secret])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .spawn()
-        .expect("python3");
-    child.stdin.take().unwrap().write_all(&request.body).await.unwrap();
-    let out = child.wait_with_output().await.unwrap();
-    String::from_utf8_lossy(&out.stdout).trim() == "True"
+        .ok()?;
+    child.stdin.take()?.write_all(&request.body).await.ok()?;
+    let out = child.wait_with_output().await.ok()?;
+    Some(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
 
 fn standard_verifies(request: &RecordedRequest, secret: &str) -> bool {
@@ -191,6 +214,13 @@ async fn events_are_signed_so_the_seeds_verifier_accepts_them() {
         assert!(standard_verifies(request, &secret));
         let body: Value = serde_json::from_slice(&request.body).unwrap();
         assert_eq!(body["event"], request.headers["x-360onboard-event"].as_str());
+    }
+    // Node's JSON.stringify writes non-ASCII raw where Python escapes it, so only ASCII data can
+    // satisfy both (docs/decisions.md); the campaign event here is ASCII.
+    let flow = sent.iter().find(|r| r.headers["x-360onboard-event"] == "flow.created").unwrap();
+    match seed_node_verifies(flow, &secret).await {
+        Some(verified) => assert!(verified, "the seed's Node.js verifier accepts an ASCII event"),
+        None => eprintln!("node is not installed here: only the Python verifier ran"),
     }
     let created = sent.iter().find(|r| r.headers["x-360onboard-event"] == "client.created").unwrap();
     let body: Value = serde_json::from_slice(&created.body).unwrap();
