@@ -180,6 +180,12 @@ async fn clients_get_an_onboarding_link_that_completes_them() {
         let completed = env.call("POST", &format!("{path}/complete"), None, None).await;
         assert_eq!((completed.status, completed.body["client"]["status"].as_str()), (200, Some("completed")));
     }
+    // An identity verification (Incode) can be tied to the client.
+    let client_id = client["id"].as_str().unwrap();
+    let session = env.call("POST", "/verification-sessions", Some(&account.key), Some(json!({ "interview_id": "kyc-1", "client_id": client_id }))).await;
+    assert_eq!((session.status, session.body["client_id"].as_str()), (201, Some(client_id)));
+    let strangers = env.call("POST", "/verification-sessions", Some(&other.key), Some(json!({ "interview_id": "kyc-2", "client_id": client_id }))).await;
+    assert_error(&strangers, 404, "not found");
     assert_error(&env.call("GET", "/c/not-a-token", None, None).await, 404, "not found");
     assert_error(&env.call("POST", "/c/not-a-token/complete", None, None).await, 404, "not found");
 }

@@ -54,6 +54,9 @@ pub struct VerificationSession {
     pub external_customer_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub onboard_id: Option<Id>,
+    /// The client-onboarding client (seed 001) being verified, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<Id>,
     pub status: String,
     pub history: Vec<StatusReceived>,
     /// False when the first webhook arrived before `POST /verification-sessions`.
@@ -95,11 +98,13 @@ pub fn interview_id(field: &str, raw: &str) -> Result<String, ApiError> {
 }
 
 impl VerificationSession {
-    pub fn new(id: String, external_customer_id: Option<String>, onboard_id: Option<Id>, registered: bool, now: Timestamp) -> Self {
+    /// A session with no status yet; what it is tied to is set by the caller.
+    pub fn new(id: String, registered: bool, now: Timestamp) -> Self {
         VerificationSession {
             id,
-            external_customer_id,
-            onboard_id,
+            external_customer_id: None,
+            onboard_id: None,
+            client_id: None,
             status: ORDERED[0].to_string(),
             history: vec![],
             registered,
@@ -134,7 +139,7 @@ mod tests {
     use super::*;
 
     fn session() -> VerificationSession {
-        VerificationSession::new("664283755e0f8e1b87fcc2ce".into(), None, None, true, "2026-01-01T00:00:00Z".into())
+        VerificationSession::new("664283755e0f8e1b87fcc2ce".into(), true, "2026-01-01T00:00:00Z".into())
     }
 
     fn after(statuses: &[&str]) -> String {

@@ -18,6 +18,8 @@ pub struct SessionBody {
     pub external_customer_id: Option<String>,
     /// The caller's onboard this verification belongs to.
     pub onboard_id: Option<Id>,
+    /// Or the caller's client (client onboarding).
+    pub client_id: Option<Id>,
 }
 
 impl Db {
@@ -29,9 +31,14 @@ impl Db {
             return Err(ApiError::validation("external_customer_id", "must be 1-256 characters"));
         }
         let key = keys::verification_session(account, &interview_id);
-        let fresh = VerificationSession::new(interview_id.clone(), body.external_customer_id.clone(), body.onboard_id.clone(), true, time::now());
+        let fresh = VerificationSession {
+            external_customer_id: body.external_customer_id.clone(),
+            onboard_id: body.onboard_id.clone(),
+            client_id: body.client_id.clone(),
+            ..VerificationSession::new(interview_id.clone(), true, time::now())
+        };
         // The usual case, a new interview, is one conditional write.
-        match self.put_session(account, &key, &fresh, None, body.onboard_id.as_ref()).await {
+        match self.put_session(account, &key, &fresh, None).await {
             Err(TxError::Condition("session")) => {}
             other => return other.map(|()| fresh).map_err(|err| session_error(err, &interview_id)),
         }
@@ -42,26 +49,30 @@ impl Db {
         let adopted = VerificationSession {
             registered: true,
             external_customer_id: body.external_customer_id.or(existing.external_customer_id),
-            onboard_id: body.onboard_id.clone(),
+            onboard_id: body.onboard_id,
+            client_id: body.client_id,
             updated_at: time::now(),
             version: existing.version + 1,
             ..existing
         };
-        self.put_session(account, &key, &adopted, Some(adopted.version - 1), body.onboard_id.as_ref()).await.map_err(|err| session_error(err, &interview_id))?;
+        self.put_session(account, &key, &adopted, Some(adopted.version - 1)).await.map_err(|err| session_error(err, &interview_id))?;
         Ok(adopted)
     }
 
     /// Writes a session: new (`previous_version` None) or replacing the version read, with the
-    /// onboard it names checked in the same transaction.
-    async fn put_session(&self, account: &Id, key: &keys::Key, session: &VerificationSession, previous_version: Option<u64>, onboard: Option<&Id>) -> Result<(), TxError> {
+    /// onboard or client it names checked in the same transaction.
+    async fn put_session(&self, account: &Id, key: &keys::Key, session: &VerificationSession, previous_version: Option<u64>) -> Result<(), TxError> {
         let put = Write::put("session", key.clone(), keys::item(key, ItemType::VerificationSession, session)?);
         let put = match previous_version {
             None => put.only_if("attribute_not_exists(#pk)"),
             Some(version) => put.only_if("#version = :version").value(":version", keys::value(&version)?),
         };
         let mut writes = vec![put];
-        if let Some(onboard) = onboard {
+        if let Some(onboard) = &session.onboard_id {
             writes.push(Write::check("onboard", keys::onboard(account, onboard)).only_if("attribute_exists(#pk)"));
+        }
+        if let Some(client) = &session.client_id {
+            writes.push(Write::check("client", keys::client(account, client)).only_if("attribute_exists(#pk)"));
         }
         self.transact(writes).await
     }
@@ -75,6 +86,7 @@ impl Db {
 fn session_error(err: TxError, interview_id: &str) -> ApiError {
     match err {
         TxError::Condition("onboard") => ApiError::NotFound("onboard"),
+        TxError::Condition("client") => ApiError::NotFound("client"),
         TxError::Condition(_) | TxError::Conflict => ApiError::Conflict(format!("verification session {interview_id} changed concurrently; retry")),
         TxError::Other(e) => e,
     }

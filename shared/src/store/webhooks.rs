@@ -159,7 +159,7 @@ impl Db {
                 let current: Option<VerificationSession> = self.get_as(&key).await?;
                 let read_version = current.as_ref().map(|s| s.version);
                 let session = current
-                    .unwrap_or_else(|| VerificationSession::new(interview_id.clone(), None, None, false, now.to_string()))
+                    .unwrap_or_else(|| VerificationSession::new(interview_id.clone(), false, now.to_string()))
                     .receive(status, external_customer_id.as_deref(), now.to_string());
                 let applied = session.history.last().is_some_and(|h| h.applied);
                 let write = Write::put("session", key.clone(), keys::item(&key, ItemType::VerificationSession, &session)?);
