@@ -60,12 +60,15 @@ impl Deliverer {
 
     pub async fn attempt(&self, message: &DeliveryMessage) -> Result<Next, ApiError> {
         let account = &message.account_id;
-        let delivery = match self.db.get_as::<webhook_endpoint::Delivery>(&keys::delivery(account, &message.endpoint_id, &message.delivery_id)).await? {
+        // Both keys are in the message: one round trip for the two reads.
+        let (delivery_key, endpoint_key) = (keys::delivery(account, &message.endpoint_id, &message.delivery_id), keys::webhook_endpoint(account, &message.endpoint_id));
+        let (delivery, endpoint) = tokio::join!(self.db.get_as::<webhook_endpoint::Delivery>(&delivery_key), self.db.get_as::<Endpoint>(&endpoint_key));
+        let delivery = match delivery? {
             Some(d) if d.status == DeliveryStatus::Pending => d,
             // Settled already (a redelivered message) or gone with its account.
             _ => return Ok(Next::Done),
         };
-        let endpoint: Option<Endpoint> = self.db.get_as(&keys::webhook_endpoint(account, &delivery.endpoint_id)).await?;
+        let endpoint = endpoint?;
         let now = SystemTime::now();
         let refusal = match &endpoint {
             None => Some("the endpoint was deleted".to_string()),

@@ -125,9 +125,7 @@ pub fn page<T: Serialize>(req: &Request, page: &Page<T>) -> HandlerResult {
 
 /// Seed 001's list shape, `{"<name>": [...]}`, paged the same way.
 pub fn named_page<T: Serialize>(req: &Request, name: &str, page: &Page<T>) -> HandlerResult {
-    let mut body = serde_json::Map::new();
-    body.insert(name.to_string(), serde_json::to_value(&page.items).map_err(|e| ApiError::Internal(e.to_string()))?);
-    with_next_page(req, json(StatusCode::OK, &body)?, page.next_cursor.as_deref())
+    with_next_page(req, named(StatusCode::OK, name, &page.items)?, page.next_cursor.as_deref())
 }
 
 fn with_next_page(req: &Request, mut response: Response<Body>, cursor: Option<&str>) -> HandlerResult {
@@ -150,10 +148,8 @@ fn with_next_page(req: &Request, mut response: Response<Body>, cursor: Option<&s
 }
 
 /// Seed 001's single-resource shape, `{"<name>": {...}}`.
-pub fn named<T: Serialize>(status: StatusCode, name: &str, value: &T) -> HandlerResult {
-    let mut body = serde_json::Map::new();
-    body.insert(name.to_string(), serde_json::to_value(value).map_err(|e| ApiError::Internal(e.to_string()))?);
-    json(status, &body)
+pub fn named<T: Serialize + ?Sized>(status: StatusCode, name: &str, value: &T) -> HandlerResult {
+    json(status, &std::collections::BTreeMap::from([(name, value)]))
 }
 
 /// RFC 3986 unreserved characters stay, every other byte is %XX: safe in a header and a URL.

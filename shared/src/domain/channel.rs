@@ -7,6 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::validate::external_id;
 use crate::error::ApiError;
 use crate::id::Id;
 use crate::time::Timestamp;
@@ -57,12 +58,6 @@ pub struct Channel {
 
 fn pending() -> String {
     "pending".to_string()
-}
-
-/// A 360dialog id (client or channel) as it may appear in a URL: 1–64 of `[A-Za-z0-9_-]`.
-pub fn external_id(raw: &str) -> Option<&str> {
-    let valid = !raw.is_empty() && raw.len() <= 64 && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    valid.then_some(raw)
 }
 
 /// A bracketed list from the redirect query: `[]`, `[a]`, `[a,b]` (spaces around ids allowed).

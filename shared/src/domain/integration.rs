@@ -105,7 +105,7 @@ impl IntegrationBody {
             return Err(ApiError::validation("partner_api_key", "partner_id and partner_api_key go together"));
         }
         if let Some(partner) = &self.partner_id {
-            crate::domain::channel::external_id(partner).ok_or_else(|| ApiError::validation("partner_id", "must be 1-64 letters, digits, '_' or '-'"))?;
+            validate::external_id(partner).ok_or_else(|| ApiError::validation("partner_id", validate::EXTERNAL_ID_RULE))?;
         }
         let secret = match self.secret {
             Some(s) if s.len() < MIN_SECRET_LEN || s.len() > 256 || s.chars().any(|c| c.is_whitespace() || c.is_control()) => {
@@ -142,7 +142,7 @@ pub struct IntegrationView {
     pub integration: Integration,
     pub receive_url: String,
     /// How deliveries must authenticate.
-    pub authentication: &'static str,
+    pub authentication: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub redirect_registration_url: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -153,14 +153,13 @@ impl Integration {
     /// `base` is the API's public origin (`https://host`).
     pub fn view(mut self, base: &str, secret: Option<String>) -> IntegrationView {
         self.credentials = None;
-        let authentication = match (self.provider, self.standard_webhooks) {
-            (Provider::Onboard360, false) => "X-360onboard-Signature: sha256=<hex HMAC-SHA256 of the body with the secret>",
-            (Provider::Onboard360, true) => "X-360onboard-Signature, or Standard Webhooks headers signed with the secret",
-            (Provider::Incode, false) => "Authorization: Bearer <secret>",
-            (Provider::Incode, true) => "Authorization: Bearer <secret>, or Standard Webhooks headers signed with the secret",
-            (Provider::Dialog360, false) => "X-Webhook-Token: <secret>",
-            (Provider::Dialog360, true) => "X-Webhook-Token: <secret>, or Standard Webhooks headers signed with the secret",
+        let scheme = match self.provider {
+            Provider::Onboard360 => "X-360onboard-Signature: sha256=<hex HMAC-SHA256 of the body with the secret>",
+            Provider::Incode => "Authorization: Bearer <secret>",
+            Provider::Dialog360 => "X-Webhook-Token: <secret>",
         };
+        let alternative = if self.standard_webhooks { ", or Standard Webhooks headers signed with the secret" } else { "" };
+        let authentication = format!("{scheme}{alternative}");
         let redirect_registration_url = (self.provider == Provider::Dialog360).then(|| format!("{base}/integrations/{}/redirect", self.id));
         IntegrationView { receive_url: format!("{base}/webhooks/{}", self.id), authentication, redirect_registration_url, secret, integration: self }
     }

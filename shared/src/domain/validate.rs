@@ -21,6 +21,16 @@ pub fn email(field: &str, raw: &str) -> Result<String, ApiError> {
     if valid { Ok(email) } else { Err(ApiError::validation(field, format!("'{raw}' is not a valid email address"))) }
 }
 
+/// An id another system gave us (a 360dialog channel or client, an Incode interview) as it may
+/// appear in a URL path or query: 1–64 of `[A-Za-z0-9_-]`.
+pub fn external_id(raw: &str) -> Option<&str> {
+    let valid = !raw.is_empty() && raw.len() <= 64 && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    valid.then_some(raw)
+}
+
+/// What `external_id` refuses, for error details.
+pub const EXTERNAL_ID_RULE: &str = "must be 1-64 letters, digits, '_' or '-'";
+
 /// A display name: trimmed, non-empty, bounded.
 pub fn name(field: &str, raw: &str) -> Result<String, ApiError> {
     let name = raw.trim();

@@ -11,6 +11,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::domain::validate;
 use crate::error::ApiError;
 use crate::id::Id;
 use crate::time::Timestamp;
@@ -91,10 +92,9 @@ pub fn derive<'a>(received: impl IntoIterator<Item = &'a str>) -> &'a str {
     }
 }
 
-/// Validates an `interviewId` (ours as a path segment too): 1–64 of `[A-Za-z0-9_-]`.
+/// Validates an `interviewId` (ours as a path segment too).
 pub fn interview_id(field: &str, raw: &str) -> Result<String, ApiError> {
-    let valid = !raw.is_empty() && raw.len() <= 64 && raw.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if valid { Ok(raw.to_string()) } else { Err(ApiError::validation(field, "must be 1-64 letters, digits, '_' or '-'")) }
+    validate::external_id(raw).map(str::to_string).ok_or_else(|| ApiError::validation(field, validate::EXTERNAL_ID_RULE))
 }
 
 impl VerificationSession {

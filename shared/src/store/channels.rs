@@ -3,7 +3,8 @@
 use super::Db;
 use super::lists::{Page, PageRequest};
 use super::tx::{TxError, Write};
-use crate::domain::channel::{self, Channel, Permission, Redirect};
+use crate::domain::channel::{Channel, Permission, Redirect};
+use crate::domain::validate::external_id;
 use crate::domain::integration::{Integration, Outcome, Provider, WebhookEvent};
 use crate::error::ApiError;
 use crate::id::Id;
@@ -12,7 +13,7 @@ use crate::time;
 
 impl Db {
     pub async fn channel(&self, account: &Id, channel_id: &str) -> Result<Channel, ApiError> {
-        let id = channel::external_id(channel_id).ok_or_else(|| ApiError::BadRequest(format!("'{channel_id}' is not a valid channel id")))?;
+        let id = external_id(channel_id).ok_or_else(|| ApiError::BadRequest(format!("'{channel_id}' is not a valid channel id")))?;
         self.get_as(&keys::channel(account, id)).await?.ok_or(ApiError::NotFound("channel"))
     }
 
