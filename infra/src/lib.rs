@@ -8,7 +8,33 @@ pub mod registry;
 pub mod template;
 
 /// The SDK configuration for operator tools on a workstation: the full provider chain (profiles,
-/// SSO, assumed roles), unlike the Lambda functions' lean `shared::config::aws`.
+/// SSO, assumed roles), unlike the Lambda functions' lean `shared::config::aws`. Endpoints resolve
+/// as there: `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`, then AWS.
 pub async fn workstation_aws_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(shared::config::https_client()).load().await
+    workstation_loader().load().await
+}
+
+fn workstation_loader() -> aws_config::ConfigLoader {
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(shared::config::https_client())
+}
+
+#[cfg(test)]
+mod tests {
+    use aws_types::os_shim_internal::Env;
+    use aws_types::service_config::ServiceConfigKey;
+
+    #[tokio::test]
+    async fn the_workstation_config_resolves_service_endpoints_like_the_functions() {
+        let env = Env::from_slice(&[
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ENDPOINT_URL", "http://everything:1"),
+            ("AWS_ENDPOINT_URL_DYNAMODB_STREAMS", "http://streams:3"),
+        ]);
+        let config = super::workstation_loader().env(env).load().await;
+        let key = |id| ServiceConfigKey::builder().service_id(id).env("AWS_ENDPOINT_URL").profile("endpoint_url").build().expect("key");
+        let service = config.service_config().expect("service config");
+        assert_eq!(service.load_config(key("DynamoDB Streams")).as_deref(), Some("http://streams:3"));
+        assert_eq!(service.load_config(key("SQS")).as_deref(), Some("http://everything:1"));
+        assert_eq!(config.endpoint_url(), Some("http://everything:1"));
+    }
 }

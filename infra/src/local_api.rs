@@ -57,25 +57,56 @@ impl LocalApi {
             .max_by_key(|(r, _, _)| r.path.split('/').filter(|s| !s.starts_with('{')).count())
     }
 
+    /// Answers `request` as API Gateway and the route's function would, and writes one JSON
+    /// access-log line: request id, method, route (never the raw path: it can hold a link's
+    /// token), status and duration. The request id is also the `apigw-requestid` header, as API
+    /// Gateway sends it.
     pub async fn dispatch(&self, request: HttpRequest) -> Response<Body> {
+        use tracing::Instrument;
+        let started = std::time::Instant::now();
+        let request_id = shared::Id::generate().to_string();
         let (path, query) = request.uri.split_once('?').unwrap_or((&request.uri, ""));
-        let Some((route, handler, params)) = self.route(&request.method, path) else {
-            let mut response = Response::new(Body::Text(
-                serde_json::json!({ "error": "not found", "details": format!("no route for {} {path}", request.method) }).to_string(),
-            ));
-            *response.status_mut() = lambda_http::http::StatusCode::NOT_FOUND;
-            return response;
+        let (route_key, mut response) = if request.method == "GET" && path == HEALTH_PATH {
+            // The local stack's readiness: it answers once the stack exists and the API listens.
+            (format!("GET {HEALTH_PATH}"), json_response(200, serde_json::json!({ "status": "ok" })))
+        } else if let Some((route, handler, params)) = self.route(&request.method, path) {
+            let route_key = format!("{} {}", route.method, route.path);
+            let event = api_gateway_event(route, &request, path, query, &params, &request_id);
+            let response = match serde_json::from_value::<LambdaRequest>(event) {
+                Ok(lambda_request) => {
+                    let span = tracing::info_span!("request", request_id = %request_id, route = %route_key);
+                    handler(Request::from(lambda_request)).instrument(span).await
+                }
+                Err(err) => json_response(400, serde_json::json!({ "error": "bad request", "details": err.to_string() })),
+            };
+            (route_key, response)
+        } else {
+            let details = format!("no route for {} {path}", request.method);
+            ("-".to_string(), json_response(404, serde_json::json!({ "error": "not found", "details": details })))
         };
-        let event = api_gateway_event(route, &request, path, query, &params);
-        match serde_json::from_value::<LambdaRequest>(event) {
-            Ok(lambda_request) => handler(Request::from(lambda_request)).await,
-            Err(err) => {
-                let mut response = Response::new(Body::Text(format!("{{\"error\":\"bad request\",\"details\":\"{err}\"}}")));
-                *response.status_mut() = lambda_http::http::StatusCode::BAD_REQUEST;
-                response
-            }
+        if let Ok(value) = lambda_http::http::HeaderValue::from_str(&request_id) {
+            response.headers_mut().insert("apigw-requestid", value);
         }
+        tracing::info!(
+            request_id = %request_id,
+            method = %request.method,
+            route = %route_key,
+            status = response.status().as_u16(),
+            duration_ms = (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
+            "request"
+        );
+        response
     }
+}
+
+/// The local stack's readiness route (not a function of the template: nothing to deploy).
+pub const HEALTH_PATH: &str = "/health";
+
+fn json_response(status: u16, body: serde_json::Value) -> Response<Body> {
+    let mut response = Response::new(Body::Text(body.to_string()));
+    *response.status_mut() = lambda_http::http::StatusCode::from_u16(status).unwrap_or(lambda_http::http::StatusCode::INTERNAL_SERVER_ERROR);
+    response.headers_mut().insert("content-type", lambda_http::http::HeaderValue::from_static("application/json"));
+    response
 }
 
 /// Path parameters if `template` (`/a/{id}/b`) matches `path`.
@@ -123,7 +154,7 @@ fn percent_decode(s: &str) -> String {
 }
 
 /// The payload format 2.0 event API Gateway would send for this request.
-pub fn api_gateway_event(route: &Route, request: &HttpRequest, path: &str, query: &str, params: &HashMap<String, String>) -> serde_json::Value {
+pub fn api_gateway_event(route: &Route, request: &HttpRequest, path: &str, query: &str, params: &HashMap<String, String>, request_id: &str) -> serde_json::Value {
     let mut headers: HashMap<String, String> = HashMap::new();
     for (name, value) in &request.headers {
         headers.entry(name.to_ascii_lowercase()).and_modify(|v| *v = format!("{v},{value}")).or_insert_with(|| value.clone());
@@ -158,7 +189,7 @@ pub fn api_gateway_event(route: &Route, request: &HttpRequest, path: &str, query
                 "sourceIp": "127.0.0.1",
                 "userAgent": headers.get("user-agent").cloned().unwrap_or_default(),
             },
-            "requestId": shared::Id::generate().to_string(),
+            "requestId": request_id,
             "routeKey": route_key,
             "stage": "$default",
             "time": shared::time::now(),

@@ -1,52 +1,284 @@
-//! The stream → queue → buyer-setup pipeline, run locally: what Lambda's event source mappings do
-//! in AWS (read the table's stream, invoke the stream consumer; read the queue, invoke the
-//! buyer-setup function, delete what succeeded), done by polling moto (or any endpoint).
+//! The table stream → `table-stream` → queues → `buyer-setup` / `webhook-deliver` pipelines, run
+//! locally the way Lambda's event source mappings run them in AWS: the stream is read shard by
+//! shard from a checkpoint, records a function did not process are read again, and queue messages
+//! are deleted only once the function reports them done. Nothing here stops on an error: it is
+//! logged with its cause and polling resumes with backoff.
+
+use std::collections::{BTreeMap, HashSet};
+use std::future::Future;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::dynamodb::{Event, EventRecord};
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use aws_sdk_dynamodbstreams::error::DisplayErrorContext;
+use aws_sdk_dynamodbstreams::types::ShardIteratorType;
+use serde::{Deserialize, Serialize};
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
-/// Reads a table's stream from the moment it is opened (every shard, from LATEST).
-pub struct StreamReader {
-    client: aws_sdk_dynamodbstreams::Client,
-    iterators: Vec<String>,
+/// An SDK error with its whole chain of causes (its `Display` alone says only "service error").
+fn cause(err: impl std::error::Error) -> BoxError {
+    DisplayErrorContext(err).to_string().into()
 }
 
-impl StreamReader {
-    pub async fn open(config: &aws_config::SdkConfig, table: &str) -> Result<StreamReader, BoxError> {
-        let ddb = aws_sdk_dynamodb::Client::new(config);
-        let description = ddb.describe_table().table_name(table).send().await?;
-        let arn = description.table.and_then(|t| t.latest_stream_arn).ok_or("the table has no stream")?;
-        let client = aws_sdk_dynamodbstreams::Client::new(config);
-        let stream = client.describe_stream().stream_arn(&arn).send().await?;
-        let mut iterators = vec![];
-        for shard in stream.stream_description.map(|d| d.shards.unwrap_or_default()).unwrap_or_default() {
-            let iterator = client
-                .get_shard_iterator()
-                .stream_arn(&arn)
-                .shard_id(shard.shard_id.unwrap_or_default())
-                .shard_iterator_type(aws_sdk_dynamodbstreams::types::ShardIteratorType::Latest)
-                .send()
-                .await?;
-            iterators.extend(iterator.shard_iterator);
+/// Where reading starts on the shards that have no checkpoint when the reader opens. Shards found
+/// later (a shard split) are always read from their start, as Lambda does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Start {
+    /// Only what is written from now on (the template's `StartingPosition: LATEST`).
+    Latest,
+    /// Everything the stream still holds (24 h): nothing written before the poller started is
+    /// missed, which the local stack wants because its API may answer before the poller runs.
+    TrimHorizon,
+}
+
+/// The last processed sequence number of each shard of one stream: what an event source mapping
+/// keeps so that it resumes where it stopped.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Checkpoint {
+    pub stream_arn: String,
+    pub shards: BTreeMap<String, String>,
+}
+
+impl Checkpoint {
+    /// The checkpoint stored at `path` if it belongs to `stream_arn` (a recreated table has a new
+    /// stream, and an old position means nothing on it).
+    fn load(path: &PathBuf, stream_arn: &str) -> Option<Checkpoint> {
+        let text = std::fs::read_to_string(path).ok()?;
+        match serde_json::from_str::<Checkpoint>(&text) {
+            Ok(checkpoint) if checkpoint.stream_arn == stream_arn => Some(checkpoint),
+            Ok(_) => {
+                tracing::warn!(path = %path.display(), "stream checkpoint is for another stream; starting afresh");
+                None
+            }
+            Err(err) => {
+                tracing::warn!(path = %path.display(), error = %err, "stream checkpoint unreadable; starting afresh");
+                None
+            }
         }
-        Ok(StreamReader { client, iterators })
     }
 
-    /// The records written since the last poll, as the Lambda event the consumer receives.
-    pub async fn poll(&mut self) -> Result<Event, BoxError> {
-        let mut event = Event::default();
-        for iterator in &mut self.iterators {
-            let out = self.client.get_records().shard_iterator(iterator.as_str()).send().await?;
-            for record in out.records.unwrap_or_default() {
-                event.records.push(lambda_record(record));
+    /// Written whole then renamed, so a kill never leaves half a file.
+    fn save(&self, path: &PathBuf) -> std::io::Result<()> {
+        let temporary = path.with_extension("tmp");
+        std::fs::write(&temporary, serde_json::to_vec_pretty(self)?)?;
+        std::fs::rename(&temporary, path)
+    }
+}
+
+/// Reads a table's stream the way an event source mapping does.
+pub struct StreamReader {
+    client: aws_sdk_dynamodbstreams::Client,
+    checkpoint: Checkpoint,
+    /// Where the checkpoint is kept across restarts (`None`: in memory only).
+    store: Option<PathBuf>,
+    /// Start position of the shards that were there, without a checkpoint, when opened.
+    initial: BTreeMap<String, Start>,
+    /// Open shards and their current iterator (`None`: to be acquired from the checkpoint).
+    iterators: BTreeMap<String, Option<String>>,
+    /// Shards read to their end.
+    finished: HashSet<String>,
+    listed_at: Option<Instant>,
+    /// (shard, sequence number) of each record the last poll returned, in the event's order.
+    read: Vec<(String, String)>,
+}
+
+/// How often the shard list is read again (shards split; AWS rolls them over about every 4 h).
+const LIST_SHARDS_EVERY: Duration = Duration::from_secs(10);
+
+impl StreamReader {
+    /// The stream of `table`, from the checkpoint at `store` where there is one, else from `start`.
+    pub async fn open(config: &aws_config::SdkConfig, table: &str, start: Start, store: Option<PathBuf>) -> Result<StreamReader, BoxError> {
+        let ddb = aws_sdk_dynamodb::Client::new(config);
+        let description = ddb.describe_table().table_name(table).send().await.map_err(cause)?;
+        let stream_arn = description.table.and_then(|t| t.latest_stream_arn).ok_or("the table has no stream")?;
+        let checkpoint = store.as_ref().and_then(|path| Checkpoint::load(path, &stream_arn));
+        let resumed = checkpoint.is_some();
+        let mut reader = StreamReader {
+            client: aws_sdk_dynamodbstreams::Client::new(config),
+            checkpoint: checkpoint.unwrap_or(Checkpoint { stream_arn, shards: BTreeMap::new() }),
+            store,
+            initial: BTreeMap::new(),
+            iterators: BTreeMap::new(),
+            finished: HashSet::new(),
+            listed_at: None,
+            read: vec![],
+        };
+        // With a checkpoint, shards it does not name appeared while nobody read: from their start.
+        let start = if resumed { Start::TrimHorizon } else { start };
+        for shard in reader.shard_ids().await? {
+            if !reader.checkpoint.shards.contains_key(&shard) {
+                reader.initial.insert(shard.clone(), start);
             }
-            if let Some(next) = out.next_shard_iterator {
-                *iterator = next;
+            reader.iterators.insert(shard, None);
+        }
+        // LATEST means "from now", not "from the first poll": take those iterators at once.
+        for (shard, start) in reader.initial.clone() {
+            if start == Start::Latest {
+                let iterator = reader.iterator(&shard).await?;
+                reader.iterators.insert(shard, iterator);
+            }
+        }
+        reader.listed_at = Some(Instant::now());
+        tracing::info!(stream = %reader.checkpoint.stream_arn, resumed, shards = reader.iterators.len(), "reading the table stream");
+        Ok(reader)
+    }
+
+    async fn shard_ids(&self) -> Result<Vec<String>, BoxError> {
+        let mut shards = vec![];
+        let mut after: Option<String> = None;
+        loop {
+            let out = self
+                .client
+                .describe_stream()
+                .stream_arn(&self.checkpoint.stream_arn)
+                .set_exclusive_start_shard_id(after.clone())
+                .send()
+                .await
+                .map_err(cause)?;
+            let description = out.stream_description.ok_or("DescribeStream returned no description")?;
+            shards.extend(description.shards.unwrap_or_default().into_iter().filter_map(|s| s.shard_id));
+            after = description.last_evaluated_shard_id;
+            if after.is_none() {
+                return Ok(shards);
+            }
+        }
+    }
+
+    /// An iterator just after the shard's checkpoint, or at its start position.
+    async fn iterator(&self, shard: &str) -> Result<Option<String>, BoxError> {
+        let request = self.client.get_shard_iterator().stream_arn(&self.checkpoint.stream_arn).shard_id(shard);
+        let request = match (self.checkpoint.shards.get(shard), self.initial.get(shard)) {
+            (Some(sequence), _) => request.shard_iterator_type(ShardIteratorType::AfterSequenceNumber).sequence_number(sequence),
+            (None, Some(Start::Latest)) => request.shard_iterator_type(ShardIteratorType::Latest),
+            (None, _) => request.shard_iterator_type(ShardIteratorType::TrimHorizon),
+        };
+        match request.send().await {
+            Ok(out) => Ok(out.shard_iterator),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_trimmed_data_access_exception()) => {
+                // Records past the retention period are gone for any reader; Lambda moves on too.
+                tracing::warn!(shard, "checkpoint older than the stream's retention; reading from the oldest record");
+                let out = self
+                    .client
+                    .get_shard_iterator()
+                    .stream_arn(&self.checkpoint.stream_arn)
+                    .shard_id(shard)
+                    .shard_iterator_type(ShardIteratorType::TrimHorizon)
+                    .send()
+                    .await
+                    .map_err(cause)?;
+                Ok(out.shard_iterator)
+            }
+            Err(err) => Err(cause(err)),
+        }
+    }
+
+    /// The records written since the last poll, as the Lambda event the consumer receives. Call
+    /// `settle` with the consumer's answer before polling again.
+    pub async fn poll(&mut self) -> Result<Event, BoxError> {
+        if self.listed_at.is_none_or(|at| at.elapsed() >= LIST_SHARDS_EVERY) {
+            for shard in self.shard_ids().await? {
+                if !self.finished.contains(&shard) {
+                    self.iterators.entry(shard).or_insert(None);
+                }
+            }
+            self.listed_at = Some(Instant::now());
+        }
+        self.read.clear();
+        let mut event = Event::default();
+        for shard in self.iterators.keys().cloned().collect::<Vec<_>>() {
+            let iterator = match self.iterators[&shard].clone() {
+                Some(iterator) => iterator,
+                None => match self.iterator(&shard).await {
+                    Ok(Some(iterator)) => iterator,
+                    Ok(None) => continue,
+                    Err(err) => return Err(err),
+                },
+            };
+            let out = match self.client.get_records().shard_iterator(&iterator).send().await {
+                Ok(out) => out,
+                Err(err) if err.as_service_error().is_some_and(|e| e.is_expired_iterator_exception() || e.is_trimmed_data_access_exception()) => {
+                    tracing::info!(shard, "shard iterator expired; re-acquiring it from the checkpoint");
+                    self.iterators.insert(shard, None);
+                    continue;
+                }
+                Err(err) if err.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => {
+                    tracing::info!(shard, "shard no longer exists");
+                    self.iterators.remove(&shard);
+                    continue;
+                }
+                Err(err) => {
+                    // Keep whatever this poll already read: settle() deals with it.
+                    self.iterators.insert(shard, Some(iterator));
+                    return Err(cause(err));
+                }
+            };
+            for record in out.records.unwrap_or_default() {
+                let record = lambda_record(record);
+                if let Some(sequence) = &record.change.sequence_number {
+                    self.read.push((shard.clone(), sequence.clone()));
+                }
+                event.records.push(record);
+            }
+            match out.next_shard_iterator {
+                Some(next) => {
+                    self.iterators.insert(shard, Some(next));
+                }
+                None => {
+                    // A closed shard read to its end; its children come with the next listing.
+                    self.iterators.remove(&shard);
+                    self.finished.insert(shard);
+                    self.listed_at = None;
+                }
             }
         }
         Ok(event)
+    }
+
+    /// Records what became of the last poll's records: those processed are checkpointed; the
+    /// shards with records that were not are read again from their checkpoint on the next poll.
+    pub fn settle(&mut self, outcome: Outcome) -> std::io::Result<()> {
+        let processed = match &outcome {
+            Outcome::Done => self.read.len(),
+            Outcome::FailedFrom(sequence) => self.read.iter().position(|(_, s)| s == sequence).unwrap_or(0),
+            Outcome::Failed => 0,
+        };
+        for (shard, sequence) in &self.read[..processed] {
+            self.checkpoint.shards.insert(shard.clone(), sequence.clone());
+        }
+        for (shard, _) in &self.read[processed..] {
+            self.finished.remove(shard);
+            self.iterators.insert(shard.clone(), None);
+        }
+        self.read.clear();
+        match &self.store {
+            Some(path) if processed > 0 => self.checkpoint.save(path),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// What the consumer did with a polled event.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Done,
+    /// Every record before this sequence number was processed (`ReportBatchItemFailures`).
+    FailedFrom(String),
+    /// Nothing was processed (the function failed, or the poll did).
+    Failed,
+}
+
+impl Outcome {
+    /// The stream consumer's answer, as Lambda reads it.
+    pub fn of(response: &Result<aws_lambda_events::event::streams::DynamoDbEventResponse, lambda_http::Error>) -> Outcome {
+        match response {
+            Ok(response) => match response.batch_item_failures.first() {
+                None => Outcome::Done,
+                Some(failure) => failure.item_identifier.clone().map_or(Outcome::Failed, Outcome::FailedFrom),
+            },
+            Err(_) => Outcome::Failed,
+        }
     }
 }
 
@@ -73,7 +305,15 @@ pub struct QueueReader {
 impl QueueReader {
     /// Up to ten messages, waiting up to `wait_seconds` for the first.
     pub async fn receive(&self, wait_seconds: i32) -> Result<SqsEvent, BoxError> {
-        let out = self.sqs.receive_message().queue_url(&self.url).max_number_of_messages(10).wait_time_seconds(wait_seconds).send().await?;
+        let out = self
+            .sqs
+            .receive_message()
+            .queue_url(&self.url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(wait_seconds)
+            .send()
+            .await
+            .map_err(cause)?;
         let mut event = SqsEvent::default();
         for message in out.messages.unwrap_or_default() {
             let mut record = SqsMessage::default();
@@ -91,43 +331,92 @@ impl QueueReader {
         for message in &event.records {
             let failed = response.batch_item_failures.iter().any(|f| Some(&f.item_identifier) == message.message_id.as_ref());
             if let (false, Some(handle)) = (failed, &message.receipt_handle) {
-                self.sqs.delete_message().queue_url(&self.url).receipt_handle(handle).send().await?;
+                self.sqs.delete_message().queue_url(&self.url).receipt_handle(handle).send().await.map_err(cause)?;
             }
         }
         Ok(())
     }
 }
 
-/// The pipelines until the process ends, as Lambda's event sources would run them: stream →
-/// `table-stream` → the buyer-setup queue → `buyer-setup`, and → the delivery queue →
-/// `webhook-deliver`.
-pub struct Pipelines {
-    pub stream: StreamReader,
-    pub queues: &'static table_stream::Queues,
-    pub setups: QueueReader,
-    pub setup: &'static shared::setup::BuyerSetup,
-    pub deliveries: QueueReader,
-    pub worker: &'static webhook_deliver::Worker,
+/// Waits after failures: 0.5 s doubling to 30 s, back to 0.5 s after a success.
+struct Backoff(Duration);
+
+impl Backoff {
+    const FIRST: Duration = Duration::from_millis(500);
+    const MOST: Duration = Duration::from_secs(30);
+
+    async fn failed(&mut self, pipeline: &str, error: &dyn std::fmt::Display) {
+        tracing::error!(pipeline, error = %error, retry_in_ms = self.0.as_millis() as u64, "pipeline step failed; retrying");
+        tokio::time::sleep(self.0).await;
+        self.0 = (self.0 * 2).min(Self::MOST);
+    }
+
+    fn succeeded(&mut self) {
+        self.0 = Self::FIRST;
+    }
 }
 
-impl Pipelines {
-    pub async fn run(mut self) -> Result<(), BoxError> {
-        loop {
-            let changes = self.stream.poll().await?;
-            if !changes.records.is_empty() {
-                table_stream::handle(self.queues, changes).await?;
+/// The table stream to `table-stream`, until the process ends.
+pub async fn run_stream(mut stream: StreamReader, queues: &table_stream::Queues) {
+    let mut backoff = Backoff(Backoff::FIRST);
+    loop {
+        let changes = match stream.poll().await {
+            Ok(changes) => changes,
+            Err(err) => {
+                // What this poll read before failing is read again from the checkpoint.
+                let forgotten = stream.settle(Outcome::Failed);
+                backoff.failed("table stream", &err).await;
+                if let Err(err) = forgotten {
+                    tracing::error!(error = %err, "could not save the stream checkpoint");
+                }
+                continue;
             }
-            let messages = self.setups.receive(0).await?;
-            if !messages.records.is_empty() {
-                let response = buyer_setup::handle(self.setup, messages.clone()).await?;
-                self.setups.settle(&messages, &response).await?;
+        };
+        if changes.records.is_empty() {
+            backoff.succeeded();
+            // Lambda polls each shard four times a second.
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            continue;
+        }
+        let response = table_stream::handle(queues, changes).await;
+        if let Err(err) = &response {
+            tracing::error!(pipeline = "table stream", error = %err, "table-stream failed");
+        }
+        let outcome = Outcome::of(&response);
+        match stream.settle(outcome.clone()) {
+            Err(err) => backoff.failed("table stream", &format!("could not save the stream checkpoint: {err}")).await,
+            Ok(()) if outcome != Outcome::Done => backoff.failed("table stream", &"records not processed; reading them again").await,
+            Ok(()) => backoff.succeeded(),
+        }
+    }
+}
+
+/// A queue to its function, until the process ends. A function error leaves the whole batch to
+/// reappear after the visibility timeout, as in Lambda.
+pub async fn run_queue<F, Fut>(pipeline: &'static str, reader: QueueReader, function: F)
+where
+    F: Fn(SqsEvent) -> Fut,
+    Fut: Future<Output = Result<SqsBatchResponse, lambda_http::Error>>,
+{
+    let mut backoff = Backoff(Backoff::FIRST);
+    loop {
+        let messages = match reader.receive(1).await {
+            Ok(messages) => messages,
+            Err(err) => {
+                backoff.failed(pipeline, &err).await;
+                continue;
             }
-            let messages = self.deliveries.receive(0).await?;
-            if !messages.records.is_empty() {
-                let response = webhook_deliver::handle(self.worker, messages.clone()).await?;
-                self.deliveries.settle(&messages, &response).await?;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        };
+        if messages.records.is_empty() {
+            backoff.succeeded();
+            continue;
+        }
+        match function(messages.clone()).await {
+            Ok(response) => match reader.settle(&messages, &response).await {
+                Ok(()) => backoff.succeeded(),
+                Err(err) => backoff.failed(pipeline, &err).await,
+            },
+            Err(err) => backoff.failed(pipeline, &err).await,
         }
     }
 }

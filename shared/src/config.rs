@@ -15,16 +15,21 @@ fn optional(name: &'static str) -> Option<String> {
 }
 
 /// The SDK configuration a Lambda function builds its clients from: region, credentials and
-/// `AWS_ENDPOINT_URL` (moto, LocalStack) from the environment, which is all Lambda provides.
+/// endpoints from the environment, which is all Lambda provides.
 ///
 /// Deliberately not `aws_config::load_defaults`: its provider chains (profiles, SSO, STS web
 /// identity, IMDS) are never used in Lambda but add about a megabyte to every binary and work to
 /// every cold start. TLS is rustls with ring rather than the larger aws-lc (docs/performance.md).
 /// Operator tools on a workstation use `infra`'s full loader instead.
 pub fn aws() -> Result<aws_config::SdkConfig, ConfigError> {
+    aws_from(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+}
+
+/// `aws()` over any source of variables (the process environment in Lambda).
+pub fn aws_from(env: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Result<aws_config::SdkConfig, ConfigError> {
     use aws_config::environment::EnvironmentVariableCredentialsProvider;
     use aws_credential_types::provider::SharedCredentialsProvider;
-    let region = optional("AWS_REGION").or_else(|| optional("AWS_DEFAULT_REGION")).ok_or(ConfigError("AWS_REGION"))?;
+    let region = env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")).ok_or(ConfigError("AWS_REGION"))?;
     let mut config = aws_config::SdkConfig::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(region))
@@ -35,10 +40,32 @@ pub fn aws() -> Result<aws_config::SdkConfig, ConfigError> {
     if let Some(sleep) = aws_smithy_async::rt::sleep::default_async_sleep() {
         config = config.sleep_impl(sleep);
     }
-    if let Some(endpoint) = optional("AWS_ENDPOINT_URL") {
+    if let Some(endpoint) = env("AWS_ENDPOINT_URL") {
         config = config.endpoint_url(endpoint);
     }
-    Ok(config.build())
+    Ok(config.service_config(ServiceEndpoints(Box::new(env))).build())
+}
+
+/// `AWS_ENDPOINT_URL_<SERVICE>` (`_DYNAMODB`, `_DYNAMODB_STREAMS`, `_SQS`, `_SES`), which every
+/// SDK client consults before `AWS_ENDPOINT_URL`, as the AWS SDKs' own environment loaders do: so
+/// one binary runs against LocalStack (one URL), a split local stack or AWS (none).
+struct ServiceEndpoints(Box<dyn Fn(&str) -> Option<String> + Send + Sync>);
+
+impl std::fmt::Debug for ServiceEndpoints {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServiceEndpoints")
+    }
+}
+
+impl aws_types::service_config::LoadServiceConfig for ServiceEndpoints {
+    fn load_config(&self, key: aws_types::service_config::ServiceConfigKey<'_>) -> Option<String> {
+        (self.0)(&service_variable(key.env(), key.service_id()))
+    }
+}
+
+/// The SDKs' naming: the service id upper-cased, spaces as underscores.
+fn service_variable(variable: &str, service_id: &str) -> String {
+    format!("{variable}_{}", service_id.to_uppercase().replace(' ', "_"))
 }
 
 /// The SDK's hyper/rustls client, with ring as the crypto provider.
@@ -70,5 +97,98 @@ impl InvitationSettings {
 
     pub fn link(&self, token: &str) -> String {
         format!("{}?token={token}", self.link_base)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_types::service_config::ServiceConfigKey;
+
+    fn config(vars: &[(&'static str, &'static str)]) -> aws_config::SdkConfig {
+        let vars: std::collections::HashMap<&str, &str> = vars.iter().copied().collect();
+        aws_from(move |name| vars.get(name).map(|v| v.to_string())).expect("config")
+    }
+
+    fn endpoint(config: &aws_config::SdkConfig, service_id: &str) -> Option<String> {
+        let key = ServiceConfigKey::builder().service_id(service_id).env("AWS_ENDPOINT_URL").profile("endpoint_url").build().expect("key");
+        config.service_config().and_then(|c| c.load_config(key)).or_else(|| config.endpoint_url().map(str::to_string))
+    }
+
+    #[test]
+    fn a_service_variable_wins_over_the_general_one() {
+        let config = config(&[
+            ("AWS_REGION", "us-east-1"),
+            ("AWS_ENDPOINT_URL", "http://everything:1"),
+            ("AWS_ENDPOINT_URL_DYNAMODB", "http://ddb:2"),
+            ("AWS_ENDPOINT_URL_DYNAMODB_STREAMS", "http://streams:3"),
+        ]);
+        assert_eq!(endpoint(&config, "DynamoDB").as_deref(), Some("http://ddb:2"));
+        assert_eq!(endpoint(&config, "DynamoDB Streams").as_deref(), Some("http://streams:3"));
+        assert_eq!(endpoint(&config, "SQS").as_deref(), Some("http://everything:1"));
+    }
+
+    #[test]
+    fn no_variable_means_the_services_own_endpoint() {
+        let config = config(&[("AWS_REGION", "eu-west-1"), ("AWS_ENDPOINT_URL_SES", "http://ses:4")]);
+        assert_eq!(endpoint(&config, "SES").as_deref(), Some("http://ses:4"));
+        assert_eq!(endpoint(&config, "DynamoDB"), None);
+    }
+
+    #[test]
+    fn variable_names_follow_the_sdks() {
+        assert_eq!(service_variable("AWS_ENDPOINT_URL", "DynamoDB Streams"), "AWS_ENDPOINT_URL_DYNAMODB_STREAMS");
+        assert_eq!(service_variable("AWS_ENDPOINT_URL", "SES"), "AWS_ENDPOINT_URL_SES");
+    }
+
+    /// The real clients, not just the lookup: each request arrives at the endpoint its service's
+    /// variable names.
+    #[tokio::test]
+    async fn each_client_calls_the_endpoint_its_variable_names() {
+        let (general, dynamodb) = (Listener::start().await, Listener::start().await);
+        let (general_url, dynamodb_url) = (general.url.clone(), dynamodb.url.clone());
+        let config = aws_from(move |name| match name {
+            "AWS_REGION" => Some("us-east-1".into()),
+            "AWS_ENDPOINT_URL" => Some(general_url.clone()),
+            "AWS_ENDPOINT_URL_DYNAMODB" => Some(dynamodb_url.clone()),
+            _ => None,
+        })
+        .expect("config");
+        let config = config.to_builder().retry_config(aws_config::retry::RetryConfig::disabled())
+            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(aws_credential_types::Credentials::new("AKID", "secret", None, None, "test")))
+            .build();
+        let ddb = aws_sdk_dynamodb::Client::new(&config);
+        assert!(ddb.list_tables().send().await.is_err(), "the listener answers nothing useful");
+        assert!(dynamodb.seen().await.contains("DynamoDB_20120810.ListTables"));
+        assert!(general.nothing_seen());
+    }
+
+    /// Accepts one connection and keeps what the client sent before it was closed.
+    struct Listener {
+        url: String,
+        request: tokio::task::JoinHandle<String>,
+    }
+
+    impl Listener {
+        async fn start() -> Listener {
+            use tokio::io::AsyncReadExt;
+            let socket = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+            let url = format!("http://{}", socket.local_addr().expect("address"));
+            let request = tokio::spawn(async move {
+                let Ok((mut stream, _)) = socket.accept().await else { return String::new() };
+                let mut buf = vec![0u8; 8192];
+                let n = stream.read(&mut buf).await.unwrap_or(0);
+                String::from_utf8_lossy(&buf[..n]).into_owned()
+            });
+            Listener { url, request }
+        }
+
+        async fn seen(self) -> String {
+            tokio::time::timeout(std::time::Duration::from_secs(5), self.request).await.expect("a request within 5 s").expect("listener")
+        }
+
+        fn nothing_seen(&self) -> bool {
+            !self.request.is_finished()
+        }
     }
 }

@@ -1,6 +1,6 @@
-//! Test support: a fresh table per test environment on the endpoint in `AWS_ENDPOINT_URL`
-//! (infra/test starts moto), requests dispatched through the local API Gateway exactly as the
-//! deployed API would route them, and moto's captured email.
+//! Test support: a fresh table per test environment on the endpoints the AWS environment names
+//! (infra/test starts DynamoDB Local, and moto for SQS and SES), requests dispatched through the
+//! local API Gateway exactly as the deployed API would route them, and moto's captured email.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -142,10 +142,9 @@ pub struct TestEnv {
     pub queue_calls: CallCounter,
     pub mail_calls: CallCounter,
     pub gate: TransactionGate,
-    /// Where captured email is read: `MAIL_ENDPOINT_URL` (infra/test runs a second moto for SES
-    /// alone, so reading its state stays small), else the main endpoint.
+    /// Where captured email is read: the SES endpoint (a moto of its own in infra/test, so that
+    /// reading its state stays small).
     pub mail_endpoint: String,
-    pub mail_config: aws_config::SdkConfig,
     pub settings: InvitationSettings,
     pub partner_api_url: Option<String>,
     /// Outbound webhooks may go to http:// and 127.0.0.1 (true unless a test asks otherwise).
@@ -207,8 +206,9 @@ impl TestEnv {
     pub async fn with_settings(settings: InvitationSettings) -> TestEnv {
         // Handlers' logs (the cause of a 500, say) appear with a failing test's output.
         let _ = tracing_subscriber::fmt().with_test_writer().try_init();
-        let endpoint = std::env::var("AWS_ENDPOINT_URL")
-            .expect("AWS_ENDPOINT_URL must point at moto or LocalStack: run the tests with infra/test");
+        let mail_endpoint = std::env::var("AWS_ENDPOINT_URL_SES")
+            .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
+            .expect("AWS_ENDPOINT_URL[_SES] must point at a local stack: run the tests with infra/test");
         let config = shared::config::aws().expect("AWS_REGION");
         let template = Template::load().expect("template.yaml");
         let table = format!("test-{}", Id::generate());
@@ -218,15 +218,13 @@ impl TestEnv {
         let ddb = aws_sdk_dynamodb::Client::from_conf(ddb_config);
         infra::bootstrap::create_table(&ddb, &template, &table).await.expect("create table");
         let sender = template.parameter_default("SenderEmail").expect("SenderEmail default");
-        let mail_endpoint = std::env::var("MAIL_ENDPOINT_URL").unwrap_or(endpoint);
-        let mail_config = config.to_builder().endpoint_url(&mail_endpoint).build();
-        let ses = aws_sdk_ses::Client::new(&mail_config);
+        let ses = aws_sdk_ses::Client::new(&config);
         ses.verify_email_identity().email_address(&sender).send().await.expect("verify sender");
         let db = Db::new(ddb, table);
-        let api = local_api(&mail_config, &db, &sender, &settings, None, true);
+        let api = local_api(&config, &db, &sender, &settings, None, true);
         calls.take();
         let (queue_calls, mail_calls) = (CallCounter::default(), CallCounter::default());
-        TestEnv { api, config, db, calls, queue_calls, mail_calls, gate, mail_endpoint, mail_config, settings, partner_api_url: None, local_webhooks: true }
+        TestEnv { api, config, db, calls, queue_calls, mail_calls, gate, mail_endpoint, settings, partner_api_url: None, local_webhooks: true }
     }
 
     /// The API again, after a test changed what its functions are built with.
@@ -236,7 +234,7 @@ impl TestEnv {
 
     /// Another API on the same table whose emails are sent from `sender`.
     pub fn api_sending_as(&self, sender: &str) -> LocalApi {
-        local_api(&self.mail_config, &self.db, sender, &self.settings, self.partner_api_url.clone(), self.local_webhooks)
+        local_api(&self.config, &self.db, sender, &self.settings, self.partner_api_url.clone(), self.local_webhooks)
     }
 
     /// A new account whose first user's email is unique to this test run.
@@ -296,12 +294,7 @@ impl TestEnv {
 
     /// Every email moto's SES captured for `address`.
     pub async fn emails_to(&self, address: &str) -> Vec<Value> {
-        let data = http_get_json(&format!("{}/moto-api/data.json", self.mail_endpoint)).await;
-        let messages = data["ses"]["Message"].as_array().cloned().unwrap_or_default();
-        messages
-            .into_iter()
-            .filter(|m| m["destinations"]["ToAddresses"].as_array().is_some_and(|to| to.iter().any(|a| a == address)))
-            .collect()
+        captured_emails(&self.mail_endpoint, address).await
     }
 
     /// The invitation token from the newest email to `address`.
@@ -314,8 +307,15 @@ impl TestEnv {
     }
 }
 
-fn local_api(mail_config: &aws_config::SdkConfig, db: &Db, sender: &str, settings: &InvitationSettings, partner_api_url: Option<String>, local_webhooks: bool) -> LocalApi {
-    let mailer = Mailer::new(aws_sdk_ses::Client::new(mail_config), sender);
+/// Every email the moto serving SES at `ses_endpoint` captured for `address`.
+pub async fn captured_emails(ses_endpoint: &str, address: &str) -> Vec<Value> {
+    let data = http_get_json(&format!("{ses_endpoint}/moto-api/data.json")).await;
+    let messages = data["ses"]["Message"].as_array().cloned().unwrap_or_default();
+    messages.into_iter().filter(|m| m["destinations"]["ToAddresses"].as_array().is_some_and(|to| to.iter().any(|a| a == address))).collect()
+}
+
+fn local_api(config: &aws_config::SdkConfig, db: &Db, sender: &str, settings: &InvitationSettings, partner_api_url: Option<String>, local_webhooks: bool) -> LocalApi {
+    let mailer = Mailer::new(aws_sdk_ses::Client::new(config), sender);
     let options = infra::registry::Options { partner_api_url, local_webhooks };
     let handlers = infra::registry::handlers(db.clone(), mailer, settings.clone(), options);
     LocalApi::new(&Template::load().expect("template.yaml"), handlers).expect("routes")
@@ -404,12 +404,12 @@ impl TestEnv {
         self.queue_calls.take();
         let (setup_url, delivery_url) = (queues["BuyerSetupQueue"].clone(), queues["WebhookDeliveryQueue"].clone());
         let sender = template.parameter_default("SenderEmail").expect("sender");
-        let ses = aws_sdk_ses::Client::from_conf(aws_sdk_ses::config::Builder::from(&self.mail_config).interceptor(self.mail_calls.clone()).build());
+        let ses = aws_sdk_ses::Client::from_conf(aws_sdk_ses::config::Builder::from(&self.config).interceptor(self.mail_calls.clone()).build());
         let setup = shared::setup::BuyerSetup { db: self.db.clone(), mailer: Mailer::new(ses, sender) };
         let deliverer = shared::deliver::Deliverer::new(self.db.clone(), shared::domain::webhook_endpoint::UrlPolicy { allow_private: true }, TEST_RETRY_BASE);
         let queues = table_stream::Queues { sqs: sqs.clone(), buyer_setup_url: setup_url.clone(), webhook_delivery_url: delivery_url.clone() };
         Pipeline {
-            stream: infra::pipeline::StreamReader::open(&self.config, &self.db.table).await.expect("stream"),
+            stream: infra::pipeline::StreamReader::open(&self.config, &self.db.table, infra::pipeline::Start::Latest, None).await.expect("stream"),
             queues: Box::leak(Box::new(queues)),
             reader: infra::pipeline::QueueReader { sqs: sqs.clone(), url: setup_url },
             setup: Box::leak(Box::new(setup)),
@@ -439,6 +439,7 @@ impl Pipeline {
                 let response = table_stream::handle(self.queues, changes).await.expect("stream router");
                 assert!(response.batch_item_failures.is_empty());
             }
+            self.stream.settle(infra::pipeline::Outcome::Done).expect("settle");
             let reader = if deliveries { &self.delivery_reader } else { &self.reader };
             received.records.extend(reader.receive(0).await.expect("receive").records);
             if received.records.len() >= expected {

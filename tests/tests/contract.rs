@@ -13,7 +13,6 @@ fn template() -> Template {
 
 #[tokio::test]
 async fn the_bootstrapped_stack_is_what_the_template_declares() {
-    let _ = std::env::var("AWS_ENDPOINT_URL").expect("run with infra/test");
     let template = template();
     let config = shared::config::aws().expect("AWS_REGION");
     let prefix = api_tests::unique("drift");

@@ -1,98 +1,120 @@
-//! Operator CLI: accounts, users and API keys, against the table in `TABLE_NAME` on the endpoint
-//! the AWS SDK is configured for (`AWS_ENDPOINT_URL` for the local stack, or AWS itself).
-//!
-//!   admin create-account --name NAME --email EMAIL --user-name NAME [--plan free|paid]
-//!   admin add-user --account ID --email EMAIL --name NAME
-//!   admin issue-key --email EMAIL
-//!   admin revoke-key --account ID --key-id ID
-//!   admin create-stack            (local endpoints: template.yaml's table, queues, identity)
-//!
-//! Keys are printed once; only their hash is stored.
+//! Operator CLI: accounts, users and API keys, against the table in `TABLE_NAME` on the endpoints
+//! the AWS environment names (`AWS_ENDPOINT_URL[_<SERVICE>]` for a local stack, or AWS itself).
+//! Keys are printed once; only their hash is stored. `admin --help` and `admin COMMAND --help`.
 
-use std::collections::HashMap;
 use std::process::ExitCode;
 
+use clap::{Parser, Subcommand, ValueEnum};
 use shared::domain::{Plan, validate};
 use shared::store::accounts::NewAccount;
 use shared::{ApiError, Db, Id};
 
-const USAGE: &str = "usage: admin create-account --name NAME --email EMAIL --user-name NAME [--plan free|paid]
-       admin add-user --account ID --email EMAIL --name NAME
-       admin issue-key --email EMAIL
-       admin revoke-key --account ID --key-id ID
-       admin create-stack";
-
-fn flags(args: &[String]) -> Result<HashMap<String, String>, String> {
-    let mut flags = HashMap::new();
-    let mut iter = args.iter();
-    while let Some(flag) = iter.next() {
-        let name = flag.strip_prefix("--").ok_or(format!("unexpected argument {flag}"))?;
-        let value = iter.next().ok_or(format!("--{name} needs a value"))?;
-        flags.insert(name.to_string(), value.clone());
-    }
-    Ok(flags)
+#[derive(Parser)]
+#[command(name = "infra/admin", about = "Accounts, users and API keys of an onboarding backend stack")]
+struct Cli {
+    /// The stack's table (infra/admin sets it while infra/run is up).
+    #[arg(long, env = "TABLE_NAME", global = true, hide_env_values = true)]
+    table: Option<String>,
+    #[command(subcommand)]
+    command: Command,
 }
 
-fn flag<'a>(flags: &'a HashMap<String, String>, name: &str) -> Result<&'a str, String> {
-    flags.get(name).map(String::as_str).ok_or(format!("--{name} is required"))
+#[derive(Subcommand)]
+enum Command {
+    /// A new account with its first user and API key (the key is printed once).
+    CreateAccount {
+        #[arg(long)]
+        name: String,
+        /// The first user's email.
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        user_name: String,
+        #[arg(long, value_enum, default_value_t = PlanArg::Free)]
+        plan: PlanArg,
+    },
+    /// Another user of an account.
+    AddUser {
+        #[arg(long, value_parser = parse_id)]
+        account: Id,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
+    /// Another API key for the user with this email (printed once).
+    IssueKey {
+        #[arg(long)]
+        email: String,
+    },
+    /// Revokes a key; it stops working on the next request.
+    RevokeKey {
+        #[arg(long, value_parser = parse_id)]
+        account: Id,
+        #[arg(long, value_parser = parse_id)]
+        key_id: Id,
+    },
+    /// Creates template.yaml's table, queues and sender identity (local endpoints; idempotent).
+    CreateStack,
 }
 
-fn id(flags: &HashMap<String, String>, name: &str) -> Result<Id, String> {
-    Id::parse(flag(flags, name)?).ok_or(format!("--{name} must be a 24-hex id"))
+#[derive(Clone, Copy, ValueEnum)]
+enum PlanArg {
+    Free,
+    Paid,
+}
+
+fn parse_id(raw: &str) -> Result<Id, String> {
+    Id::parse(raw).ok_or_else(|| "must be a 24-hex id".to_string())
 }
 
 fn api(err: ApiError) -> String {
     format!("{}: {}", err.code(), err.details())
 }
 
-async fn run(args: &[String]) -> Result<serde_json::Value, String> {
-    let (command, rest) = args.split_first().ok_or(USAGE)?;
-    let flags = flags(rest)?;
-    let table = std::env::var("TABLE_NAME").map_err(|_| "TABLE_NAME must be set")?;
+async fn run(cli: Cli) -> Result<serde_json::Value, String> {
+    let table = cli.table.ok_or("TABLE_NAME must be set (or --table), unless infra/run is up")?;
     let config = infra::workstation_aws_config().await;
     let db = Db::new(aws_sdk_dynamodb::Client::new(&config), &table);
-    match command.as_str() {
-        "create-stack" => {
+    match cli.command {
+        Command::CreateStack => {
             let template = infra::template::Template::load()?;
             let stack = infra::bootstrap::create_stack(&config, &template, &table).await.map_err(|e| e.to_string())?;
             Ok(serde_json::json!({ "table": stack.table, "queues": stack.queues, "sender": stack.sender }))
         }
-        "create-account" => {
-            let plan = match flags.get("plan").map(String::as_str).unwrap_or("free") {
-                "free" => Plan::Free,
-                "paid" => Plan::Paid,
-                other => return Err(format!("--plan must be free or paid, not {other}")),
+        Command::CreateAccount { name, email, user_name, plan } => {
+            let plan = match plan {
+                PlanArg::Free => Plan::Free,
+                PlanArg::Paid => Plan::Paid,
             };
-            let name = validate::name("name", flag(&flags, "name")?).map_err(api)?;
-            let email = validate::email("email", flag(&flags, "email")?).map_err(api)?;
-            let user_name = validate::name("user-name", flag(&flags, "user-name")?).map_err(api)?;
+            let name = validate::name("name", &name).map_err(api)?;
+            let email = validate::email("email", &email).map_err(api)?;
+            let user_name = validate::name("user-name", &user_name).map_err(api)?;
             let new = NewAccount::new(name, plan, email, user_name);
             db.create_account(&new).await.map_err(api)?;
             Ok(serde_json::json!({ "account": new.account, "user": new.user, "api_key": new.api_key, "key_id": new.key.key_id }))
         }
-        "add-user" => {
-            let email = validate::email("email", flag(&flags, "email")?).map_err(api)?;
-            let name = validate::name("name", flag(&flags, "name")?).map_err(api)?;
-            let user = db.add_user(&id(&flags, "account")?, email, name).await.map_err(api)?;
+        Command::AddUser { account, email, name } => {
+            let email = validate::email("email", &email).map_err(api)?;
+            let name = validate::name("name", &name).map_err(api)?;
+            let user = db.add_user(&account, email, name).await.map_err(api)?;
             Ok(serde_json::json!({ "user": user }))
         }
-        "issue-key" => {
-            let email = validate::email("email", flag(&flags, "email")?).map_err(api)?;
+        Command::IssueKey { email } => {
+            let email = validate::email("email", &email).map_err(api)?;
             let (api_key, record) = db.issue_api_key(&email).await.map_err(api)?;
             Ok(serde_json::json!({ "api_key": api_key, "key": record }))
         }
-        "revoke-key" => {
-            db.revoke_api_key(&id(&flags, "account")?, &id(&flags, "key-id")?).await.map_err(api)?;
+        Command::RevokeKey { account, key_id } => {
+            db.revoke_api_key(&account, &key_id).await.map_err(api)?;
             Ok(serde_json::json!({ "revoked": true }))
         }
-        _ => Err(USAGE.to_string()),
     }
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match run(&args).await {
+    match run(Cli::parse()).await {
         Ok(output) => {
             println!("{}", serde_json::to_string_pretty(&output).unwrap_or_default());
             ExitCode::SUCCESS
@@ -101,5 +123,32 @@ async fn main() -> ExitCode {
             eprintln!("{message}");
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("admin").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn a_misspelled_flag_is_an_error_not_a_default() {
+        let err = parse(&["create-account", "--name", "A", "--email", "a@b.co", "--user-name", "U", "--paln", "paid"]).err().expect("refused");
+        assert_eq!(err.kind(), clap::error::ErrorKind::UnknownArgument);
+    }
+
+    #[test]
+    fn equals_form_and_plan_values() {
+        let cli = parse(&["create-account", "--name=Acme", "--email=a@b.co", "--user-name=U", "--plan=paid"]).expect("parsed");
+        assert!(matches!(cli.command, Command::CreateAccount { plan: PlanArg::Paid, ref name, .. } if name == "Acme"));
+        assert!(parse(&["create-account", "--name=A", "--email=a@b.co", "--user-name=U", "--plan=gold"]).is_err());
+    }
+
+    #[test]
+    fn ids_are_checked_when_parsed() {
+        assert!(parse(&["revoke-key", "--account", "nope", "--key-id", "0123456789abcdef01234567"]).is_err());
     }
 }

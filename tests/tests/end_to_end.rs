@@ -1,0 +1,402 @@
+//! The product as its users run it: `infra/run` started as a process (its own port and stack
+//! name), accounts made with `infra/admin`, everything else over real HTTP, the asynchronous
+//! pipelines included. `infra/test` runs these after the other tests (they are `#[ignore]`d in
+//! `cargo test --workspace`: each builds and starts the whole local stack).
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use api_tests::{FakeServer, captured_emails, unique};
+use hmac::{KeyInit, Mac};
+use serde_json::{Value, json};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("repo root").to_path_buf()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port()
+}
+
+fn signal(pid: u32, name: &str) {
+    let status = Command::new("kill").args([&format!("-{name}"), &pid.to_string()]).status().expect("kill");
+    assert!(status.success(), "kill -{name} {pid}");
+}
+
+/// Gone, or a zombie waiting for this sandbox's init to reap it: either way it holds nothing.
+fn process_gone(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z')),
+    }
+}
+
+fn port_free(port: u16) -> bool {
+    std::net::TcpStream::connect(("127.0.0.1", port)).is_err()
+}
+
+/// Polls `check` every 200 ms until it answers `Some`, for at most `seconds`.
+async fn eventually<T, F, Fut>(seconds: u64, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    loop {
+        if let Some(value) = check().await {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "not within {seconds} s: {what}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[derive(Debug)]
+struct Reply {
+    status: u16,
+    headers: HashMap<String, String>,
+    body: Value,
+}
+
+/// A running `infra/run`.
+struct Stack {
+    name: String,
+    port: u16,
+    process: Child,
+    log: PathBuf,
+}
+
+impl Stack {
+    /// `infra/run` on a new stack, ready (its /health answers).
+    async fn start() -> Stack {
+        Stack::start_named(&unique("e2e").to_lowercase()).await
+    }
+
+    async fn start_named(name: &str) -> Stack {
+        let port = free_port();
+        let log = repo().join(format!("target/e2e/{name}-{}.log", unique("run")));
+        std::fs::create_dir_all(log.parent().expect("log folder")).expect("log folder");
+        let output = std::fs::File::create(&log).expect("log file");
+        let process = Command::new(repo().join("infra/run"))
+            .current_dir(repo())
+            .env("STACK_NAME", name)
+            .env("PORT", port.to_string())
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(output.try_clone().expect("log file"))
+            .stderr(output)
+            .spawn()
+            .expect("infra/run");
+        let stack = Stack { name: name.to_string(), port, process, log };
+        eventually(600, "infra/run answers GET /health", || async {
+            let ready = stack.try_call("GET", "/health", None, None).await.is_some_and(|r| r.status == 200);
+            ready.then_some(())
+        })
+        .await;
+        stack
+    }
+
+    fn state(&self) -> PathBuf {
+        repo().join(".local").join(&self.name)
+    }
+
+    fn pid_of(&self, process: &str) -> u32 {
+        let path = self.state().join(format!("{process}.pid"));
+        std::fs::read_to_string(&path).unwrap_or_else(|_| panic!("{}", path.display())).trim().parse().expect("pid")
+    }
+
+    /// What infra/run wrote for infra/admin: the endpoints and the table.
+    fn run_env(&self) -> HashMap<String, String> {
+        let text = std::fs::read_to_string(self.state().join("run.env")).expect("run.env");
+        text.lines().filter_map(|l| l.split_once('=')).map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    /// `infra/admin ARGS` on this stack, as a developer runs it; its JSON output.
+    fn admin(&self, args: &[&str]) -> Value {
+        let out = Command::new(repo().join("infra/admin")).current_dir(repo()).env("STACK_NAME", &self.name).args(args).output().expect("infra/admin");
+        assert!(out.status.success(), "infra/admin {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        serde_json::from_slice(&out.stdout).expect("admin prints JSON")
+    }
+
+    /// A new account (and its first user) through infra/admin: (id, API key, email).
+    fn account(&self, label: &str) -> (String, String, String) {
+        let email = format!("{}@example.com", unique(label).to_lowercase());
+        let created = self.admin(&["create-account", "--name", &format!("{label} Inc"), "--email", &email, "--user-name", label]);
+        (created["account"]["id"].as_str().expect("id").to_string(), created["api_key"].as_str().expect("key").to_string(), email)
+    }
+
+    async fn try_call(&self, method: &str, path: &str, key: Option<&str>, body: Option<Value>) -> Option<Reply> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.ok()?;
+        let body = body.map(|b| b.to_string()).unwrap_or_default();
+        let auth = key.map(|k| format!("Authorization: Bearer {k}\r\n")).unwrap_or_default();
+        let request = format!(
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.port,
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).await.ok()?;
+        let mut raw = vec![];
+        stream.read_to_end(&mut raw).await.ok()?;
+        let text = String::from_utf8_lossy(&raw);
+        let (head, body) = text.split_once("\r\n\r\n")?;
+        let mut lines = head.lines();
+        let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
+        let headers = lines.filter_map(|l| l.split_once(':')).map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string())).collect();
+        let body = if body.is_empty() { Value::Null } else { serde_json::from_str(body).unwrap_or(Value::String(body.to_string())) };
+        Some(Reply { status, headers, body })
+    }
+
+    async fn call(&self, method: &str, path: &str, key: &str, body: Option<Value>) -> Reply {
+        self.try_call(method, path, Some(key), body).await.unwrap_or_else(|| panic!("{method} {path}: no HTTP answer"))
+    }
+
+    async fn emails_to(&self, address: &str) -> Vec<Value> {
+        captured_emails(&self.run_env()["AWS_ENDPOINT_URL_SES"], address).await
+    }
+
+    /// SIGTERM, then waits for infra/run to finish its cleanup.
+    async fn stop(mut self) {
+        signal(self.process.id(), "TERM");
+        eventually(60, "infra/run exits after SIGTERM", || {
+            let exited = self.process.try_wait().expect("wait").is_some();
+            async move { exited.then_some(()) }
+        })
+        .await;
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        if self.process.try_wait().ok().flatten().is_none() {
+            let _ = Command::new("kill").args(["-TERM", &self.process.id().to_string()]).status();
+            let _ = self.process.wait();
+        }
+    }
+}
+
+/// Seed 000 up to a buyer step: a seller with two users and a flow with a buyer step, a buyer
+/// that accepted the seller's invitation, and the buyer's onboard `in_progress`.
+struct Walkthrough {
+    seller_key: String,
+    seller_emails: [String; 2],
+    buyer_key: String,
+    invitation_id: String,
+    connection_id: String,
+    seller_flow: String,
+    onboard: String,
+}
+
+impl Walkthrough {
+    async fn to_in_progress(stack: &Stack) -> Walkthrough {
+        let (seller_id, seller_key, seller_email) = stack.account("Seller");
+        let colleague = format!("{}@example.com", unique("colleague").to_lowercase());
+        stack.admin(&["add-user", "--account", &seller_id, "--email", &colleague, "--name", "Colleague"]);
+        let (_, buyer_key, buyer_email) = stack.account("Buyer");
+
+        let invited = stack.call("POST", "/invitations/recipient", &seller_key, Some(json!({ "email": buyer_email }))).await;
+        assert_eq!(invited.status, 201, "{:?}", invited.body);
+        let invitation_id = invited.body["invitation"]["id"].as_str().expect("invitation").to_string();
+        let accepted = stack.call("POST", &format!("/invitations/{invitation_id}/accept"), &buyer_key, None).await;
+        assert_eq!(accepted.status, 200, "{:?}", accepted.body);
+        let connection_id = accepted.body["connection"]["id"].as_str().expect("connection").to_string();
+
+        let entity = stack.call("GET", "/entities", &seller_key, None).await.body[0]["id"].as_str().expect("entity").to_string();
+        let step = json!({ "type": "recipient", "entity": { "id": entity }, "integration": { "module_id": "leadconduit.buyer", "mappings": [] } });
+        let flow = stack.call("POST", "/flows", &seller_key, Some(json!({ "name": "Auto leads", "enabled": true, "steps": [step] }))).await;
+        assert_eq!(flow.status, 201, "{:?}", flow.body);
+        let seller_flow = flow.body["id"].as_str().expect("flow").to_string();
+
+        let body = json!({ "invitation_id": invitation_id });
+        let created = stack.call("POST", "/onboards", &buyer_key, Some(body.clone())).await;
+        assert_eq!(created.status, 201, "{:?}", created.body);
+        let onboard = created.body["id"].as_str().expect("onboard").to_string();
+        // The seed's 400: one onboard per invitation. A failed conditional transaction, which
+        // used to silence the local stream for the rest of the run.
+        let again = stack.call("POST", "/onboards", &buyer_key, Some(body)).await;
+        assert_eq!(again.status, 400, "{:?}", again.body);
+        assert_eq!(again.body["error"], "bad request");
+
+        let walkthrough = Walkthrough { seller_key, seller_emails: [seller_email, colleague], buyer_key, invitation_id, connection_id, seller_flow, onboard };
+        walkthrough.put(stack, "in_progress").await;
+        walkthrough
+    }
+
+    async fn put(&self, stack: &Stack, status: &str) -> Value {
+        let body = json!({ "invitation_id": self.invitation_id, "status": status });
+        let reply = stack.call("PUT", &format!("/onboards/{}", self.onboard), &self.buyer_key, Some(body)).await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+        reply.body
+    }
+
+    async fn setup_status(&self, stack: &Stack) -> Value {
+        stack.call("GET", &format!("/onboards/{}", self.onboard), &self.buyer_key, None).await.body
+    }
+
+    /// Waits for the asynchronous setup, then checks everything it leaves, exactly once.
+    async fn assert_set_up_once(&self, stack: &Stack) {
+        let onboard = eventually(60, "setup_status succeeded", || async {
+            let onboard = self.setup_status(stack).await;
+            (onboard["setup_status"] == "succeeded").then_some(onboard)
+        })
+        .await;
+        let redirect = onboard["redirect"].as_str().expect("redirect");
+        let buyer_flow = redirect.strip_prefix("/flows/").expect("a flow");
+
+        let buyer_flows = stack.call("GET", "/flows", &self.buyer_key, None).await.body;
+        assert_eq!(buyer_flows.as_array().map(Vec::len), Some(1), "one buyer flow: {buyer_flows}");
+        assert_eq!(buyer_flows[0]["id"], buyer_flow);
+        let seller_flow = stack.call("GET", &format!("/flows/{}", self.seller_flow), &self.seller_key, None).await.body;
+        let step = seller_flow["steps"].as_array().expect("steps").iter().find(|s| s["type"] == "recipient").expect("buyer step").clone();
+        assert_eq!(step["integration"]["mappings"], json!([{ "property": "flow_id", "value": buyer_flow }]), "the seller step is mapped");
+        for key in [&self.seller_key, &self.buyer_key] {
+            let connection = stack.call("GET", &format!("/connections/{}", self.connection_id), key, None).await.body;
+            assert_eq!(connection["buyer_delivery_configured"], true, "{connection}");
+            assert_eq!(connection["buyer_flow_id"], buyer_flow);
+        }
+        for address in &self.seller_emails {
+            let emails = eventually(30, "the setup email", || async {
+                let emails = stack.emails_to(address).await;
+                let setups: Vec<Value> = emails.into_iter().filter(|e| e["subject"].as_str().unwrap_or_default().contains("set up to receive your leads")).collect();
+                (!setups.is_empty()).then_some(setups)
+            })
+            .await;
+            assert_eq!(emails.len(), 1, "one setup email to {address}");
+        }
+    }
+}
+
+#[tokio::test]
+#[ignore = "runs infra/run; infra/test runs it after the other tests"]
+async fn seed_000_walkthrough_completes_the_setup_after_a_refused_second_onboard() {
+    let stack = Stack::start().await;
+    let walkthrough = Walkthrough::to_in_progress(&stack).await;
+    let completed = walkthrough.put(&stack, "completed").await;
+    assert_eq!(completed["setup_status"], "pending");
+    walkthrough.assert_set_up_once(&stack).await;
+
+    // One JSON access-log line per request, found by the request id the response carried.
+    let reply = stack.call("GET", &format!("/onboards/{}", walkthrough.onboard), &walkthrough.buyer_key, None).await;
+    let request_id = reply.headers.get("apigw-requestid").expect("request id header").clone();
+    let line = eventually(10, "the access-log line", || {
+        let log = stack.log();
+        let id = request_id.clone();
+        async move { log.lines().find(|l| l.contains(&id) && l.contains("\"message\":\"request\"")).map(str::to_string) }
+    })
+    .await;
+    let entry: Value = serde_json::from_str(&line).expect("a JSON line");
+    assert_eq!(entry["fields"]["method"], "GET");
+    assert_eq!(entry["fields"]["route"], "GET /onboards/{id}");
+    assert_eq!(entry["fields"]["status"], 200);
+    assert!(entry["fields"]["duration_ms"].as_f64().is_some());
+    assert!(!stack.log().contains(&walkthrough.buyer_key), "API keys are never logged");
+    stack.stop().await;
+}
+
+#[tokio::test]
+#[ignore = "runs infra/run; infra/test runs it after the other tests"]
+async fn a_published_campaign_and_a_new_client_reach_a_webhook_receiver_signed() {
+    let stack = Stack::start().await;
+    let (_, key, _) = stack.account("Campaigner");
+    let receiver = FakeServer::start(vec![(200, "{}")]).await;
+    let endpoint = stack.call("POST", "/api/v1/webhooks", &key, Some(json!({ "url": format!("{}/hooks/360", receiver.url) }))).await;
+    assert_eq!(endpoint.status, 201, "{:?}", endpoint.body);
+    let secret = endpoint.body["webhook"]["secret"].as_str().expect("secret").to_string();
+    let campaign = stack.call("POST", "/api/v1/campaigns", &key, Some(json!({ "name": "Spring" }))).await;
+    let campaign_id = campaign.body["campaign"]["id"].as_str().expect("campaign").to_string();
+    let published = stack.call("POST", &format!("/api/v1/campaigns/{campaign_id}/publish"), &key, None).await;
+    assert_eq!(published.status, 200, "{:?}", published.body);
+    let client = stack.call("POST", "/api/v1/clients", &key, Some(json!({ "campaign_id": campaign_id, "email": "jane@example.com" }))).await;
+    assert_eq!(client.status, 201, "{:?}", client.body);
+
+    let received = eventually(60, "two deliveries at the receiver", || async {
+        let requests = receiver.requests();
+        (requests.len() >= 2).then_some(requests)
+    })
+    .await;
+    let mut events: Vec<&str> = received.iter().map(|r| r.headers["x-360onboard-event"].as_str()).collect();
+    events.sort();
+    assert_eq!(events, ["client.created", "flow.created"]);
+    for request in &received {
+        // Verified over the raw bytes received, independently of the backend's own code.
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("key");
+        mac.update(&request.body);
+        let expected = format!("sha256={}", hex::encode(mac.finalize().into_bytes()));
+        assert_eq!(request.headers["x-360onboard-signature"], expected, "{}", String::from_utf8_lossy(&request.body));
+        let body: Value = serde_json::from_slice(&request.body).expect("JSON body");
+        assert_eq!(body["event"], request.headers["x-360onboard-event"].as_str());
+    }
+    stack.stop().await;
+}
+
+#[tokio::test]
+#[ignore = "runs infra/run; infra/test runs it after the other tests"]
+async fn sigterm_stops_every_process_and_frees_every_port() {
+    let stack = Stack::start().await;
+    let env = stack.run_env();
+    let mut ports: Vec<u16> = ["AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_SES"]
+        .iter()
+        .map(|name| env[*name].rsplit(':').next().and_then(|p| p.parse().ok()).expect("port"))
+        .collect();
+    ports.push(stack.port);
+    let pids: Vec<(&str, u32)> = ["api", "pipelines", "dynamodb", "sqs", "ses"].iter().map(|p| (*p, stack.pid_of(p))).collect();
+    for (name, pid) in &pids {
+        assert!(!process_gone(*pid), "{name} runs before the stop");
+    }
+    let state = stack.state();
+    stack.stop().await;
+    for (name, pid) in pids {
+        assert!(process_gone(pid), "{name} (pid {pid}) is gone");
+    }
+    for port in ports {
+        assert!(port_free(port), "port {port} is free");
+    }
+    assert!(!state.join("run.env").exists(), "infra/admin no longer points at a stopped stack");
+    assert!(state.join("dynamodb").is_dir(), "the data stays for the next run");
+    let _ = std::fs::remove_dir_all(&state);
+}
+
+#[tokio::test]
+#[ignore = "runs infra/run; infra/test runs it after the other tests"]
+async fn a_killed_pipeline_process_resumes_from_its_checkpoint_and_sets_up_once() {
+    let stack = Stack::start().await;
+    let walkthrough = Walkthrough::to_in_progress(&stack).await;
+    // Frozen before the completion is written, so it cannot have read it when it is killed.
+    let pipelines = stack.pid_of("pipelines");
+    signal(pipelines, "STOP");
+    walkthrough.put(&stack, "completed").await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(walkthrough.setup_status(&stack).await["setup_status"], "pending", "nothing ran while it was frozen");
+    signal(pipelines, "KILL");
+    let restarted = eventually(30, "infra/run restarts the pipelines", || {
+        let pid = std::fs::read_to_string(stack.state().join("pipelines.pid")).ok().and_then(|p| p.trim().parse::<u32>().ok());
+        async move { pid.filter(|pid| *pid != pipelines) }
+    })
+    .await;
+    assert!(!process_gone(restarted));
+    walkthrough.assert_set_up_once(&stack).await;
+    stack.stop().await;
+}
+
+#[tokio::test]
+#[ignore = "runs infra/run; infra/test runs it after the other tests"]
+async fn a_completion_written_before_a_restart_of_the_whole_stack_is_processed_after_it() {
+    let name = unique("e2e-restart").to_lowercase();
+    let stack = Stack::start_named(&name).await;
+    let walkthrough = Walkthrough::to_in_progress(&stack).await;
+    signal(stack.pid_of("pipelines"), "STOP");
+    walkthrough.put(&stack, "completed").await;
+    stack.stop().await;
+    // DynamoDB Local restarts on its files: the stream and the checkpoint carry the completion.
+    let stack = Stack::start_named(&name).await;
+    walkthrough.assert_set_up_once(&stack).await;
+    let state = stack.state();
+    stack.stop().await;
+    let _ = std::fs::remove_dir_all(state);
+}
