@@ -51,11 +51,11 @@ impl Intercept for CallCounter {
     }
 }
 
-/// Makes a race deterministic. moto cannot be trusted with truly concurrent transactions (it
-/// restores a whole-table snapshot when one fails, undoing another that committed meanwhile),
-/// so race tests arm this gate instead: the next write of the armed kind is held, after its
-/// reads, until another of that kind has completed. That is the losing interleaving of a real race: the held
-/// request acts on state read before the other committed, and its conditions must catch it.
+/// Forces one interleaving of a race, for the few tests that need that exact one (most race
+/// tests send truly concurrent requests with `concurrently`, against DynamoDB Local): the next
+/// write of the armed kind is held, after its reads, until another of that kind has completed.
+/// The held request then acts on state read before the other committed, and its conditions must
+/// catch it — an interleaving real concurrency produces only sometimes.
 #[derive(Clone, Debug, Default)]
 pub struct TransactionGate {
     state: Arc<(Mutex<GateState>, std::sync::Condvar)>,
@@ -359,6 +359,49 @@ pub async fn race(env: &Arc<TestEnv>, request: impl Fn() -> (&'static str, Strin
     };
     let (a, b) = (spawn(), spawn());
     (a.await.expect("request task"), b.await.expect("request task"))
+}
+
+/// How many copies of a request the race tests send at once.
+pub const RACERS: usize = 8;
+
+/// `RACERS` futures made by `make` (given their index), each on its own task, released together:
+/// truly concurrent on a multi-thread runtime. Their results, in index order.
+pub async fn concurrently<T, Fut>(make: impl Fn(usize) -> Fut) -> Vec<T>
+where
+    T: Send + 'static,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    let start = Arc::new(tokio::sync::Barrier::new(RACERS));
+    let tasks: Vec<_> = (0..RACERS)
+        .map(|i| {
+            let (start, work) = (start.clone(), make(i));
+            tokio::spawn(async move {
+                start.wait().await;
+                work.await
+            })
+        })
+        .collect();
+    let mut results = vec![];
+    for task in tasks {
+        results.push(task.await.expect("racing task"));
+    }
+    results
+}
+
+/// `RACERS` copies of one request, sent at once.
+pub async fn all_at_once(env: &Arc<TestEnv>, method: &'static str, path: &str, key: Option<&str>, body: Option<Value>) -> Vec<Reply> {
+    concurrently(|_| {
+        let (env, path, key, body) = (env.clone(), path.to_string(), key.map(str::to_string), body.clone());
+        async move { env.call(method, &path, key.as_deref(), body).await }
+    })
+    .await
+}
+
+/// The statuses of `replies`, sorted.
+pub fn statuses(replies: &[Reply]) -> Vec<u16> {
+    let mut statuses: Vec<u16> = replies.iter().map(|r| r.status).collect();
+    statuses.sort();
+    statuses
 }
 
 /// `seller` invites `buyer` (by email) as a buyer and `buyer` accepts: (invitation id, connection id).

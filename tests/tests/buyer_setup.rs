@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use api_tests::{TestAccount, TestEnv, assert_error, connect};
+use api_tests::{concurrently, TestAccount, TestEnv, assert_error, connect};
 use serde_json::{Value, json};
 use shared::Id;
 use shared::domain::Plan;
@@ -145,20 +145,38 @@ async fn a_redelivered_message_changes_nothing_more() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_concurrent_setups_of_one_connection_set_it_up_once() {
+async fn concurrent_setups_of_one_connection_set_it_up_once() {
     let w = Arc::new(world(Plan::Free).await);
     let pipeline = w.env.pipeline().await;
     let onboard = w.onboard(None).await;
     w.put_onboard(&onboard, "completed").await;
-    w.env.gate.arm("TransactWriteItems");
-    let run = |w: Arc<World>, setup: &'static shared::setup::BuyerSetup| {
+    let setup = pipeline.setup;
+    let results = concurrently(|_| {
         let request = w.request(Some(&onboard));
-        tokio::spawn(async move { setup.run(&request, Mode::Async).await })
-    };
-    let (a, b) = (run(w.clone(), pipeline.setup), run(w.clone(), pipeline.setup));
-    let (a, b) = (a.await.unwrap().unwrap(), b.await.unwrap().unwrap());
-    assert_eq!(a, b, "both report the one setup");
-    w.assert_set_up_once(&a.redirect).await;
+        async move { setup.run(&request, Mode::Async).await }
+    })
+    .await;
+    let done: Vec<_> = results.into_iter().map(|r| r.expect("every run succeeds or finds it done")).collect();
+    assert!(done.iter().all(|d| *d == done[0]), "all report the one setup: {done:?}");
+    w.assert_set_up_once(&done[0].redirect).await;
+}
+
+/// SQS delivers at least once: the same message reaching several buyer-setup invocations at
+/// once sets the connection up once, and every invocation reports success.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_message_delivered_to_concurrent_invocations_sets_up_once() {
+    let w = world(Plan::Free).await;
+    let mut pipeline = w.env.pipeline().await;
+    let onboard = w.onboard(None).await;
+    w.put_onboard(&onboard, "completed").await;
+    let messages = pipeline.queued_setups(1).await;
+    let setup = pipeline.setup;
+    let responses = concurrently(|_| buyer_setup::handle(setup, messages.clone())).await;
+    for response in responses {
+        assert!(response.expect("buyer-setup").batch_item_failures.is_empty());
+    }
+    let redirect = w.env.get(&format!("/onboards/{onboard}"), &w.buyer).await.body["redirect"].as_str().unwrap().to_string();
+    w.assert_set_up_once(&redirect).await;
 }
 
 #[tokio::test]

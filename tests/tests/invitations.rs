@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use api_tests::{LINK_BASE, TestAccount, TestEnv, assert_error, race, unique};
+use api_tests::{all_at_once, concurrently, statuses, LINK_BASE, TestAccount, TestEnv, assert_error, race, unique};
 use serde_json::{Value, json};
 use shared::config::InvitationSettings;
 
@@ -97,6 +97,27 @@ async fn a_second_invitation_to_the_same_partner_returns_the_pending_one() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_sends_to_one_partner_create_one_invitation() {
+    let env = Arc::new(TestEnv::new().await);
+    let seller = env.account("seller").await;
+    let email = format!("{}@example.com", unique("prospect"));
+    let replies = all_at_once(&env, "POST", "/invitations/recipient", Some(&seller.key), Some(json!({ "email": email }))).await;
+    let created: Vec<&api_tests::Reply> = replies.iter().filter(|r| r.status == 201).collect();
+    assert_eq!(created.len(), 1, "one invitation created: {:?}", statuses(&replies));
+    for reply in &replies {
+        assert!(matches!(reply.status, 200 | 201 | 409), "{:?}", reply.body);
+        if reply.status == 200 {
+            assert_eq!(reply.body["invitation"]["id"], created[0].body["invitation"]["id"], "the pending one is returned");
+        }
+    }
+    let listed = env.get("/invitations", &seller).await;
+    assert_eq!(listed.body.as_array().unwrap().len(), 1);
+    assert_eq!(env.emails_to(&email).await.len(), 1, "one email");
+}
+
+/// The one interleaving that matters most, forced: the second send read "no pending invitation"
+/// before the first committed. Its transaction's conditions must catch it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_send_that_read_before_another_committed_returns_the_pending_one() {
     let env = TestEnv::new().await;
     let seller = env.account("seller").await;
     let email = format!("{}@example.com", unique("prospect"));
@@ -110,6 +131,27 @@ async fn concurrent_sends_to_one_partner_create_one_invitation() {
     assert_eq!(a.body["invitation"]["id"], b.body["invitation"]["id"]);
     let listed = env.get("/invitations", &seller).await;
     assert_eq!(listed.body.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_claims_of_one_link_create_one_account() {
+    let env = Arc::new(TestEnv::new().await);
+    let seller = env.account("seller").await;
+    let email = format!("{}@example.com", unique("newbuyer"));
+    invite_buyer(&env, &seller, &email).await;
+    let token = env.invitation_token(&email).await;
+    let replies = concurrently(|i| {
+        let (env, token) = (env.clone(), token.clone());
+        async move { env.call("POST", "/invitations/claim", None, Some(json!({ "token": token, "account_name": format!("Claimer {i}"), "name": "Bea" }))).await }
+    })
+    .await;
+    let statuses = statuses(&replies);
+    assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| matches!(s, 201 | 404 | 409)), "{statuses:?}");
+    let key = replies.iter().find(|r| r.status == 201).unwrap().body["api_key"].as_str().unwrap().to_string();
+    let buyer = TestAccount { id: shared::Id::generate(), name: String::new(), email: email.clone(), key };
+    assert_eq!(env.get("/connections", &buyer).await.body.as_array().unwrap().len(), 1);
+    assert_eq!(env.get("/connections", &seller).await.body.as_array().unwrap().len(), 1, "one connection, to one new account");
 }
 
 #[tokio::test]
@@ -244,22 +286,23 @@ async fn answered_invitations_are_final_and_say_why() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn two_concurrent_accepts_create_exactly_one_connection() {
-    let env = TestEnv::new().await;
+async fn concurrent_accepts_create_exactly_one_connection() {
+    let env = Arc::new(TestEnv::new().await);
     let seller = env.account("seller").await;
     let buyer = env.account("buyer").await;
     let sent = invite_buyer(&env, &seller, &buyer.email).await;
     let path = format!("/invitations/{}/accept", sent["invitation"]["id"].as_str().unwrap());
-    env.gate.arm("TransactWriteItems");
-    let env = Arc::new(env);
-    let (a, b) = race(&env, || ("POST", path.clone(), Some(buyer.key.clone()), None)).await;
-    let mut statuses = [a.status, b.status];
-    statuses.sort();
-    assert_eq!(statuses, [200, 409], "{:?} / {:?}", a.body, b.body);
+    let replies = all_at_once(&env, "POST", &path, Some(&buyer.key), None).await;
+    let statuses = statuses(&replies);
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
+    assert!(statuses.iter().all(|s| matches!(s, 200 | 409)), "{statuses:?}");
     for account in [&seller, &buyer] {
         let connections = env.get("/connections", account).await;
         assert_eq!(connections.body.as_array().unwrap().len(), 1, "{:?}", connections.body);
     }
+    let audit = env.get("/audit", &seller).await;
+    let accepted = audit.body.as_array().unwrap().iter().filter(|e| e["event"] == "invitation.accepted").count();
+    assert_eq!(accepted, 1, "one audit entry: {:?}", audit.body);
 }
 
 #[tokio::test]
