@@ -65,7 +65,7 @@ impl aws_types::service_config::LoadServiceConfig for ServiceEndpoints {
 
 /// The SDKs' naming: the service id upper-cased, spaces as underscores.
 fn service_variable(variable: &str, service_id: &str) -> String {
-    format!("{variable}_{}", service_id.to_uppercase().replace(' ', "_"))
+    format!("{variable}_{}", service_id.to_ascii_uppercase().replace(' ', "_"))
 }
 
 /// The SDK's hyper/rustls client, with ring as the crypto provider.
