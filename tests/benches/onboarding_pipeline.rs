@@ -44,7 +44,7 @@ async fn main() {
     }
     times.sort();
     let mean = |v: &[usize]| v.iter().sum::<usize>() as f64 / v.len() as f64;
-    println!("{ONBOARDS} onboards completed through stream -> queue -> buyer-setup (moto on loopback)");
+    println!("{ONBOARDS} onboards completed through stream -> queue -> buyer-setup (DynamoDB Local and moto on loopback)");
     println!("PUT completed -> setup done: p50 {:.1} ms, p95 {:.1} ms, max {:.1} ms",
         percentile(&times, 0.5).as_secs_f64() * 1e3, percentile(&times, 0.95).as_secs_f64() * 1e3, times[times.len() - 1].as_secs_f64() * 1e3);
     println!("per completed onboarding (after the PUT): DynamoDB {:.1} calls, SQS {:.1} calls (send, receive, delete), SES {:.1} calls",

@@ -16,6 +16,18 @@ fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).parent().expect("repo root").to_path_buf()
 }
 
+/// A project script run as a developer runs it: without the endpoints and table of the stack
+/// `infra/test` started for the in-process tests, which would make infra/run use that stack
+/// instead of starting its own.
+fn script(name: &str) -> Command {
+    let mut command = Command::new(repo().join(name));
+    command.current_dir(repo()).env_remove("TABLE_NAME");
+    for (variable, _) in std::env::vars().filter(|(v, _)| v.starts_with("AWS_ENDPOINT_URL")) {
+        command.env_remove(variable);
+    }
+    command
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port()
 }
@@ -79,8 +91,7 @@ impl Stack {
         let log = repo().join(format!("target/e2e/{name}-{}.log", unique("run")));
         std::fs::create_dir_all(log.parent().expect("log folder")).expect("log folder");
         let output = std::fs::File::create(&log).expect("log file");
-        let process = Command::new(repo().join("infra/run"))
-            .current_dir(repo())
+        let process = script("infra/run")
             .env("STACK_NAME", name)
             .env("PORT", port.to_string())
             .env("RUST_LOG", "info")
@@ -115,7 +126,7 @@ impl Stack {
 
     /// `infra/admin ARGS` on this stack, as a developer runs it; its JSON output.
     fn admin(&self, args: &[&str]) -> Value {
-        let out = Command::new(repo().join("infra/admin")).current_dir(repo()).env("STACK_NAME", &self.name).args(args).output().expect("infra/admin");
+        let out = script("infra/admin").env("STACK_NAME", &self.name).args(args).output().expect("infra/admin");
         assert!(out.status.success(), "infra/admin {args:?}: {}", String::from_utf8_lossy(&out.stderr));
         serde_json::from_slice(&out.stdout).expect("admin prints JSON")
     }
@@ -165,6 +176,14 @@ impl Stack {
             async move { exited.then_some(()) }
         })
         .await;
+    }
+
+    /// Stops the stack and deletes its data, state folder and lock.
+    async fn stop_and_forget(self) {
+        let (state, lock) = (self.state(), repo().join(".local").join(format!("{}.lock", self.name)));
+        self.stop().await;
+        let _ = std::fs::remove_dir_all(state);
+        let _ = std::fs::remove_file(lock);
     }
 
     fn log(&self) -> String {
@@ -296,7 +315,7 @@ async fn seed_000_walkthrough_completes_the_setup_after_a_refused_second_onboard
     assert_eq!(entry["fields"]["status"], 200);
     assert!(entry["fields"]["duration_ms"].as_f64().is_some());
     assert!(!stack.log().contains(&walkthrough.buyer_key), "API keys are never logged");
-    stack.stop().await;
+    stack.stop_and_forget().await;
 }
 
 #[tokio::test]
@@ -332,7 +351,7 @@ async fn a_published_campaign_and_a_new_client_reach_a_webhook_receiver_signed()
         let body: Value = serde_json::from_slice(&request.body).expect("JSON body");
         assert_eq!(body["event"], request.headers["x-360onboard-event"].as_str());
     }
-    stack.stop().await;
+    stack.stop_and_forget().await;
 }
 
 #[tokio::test]
@@ -360,6 +379,7 @@ async fn sigterm_stops_every_process_and_frees_every_port() {
     assert!(!state.join("run.env").exists(), "infra/admin no longer points at a stopped stack");
     assert!(state.join("dynamodb").is_dir(), "the data stays for the next run");
     let _ = std::fs::remove_dir_all(&state);
+    let _ = std::fs::remove_file(state.with_extension("lock"));
 }
 
 #[tokio::test]
@@ -381,7 +401,7 @@ async fn a_killed_pipeline_process_resumes_from_its_checkpoint_and_sets_up_once(
     .await;
     assert!(!process_gone(restarted));
     walkthrough.assert_set_up_once(&stack).await;
-    stack.stop().await;
+    stack.stop_and_forget().await;
 }
 
 #[tokio::test]
@@ -396,7 +416,5 @@ async fn a_completion_written_before_a_restart_of_the_whole_stack_is_processed_a
     // DynamoDB Local restarts on its files: the stream and the checkpoint carry the completion.
     let stack = Stack::start_named(&name).await;
     walkthrough.assert_set_up_once(&stack).await;
-    let state = stack.state();
-    stack.stop().await;
-    let _ = std::fs::remove_dir_all(state);
+    stack.stop_and_forget().await;
 }
