@@ -177,7 +177,8 @@ impl StreamReader {
     /// The records written since the last poll, as the Lambda event the consumer receives. Call
     /// `settle` with the consumer's answer before polling again.
     pub async fn poll(&mut self) -> Result<Event, BoxError> {
-        if self.listed_at.is_none_or(|at| at.elapsed() >= LIST_SHARDS_EVERY) {
+        // A new table's stream has no shard until its first write: look again at once until one is.
+        if self.iterators.is_empty() || self.listed_at.is_none_or(|at| at.elapsed() >= LIST_SHARDS_EVERY) {
             for shard in self.shard_ids().await? {
                 if !self.finished.contains(&shard) {
                     self.iterators.entry(shard).or_insert(None);
