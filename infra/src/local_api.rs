@@ -4,8 +4,10 @@
 use std::collections::HashMap;
 
 use base64::Engine;
-use lambda_http::request::LambdaRequest;
-use lambda_http::{Body, Request, Response};
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequest;
+use lambda_http::{Body, Response};
+use shared::ApiError;
+use shared::http::respond;
 
 use crate::registry::Handler;
 use crate::template::{Route, Template};
@@ -72,12 +74,15 @@ impl LocalApi {
         } else if let Some((route, handler, params)) = self.route(&request.method, path) {
             let route_key = format!("{} {}", route.method, route.path);
             let event = api_gateway_event(route, &request, path, query, &params, &request_id);
-            let response = match serde_json::from_value::<LambdaRequest>(event) {
-                Ok(lambda_request) => {
+            let request = serde_json::from_value::<ApiGatewayV2httpRequest>(event)
+                .map_err(|err| ApiError::BadRequest(err.to_string()))
+                .and_then(shared::lambda::api_request);
+            let response = match request {
+                Ok(request) => {
                     let span = tracing::info_span!("request", request_id = %request_id, route = %route_key);
-                    handler(Request::from(lambda_request)).instrument(span).await
+                    handler(request).instrument(span).await
                 }
-                Err(err) => json_response(400, serde_json::json!({ "error": "bad request", "details": err.to_string() })),
+                Err(err) => respond(Err(err)),
             };
             (route_key, response)
         } else {

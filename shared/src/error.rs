@@ -35,10 +35,10 @@ pub enum ApiError {
     /// 429: the API key's requests in the current window are used up (seed 001).
     #[error("rate limit of {limit} requests per {window} s exceeded; retry in {retry_after} s")]
     TooManyRequests { limit: u32, window: u64, retry_after: u64 },
-    /// 502: a provider API we called failed or answered with an error. Logged in full; the
-    /// client is told which provider and the status it gave.
-    #[error("upstream error: {0}")]
-    BadGateway(String),
+    /// 502: a provider API we called failed or answered with an error. The client is told which
+    /// one; the cause (a DNS or TLS error, the provider's status) is logged, never sent.
+    #[error("{upstream} failed: {cause}")]
+    BadGateway { upstream: &'static str, cause: String },
     /// 500: our fault. The message is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -68,7 +68,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::BadGateway(_) => StatusCode::BAD_GATEWAY,
+            ApiError::BadGateway { .. } => StatusCode::BAD_GATEWAY,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -86,7 +86,7 @@ impl ApiError {
             ApiError::PayloadTooLarge { .. } => "payload too large",
             ApiError::Validation { .. } => "validation failed",
             ApiError::TooManyRequests { .. } => "rate limit exceeded",
-            ApiError::BadGateway(_) => "bad gateway",
+            ApiError::BadGateway { .. } => "bad gateway",
             ApiError::Internal(_) => "internal error",
         }
     }
@@ -98,8 +98,8 @@ impl ApiError {
             | ApiError::InvalidJson(d)
             | ApiError::Forbidden(d)
             | ApiError::Conflict(d)
-            | ApiError::Gone(d)
-            | ApiError::BadGateway(d) => d.clone(),
+            | ApiError::Gone(d) => d.clone(),
+            ApiError::BadGateway { upstream, .. } => format!("{upstream} did not complete the request; retry later"),
             ApiError::Unauthenticated(d) => (*d).to_string(),
             ApiError::NotFound(what) => format!("{what} not found"),
             ApiError::Validation { .. } | ApiError::PayloadTooLarge { .. } | ApiError::TooManyRequests { .. } => self.to_string(),
@@ -146,7 +146,7 @@ mod tests {
             (ApiError::PayloadTooLarge { size: 2, limit: 1 }, 413),
             (ApiError::validation("email", "missing"), 422),
             (ApiError::TooManyRequests { limit: 100, window: 60, retry_after: 7 }, 429),
-            (ApiError::BadGateway("360dialog answered 500".into()), 502),
+            (ApiError::BadGateway { upstream: "360dialog's Partner API", cause: "dns error: failed to lookup address".into() }, 502),
             (ApiError::Internal("secret table name".into()), 500),
         ];
         for (err, status) in cases {
@@ -161,6 +161,8 @@ mod tests {
     fn internal_details_do_not_leak() {
         let err = ApiError::Internal("table onboarding-prod is throttled".into());
         assert!(!err.details().contains("onboarding-prod"));
+        let upstream = ApiError::BadGateway { upstream: "360dialog's Partner API", cause: "dns error: no such host hub.internal".into() };
+        assert_eq!(upstream.details(), "360dialog's Partner API did not complete the request; retry later");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! HTTP in and out: request bodies, path and query parameters, JSON responses, pages.
 
 use lambda_http::http::{HeaderValue, StatusCode};
+use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -74,12 +75,20 @@ pub fn path_text(req: &Request, name: &str) -> Result<String, ApiError> {
     params.first(name).map(str::to_string).ok_or_else(|| ApiError::BadRequest(format!("missing path parameter {name}")))
 }
 
-/// The API's public origin as the client reached it (`https://host`), for the URLs we hand out.
-/// API Gateway sets `X-Forwarded-Proto`; the local API sets it to `http`.
-pub fn public_origin(req: &Request) -> String {
-    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok()).filter(|v| !v.is_empty());
-    let host = header("x-forwarded-host").or_else(|| header("host")).unwrap_or("localhost");
-    format!("{}://{host}", header("x-forwarded-proto").unwrap_or("https"))
+/// The API's public origin (`https://host`), for the absolute URLs we hand out: the stack's
+/// configured `API_URL` (a custom domain, or the local API's address), else the domain API
+/// Gateway served the request on. Never a request header: `Host` and `X-Forwarded-*` are the
+/// client's to choose, and a link built from them would point wherever the caller likes.
+pub fn api_origin(req: &Request) -> String {
+    static CONFIGURED: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    let configured = CONFIGURED.get_or_init(|| std::env::var("API_URL").ok().filter(|u| !u.is_empty()).map(|u| u.trim_end_matches('/').to_string()));
+    if let Some(url) = configured {
+        return url.clone();
+    }
+    match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => format!("https://{}", context.domain_name.as_deref().unwrap_or("localhost")),
+        _ => "https://localhost".to_string(),
+    }
 }
 
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
@@ -170,8 +179,8 @@ fn header(value: &str) -> Result<HeaderValue, ApiError> {
 /// Internal errors are logged here, once, with what the client is not told.
 pub fn respond(result: HandlerResult) -> Response<Body> {
     result.unwrap_or_else(|err| {
-        if let ApiError::Internal(message) | ApiError::BadGateway(message) = &err {
-            tracing::error!(error = %message, "request failed");
+        if let ApiError::Internal(_) | ApiError::BadGateway { .. } = &err {
+            tracing::error!(error = %err, "request failed");
         }
         let mut response = Response::new(Body::Text(err.body().to_string()));
         *response.status_mut() = err.status();

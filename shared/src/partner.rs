@@ -13,6 +13,7 @@ use crate::outbound::HttpClient;
 use crate::store::Db;
 
 pub const DEFAULT_BASE_URL: &str = "https://hub.360dialog.io/api/v2";
+const PARTNER_API: &str = "360dialog's Partner API";
 const TIMEOUT: Duration = Duration::from_secs(10);
 
 /// What the partner API returns for a new key (fields we do not know are dropped).
@@ -68,14 +69,14 @@ impl PartnerApi {
         let headers = [("content-type", "application/json"), ("accept", "application/json"), ("x-api-key", partner_key)];
         let response = self.http.send("POST", &url, &headers, b"{}".to_vec()).await.map_err(|e| {
             tracing::error!(error = %e, "360dialog partner API unreachable");
-            ApiError::BadGateway(format!("360dialog partner API unreachable: {e}"))
+            ApiError::BadGateway { upstream: PARTNER_API, cause: format!("unreachable: {e}") }
         })?;
         if !(200..300).contains(&response.status) {
             tracing::error!(status = response.status, "360dialog partner API refused the API key");
-            return Err(ApiError::BadGateway(format!("360dialog partner API answered {}", response.status)));
+            return Err(ApiError::BadGateway { upstream: PARTNER_API, cause: format!("answered {}", response.status) });
         }
         let key: ChannelApiKey = serde_json::from_slice(&response.body)
-            .map_err(|e| ApiError::BadGateway(format!("360dialog partner API answered with an unexpected body: {e}")))?;
+            .map_err(|e| ApiError::BadGateway { upstream: PARTNER_API, cause: format!("answered with an unexpected body: {e}") })?;
         self.db.mark_api_key_created(account, &channel.id).await?;
         Ok((channel, key))
     }

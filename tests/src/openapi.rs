@@ -27,6 +27,10 @@ fn escape(token: &str) -> String {
 }
 
 impl OpenApi {
+    pub fn document(&self) -> &Value {
+        &self.document
+    }
+
     /// Every (method, path, status) the document promises.
     pub fn documented(&self) -> BTreeSet<(String, String, u16)> {
         let mut all = BTreeSet::new();

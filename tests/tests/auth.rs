@@ -126,3 +126,20 @@ async fn every_authenticated_route_answers_429_over_the_limit() {
     }
     assert!(checked >= 30, "{checked} routes");
 }
+
+/// lambda_http builds each request's URI from `Host` and `X-Forwarded-Proto`; headers that do
+/// not form a URL used to panic it (an empty reply), on every route.
+#[tokio::test]
+async fn every_route_answers_400_to_forwarding_headers_that_form_no_url() {
+    let env = TestEnv::new().await;
+    let account = env.account("headers").await;
+    let authorization = format!("Bearer {}", account.key);
+    for route in Template::load().unwrap().routes().unwrap() {
+        for (name, value) in [("host", "a:99999"), ("x-forwarded-proto", "x/y"), ("host", "a b")] {
+            let mut req = request(&route.method, &route.path, Some(&authorization));
+            req.headers.push((name.into(), value.into()));
+            let reply = env.request(req).await;
+            assert!(assert_error(&reply, 400, "bad request").contains("Host"), "{} {} with {name}: {value}", route.method, route.path);
+        }
+    }
+}

@@ -23,8 +23,13 @@ async fn inviting_an_existing_account_by_email_then_accepting_connects_both_side
     let entity = &sent["entity"];
     assert_eq!(entity["pending"], true);
     assert_eq!(entity["expired"], false);
-    assert_eq!(entity["name"], buyer.name, "an email of a known user names its account");
+    // Who owns the address is the invitee's to reveal, by accepting.
+    assert_eq!(entity["name"], buyer.email.as_str(), "named after the email, not the account that owns it");
+    assert!(sent["invitation"]["invitee_account"].is_null(), "{sent}");
     let invitation_id = sent["invitation"]["id"].as_str().unwrap().to_string();
+    assert!(env.get(&format!("/invitations/{invitation_id}"), &seller).await.body["invitee_account"].is_null());
+    assert!(env.get("/invitations", &seller).await.body[0]["invitee_account"].is_null());
+    assert!(!env.get("/entities", &seller).await.body.to_string().contains(&buyer.name));
     assert_eq!(entity["invitation_id"], invitation_id);
     assert_eq!(sent["invitation"]["relationship_type"], "buyer");
     assert_eq!(sent["invitation"]["status"], "pending");
@@ -38,9 +43,12 @@ async fn inviting_an_existing_account_by_email_then_accepting_connects_both_side
     assert_eq!(received.body[0]["direction"], "received");
     let sent_list = env.get("/invitations?direction=sent", &seller).await;
     assert_eq!(sent_list.body[0]["id"], invitation_id);
+    assert_eq!(received.body[0]["invitee_account"]["id"], buyer.id.to_string(), "the invitee sees itself");
 
     let accepted = env.call("POST", &format!("/invitations/{invitation_id}/accept"), Some(&buyer.key), None).await;
     assert_eq!(accepted.status, 200, "{:?}", accepted.body);
+    let seen_by_seller = env.get(&format!("/invitations/{invitation_id}"), &seller).await;
+    assert_eq!(seen_by_seller.body["invitee_account"]["id"], buyer.id.to_string(), "accepted: now the seller knows who");
     let connection = &accepted.body["connection"];
     let connection_id = connection["id"].as_str().unwrap();
     assert_eq!(connection["relationship_type"], "seller", "the buyer sees the inviter as its seller");
@@ -497,4 +505,33 @@ async fn lists_page_with_an_opaque_cursor() {
     assert_error(&env.get("/invitations?limit=abc", &seller).await, 400, "bad request");
     assert_error(&env.get("/invitations?status=lost", &seller).await, 400, "bad request");
     assert_error(&env.get("/invitations?direction=up", &seller).await, 400, "bad request");
+}
+
+/// An inviter learns nothing about who owns an address from inviting it: not from the reply, not
+/// from a pending invitation returned again, not from an "already connected" refusal.
+#[tokio::test]
+async fn inviting_an_address_discloses_nothing_about_its_account() {
+    let env = TestEnv::new().await;
+    let seller = env.account("seller").await;
+    let buyer = env.account("buyer").await;
+    let stranger_email = format!("{}@example.com", unique("nobody"));
+    let (_, _) = api_tests::connect(&env, &seller, &buyer).await;
+    // A second user of the connected buyer's account.
+    let colleague = env.db.add_user(&buyer.id, format!("{}@example.com", unique("colleague")), "Colleague".into()).await.unwrap().email;
+
+    let mut shapes = vec![];
+    for email in [&colleague, &stranger_email] {
+        let reply = env.call("POST", "/invitations/recipient", Some(&seller.key), Some(json!({ "email": email }))).await;
+        assert_eq!(reply.status, 201, "{email}: {:?}", reply.body);
+        assert!(reply.body["invitation"]["invitee_account"].is_null());
+        assert_eq!(reply.body["entity"]["name"], email.as_str());
+        let again = env.call("POST", "/invitations/recipient", Some(&seller.key), Some(json!({ "email": email }))).await;
+        assert_eq!(again.status, 200);
+        shapes.push((reply.body["entity"]["pending"].clone(), again.body["invitation"]["id"] == reply.body["invitation"]["id"]));
+    }
+    assert_eq!(shapes[0], shapes[1], "an owned address and an unknown one look alike");
+    // The colleague's account is the one that finds out it is already connected.
+    let invitation = env.get("/invitations?direction=received", &buyer).await.body[0]["id"].as_str().unwrap().to_string();
+    let refused = env.call("POST", &format!("/invitations/{invitation}/accept"), Some(&buyer.key), None).await;
+    assert!(assert_error(&refused, 409, "conflict").contains("already connected"));
 }

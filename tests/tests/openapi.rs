@@ -39,3 +39,22 @@ fn every_documented_status_code_is_produced_by_some_test() {
     let missing: Vec<_> = OPENAPI.documented().difference(&produced).cloned().collect();
     assert!(missing.is_empty(), "documented but never produced by a test: {missing:#?}");
 }
+
+/// Clients are generated from the document: every operation is named after the function that
+/// serves it (`invitations-create` is `invitationsCreate`) and tagged with a declared area; the
+/// servers name the deployed URL, not only the local one.
+#[test]
+fn every_operation_is_named_after_its_function_and_tagged() {
+    let document = OPENAPI.document();
+    let declared: BTreeSet<&str> = document["tags"].as_array().unwrap().iter().map(|t| t["name"].as_str().unwrap()).collect();
+    for route in Template::load().unwrap().routes().unwrap() {
+        let operation = &document["paths"][&route.path][route.method.to_lowercase()];
+        let mut words = route.binary.split('-');
+        let expected: String = words.next().unwrap().to_string() + &words.map(|w| w[..1].to_uppercase() + &w[1..]).collect::<String>();
+        assert_eq!(operation["operationId"], expected.as_str(), "{} {}", route.method, route.path);
+        let tags = operation["tags"].as_array().unwrap_or_else(|| panic!("{} {} has no tags", route.method, route.path));
+        assert!(!tags.is_empty() && tags.iter().all(|t| declared.contains(t.as_str().unwrap())), "{} {}: {tags:?}", route.method, route.path);
+    }
+    let servers: Vec<&str> = document["servers"].as_array().unwrap().iter().map(|s| s["url"].as_str().unwrap()).collect();
+    assert!(servers.iter().any(|url| url.starts_with("https://") && url.contains("execute-api")), "{servers:?}");
+}

@@ -48,7 +48,8 @@ async fn integrations_show_their_secret_once_and_belong_to_their_account() {
     let got = env.get(&format!("/integrations/{id}"), &owner).await;
     assert_eq!(got.status, 200);
     let receive_url = got.body["receive_url"].as_str().unwrap();
-    assert!(receive_url.starts_with("http://") && receive_url.ends_with(&format!("/webhooks/{id}")), "{receive_url}");
+    // Without API_URL, the domain API Gateway served the request on (the local event says 127.0.0.1).
+    assert_eq!(receive_url, format!("https://127.0.0.1/webhooks/{id}"));
     let listed = env.get("/integrations", &owner).await;
     assert_eq!(listed.body.as_array().unwrap().len(), 1);
     for reply in [&got, &listed] {
@@ -79,7 +80,16 @@ async fn integrations_show_their_secret_once_and_belong_to_their_account() {
 
     // Deleted: the receive URL is gone with it.
     assert_eq!(env.call("DELETE", &format!("/integrations/{id}"), Some(&owner.key), None).await.status, 204);
-    assert_error(&incode(&env, &id, &secret, &json!({ "interviewId": "a1", "onboardingStatus": "ONBOARDING_FINISHED" })).await, 404, "not found");
+    // A deleted (or never existing) integration is refused exactly like a wrong credential, so
+    // the public route does not tell which ids exist.
+    let deleted = incode(&env, &id, &secret, &json!({ "interviewId": "a1", "onboardingStatus": "ONBOARDING_FINISHED" })).await;
+    let (other_id, _) = integration(&env, &owner, json!({ "provider": "incode" })).await;
+    let wrong_token = incode(&env, &other_id, "wrong-token-of-some-length", &json!({ "interviewId": "a1", "onboardingStatus": "ONBOARDING_FINISHED" })).await;
+    let never = incode(&env, &shared::Id::generate().to_string(), &secret, &json!({ "interviewId": "a1" })).await;
+    for reply in [&deleted, &never] {
+        assert_eq!((reply.status, &reply.body), (wrong_token.status, &wrong_token.body));
+    }
+    assert_error(&wrong_token, 401, "authentication failed");
     assert_error(&env.get(&format!("/integrations/{id}"), &owner).await, 404, "not found");
 }
 
@@ -138,7 +148,7 @@ async fn onboard360_signatures_are_verified_over_the_raw_body() {
     assert_error(&not_json, 400, "invalid JSON");
     let big = vec![b' '; shared::http::MAX_BODY_BYTES + 1];
     assert_error(&env.post_raw(&url, &[("x-360onboard-signature", &signature::sign_onboard(SECRET, &big))], &big).await, 413, "payload too large");
-    assert_error(&env.post_raw(&format!("/webhooks/{}", shared::Id::generate()), &[], body).await, 404, "not found");
+    assert_error(&env.post_raw(&format!("/webhooks/{}", shared::Id::generate()), &[], body).await, 401, "authentication failed");
     assert_error(&env.post_raw("/webhooks/xyz", &[], body).await, 400, "bad request");
 }
 
@@ -213,6 +223,32 @@ async fn standard_webhooks_headers_are_accepted_with_replay_protection() {
     assert_error(&deliver("msg_3", t, "v1,".into()).await, 401, "authentication failed");
     assert_error(&deliver("msg_3", t, signature::sign_standard(&secret, "msg_other", t, body)).await, 401, "authentication failed");
     assert_eq!(events(&env, &account, &id).await.len(), 2, "msg_1 and msg_2");
+
+    // Only Standard Webhooks: the provider's own token neither stands in for a stale signature
+    // nor gives a resent delivery a second dedupe key.
+    let bearer = format!("Bearer {secret}");
+    let stale_with_token = env.post_raw(&url, &[("authorization", &bearer), ("webhook-id", "msg_1"), ("webhook-timestamp", &old.to_string())], body).await;
+    assert_error(&stale_with_token, 401, "authentication failed");
+    assert_error(&env.post_raw(&url, &[("authorization", &bearer)], body).await, 401, "authentication failed");
+    assert_eq!(events(&env, &account, &id).await.len(), 2, "nothing recorded a second time");
+}
+
+#[tokio::test]
+async fn a_standard_webhooks_360onboard_integration_refuses_its_own_signature_header() {
+    let env = TestEnv::new().await;
+    let account = env.account("standard360").await;
+    let (id, secret) = integration(&env, &account, json!({ "provider": "360onboard", "standard_webhooks": true })).await;
+    let url = format!("/webhooks/{id}");
+    let body = br#"{"event":"client.created","data":{"client_id":"c1"}}"#;
+    let hour_ago = now() - 3600;
+    let stale = signature::sign_standard(&secret, "msg_old", hour_ago, body);
+    let ts = hour_ago.to_string();
+    let old_headers = [("webhook-id", "msg_old"), ("webhook-timestamp", ts.as_str()), ("webhook-signature", stale.as_str()), ("x-360onboard-event", "client.created")];
+    assert_error(&env.post_raw(&url, &old_headers, body).await, 401, "authentication failed");
+    let own = signature::sign_onboard(&secret, body);
+    let sidestep = env.post_raw(&url, &[("x-360onboard-signature", own.as_str()), ("x-360onboard-event", "client.created")], body).await;
+    assert_error(&sidestep, 401, "authentication failed");
+    assert!(events(&env, &account, &id).await.is_empty());
 }
 
 #[tokio::test]
@@ -321,9 +357,27 @@ async fn channel_redirects_record_claims_and_hub_events_set_status() {
     let outcomes: Vec<String> = events(&env, &account, &id).await.iter().map(|e| e["outcome"].as_str().unwrap().to_string()).collect();
     assert_eq!(&outcomes[..2], ["recorded", "applied"], "newest first: the late created event changed nothing");
 
+    // Anyone can call the redirect: it records the claim, and changes nothing known about an
+    // existing channel. Claimed-only channels expire; a channel the hub confirmed does not.
+    let before = env.get("/channels/ch1", &account).await.body;
+    assert_eq!(redirect(&env, &id, "client=attacker&channels=[]&revoked=[ch1]").await.status, 200);
+    assert_eq!(redirect(&env, &id, "client=attacker&channels=[ch1,ch2]").await.status, 200);
+    assert_eq!(env.get("/channels/ch1", &account).await.body, before, "the redirect changed a running channel");
+    assert_eq!(env.get("/channels/ch2", &account).await.body["claimed_by_client"], "cl1", "nor a claimed one");
+    let claims: Vec<Value> = events(&env, &account, &id).await.into_iter().filter(|e| e["event_type"] == "redirect").collect();
+    assert_eq!(claims[0]["payload"]["client"], "attacker", "the claim itself is recorded");
+    let ttl = |channel: &'static str| {
+        let key = shared::keys::channel(&account.id, channel);
+        let db = env.db.clone();
+        async move { db.get(&key).await.unwrap().unwrap().contains_key(shared::keys::TTL) }
+    };
+    assert!(ttl("ch2").await, "a claim the hub never confirmed expires");
+    assert!(!ttl("ch1").await, "a channel the hub reported stays");
+
     // Running: the partner API is asked; its failure is a 502, its key is returned once.
     let failed = env.call("POST", "/channels/ch1/api-key", Some(&account.key), None).await;
-    assert_error(&failed, 502, "bad gateway");
+    // Which provider failed, not how: its status, DNS or TLS errors go to the log only.
+    assert_eq!(assert_error(&failed, 502, "bad gateway"), "360dialog's Partner API did not complete the request; retry later");
     let key = env.call("POST", "/channels/ch1/api-key", Some(&account.key), None).await;
     assert_eq!(key.status, 201, "{:?}", key.body);
     assert_eq!(key.body["api_key"], "D360-KEY-1");

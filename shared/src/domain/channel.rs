@@ -56,6 +56,25 @@ pub struct Channel {
     pub version: u64,
 }
 
+impl Channel {
+    /// A channel known only from a redirect's claim: pending until the hub reports on it.
+    pub fn claimed(id: &str, integration_id: &Id, permission: Permission, client: &str, now: &str) -> Channel {
+        Channel {
+            id: id.to_string(),
+            integration_id: integration_id.clone(),
+            client_id: None,
+            status: pending(),
+            status_updated_at: None,
+            phone_number: None,
+            permission: Some(permission),
+            claimed_by_client: Some(client.to_string()),
+            claimed_at: Some(now.to_string()),
+            api_key_created_at: None,
+            version: 0,
+        }
+    }
+}
+
 fn pending() -> String {
     "pending".to_string()
 }

@@ -158,28 +158,30 @@ impl Integration {
             Provider::Incode => "Authorization: Bearer <secret>",
             Provider::Dialog360 => "X-Webhook-Token: <secret>",
         };
-        let alternative = if self.standard_webhooks { ", or Standard Webhooks headers signed with the secret" } else { "" };
-        let authentication = format!("{scheme}{alternative}");
+        let authentication = if self.standard_webhooks {
+            "Standard Webhooks: webhook-id, webhook-timestamp (within 5 minutes) and webhook-signature: v1,<base64 HMAC-SHA256> with the secret".to_string()
+        } else {
+            scheme.to_string()
+        };
         let redirect_registration_url = (self.provider == Provider::Dialog360).then(|| format!("{base}/integrations/{}/redirect", self.id));
         IntegrationView { receive_url: format!("{base}/webhooks/{}", self.id), authentication, redirect_registration_url, secret, integration: self }
     }
 
-    /// Authenticates a delivery: Standard Webhooks when the integration accepts them and the
-    /// delivery carries them, the provider's own scheme otherwise. `Ok` holds the
-    /// Standard Webhooks message id, the natural dedupe key, when there is one.
+    /// Authenticates a delivery: with Standard Webhooks only, when the integration uses them (so
+    /// their replay window cannot be sidestepped with the provider's own header, and a delivery
+    /// keeps its `webhook-id` as its one dedupe key however it is resent); with the provider's
+    /// own scheme otherwise. `Ok` holds the Standard Webhooks message id when there is one.
     pub fn authenticate<'a>(&self, header: impl Fn(&str) -> Option<&'a str>, body: &[u8], now: u64) -> Result<Option<String>, SignatureError> {
         let credentials = self.credentials.as_ref().ok_or(SignatureError::Mismatch)?;
         if self.standard_webhooks {
-            if let Some(signature) = header("webhook-signature") {
-                let headers = StandardHeaders {
-                    id: header("webhook-id").ok_or(SignatureError::Missing)?,
-                    timestamp: header("webhook-timestamp").ok_or(SignatureError::Missing)?,
-                    signature,
-                };
-                let secret = credentials.signing_secret.as_deref().ok_or(SignatureError::Mismatch)?;
-                signature::verify_standard(secret, headers, body, now)?;
-                return Ok(Some(headers.id.to_string()));
-            }
+            let headers = StandardHeaders {
+                id: header("webhook-id").ok_or(SignatureError::Missing)?,
+                timestamp: header("webhook-timestamp").ok_or(SignatureError::Missing)?,
+                signature: header("webhook-signature").ok_or(SignatureError::Missing)?,
+            };
+            let secret = credentials.signing_secret.as_deref().ok_or(SignatureError::Mismatch)?;
+            signature::verify_standard(secret, headers, body, now)?;
+            return Ok(Some(headers.id.to_string()));
         }
         let token_matches = |token: Option<&str>| {
             let token = token.ok_or(SignatureError::Missing)?;
@@ -288,7 +290,9 @@ mod tests {
         let on = integration(Provider::Incode, true, SECRET);
         assert_eq!(check(&on, &headers, b"{}", now), Ok(Some("msg_1".into())));
         assert_eq!(check(&on, &headers, b"{}", now + 600), Err(SignatureError::Stale));
-        assert_eq!(check(&on, &[("authorization", &format!("Bearer {SECRET}"))], b"{}", now), Ok(None), "the provider's own scheme still works");
+        assert_eq!(check(&on, &[("authorization", &format!("Bearer {SECRET}"))], b"{}", now), Err(SignatureError::Missing), "only Standard Webhooks");
+        let both = [headers[0], headers[1], ("authorization", &format!("Bearer {SECRET}"))];
+        assert_eq!(check(&on, &both, b"{}", now), Err(SignatureError::Missing), "the provider's token does not stand in for the signature");
         let off = integration(Provider::Incode, false, SECRET);
         assert_eq!(check(&off, &headers, b"{}", now), Err(SignatureError::Missing), "ignored where not configured");
     }

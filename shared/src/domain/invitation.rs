@@ -82,16 +82,22 @@ impl Invitation {
         if self.is_expired(now) { InvitationStatus::Expired } else { self.status }
     }
 
-    /// This copy as the API shows it at `now`.
+    /// This copy as the API shows its holder at `now`. An inviter who invited an email address
+    /// does not learn which account (if any) it belongs to until that account accepts.
     pub fn as_seen_at(mut self, now: &str) -> Invitation {
         self.status = self.effective_status(now);
+        if self.direction == Direction::Sent && self.invitee_email.is_some() && self.status != InvitationStatus::Accepted {
+            self.invitee_account = None;
+        }
         self
     }
 
+    /// Who the inviter addressed: the email when it invited one (whether or not an account
+    /// turned out to own it), else the account.
     pub fn invitee(&self) -> Invitee {
-        match (&self.invitee_account, &self.invitee_email) {
-            (Some(account), _) => Invitee::Account(account.id.clone()),
-            (None, Some(email)) => Invitee::Email(email.clone()),
+        match (&self.invitee_email, &self.invitee_account) {
+            (Some(email), _) => Invitee::Email(email.clone()),
+            (None, Some(account)) => Invitee::Account(account.id.clone()),
             // Every invitation is created with one or the other.
             (None, None) => Invitee::Email(String::new()),
         }
@@ -201,11 +207,27 @@ mod tests {
     }
 
     #[test]
-    fn invitee_prefers_the_known_account() {
+    fn an_email_invitation_stays_addressed_to_the_email() {
         let mut inv = sample(InvitationStatus::Pending, Direction::Sent);
         assert_eq!(inv.invitee(), Invitee::Email("buyer@example.com".into()));
         let account = Id::generate();
         inv.invitee_account = Some(AccountRef { id: account.clone(), name: "Buyer".into() });
+        assert_eq!(inv.invitee(), Invitee::Email("buyer@example.com".into()), "the account owning the address changes nothing");
+        inv.invitee_email = None;
         assert_eq!(inv.invitee(), Invitee::Account(account));
+    }
+
+    #[test]
+    fn an_inviter_sees_the_invited_account_only_once_it_accepts() {
+        let account = AccountRef { id: Id::generate(), name: "Buyer".into() };
+        let mut sent = sample(InvitationStatus::Pending, Direction::Sent);
+        sent.invitee_account = Some(account.clone());
+        assert_eq!(sent.clone().as_seen_at(BEFORE).invitee_account, None);
+        let received = Invitation { direction: Direction::Received, ..sent.clone() };
+        assert_eq!(received.as_seen_at(BEFORE).invitee_account, Some(account.clone()), "the invitee sees itself");
+        let accepted = Invitation { status: InvitationStatus::Accepted, ..sent.clone() };
+        assert_eq!(accepted.as_seen_at(BEFORE).invitee_account, Some(account.clone()));
+        let by_account = Invitation { invitee_email: None, ..sent };
+        assert_eq!(by_account.as_seen_at(BEFORE).invitee_account, Some(account), "invited by account id: the inviter named it");
     }
 }

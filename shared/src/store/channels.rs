@@ -11,6 +11,10 @@ use crate::id::Id;
 use crate::keys::{self, ItemType, prefix};
 use crate::time;
 
+/// A channel known only from a redirect's claim is removed after this unless a hub event
+/// confirms it: anyone can call the redirect, so what it creates must not accumulate.
+pub const UNCONFIRMED_CLAIM_TTL: std::time::Duration = std::time::Duration::from_secs(30 * 24 * 3600);
+
 impl Db {
     pub async fn channel(&self, account: &Id, channel_id: &str) -> Result<Channel, ApiError> {
         let id = external_id(channel_id).ok_or_else(|| ApiError::BadRequest(format!("'{channel_id}' is not a valid channel id")))?;
@@ -26,8 +30,10 @@ impl Db {
         Some(self.integration_for_delivery(id).await?).filter(|i| i.provider == Provider::Dialog360).ok_or(ApiError::NotFound("integration"))
     }
 
-    /// Records a redirect's claims (never a status) and the redirect itself as an event, in one
-    /// transaction.
+    /// Records a redirect: the event, and a pending channel for each claimed channel not known
+    /// yet. The redirect is the client's unauthenticated browser, so it never changes a channel
+    /// that exists (its status, permission or client come from the hub's authenticated events
+    /// and the Partner API), and the channels it creates expire unless the hub confirms them.
     pub async fn record_redirect(&self, integration: &Integration, redirect: &Redirect) -> Result<(), ApiError> {
         let now = time::now();
         let event = WebhookEvent {
@@ -43,23 +49,29 @@ impl Db {
         let event_key = keys::webhook_event(&integration.id, &event.id);
         let mut event_item = keys::item(&event_key, ItemType::WebhookEvent, &event)?;
         event_item.insert(keys::TTL.into(), keys::expires_after(super::webhooks::EVENT_TTL));
-        let mut writes = vec![Write::put("event", event_key, event_item)];
-        let claims = redirect.granted.iter().map(|c| (c, Permission::Granted)).chain(redirect.revoked.iter().map(|c| (c, Permission::Revoked)));
-        for (channel_id, permission) in claims {
-            writes.push(
-                Write::update("channel", keys::channel(&integration.account_id, channel_id))
-                    .set("id", keys::string(channel_id))
-                    .set("integration_id", keys::value(&integration.id)?)
-                    .set("permission", keys::value(&permission)?)
-                    .set("claimed_by_client", keys::string(&redirect.client))
-                    .set("claimed_at", keys::string(&now))
-                    .set(keys::TYPE, keys::string(ItemType::Channel.as_str())),
-            );
+        let claims: Vec<(&String, Permission)> =
+            redirect.granted.iter().map(|c| (c, Permission::Granted)).chain(redirect.revoked.iter().map(|c| (c, Permission::Revoked))).collect();
+        // Twice: a hub event creating one of the channels meanwhile fails the first attempt.
+        for _ in 0..2 {
+            let claim_keys: Vec<_> = claims.iter().map(|(id, _)| keys::channel(&integration.account_id, id)).collect();
+            let known: Vec<Channel> = self.get_many(&claim_keys).await?.into_iter().map(keys::parse).collect::<Result<_, _>>()?;
+            let mut writes = vec![Write::put("event", event_key.clone(), event_item.clone())];
+            for ((channel_id, permission), key) in claims.iter().zip(claim_keys) {
+                if known.iter().any(|c| &c.id == *channel_id) {
+                    continue;
+                }
+                let channel = Channel::claimed(channel_id, &integration.id, *permission, &redirect.client, &now);
+                let mut item = keys::item(&key, ItemType::Channel, &channel)?;
+                item.insert(keys::TTL.into(), keys::expires_after(UNCONFIRMED_CLAIM_TTL));
+                writes.push(Write::put("channel", key, item).only_if("attribute_not_exists(#pk)"));
+            }
+            match self.transact(writes).await {
+                Ok(()) => return Ok(()),
+                Err(TxError::Other(e)) => return Err(e),
+                Err(_) => continue,
+            }
         }
-        self.transact(writes).await.map_err(|err| match err {
-            TxError::Other(e) => e,
-            _ => ApiError::Conflict("the channels are being updated; reload the page".into()),
-        })
+        Err(ApiError::Conflict("the channels are being updated; reload the page".into()))
     }
 
     pub async fn mark_api_key_created(&self, account: &Id, channel_id: &str) -> Result<(), ApiError> {

@@ -58,6 +58,16 @@ impl Db {
                     .value(":id", keys::value(&connection.id)?),
             );
         }
+        // An invitation to an address connected through that address's record too: free it.
+        let invitation = self.invitation(own, &connection.invitation_id).await?;
+        if let Some(invitation) = invitation.filter(|i| i.invitee_email.is_some()) {
+            writes.push(
+                Write::update("partner_address", keys::partner(&invitation.inviter.id, &invitation.invitee()))
+                    .remove("connection_id")
+                    .only_if("#connection_id = :id")
+                    .value(":id", keys::value(&connection.id)?),
+            );
+        }
         let audit = Audit { event: "connection.revoked", actor: &caller.user_email, subject_type: "connection", subject_id: &connection.id, at: &now };
         writes.extend(audit.writes_for_both(own, Some(partner))?);
         self.transact(writes).await.map_err(|err| match err {

@@ -222,14 +222,17 @@ impl Db {
         if invitee_account.as_ref().is_some_and(|a| a.id == caller.account_id) {
             return Err(ApiError::BadRequest("an account cannot invite itself".into()));
         }
-        let target = match (&invitee_account, &invitee_email) {
-            (Some(account), _) => Invitee::Account(account.id.clone()),
-            (None, Some(email)) => Invitee::Email(email.clone()),
+        // An email invitation is guarded per address, not per the account that owns it: what the
+        // inviter sees (a pending invitation returned, "already connected") must not tell it
+        // whose address it is. Accepting checks the accounts' own partner records.
+        let target = match (&invitee_email, &invitee_account) {
+            (Some(email), _) => Invitee::Email(email.clone()),
+            (None, Some(account)) => Invitee::Account(account.id.clone()),
             (None, None) => return Err(ApiError::validation("email", "an email or account_id is required")),
         };
         let entity_name = name
-            .or_else(|| invitee_account.as_ref().map(|a| a.name.clone()))
             .or_else(|| invitee_email.clone())
+            .or_else(|| invitee_account.as_ref().map(|a| a.name.clone()))
             .unwrap_or_default();
 
         // Two attempts: a concurrent send to the same partner makes the first fail its
@@ -570,9 +573,14 @@ impl Db {
             let key = keys::connection(&connection.account_id, &connection.id);
             writes.push(Write::put("connection", key.clone(), keys::item(&key, ItemType::Connection, connection)?).only_if("attribute_not_exists(#pk)"));
         }
-        // The inviter's entity becomes connected.
+        // The inviter's entity becomes connected, and takes the account's name if it only had
+        // the invited address (who owns it was not the inviter's to know until now).
+        let mut entity_update = Write::update("entity", keys::entity(&inviter.id, &invitation.entity_id));
+        if invitation.invitee_email.is_some() && self.entity(&inviter.id, &invitation.entity_id).await?.name == invitation.invitee_email.clone().unwrap_or_default() {
+            entity_update = entity_update.set("name", keys::string(&accepting.name));
+        }
         writes.push(
-            Write::update("entity", keys::entity(&inviter.id, &invitation.entity_id))
+            entity_update
                 .set("pending", AttributeValue::Bool(false))
                 .set("connected", keys::value(&invitation.relationship_type)?)
                 .set("connected_account_id", keys::value(&accepting.id)?)
@@ -615,10 +623,10 @@ impl Db {
             .remove("pending_expires_at")
             .only_if("#pending_invitation_id = :id AND attribute_not_exists(#connection_id)")
             .value(":id", keys::value(&invitation.id)?);
-        if target == accepting_target {
-            writes.push(release.set("connection_id", keys::value(&connection_id)?));
-        } else {
-            writes.push(release);
+        // The record it was addressed by keeps the connection (re-inviting the same address is
+        // "already connected", which its inviter knows); so does the accounts' own record.
+        writes.push(release.set("connection_id", keys::value(&connection_id)?));
+        if target != accepting_target {
             writes.push(
                 Write::update("partner_account", keys::partner(&inviter.id, &accepting_target))
                     .set("entity_id", keys::value(&invitation.entity_id)?)

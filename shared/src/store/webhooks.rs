@@ -96,18 +96,27 @@ fn read_delivery(provider: Provider, headers: &HeaderMap, payload: &serde_json::
     }
 }
 
+/// The one answer to a delivery that is not taken.
+const REFUSED: &str = "the delivery's signature or token did not verify for this integration";
+
 impl Db {
     /// Takes one delivery to `POST /webhooks/{integration_id}`.
     pub async fn receive_webhook(&self, integration_id: &Id, headers: &HeaderMap, body: &[u8]) -> Result<Receipt, ApiError> {
         if body.len() > MAX_BODY_BYTES {
             return Err(ApiError::PayloadTooLarge { size: body.len(), limit: MAX_BODY_BYTES });
         }
-        let integration = self.integration_for_delivery(integration_id).await?;
+        // Every refusal answers alike, an unknown integration included, so that a caller cannot
+        // probe which ids exist or why a forgery failed; the reason is logged for operators.
+        let refuse = |reason: &str| {
+            tracing::warn!(integration = %integration_id, reason, "webhook delivery refused");
+            ApiError::Unauthenticated(REFUSED)
+        };
+        let integration = match self.integration_for_delivery(integration_id).await {
+            Err(ApiError::NotFound(_)) => return Err(refuse("no such integration")),
+            other => other?,
+        };
         let now = time::epoch_seconds(SystemTime::now());
-        let message_id = integration.authenticate(|name| headers.get(name).and_then(|v| v.to_str().ok()), body, now).map_err(|err| {
-            tracing::warn!(integration = %integration_id, reason = err.reason(), "webhook delivery refused");
-            ApiError::Unauthenticated(err.reason())
-        })?;
+        let message_id = integration.authenticate(|name| headers.get(name).and_then(|v| v.to_str().ok()), body, now).map_err(|err| refuse(err.reason()))?;
         let payload: serde_json::Value = serde_json::from_slice(body).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
         if !payload.is_object() {
             return Err(bad("the body must be a JSON object"));
@@ -182,17 +191,16 @@ impl Db {
                     .set("status", keys::string(status))
                     .set("status_updated_at", keys::string(now))
                     .set("version", keys::value(&(version + 1))?)
-                    .set(keys::TYPE, keys::string(ItemType::Channel.as_str()));
+                    .set(keys::TYPE, keys::string(ItemType::Channel.as_str()))
+                    // Confirmed by the hub: no longer an expiring claim.
+                    .remove(keys::TTL);
                 for (attribute, value) in [("client_id", &event.client_id), ("phone_number", &event.phone_number)] {
                     if let Some(value) = value {
                         write = write.set(attribute, keys::string(value));
                     }
                 }
-                let write = if version == 0 {
-                    write.only_if("attribute_not_exists(#version)")
-                } else {
-                    write.only_if("#version = :version").value(":version", keys::value(&version)?)
-                };
+                // Unchanged since read: a claimed channel has version 0, an unknown one none.
+                let write = write.only_if("attribute_not_exists(#version) OR #version = :version").value(":version", keys::value(&version)?);
                 Ok((vec![write], Outcome::Applied))
             }
         }

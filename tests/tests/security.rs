@@ -1,0 +1,41 @@
+//! What an outside probe of the running API found, each pinned by a test: absolute URLs never
+//! come from request headers, and the public routes change only what docs/security.md says.
+
+use api_tests::{TestAccount, TestEnv};
+use infra::local_api::HttpRequest;
+use serde_json::{Value, json};
+
+/// `method uri` as `account`, with extra headers (what a proxy or an attacker may add).
+async fn call_with_headers(env: &TestEnv, method: &str, uri: &str, account: &TestAccount, extra: &[(&str, &str)], body: Value) -> api_tests::Reply {
+    let mut headers = vec![("authorization".to_string(), format!("Bearer {}", account.key)), ("content-type".into(), "application/json".into())];
+    headers.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+    env.request(HttpRequest { method: method.into(), uri: uri.into(), headers, body: body.to_string().into_bytes() }).await
+}
+
+const SPOOFED: [(&str, &str); 3] = [("host", "evil.example"), ("x-forwarded-host", "evil.example"), ("x-forwarded-proto", "http")];
+
+#[tokio::test]
+async fn links_handed_out_never_come_from_request_headers() {
+    let env = TestEnv::new().await;
+    let account = env.account("links").await;
+
+    let created = call_with_headers(&env, "POST", "/integrations", &account, &SPOOFED, json!({ "provider": "360dialog" })).await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let id = created.body["id"].as_str().unwrap();
+    let expected = format!("https://127.0.0.1/webhooks/{id}");
+    assert_eq!(created.body["receive_url"], expected.as_str());
+    assert_eq!(created.body["redirect_registration_url"], format!("https://127.0.0.1/integrations/{id}/redirect").as_str());
+    let got = call_with_headers(&env, "GET", &format!("/integrations/{id}"), &account, &SPOOFED, Value::Null).await;
+    assert_eq!(got.body["receive_url"], expected.as_str());
+    let listed = call_with_headers(&env, "GET", "/integrations", &account, &SPOOFED, Value::Null).await;
+    assert_eq!(listed.body[0]["receive_url"], expected.as_str());
+
+    let campaign = env.call("POST", "/api/v1/campaigns", Some(&account.key), Some(json!({ "name": "Links" }))).await;
+    let campaign_id = campaign.body["campaign"]["id"].as_str().unwrap().to_string();
+    let published = env.call("POST", &format!("/api/v1/campaigns/{campaign_id}/publish"), Some(&account.key), None).await;
+    assert_eq!(published.status, 200, "{:?}", published.body);
+    let client = call_with_headers(&env, "POST", "/api/v1/clients", &account, &SPOOFED, json!({ "campaign_id": campaign_id, "email": "c@example.com" })).await;
+    assert_eq!(client.status, 201, "{:?}", client.body);
+    let link = client.body["client"]["link"].as_str().unwrap();
+    assert!(link.starts_with("https://127.0.0.1/c/"), "{link}");
+}
