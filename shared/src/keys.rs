@@ -200,6 +200,11 @@ pub fn deliveries_prefix(endpoint: &Id) -> String {
     format!("{}{endpoint}#", prefix::DELIVERY)
 }
 
+/// An `Idempotency-Key` of the account (by its hash), with the first response to it.
+pub fn idempotency_key(owner: &Id, key_hash: &str) -> Key {
+    key(account_partition(owner), format!("IDEMPOTENCY#{key_hash}"))
+}
+
 /// GSI1 entries that list an account's users and API keys.
 pub fn account_index(account: &Id, sk: String) -> [(String, AttributeValue); 2] {
     [(GSI1_PK.to_string(), AttributeValue::S(account_partition(account))), (GSI1_SK.to_string(), AttributeValue::S(sk))]
@@ -230,6 +235,7 @@ pub enum ItemType {
     ClientLink,
     WebhookEndpoint,
     Delivery,
+    IdempotencyKey,
 }
 
 impl ItemType {
@@ -258,6 +264,7 @@ impl ItemType {
             ItemType::ClientLink => "client_link",
             ItemType::WebhookEndpoint => "webhook_endpoint",
             ItemType::Delivery => "webhook_delivery",
+            ItemType::IdempotencyKey => "idempotency_key",
         }
     }
 }

@@ -34,7 +34,9 @@ where
     // Lives as long as the process: built once at cold start, shared by every invocation.
     let state: &'static S = Box::leak(Box::new(state));
     lambda_runtime::run(lambda_runtime::service_fn(|event: LambdaEvent<ApiGatewayV2httpRequest>| {
-        let response = api_request(event.payload).map(|req| handler(state, req.with_lambda_context(event.context)));
+        // Boxed, as lambda_http boxes it: the handler's future nests deep enough in the
+        // runtime's types to overflow the compiler's query depth otherwise.
+        let response = api_request(event.payload).map(|req| Box::pin(handler(state, req.with_lambda_context(event.context))));
         async move {
             let result = match response {
                 Ok(response) => response.await,

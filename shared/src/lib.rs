@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod id;
+pub mod idempotency;
 #[cfg(feature = "mail")]
 pub mod invite;
 pub mod keys;
@@ -23,6 +24,7 @@ pub mod outbound;
 #[cfg(feature = "outbound")]
 pub mod partner;
 pub mod ratelimit;
+pub mod seal;
 pub mod secret;
 pub mod signature;
 #[cfg(feature = "mail")]

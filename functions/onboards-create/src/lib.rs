@@ -4,6 +4,7 @@ use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use serde::Deserialize;
 use shared::auth::authenticate;
+use shared::idempotency::once;
 use shared::http::{HandlerResult, json_body, with_etag};
 use shared::{Db, Id};
 
@@ -16,7 +17,10 @@ struct CreateOnboard {
 
 pub async fn handle(db: &Db, req: Request) -> HandlerResult {
     let caller = authenticate(db, &req).await?;
-    let body: CreateOnboard = json_body(&req)?;
-    let onboard = db.create_onboard(&caller, &body.invitation_id, body.flow_id).await?;
-    with_etag(StatusCode::CREATED, &onboard, onboard.version)
+    once(db, &caller.account_id, &req, async {
+        let body: CreateOnboard = json_body(&req)?;
+        let onboard = db.create_onboard(&caller, &body.invitation_id, body.flow_id).await?;
+        with_etag(StatusCode::CREATED, &onboard, onboard.version)
+    })
+    .await
 }

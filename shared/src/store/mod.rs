@@ -7,6 +7,7 @@ pub mod channels;
 pub mod connections;
 pub mod endpoints;
 pub mod flows;
+pub mod idempotency;
 pub mod integrations;
 pub mod invitations;
 pub mod lists;
