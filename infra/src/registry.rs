@@ -103,5 +103,7 @@ pub fn handlers(db: Db, mailer: Mailer, settings: InvitationSettings, options: O
         ("webhook-endpoints-rotate", bind(db, webhook_endpoints_rotate::handle)),
         ("webhook-deliveries-list", bind(db, webhook_deliveries_list::handle)),
         ("webhook-deliveries-replay", bind(db, webhook_deliveries_replay::handle)),
+        ("openapi-get", bind(&(), openapi_get::handle)),
+        ("docs-page", bind(&(), docs_page::handle)),
     ])
 }

@@ -68,8 +68,8 @@ impl OpenApi {
         if content.is_null() {
             return if body.is_null() { Ok(None) } else { Err(format!("{method} {path} {status}: documented without a body, got {body}")) };
         }
-        if content["text/html"].is_object() {
-            return if body.is_string() { Ok(None) } else { Err(format!("{method} {path} {status}: documented as an HTML page, got {body}")) };
+        if content["text/html"].is_object() || content["application/yaml"].is_object() {
+            return if body.is_string() { Ok(None) } else { Err(format!("{method} {path} {status}: documented as a page or document, got {body}")) };
         }
         content["application/json"]["schema"].as_object().ok_or(format!("{method} {path} {status}: no JSON schema"))?;
         Ok(Some(format!("{pointer}/content/application~1json/schema")))

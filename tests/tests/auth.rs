@@ -22,7 +22,8 @@ fn request(method: &str, path: &str, authorization: Option<&str>) -> HttpRequest
 /// Reached without an API key: providers (their own signature or token authenticates them,
 /// tests/tests/webhooks.rs), browsers (the redirect records only claims) and clients holding an
 /// onboarding link (the token is the credential, tests/tests/client_onboarding.rs).
-const PUBLIC_ROUTES: [&str; 4] = ["/webhooks/{integration_id}", "/integrations/{id}/redirect", "/c/{token}", "/c/{token}/complete"];
+/// The contract and its page are public documents.
+const PUBLIC_ROUTES: [&str; 6] = ["/webhooks/{integration_id}", "/integrations/{id}/redirect", "/c/{token}", "/c/{token}/complete", "/openapi.yaml", "/docs"];
 
 #[tokio::test]
 async fn every_route_refuses_requests_without_a_valid_key() {

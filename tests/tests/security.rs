@@ -39,3 +39,32 @@ async fn links_handed_out_never_come_from_request_headers() {
     let link = client.body["client"]["link"].as_str().unwrap();
     assert!(link.starts_with("https://127.0.0.1/c/"), "{link}");
 }
+
+/// The contract is public and served as built: the document byte for byte, and a reference page
+/// naming every operation, with nothing from the document unescaped.
+#[tokio::test]
+async fn the_api_serves_its_contract_and_a_reference_page() {
+    let env = TestEnv::new().await;
+    let served = env.call("GET", "/openapi.yaml", None, None).await;
+    assert_eq!(served.status, 200);
+    assert_eq!(served.headers["content-type"], "application/yaml");
+    let file = std::fs::read_to_string(infra::template::Template::path().with_file_name("openapi.yaml")).unwrap();
+    assert_eq!(served.body.as_str(), Some(file.as_str()), "the file the tests check the API against");
+
+    let page = env.call("GET", "/docs", None, None).await;
+    assert_eq!(page.status, 200);
+    assert!(page.headers["content-type"].starts_with("text/html"));
+    let html = page.body.as_str().unwrap();
+    let document = api_tests::openapi::OPENAPI.document();
+    let mut operations = 0;
+    for item in document["paths"].as_object().unwrap().values() {
+        for operation in item.as_object().unwrap().values().filter(|o| o["operationId"].is_string()) {
+            assert!(html.contains(&format!("id=\"{}\"", operation["operationId"].as_str().unwrap())), "{operation}");
+            operations += 1;
+        }
+    }
+    assert!(operations >= 50);
+    assert!(html.contains("href=\"openapi.yaml\""));
+    assert!(!html.contains("<script"), "static: no script");
+    assert!(html.contains("&lt;") || !file.contains('<'), "what the document says is escaped");
+}
