@@ -68,3 +68,34 @@ async fn the_api_serves_its_contract_and_a_reference_page() {
     assert!(!html.contains("<script"), "static: no script");
     assert!(html.contains("&lt;") || !file.contains('<'), "what the document says is escaped");
 }
+
+/// docs/security.md says, for every route callable without an API key, what it may change and
+/// why that is safe: its table names exactly the document's public operations.
+#[test]
+fn docs_list_every_public_route() {
+    let text = std::fs::read_to_string(infra::template::Template::path().with_file_name("docs/security.md")).unwrap();
+    let mut listed = std::collections::BTreeSet::new();
+    for row in text.lines().filter(|l| l.starts_with("| `")) {
+        let cell = row.split('|').nth(1).unwrap();
+        for route in cell.split('`').filter(|s| s.contains(' ') && s.contains('/')) {
+            listed.insert(route.to_string());
+        }
+    }
+    let mut public = std::collections::BTreeSet::new();
+    for (path, item) in api_tests::openapi::OPENAPI.document()["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap().iter().filter(|(m, _)| *m != "parameters") {
+            let options = operation["security"].as_array();
+            if options.is_some_and(|o| o.is_empty() || o.iter().any(|s| s.as_object().is_some_and(|m| m.is_empty()))) {
+                public.insert(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    assert_eq!(listed, public);
+}
+
+#[tokio::test]
+async fn the_claim_link_refuses_a_body_that_is_not_json() {
+    let env = TestEnv::new().await;
+    let reply = env.post_raw("/invitations/claim", &[("content-type", "text/plain")], b"token=abc").await;
+    api_tests::assert_error(&reply, 400, "invalid JSON");
+}
