@@ -38,6 +38,12 @@ async fn the_local_api_serves_template_routes_over_http() {
     let (status, reply) = tokio::task::spawn_blocking(move || http(port, "GET /connections HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).await.unwrap();
     assert_eq!(status, 401);
     assert_eq!(reply["error"], "authentication failed");
+    // Forwarding headers that form no URL: a JSON 400, where lambda_http used to panic (an empty reply).
+    for header in ["Host: a:99999", "Host: x\r\nX-Forwarded-Proto: x/y"] {
+        let request = format!("GET /connections HTTP/1.1\r\n{header}\r\nConnection: close\r\n\r\n");
+        let (status, reply) = tokio::task::spawn_blocking(move || http(port, &request)).await.unwrap();
+        assert_eq!((status, reply["error"].as_str()), (400, Some("bad request")), "{header}");
+    }
 }
 
 #[tokio::test]
