@@ -489,6 +489,12 @@ async fn lists_page_with_an_opaque_cursor() {
     let page_ids: Vec<&str> = first.body.as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
     assert_eq!(page_ids, [ids[0].as_str(), ids[1].as_str()]);
     let cursor = first.headers["x-next-cursor"].clone();
+    // Opaque: not a readable encoding of internal keys.
+    let decoded = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &cursor).unwrap_or_default();
+    assert!(!String::from_utf8_lossy(&decoded).contains("ACCOUNT#"), "{cursor}");
+    // Tamper-evident: a cursor for the seller's own partition, edited, is refused.
+    let edited = base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, format!(r#"{{"pk":"ACCOUNT#{}","sk":"INVITATION#ffffffffffffffffffffffff"}}"#, seller.id));
+    assert_error(&env.get(&format!("/invitations?cursor={edited}"), &seller).await, 400, "bad request");
     assert!(first.headers["link"].contains("rel=\"next\""));
     assert!(first.headers["link"].contains("direction=sent"));
     let second = env.get(&format!("/invitations?limit=2&cursor={cursor}"), &seller).await;
