@@ -68,10 +68,100 @@ fn service_variable(variable: &str, service_id: &str) -> String {
     format!("{variable}_{}", service_id.to_ascii_uppercase().replace(' ', "_"))
 }
 
-/// The SDK's hyper/rustls client, with ring as the crypto provider.
+/// The roots AWS's own endpoints chain to (Amazon Trust Services' Root CA 1–4, and Starfield
+/// Services Root CA G2, which cross-signs them): parsing five certificates instead of a system
+/// bundle of ~150 is most of what a cold start saved (docs/decisions.md, "Trust").
+pub const AWS_ROOTS_PEM: &str = include_str!("aws_roots.pem");
+
+/// The SDK's hyper/rustls client, with ring as the crypto provider, whose TLS context is built at
+/// the first request rather than when a client is constructed (see `Deferred`). It trusts
+/// `AWS_ROOTS_PEM` when talking to AWS, and the system's roots (`SSL_CERT_FILE` honoured) when an
+/// `AWS_ENDPOINT_URL[_<SERVICE>]` points it elsewhere (LocalStack over TLS, a proxy).
 pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
-    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-    aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https()
+    let custom_endpoint = std::env::vars_os().any(|(name, _)| name.to_str().is_some_and(|n| n.starts_with("AWS_ENDPOINT_URL")));
+    https_client_trusting(if custom_endpoint { Trust::System } else { Trust::Aws })
+}
+
+/// Which roots the SDK's clients trust.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trust {
+    /// `AWS_ROOTS_PEM` only.
+    Aws,
+    /// The platform's roots (`SSL_CERT_FILE`, `SSL_CERT_DIR`, or the system store).
+    System,
+}
+
+pub fn https_client_trusting(trust: Trust) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_http_client::tls::{self, Provider, TlsContext, TrustStore, rustls_provider::CryptoMode};
+    let trust_store = match trust {
+        Trust::Aws => TrustStore::empty().with_pem_certificate(AWS_ROOTS_PEM.as_bytes()),
+        Trust::System => TrustStore::default(),
+    };
+    let context = TlsContext::builder().with_trust_store(trust_store).build().unwrap_or_else(|_| tls::TlsContext::default());
+    let client = aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).tls_context(context).build_https();
+    aws_smithy_runtime_api::client::http::SharedHttpClient::new(Deferred(client))
+}
+
+/// The SDK client's HTTP client, minus its eager start: the SDK's `validate_base_client_config`
+/// builds a connector (TLS context, roots parsed) when each client is constructed, and throws it
+/// away; the first request builds it again. Here the connector is built once, at the first
+/// request, which a cold start does not wait for.
+#[derive(Debug)]
+struct Deferred(aws_smithy_runtime_api::client::http::SharedHttpClient);
+
+impl aws_smithy_runtime_api::client::http::HttpClient for Deferred {
+    fn http_connector(
+        &self,
+        settings: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
+        components: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
+    ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
+        self.0.http_connector(settings, components)
+    }
+
+    fn connector_metadata(&self) -> Option<aws_smithy_runtime_api::client::connector_metadata::ConnectorMetadata> {
+        self.0.connector_metadata()
+    }
+}
+
+/// An SDK client built on first use from the function's configuration: a request that never
+/// touches a service never pays for its client (endpoint rules, partition data).
+pub struct LazyClient<C> {
+    client: std::sync::OnceLock<C>,
+    build: Option<(aws_config::SdkConfig, fn(&aws_config::SdkConfig) -> C)>,
+}
+
+impl<C> LazyClient<C> {
+    /// One already built (tests add interceptors to theirs).
+    pub fn ready(client: C) -> LazyClient<C> {
+        LazyClient { client: std::sync::OnceLock::from(client), build: None }
+    }
+
+    pub fn from_config(config: &aws_config::SdkConfig, build: fn(&aws_config::SdkConfig) -> C) -> LazyClient<C> {
+        LazyClient { client: std::sync::OnceLock::new(), build: Some((config.clone(), build)) }
+    }
+
+    pub fn get(&self) -> &C {
+        self.client.get_or_init(|| match &self.build {
+            Some((config, build)) => build(config),
+            // `ready` filled the cell; no other constructor leaves it empty without a builder.
+            None => unreachable!("a LazyClient is ready or has a builder"),
+        })
+    }
+}
+
+impl<C: Clone> Clone for LazyClient<C> {
+    fn clone(&self) -> Self {
+        match self.client.get() {
+            Some(client) => LazyClient::ready(client.clone()),
+            None => LazyClient { client: std::sync::OnceLock::new(), build: self.build.clone() },
+        }
+    }
+}
+
+impl<C> std::fmt::Debug for LazyClient<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.client.get().is_some() { "LazyClient(built)" } else { "LazyClient(unbuilt)" })
+    }
 }
 
 /// How invitations are issued.
@@ -133,6 +223,17 @@ mod tests {
         let config = config(&[("AWS_REGION", "eu-west-1"), ("AWS_ENDPOINT_URL_SES", "http://ses:4")]);
         assert_eq!(endpoint(&config, "SES").as_deref(), Some("http://ses:4"));
         assert_eq!(endpoint(&config, "DynamoDB"), None);
+    }
+
+    #[test]
+    fn the_compiled_in_aws_roots_parse() {
+        use rustls_pki_types::CertificateDer;
+        use rustls_pki_types::pem::PemObject;
+        let certs: Vec<CertificateDer> = CertificateDer::pem_slice_iter(AWS_ROOTS_PEM.as_bytes()).collect::<Result<_, _>>().expect("PEM");
+        assert_eq!(certs.len(), 5);
+        let mut roots = rustls::RootCertStore::empty();
+        let (valid, invalid) = roots.add_parsable_certificates(certs);
+        assert_eq!((valid, invalid), (5, 0), "every root is a usable trust anchor");
     }
 
     #[test]

@@ -8,18 +8,19 @@ use crate::error::ApiError;
 
 #[derive(Clone, Debug)]
 pub struct Mailer {
-    client: aws_sdk_ses::Client,
+    /// Built at the first email, not at cold start.
+    client: crate::config::LazyClient<aws_sdk_ses::Client>,
     sender: String,
 }
 
 impl Mailer {
     pub fn new(client: aws_sdk_ses::Client, sender: impl Into<String>) -> Mailer {
-        Mailer { client, sender: sender.into() }
+        Mailer { client: crate::config::LazyClient::ready(client), sender: sender.into() }
     }
 
     /// From `SENDER_EMAIL`, a verified SES identity.
     pub fn from_env(config: &aws_config::SdkConfig) -> Result<Mailer, ConfigError> {
-        Ok(Mailer::new(aws_sdk_ses::Client::new(config), required("SENDER_EMAIL")?))
+        Ok(Mailer { client: crate::config::LazyClient::from_config(config, aws_sdk_ses::Client::new), sender: required("SENDER_EMAIL")? })
     }
 
     pub async fn send(&self, email: &Email) -> Result<(), ApiError> {
@@ -30,6 +31,7 @@ impl Mailer {
             .body(Body::builder().text(content(&email.text).map_err(|e| fail(&e))?).html(content(&email.html).map_err(|e| fail(&e))?).build())
             .build();
         self.client
+            .get()
             .send_email()
             .source(&self.sender)
             .destination(Destination::builder().set_to_addresses(Some(email.to.clone())).build())

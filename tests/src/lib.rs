@@ -450,14 +450,14 @@ impl TestEnv {
         let ses = aws_sdk_ses::Client::from_conf(aws_sdk_ses::config::Builder::from(&self.config).interceptor(self.mail_calls.clone()).build());
         let setup = shared::setup::BuyerSetup { db: self.db.clone(), mailer: Mailer::new(ses, sender) };
         let deliverer = shared::deliver::Deliverer::new(self.db.clone(), shared::domain::webhook_endpoint::UrlPolicy { allow_private: true }, TEST_RETRY_BASE);
-        let queues = table_stream::Queues { sqs: sqs.clone(), buyer_setup_url: setup_url.clone(), webhook_delivery_url: delivery_url.clone() };
+        let queues = table_stream::Queues { sqs: shared::config::LazyClient::ready(sqs.clone()), buyer_setup_url: setup_url.clone(), webhook_delivery_url: delivery_url.clone() };
         Pipeline {
             stream: infra::pipeline::StreamReader::open(&self.config, &self.db.table, infra::pipeline::Start::Latest, None).await.expect("stream"),
             queues: Box::leak(Box::new(queues)),
             reader: infra::pipeline::QueueReader { sqs: sqs.clone(), url: setup_url },
             setup: Box::leak(Box::new(setup)),
             delivery_reader: infra::pipeline::QueueReader { sqs: sqs.clone(), url: delivery_url.clone() },
-            worker: Box::leak(Box::new(webhook_deliver::Worker { deliverer, sqs, queue_url: delivery_url })),
+            worker: Box::leak(Box::new(webhook_deliver::Worker { deliverer, sqs: shared::config::LazyClient::ready(sqs), queue_url: delivery_url })),
         }
     }
 }

@@ -8,7 +8,8 @@ use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventR
 use shared::pipeline::{completion, new_delivery};
 
 pub struct Queues {
-    pub sqs: aws_sdk_sqs::Client,
+    /// Built at the first message sent, not at cold start.
+    pub sqs: shared::config::LazyClient<aws_sdk_sqs::Client>,
     pub buyer_setup_url: String,
     pub webhook_delivery_url: String,
 }
@@ -16,7 +17,7 @@ pub struct Queues {
 impl Queues {
     pub fn from_env(config: &aws_config::SdkConfig) -> Result<Queues, shared::config::ConfigError> {
         Ok(Queues {
-            sqs: aws_sdk_sqs::Client::new(config),
+            sqs: shared::config::LazyClient::from_config(config, aws_sdk_sqs::Client::new),
             buyer_setup_url: shared::config::required("BUYER_SETUP_QUEUE_URL")?,
             webhook_delivery_url: shared::config::required("WEBHOOK_DELIVERY_QUEUE_URL")?,
         })
@@ -33,7 +34,7 @@ pub async fn handle(queues: &Queues, event: Event) -> Result<DynamoDbEventRespon
         } else {
             continue;
         };
-        if let Err(err) = queues.sqs.send_message().queue_url(url).message_body(body).send().await {
+        if let Err(err) = queues.sqs.get().send_message().queue_url(url).message_body(body).send().await {
             tracing::error!(error = %aws_sdk_sqs::error::DisplayErrorContext(&err), what, "could not queue");
             let mut failure = DynamoDbBatchItemFailure::default();
             failure.item_identifier = record.change.sequence_number.clone();

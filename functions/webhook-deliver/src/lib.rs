@@ -10,7 +10,8 @@ use shared::domain::webhook_endpoint::DeliveryMessage;
 
 pub struct Worker {
     pub deliverer: Deliverer,
-    pub sqs: aws_sdk_sqs::Client,
+    /// Built at the first message sent, not at cold start.
+    pub sqs: shared::config::LazyClient<aws_sdk_sqs::Client>,
     pub queue_url: String,
 }
 
@@ -18,7 +19,7 @@ impl Worker {
     pub fn from_env(config: &aws_config::SdkConfig) -> Result<Worker, shared::config::ConfigError> {
         Ok(Worker {
             deliverer: Deliverer::from_env(shared::Db::from_env(config)?),
-            sqs: aws_sdk_sqs::Client::new(config),
+            sqs: shared::config::LazyClient::from_config(config, aws_sdk_sqs::Client::new),
             queue_url: shared::config::required("WEBHOOK_DELIVERY_QUEUE_URL")?,
         })
     }
@@ -33,7 +34,7 @@ impl Worker {
             Next::Done => Ok(()),
             Next::RetryIn(delay) => {
                 let seconds = i32::try_from(delay.as_secs()).unwrap_or(900);
-                self.sqs.send_message().queue_url(&self.queue_url).message_body(body).delay_seconds(seconds).send().await.map(|_| ()).map_err(|e| {
+                self.sqs.get().send_message().queue_url(&self.queue_url).message_body(body).delay_seconds(seconds).send().await.map(|_| ()).map_err(|e| {
                     format!("re-queueing the retry failed: {}", aws_sdk_sqs::error::DisplayErrorContext(&e))
                 })
             }

@@ -31,11 +31,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let queue = |name: &str| stack.queues.get(name).cloned().ok_or(format!("template has no {name}"));
     let (setup_url, delivery_url) = (queue("BuyerSetupQueue")?, queue("WebhookDeliveryQueue")?);
 
-    let queues = leak(table_stream::Queues { sqs: sqs.clone(), buyer_setup_url: setup_url.clone(), webhook_delivery_url: delivery_url.clone() });
+    let queues = leak(table_stream::Queues { sqs: shared::config::LazyClient::ready(sqs.clone()), buyer_setup_url: setup_url.clone(), webhook_delivery_url: delivery_url.clone() });
     let setup = leak(shared::setup::BuyerSetup { db: db.clone(), mailer: Mailer::new(aws_sdk_ses::Client::new(&config), &stack.sender) });
     let url_policy = shared::domain::webhook_endpoint::UrlPolicy { allow_private: true };
     let deliverer = shared::deliver::Deliverer::new(db, url_policy, retry_base);
-    let worker = leak(webhook_deliver::Worker { deliverer, sqs: sqs.clone(), queue_url: delivery_url.clone() });
+    let worker = leak(webhook_deliver::Worker { deliverer, sqs: shared::config::LazyClient::ready(sqs.clone()), queue_url: delivery_url.clone() });
 
     let stream = StreamReader::open(&config, &stack.table, Start::TrimHorizon, checkpoint).await?;
     println!("Pipelines: table stream -> table-stream -> BuyerSetupQueue -> buyer-setup, and -> WebhookDeliveryQueue -> webhook-deliver");

@@ -114,7 +114,7 @@ impl Db {
     /// Revokes by key id (the secret itself is never stored): found through the account's index.
     pub async fn revoke_api_key(&self, account_id: &Id, key_id: &Id) -> Result<(), ApiError> {
         let out = self
-            .client
+            .client()
             .query()
             .table_name(&self.table)
             .index_name(keys::GSI1)
@@ -138,7 +138,7 @@ impl Db {
     /// Every user's email, for notifications (GSI1 on the account; users per account are few).
     pub async fn account_user_emails(&self, account_id: &Id) -> Result<Vec<String>, ApiError> {
         let out = self
-            .client
+            .client()
             .query()
             .table_name(&self.table)
             .index_name(keys::GSI1)

@@ -100,7 +100,7 @@ impl Db {
     /// Query on the buyer-step index.
     pub async fn flows_delivering_to(&self, account: &Id, entity: &Id) -> Result<Vec<BuyerStepRef>, ApiError> {
         let out = self
-            .client
+            .client()
             .query()
             .table_name(&self.table)
             .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")

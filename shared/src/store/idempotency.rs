@@ -44,7 +44,7 @@ impl Db {
 
     /// Frees the key after a failed request, so that a retry runs.
     pub async fn release_idempotency_key(&self, account: &Id, key_hash: &str) -> Result<(), ApiError> {
-        self.client.delete_item().table_name(&self.table).set_key(Some(keys::idempotency_key(account, key_hash).to_item())).send().await?;
+        self.client().delete_item().table_name(&self.table).set_key(Some(keys::idempotency_key(account, key_hash).to_item())).send().await?;
         Ok(())
     }
 }

@@ -91,7 +91,7 @@ impl Db {
     ) -> Result<Page<T>, ApiError> {
         let start = page.cursor.as_deref().map(|c| decode_cursor(c, &partition, prefix)).transpose()?;
         let mut query = self
-            .client
+            .client()
             .query()
             .table_name(&self.table)
             .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")

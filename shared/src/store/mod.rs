@@ -23,7 +23,8 @@ use crate::keys::{Item, Key};
 
 #[derive(Clone, Debug)]
 pub struct Db {
-    pub client: Client,
+    /// Built at the first call (`client()`), not at cold start.
+    sdk: crate::config::LazyClient<Client>,
     pub table: String,
     /// Requests per API key (`crate::ratelimit`).
     pub rate_limit: crate::ratelimit::RateLimit,
@@ -31,19 +32,27 @@ pub struct Db {
 
 impl Db {
     pub fn new(client: Client, table: impl Into<String>) -> Db {
-        Db { client, table: table.into(), rate_limit: crate::ratelimit::RateLimit::default() }
+        Db { sdk: crate::config::LazyClient::ready(client), table: table.into(), rate_limit: crate::ratelimit::RateLimit::default() }
+    }
+
+    pub fn client(&self) -> &Client {
+        self.sdk.get()
     }
 
     /// The table named by `TABLE_NAME`, with the SDK configured from the environment
     /// (`AWS_ENDPOINT_URL` points it at moto or LocalStack).
     pub fn from_env(config: &aws_config::SdkConfig) -> Result<Db, crate::config::ConfigError> {
-        Ok(Db { rate_limit: crate::ratelimit::RateLimit::from_env(), ..Db::new(Client::new(config), crate::config::required("TABLE_NAME")?) })
+        Ok(Db {
+            sdk: crate::config::LazyClient::from_config(config, Client::new),
+            table: crate::config::required("TABLE_NAME")?,
+            rate_limit: crate::ratelimit::RateLimit::from_env(),
+        })
     }
 
     /// One strongly consistent GetItem: reads right after a write see it.
     pub async fn get(&self, key: &Key) -> Result<Option<Item>, ApiError> {
         let out = self
-            .client
+            .client()
             .get_item()
             .table_name(&self.table)
             .set_key(Some(key.to_item()))
@@ -71,7 +80,7 @@ impl Db {
                     .map_err(|e| ApiError::Internal(e.to_string()))?,
             );
             while let Some(request) = pending.take() {
-                let out = self.client.batch_get_item().request_items(&self.table, request).send().await?;
+                let out = self.client().batch_get_item().request_items(&self.table, request).send().await?;
                 found.extend(out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default());
                 pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty());
             }

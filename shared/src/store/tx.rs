@@ -219,7 +219,7 @@ impl Db {
         let update_expr = Write::update_parts(set, remove, add, &mut values);
         let names = placeholder_names(&format!("{} {update_expr}", condition.clone().unwrap_or_default()));
         let result = self
-            .client
+            .client()
             .update_item()
             .table_name(&self.table)
             .set_key(Some(key.to_item()))
@@ -244,7 +244,7 @@ impl Db {
     pub async fn transact(&self, writes: Vec<Write>) -> Result<(), TxError> {
         let labels: Vec<&'static str> = writes.iter().map(|w| w.label).collect();
         let items = writes.into_iter().map(|w| w.into_transact_item(&self.table)).collect::<Result<Vec<_>, _>>()?;
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+        match self.client().transact_write_items().set_transact_items(Some(items)).send().await {
             Ok(_) => Ok(()),
             Err(err) => match err.as_service_error() {
                 Some(TransactWriteItemsError::TransactionCanceledException(cancel)) => {
