@@ -9,7 +9,7 @@ use lambda_http::{Body, Response};
 use shared::ApiError;
 use shared::http::respond;
 
-use crate::registry::Handler;
+use functions::registry::Handler;
 use crate::template::{Route, Template};
 
 pub struct LocalApi {
@@ -79,7 +79,7 @@ impl LocalApi {
                 .and_then(shared::lambda::api_request);
             let response = match request {
                 Ok(request) => {
-                    let span = tracing::info_span!("request", request_id = %request_id, route = %route_key);
+                    let span = shared::lambda::request_span(&request_id, &route_key);
                     handler(request).instrument(span).await
                 }
                 Err(err) => respond(Err(err)),

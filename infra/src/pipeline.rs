@@ -358,7 +358,7 @@ impl Backoff {
 }
 
 /// The table stream to `table-stream`, until the process ends.
-pub async fn run_stream(mut stream: StreamReader, queues: &table_stream::Queues) {
+pub async fn run_stream(mut stream: StreamReader, queues: &functions::stream::Queues) {
     let mut backoff = Backoff(Backoff::FIRST);
     loop {
         let changes = match stream.poll().await {
@@ -379,7 +379,7 @@ pub async fn run_stream(mut stream: StreamReader, queues: &table_stream::Queues)
             tokio::time::sleep(Duration::from_millis(250)).await;
             continue;
         }
-        let response = table_stream::handle(queues, changes).await;
+        let response = functions::stream::route(queues, changes).await;
         if let Err(err) = &response {
             tracing::error!(pipeline = "table stream", error = %err, "table-stream failed");
         }

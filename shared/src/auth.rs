@@ -5,20 +5,11 @@ use base64::Engine;
 use lambda_http::Request;
 use lambda_http::http::HeaderMap;
 
-use crate::domain::ApiKeyRecord;
+use crate::domain::{ApiKeyRecord, Caller};
 use crate::error::ApiError;
-use crate::id::Id;
 use crate::keys;
 use crate::secret::{self, API_KEY_PREFIX};
 use crate::store::Db;
-
-/// Who is calling: the account the key belongs to and the user it was issued to.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Caller {
-    pub account_id: Id,
-    pub user_email: String,
-    pub key_id: Id,
-}
 
 /// The API key in the request's `Authorization` header, without looking it up.
 pub fn presented_key(headers: &HeaderMap) -> Result<String, ApiError> {
@@ -52,7 +43,7 @@ pub async fn authenticate(db: &Db, req: &Request) -> Result<Caller, ApiError> {
     let item = item?.ok_or(ApiError::Unauthenticated("invalid API key"))?;
     // The lookup is by hash already; comparing the stored hash in constant time as well keeps
     // the check independent of how the store matched it.
-    let stored_hash = item.get(keys::PK).and_then(|v| v.as_s().ok()).and_then(|pk| pk.strip_prefix("APIKEY#"));
+    let stored_hash = item.get(keys::PK).and_then(|v| v.as_s().ok()).and_then(|pk| keys::api_key_hash(pk));
     if !stored_hash.is_some_and(|stored| secret::hashes_match(stored, &hash)) {
         return Err(ApiError::Unauthenticated("invalid API key"));
     }
@@ -62,6 +53,7 @@ pub async fn authenticate(db: &Db, req: &Request) -> Result<Caller, ApiError> {
         return Err(ApiError::Unauthenticated("invalid API key"));
     }
     counted?;
+    crate::lambda::record_account(&record.account_id);
     Ok(Caller { account_id: record.account_id, user_email: record.user_email, key_id: record.key_id })
 }
 

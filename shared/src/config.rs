@@ -3,15 +3,90 @@
 use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
-#[error("environment variable {0} must be set")]
-pub struct ConfigError(pub &'static str);
-
-pub fn required(name: &'static str) -> Result<String, ConfigError> {
-    std::env::var(name).ok().filter(|v| !v.is_empty()).ok_or(ConfigError(name))
+pub enum ConfigError {
+    #[error("environment variable {0} must be set")]
+    Missing(&'static str),
+    #[error("environment variable {0} must be {1}")]
+    Invalid(&'static str, &'static str),
 }
 
-fn optional(name: &'static str) -> Option<String> {
-    std::env::var(name).ok().filter(|v| !v.is_empty())
+/// What a function is built from at cold start: its variables (the process environment in
+/// Lambda; the local API's or a test's own elsewhere) and the SDK configuration they describe.
+pub struct Env {
+    vars: std::sync::Arc<dyn Fn(&str) -> Option<String> + Send + Sync>,
+    /// Built when a state first asks for it (`aws()`), so that a function without AWS clients
+    /// links no SDK configuration at all.
+    aws: std::sync::OnceLock<aws_config::SdkConfig>,
+    /// A DynamoDB client to use rather than one built from `aws` (the tests count its calls).
+    dynamodb: Option<aws_sdk_dynamodb::Client>,
+}
+
+impl Env {
+    /// Lambda's: the process environment.
+    pub fn lambda() -> Env {
+        Env::from_vars(|name| std::env::var(name).ok())
+    }
+
+    /// The SDK configuration will come from `vars` as `aws()` reads it from the process.
+    pub fn from_vars(vars: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Env {
+        Env { vars: std::sync::Arc::new(vars), aws: std::sync::OnceLock::new(), dynamodb: None }
+    }
+
+    /// An SDK configuration built elsewhere (the local stack's workstation loader, the tests').
+    pub fn new(aws: aws_config::SdkConfig, vars: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Env {
+        Env { aws: std::sync::OnceLock::from(aws), ..Env::from_vars(vars) }
+    }
+
+    pub fn aws(&self) -> Result<&aws_config::SdkConfig, ConfigError> {
+        if let Some(config) = self.aws.get() {
+            return Ok(config);
+        }
+        let vars = self.vars.clone();
+        let config = aws_from(move |name| vars(name).filter(|v| !v.is_empty()))?;
+        Ok(self.aws.get_or_init(|| config))
+    }
+
+    pub fn with_dynamodb(self, client: aws_sdk_dynamodb::Client) -> Env {
+        Env { dynamodb: Some(client), ..self }
+    }
+
+    /// A variable, unset when empty (as a template's empty parameter sets it).
+    pub fn optional(&self, name: &str) -> Option<String> {
+        (self.vars)(name).filter(|v| !v.is_empty())
+    }
+
+    pub fn required(&self, name: &'static str) -> Result<String, ConfigError> {
+        self.optional(name).ok_or(ConfigError::Missing(name))
+    }
+
+    /// A variable that must parse as `what` when set.
+    pub fn parsed<T: std::str::FromStr>(&self, name: &'static str, what: &'static str, default: T) -> Result<T, ConfigError> {
+        self.optional(name).map_or(Ok(default), |raw| raw.parse().map_err(|_| ConfigError::Invalid(name, what)))
+    }
+
+    /// An SDK client built at its first use.
+    pub fn client<C>(&self, build: fn(&aws_config::SdkConfig) -> C) -> Result<LazyClient<C>, ConfigError> {
+        Ok(LazyClient::from_config(self.aws()?, build))
+    }
+
+    pub fn dynamodb(&self) -> Result<LazyClient<aws_sdk_dynamodb::Client>, ConfigError> {
+        match &self.dynamodb {
+            Some(client) => Ok(LazyClient::ready(client.clone())),
+            None => self.client(aws_sdk_dynamodb::Client::new),
+        }
+    }
+}
+
+/// What a function builds once per cold start (its clients and settings) from its `Env`.
+pub trait FromEnv: Sized + Sync + 'static {
+    fn from_env(env: &Env) -> Result<Self, ConfigError>;
+}
+
+/// A function that needs nothing (it serves a compiled-in document).
+impl FromEnv for () {
+    fn from_env(_: &Env) -> Result<(), ConfigError> {
+        Ok(())
+    }
 }
 
 /// The SDK configuration a Lambda function builds its clients from: region, credentials and
@@ -29,7 +104,7 @@ pub fn aws() -> Result<aws_config::SdkConfig, ConfigError> {
 pub fn aws_from(env: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Result<aws_config::SdkConfig, ConfigError> {
     use aws_config::environment::EnvironmentVariableCredentialsProvider;
     use aws_credential_types::provider::SharedCredentialsProvider;
-    let region = env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")).ok_or(ConfigError("AWS_REGION"))?;
+    let region = env("AWS_REGION").or_else(|| env("AWS_DEFAULT_REGION")).ok_or(ConfigError::Missing("AWS_REGION"))?;
     let mut config = aws_config::SdkConfig::builder()
         .behavior_version(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(region))
@@ -176,17 +251,16 @@ pub struct InvitationSettings {
 impl InvitationSettings {
     pub const DEFAULT_TTL_DAYS: u64 = 14;
 
-    pub fn from_env() -> Result<InvitationSettings, ConfigError> {
-        let days = match optional("INVITATION_TTL_DAYS") {
-            None => Self::DEFAULT_TTL_DAYS,
-            Some(raw) => raw.parse().map_err(|_| ConfigError("INVITATION_TTL_DAYS (a whole number of days)"))?,
-        };
-        let link_base = optional("INVITATION_LINK_BASE").unwrap_or_else(|| "http://127.0.0.1:3000/invitations/claim".into());
-        Ok(InvitationSettings { ttl: Duration::from_secs(days * 86_400), link_base })
-    }
-
     pub fn link(&self, token: &str) -> String {
         format!("{}?token={token}", self.link_base)
+    }
+}
+
+impl FromEnv for InvitationSettings {
+    fn from_env(env: &Env) -> Result<InvitationSettings, ConfigError> {
+        let days = env.parsed("INVITATION_TTL_DAYS", "a whole number of days", Self::DEFAULT_TTL_DAYS)?;
+        let link_base = env.optional("INVITATION_LINK_BASE").unwrap_or_else(|| "http://127.0.0.1:3000/invitations/claim".into());
+        Ok(InvitationSettings { ttl: Duration::from_secs(days * 86_400), link_base })
     }
 }
 

@@ -2,6 +2,7 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
+use crate::config::{ConfigError, Env, FromEnv};
 use crate::domain::webhook_endpoint::{self, Attempt, DeliveryMessage, DeliveryStatus, Endpoint, EndpointStatus, UrlPolicy, Verdict};
 use crate::error::ApiError;
 use crate::keys;
@@ -30,13 +31,15 @@ pub struct Deliverer {
 /// A receiver gets this long to answer.
 const TIMEOUT: Duration = Duration::from_secs(10);
 
-impl Deliverer {
-    /// `WEBHOOK_LOCAL_MODE` and `WEBHOOK_RETRY_BASE_SECONDS` (default 30) from the environment.
-    pub fn from_env(db: Db) -> Deliverer {
-        let base = std::env::var("WEBHOOK_RETRY_BASE_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(30);
-        Deliverer::new(db, UrlPolicy::from_env(), Duration::from_secs(base))
+/// `WEBHOOK_LOCAL_MODE` and `WEBHOOK_RETRY_BASE_SECONDS` (default 30) from the environment.
+impl FromEnv for Deliverer {
+    fn from_env(env: &Env) -> Result<Deliverer, ConfigError> {
+        let base = env.optional("WEBHOOK_RETRY_BASE_SECONDS").and_then(|v| v.parse().ok()).unwrap_or(30);
+        Ok(Deliverer::new(Db::from_env(env)?, UrlPolicy::from_env(env)?, Duration::from_secs(base)))
     }
+}
 
+impl Deliverer {
     pub fn new(db: Db, policy: UrlPolicy, retry_base: Duration) -> Deliverer {
         Deliverer { db, http: HttpClient::guarded(TIMEOUT, policy.allow_private), policy, retry_base }
     }

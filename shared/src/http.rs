@@ -25,13 +25,16 @@ pub fn body_bytes(req: &Request) -> &[u8] {
     }
 }
 
+/// The raw body bytes, up to `MAX_BODY_BYTES` (over the limit → 413).
+pub fn bounded_body(req: &Request) -> Result<&[u8], ApiError> {
+    let bytes = body_bytes(req);
+    if bytes.len() > MAX_BODY_BYTES { Err(ApiError::PayloadTooLarge { size: bytes.len(), limit: MAX_BODY_BYTES }) } else { Ok(bytes) }
+}
+
 /// Parses a JSON object body: over the limit → 413, not JSON → 400, wrong shape → 422 naming the
 /// field (`serde_path_to_error` gives the path for nested fields).
 pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, ApiError> {
-    let bytes = body_bytes(req);
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(ApiError::PayloadTooLarge { size: bytes.len(), limit: MAX_BODY_BYTES });
-    }
+    let bytes = bounded_body(req)?;
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Err(ApiError::InvalidJson("a JSON object body is required".into()));
     }

@@ -7,7 +7,6 @@
 //! released, so a corrected retry runs.
 
 use std::future::Future;
-use std::time::Duration;
 
 use lambda_http::http::{HeaderValue, StatusCode};
 use lambda_http::{Body, Request, RequestExt, Response};
@@ -18,13 +17,9 @@ use crate::error::ApiError;
 use crate::http::{HandlerResult, body_bytes};
 use crate::id::Id;
 use crate::store::Db;
+use crate::store::idempotency::KeyRecord;
 
 pub const HEADER: &str = "idempotency-key";
-/// How long a key replays its first response.
-pub const KEY_TTL: Duration = Duration::from_secs(24 * 3600);
-/// A claim older than this whose request never finished (its function timed out or crashed) may
-/// be taken over: longer than any function's timeout.
-pub const LEASE: Duration = Duration::from_secs(60);
 const MAX_KEY_LEN: usize = 255;
 
 /// The key the client sent, if any: 1 to 255 visible ASCII characters.
@@ -53,15 +48,6 @@ pub struct SavedResponse {
     pub body: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub etag: Option<String>,
-}
-
-/// A key as stored: claimed by a request that is still running, or done with its response,
-/// sealed (it can hold a secret shown once, which is never stored in the clear).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct KeyRecord {
-    pub fingerprint: String,
-    #[serde(default)]
-    pub response: Option<String>,
 }
 
 impl SavedResponse {

@@ -3,8 +3,8 @@
 use lambda_http::http::StatusCode;
 use serde::Deserialize;
 
-use crate::auth::Caller;
-use crate::config::{ConfigError, InvitationSettings};
+use crate::domain::Caller;
+use crate::config::{ConfigError, Env, FromEnv, InvitationSettings};
 use crate::domain::Relationship;
 use crate::domain::{email, validate};
 use crate::error::ApiError;
@@ -22,11 +22,13 @@ pub struct Inviter {
     pub settings: InvitationSettings,
 }
 
-impl Inviter {
-    pub fn from_env(config: &aws_config::SdkConfig) -> Result<Inviter, ConfigError> {
-        Ok(Inviter { db: Db::from_env(config)?, mailer: Mailer::from_env(config)?, settings: InvitationSettings::from_env()? })
+impl FromEnv for Inviter {
+    fn from_env(env: &Env) -> Result<Inviter, ConfigError> {
+        Ok(Inviter { db: Db::from_env(env)?, mailer: Mailer::from_env(env)?, settings: InvitationSettings::from_env(env)? })
     }
+}
 
+impl Inviter {
     /// Invites the partner the body names. `relationship` is fixed by the endpoint
     /// (`/invitations/recipient` → buyer, `/invitations/source` → seller) or, for
     /// `POST /invitations`, taken from the body.
@@ -59,7 +61,7 @@ impl Inviter {
     /// already saved, so a failed email does not fail the request: `email_sent: false` says to
     /// resend.
     async fn respond(&self, sent: Sent, message: &str) -> HandlerResult {
-        let email_sent = match &sent.delivery {
+        let email_sent = match &sent.link {
             Some(delivery) if !delivery.recipients.is_empty() => {
                 let link = self.settings.link(&delivery.token);
                 let mail = email::invitation(delivery.recipients.clone(), &sent.invitation, &link);

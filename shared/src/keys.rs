@@ -81,9 +81,23 @@ pub fn user(email: &str) -> Key {
 }
 
 /// API keys are found by the hash of the presented key: authentication is one GetItem.
+/// An API key's record, in a partition of its own named by the key's hash.
 pub fn api_key(hash: &str) -> Key {
-    key(format!("APIKEY#{hash}"), "APIKEY")
+    key(format!("{}{hash}", prefix::API_KEY), API_KEY_SORT)
 }
+
+/// The counter of one API key's requests (named by the key's hash, known before the key is
+/// looked up, so that counting and looking up run at once) in the window starting at `start`.
+pub fn rate_limit_counter(key_hash: &str, start: u64) -> Key {
+    key(format!("{}{key_hash}", prefix::RATE_LIMIT), start.to_string())
+}
+
+/// The hash an API key record's partition key names.
+pub fn api_key_hash(pk: &str) -> Option<&str> {
+    pk.strip_prefix(prefix::API_KEY)
+}
+
+const API_KEY_SORT: &str = "APIKEY";
 
 pub fn invitation(owner: &Id, id: &Id) -> Key {
     key(account_partition(owner), format!("{}{id}", prefix::INVITATION))
@@ -298,6 +312,18 @@ pub fn string(s: impl Into<String>) -> AttributeValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rate_limit_counters_are_per_key_and_window() {
+        assert_ne!(rate_limit_counter("aa", 60), rate_limit_counter("bb", 60));
+        assert_ne!(rate_limit_counter("aa", 60), rate_limit_counter("aa", 120));
+    }
+
+    #[test]
+    fn an_api_key_record_names_its_hash() {
+        assert_eq!(api_key_hash(&api_key("abc").pk), Some("abc"));
+        assert_eq!(api_key_hash("ACCOUNT#abc"), None);
+    }
 
     #[test]
     fn account_owned_keys_share_the_account_partition() {

@@ -3,6 +3,8 @@
 //! translations from HTTP to calls into this crate.
 
 pub mod auth;
+#[cfg(feature = "mail")]
+pub mod buyer_setup;
 pub mod config;
 #[cfg(feature = "outbound")]
 pub mod deliver;
@@ -27,9 +29,6 @@ pub mod ratelimit;
 pub mod seal;
 pub mod secret;
 pub mod signature;
-#[cfg(feature = "mail")]
-pub mod setup;
-pub mod setup_request;
 pub mod store;
 pub mod time;
 

@@ -2,7 +2,7 @@
 
 use aws_sdk_ses::types::{Body, Content, Destination, Message};
 
-use crate::config::{ConfigError, required};
+use crate::config::{ConfigError, Env, FromEnv};
 use crate::domain::email::Email;
 use crate::error::ApiError;
 
@@ -13,15 +13,18 @@ pub struct Mailer {
     sender: String,
 }
 
+/// From `SENDER_EMAIL`, a verified SES identity.
+impl FromEnv for Mailer {
+    fn from_env(env: &Env) -> Result<Mailer, ConfigError> {
+        Ok(Mailer { client: env.client(aws_sdk_ses::Client::new)?, sender: env.required("SENDER_EMAIL")? })
+    }
+}
+
 impl Mailer {
     pub fn new(client: aws_sdk_ses::Client, sender: impl Into<String>) -> Mailer {
         Mailer { client: crate::config::LazyClient::ready(client), sender: sender.into() }
     }
 
-    /// From `SENDER_EMAIL`, a verified SES identity.
-    pub fn from_env(config: &aws_config::SdkConfig) -> Result<Mailer, ConfigError> {
-        Ok(Mailer { client: crate::config::LazyClient::from_config(config, aws_sdk_ses::Client::new), sender: required("SENDER_EMAIL")? })
-    }
 
     pub async fn send(&self, email: &Email) -> Result<(), ApiError> {
         let content = |text: &str| Content::builder().data(text).charset("UTF-8").build();

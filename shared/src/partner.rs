@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
+use crate::config::{ConfigError, Env, FromEnv};
 use crate::domain::channel::{self, Channel};
 use crate::error::ApiError;
 use crate::id::Id;
@@ -34,15 +35,18 @@ pub struct PartnerApi {
     pub base_url: String,
 }
 
+/// `DIALOG360_PARTNER_API_URL`, or 360dialog's production API.
+impl FromEnv for PartnerApi {
+    fn from_env(env: &Env) -> Result<PartnerApi, ConfigError> {
+        Ok(PartnerApi::new(Db::from_env(env)?, env.optional("DIALOG360_PARTNER_API_URL")))
+    }
+}
+
 impl PartnerApi {
     /// `DIALOG360_PARTNER_API_URL`, or 360dialog's production API.
     pub fn new(db: Db, base_url: Option<String>) -> PartnerApi {
         let base_url = base_url.unwrap_or_else(|| DEFAULT_BASE_URL.to_string()).trim_end_matches('/').to_string();
         PartnerApi { db, http: HttpClient::new(TIMEOUT), base_url }
-    }
-
-    pub fn from_env(db: Db) -> PartnerApi {
-        PartnerApi::new(db, std::env::var("DIALOG360_PARTNER_API_URL").ok().filter(|u| !u.is_empty()))
     }
 
     /// Generates an API key for the caller's channel: 409 unless it is `running` and its

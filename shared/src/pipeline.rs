@@ -4,7 +4,7 @@
 use aws_lambda_events::event::dynamodb::EventRecord;
 
 use crate::domain::onboard::{Onboard, OnboardStatus};
-use crate::setup_request::SetupRequest;
+use crate::domain::buyer_setup::SetupRequest;
 
 /// The setup an onboard record's change asks for: only a change *into* completion (either name),
 /// so an unrelated update of a completed onboard, or a redelivered INSERT, triggers nothing.

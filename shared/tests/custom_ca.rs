@@ -66,8 +66,9 @@ async fn an_https_endpoint_with_a_locally_generated_ca_works_when_configured() {
     let key = shared::keys::idempotency_key(&shared::Id::generate(), "k");
 
     // As a function builds it: an endpoint is configured, so the system roots (SSL_CERT_FILE).
-    let config = shared::config::aws().unwrap();
-    let db = shared::Db::from_env(&config).unwrap();
+    let env = shared::config::Env::lambda();
+    let config = env.aws().unwrap().clone();
+    let db = <shared::Db as shared::config::FromEnv>::from_env(&env).unwrap();
     assert_eq!(db.get(&key).await.map_err(|e| e.to_string()).unwrap(), None, "the local CA is trusted");
 
     // The AWS-only trust store does not know the local CA.

@@ -13,7 +13,7 @@ use infra::local_api::{HttpRequest, LocalApi};
 use infra::template::Template;
 use lambda_http::Body;
 use serde_json::Value;
-use shared::config::InvitationSettings;
+use shared::config::{Env, InvitationSettings};
 use shared::domain::Plan;
 use shared::mail::Mailer;
 use shared::store::accounts::NewAccount;
@@ -314,11 +314,21 @@ pub async fn captured_emails(ses_endpoint: &str, address: &str) -> Vec<Value> {
     messages.into_iter().filter(|m| m["destinations"]["ToAddresses"].as_array().is_some_and(|to| to.iter().any(|a| a == address))).collect()
 }
 
+/// The local API with every function built from the variables a deployed one would read, on the
+/// test's table (and its counted DynamoDB client).
 fn local_api(config: &aws_config::SdkConfig, db: &Db, sender: &str, settings: &InvitationSettings, partner_api_url: Option<String>, local_webhooks: bool) -> LocalApi {
-    let mailer = Mailer::new(aws_sdk_ses::Client::new(config), sender);
-    let options = infra::registry::Options { partner_api_url, local_webhooks };
-    let handlers = infra::registry::handlers(db.clone(), mailer, settings.clone(), options);
-    LocalApi::new(&Template::load().expect("template.yaml"), handlers).expect("routes")
+    let vars = HashMap::from([
+        ("TABLE_NAME", db.table.clone()),
+        ("SENDER_EMAIL", sender.to_string()),
+        ("INVITATION_TTL_DAYS", (settings.ttl.as_secs() / 86_400).to_string()),
+        ("INVITATION_LINK_BASE", settings.link_base.clone()),
+        ("WEBHOOK_LOCAL_MODE", local_webhooks.to_string()),
+        ("DIALOG360_PARTNER_API_URL", partner_api_url.unwrap_or_default()),
+        ("RATE_LIMIT_PER_MINUTE", db.rate_limit.requests.to_string()),
+        ("RATE_LIMIT_WINDOW_SECONDS", db.rate_limit.window.as_secs().to_string()),
+    ]);
+    let env = Env::new(config.clone(), move |name| vars.get(name).cloned()).with_dynamodb(db.client().clone());
+    LocalApi::new(&Template::load().expect("template.yaml"), functions::registry::handlers(&env).expect("configuration")).expect("routes")
 }
 
 /// moto's inspection API (`/moto-api/data.json`), without pulling in an HTTP client. moto builds
@@ -428,11 +438,11 @@ pub fn assert_error(reply: &Reply, status: u16, error: &str) -> String {
 /// driven step by step as Lambda's event sources would drive it.
 pub struct Pipeline {
     pub stream: infra::pipeline::StreamReader,
-    pub queues: &'static table_stream::Queues,
+    pub queues: &'static functions::stream::Queues,
     pub reader: infra::pipeline::QueueReader,
-    pub setup: &'static shared::setup::BuyerSetup,
+    pub setup: &'static shared::buyer_setup::BuyerSetup,
     pub delivery_reader: infra::pipeline::QueueReader,
-    pub worker: &'static webhook_deliver::Worker,
+    pub worker: &'static functions::client_onboarding::webhook_deliveries::Worker,
 }
 
 /// Retries of outbound webhooks come within a second or two here (production: 30 s base).
@@ -448,16 +458,16 @@ impl TestEnv {
         let (setup_url, delivery_url) = (queues["BuyerSetupQueue"].clone(), queues["WebhookDeliveryQueue"].clone());
         let sender = template.parameter_default("SenderEmail").expect("sender");
         let ses = aws_sdk_ses::Client::from_conf(aws_sdk_ses::config::Builder::from(&self.config).interceptor(self.mail_calls.clone()).build());
-        let setup = shared::setup::BuyerSetup { db: self.db.clone(), mailer: Mailer::new(ses, sender) };
+        let setup = shared::buyer_setup::BuyerSetup { db: self.db.clone(), mailer: Mailer::new(ses, sender) };
         let deliverer = shared::deliver::Deliverer::new(self.db.clone(), shared::domain::webhook_endpoint::UrlPolicy { allow_private: true }, TEST_RETRY_BASE);
-        let queues = table_stream::Queues { sqs: shared::config::LazyClient::ready(sqs.clone()), buyer_setup_url: setup_url.clone(), webhook_delivery_url: delivery_url.clone() };
+        let queues = functions::stream::Queues { sqs: shared::config::LazyClient::ready(sqs.clone()), buyer_setup_url: setup_url.clone(), webhook_delivery_url: delivery_url.clone() };
         Pipeline {
             stream: infra::pipeline::StreamReader::open(&self.config, &self.db.table, infra::pipeline::Start::Latest, None).await.expect("stream"),
             queues: Box::leak(Box::new(queues)),
             reader: infra::pipeline::QueueReader { sqs: sqs.clone(), url: setup_url },
             setup: Box::leak(Box::new(setup)),
             delivery_reader: infra::pipeline::QueueReader { sqs: sqs.clone(), url: delivery_url.clone() },
-            worker: Box::leak(Box::new(webhook_deliver::Worker { deliverer, sqs: shared::config::LazyClient::ready(sqs), queue_url: delivery_url })),
+            worker: Box::leak(Box::new(functions::client_onboarding::webhook_deliveries::Worker { deliverer, sqs: shared::config::LazyClient::ready(sqs), queue_url: delivery_url })),
         }
     }
 }
@@ -479,7 +489,7 @@ impl Pipeline {
         for _ in 0..250 {
             let changes = self.stream.poll().await.expect("stream");
             if !changes.records.is_empty() {
-                let response = table_stream::handle(self.queues, changes).await.expect("stream router");
+                let response = functions::stream::route(self.queues, changes).await.expect("stream router");
                 assert!(response.batch_item_failures.is_empty());
             }
             self.stream.settle(infra::pipeline::Outcome::Done).expect("settle");
@@ -495,14 +505,14 @@ impl Pipeline {
 
     /// One delivery of `messages` to the buyer-setup function, settled like the SQS event source.
     pub async fn deliver(&self, messages: &aws_lambda_events::event::sqs::SqsEvent) -> aws_lambda_events::event::sqs::SqsBatchResponse {
-        let response = buyer_setup::handle(self.setup, messages.clone()).await.expect("buyer-setup");
+        let response = functions::onboards::buyer_setup::consume_queue(self.setup, messages.clone()).await.expect("buyer-setup");
         self.reader.settle(messages, &response).await.expect("settle");
         response
     }
 
     /// One run of `webhook-deliver` on `messages`, settled like the SQS event source.
     pub async fn send_webhooks(&self, messages: &aws_lambda_events::event::sqs::SqsEvent) -> aws_lambda_events::event::sqs::SqsBatchResponse {
-        let response = webhook_deliver::handle(self.worker, messages.clone()).await.expect("webhook-deliver");
+        let response = functions::client_onboarding::webhook_deliveries::consume_queue(self.worker, messages.clone()).await.expect("webhook-deliver");
         self.delivery_reader.settle(messages, &response).await.expect("settle");
         response
     }

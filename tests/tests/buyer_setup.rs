@@ -7,7 +7,8 @@ use api_tests::{concurrently, TestAccount, TestEnv, assert_error, connect};
 use serde_json::{Value, json};
 use shared::Id;
 use shared::domain::Plan;
-use shared::setup::{Crash, Mode, SetupRequest};
+use shared::buyer_setup::{Crash, Mode};
+use shared::domain::buyer_setup::SetupRequest;
 
 struct World {
     env: TestEnv,
@@ -171,7 +172,7 @@ async fn one_message_delivered_to_concurrent_invocations_sets_up_once() {
     w.put_onboard(&onboard, "completed").await;
     let messages = pipeline.queued_setups(1).await;
     let setup = pipeline.setup;
-    let responses = concurrently(|_| buyer_setup::handle(setup, messages.clone())).await;
+    let responses = concurrently(|_| functions::onboards::buyer_setup::consume_queue(setup, messages.clone())).await;
     for response in responses {
         assert!(response.expect("buyer-setup").batch_item_failures.is_empty());
     }
@@ -189,7 +190,7 @@ async fn a_crash_at_any_step_is_finished_by_the_retry_without_duplicates() {
         let request = w.request(Some(&onboard));
         let crashed = pipeline.setup.run_until(&request, Mode::Async, Some(crash)).await;
         assert!(crashed.is_err(), "{crash:?}");
-        assert!(!shared::setup::is_permanent(&crashed.unwrap_err()), "a crash is retried");
+        assert!(!shared::buyer_setup::is_permanent(&crashed.unwrap_err()), "a crash is retried");
         let done = pipeline.setup.run(&request, Mode::Async).await.unwrap();
         let seen = w.env.get(&format!("/onboards/{onboard}"), &w.buyer).await;
         assert_eq!(seen.body["setup_status"], "succeeded", "{crash:?}");
@@ -273,13 +274,13 @@ async fn post_onboard_buyer_answers_every_status_of_the_seed() {
 async fn more_seller_flows_than_one_transaction_holds_is_refused_whole() {
     let w = world(Plan::Free).await;
     let entity = w.env.get("/entities", &w.seller).await.body[0]["id"].as_str().unwrap().to_string();
-    let extra = shared::domain::setup::MAX_SELLER_FLOWS + 1 - w.seller_flows.len();
+    let extra = shared::domain::buyer_setup::MAX_SELLER_FLOWS + 1 - w.seller_flows.len();
     for i in 0..extra {
         let body: shared::domain::flow::FlowBody = serde_json::from_value(json!({ "name": format!("Bulk {i}"), "enabled": true, "steps": [{ "type": "recipient", "entity": { "id": entity } }] })).unwrap();
         w.env.db.create_flow(&w.seller.id, body).await.unwrap();
     }
     let reply = w.env.call("POST", "/onboard/buyer", Some(&w.buyer.key), Some(json!({ "connection_id": w.connection_id }))).await;
-    assert!(assert_error(&reply, 400, "bad request").contains(&format!("at most {}", shared::domain::setup::MAX_SELLER_FLOWS)));
+    assert!(assert_error(&reply, 400, "bad request").contains(&format!("at most {}", shared::domain::buyer_setup::MAX_SELLER_FLOWS)));
     let connection = w.env.get(&format!("/connections/{}", w.connection_id), &w.buyer).await;
     assert_eq!(connection.body["buyer_delivery_configured"], false, "nothing was written");
     assert!(w.env.get("/flows", &w.buyer).await.body.as_array().unwrap().is_empty());

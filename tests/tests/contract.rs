@@ -100,23 +100,18 @@ fn table_or_queue_properties_the_bootstrap_cannot_create_fail_loudly() {
 }
 
 #[test]
-fn every_function_in_the_template_is_a_crate_with_a_handler_and_a_sample_event() {
+fn every_function_in_the_template_is_a_binary_with_a_handler_and_a_sample_event() {
     let template = template();
     let root = Template::path().parent().unwrap().to_path_buf();
     let binaries = template.binaries();
-    let crates: BTreeSet<String> = std::fs::read_dir(root.join("functions")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    assert_eq!(binaries.iter().cloned().collect::<BTreeSet<_>>(), crates, "functions/ and template.yaml list the same functions");
-    for binary in &binaries {
-        let manifest = std::fs::read_to_string(root.join("functions").join(binary).join("Cargo.toml")).unwrap();
-        assert!(manifest.contains(&format!("name = \"{binary}\"")), "{binary}: package name is the binary name");
-    }
+    let files: BTreeSet<String> = std::fs::read_dir(root.join("functions/src/bin")).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().trim_end_matches(".rs").to_string()).collect();
+    assert_eq!(binaries.iter().cloned().collect::<BTreeSet<_>>(), files, "functions/src/bin/ and template.yaml list the same functions");
 
     // LocalApi::new refuses a route without a handler and a handler without a route.
     let names: Vec<&'static str> = {
         let config = aws_config::SdkConfig::builder().behavior_version(aws_config::BehaviorVersion::latest()).build();
-        let db = shared::Db::new(aws_sdk_dynamodb::Client::new(&config), "unused");
-        let mailer = shared::mail::Mailer::new(aws_sdk_ses::Client::new(&config), "x@example.com");
-        let handlers = infra::registry::handlers(db, mailer, shared::config::InvitationSettings::from_env().unwrap(), Default::default());
+        let env = shared::config::Env::new(config, |name| matches!(name, "TABLE_NAME" | "SENDER_EMAIL").then(|| "unused".to_string()));
+        let handlers = functions::registry::handlers(&env).expect("every function's configuration");
         let names = handlers.keys().copied().collect();
         let api = infra::local_api::LocalApi::new(&template, handlers).expect("routes and handlers agree");
         let routes = template.routes().unwrap();
@@ -135,7 +130,7 @@ fn every_function_in_the_template_is_a_crate_with_a_handler_and_a_sample_event()
     let stream: aws_lambda_events::event::dynamodb::Event = serde_json::from_str(&std::fs::read_to_string(root.join("events/table-stream.json")).unwrap()).unwrap();
     assert!(shared::pipeline::completion(&stream.records[0]).is_some(), "the stream sample is a completion");
     let queue: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&std::fs::read_to_string(root.join("events/buyer-setup.json")).unwrap()).unwrap();
-    let body: shared::setup_request::SetupRequest = serde_json::from_str(queue.records[0].body.as_deref().unwrap()).unwrap();
+    let body: shared::domain::buyer_setup::SetupRequest = serde_json::from_str(queue.records[0].body.as_deref().unwrap()).unwrap();
     assert_eq!(body.onboard_id, shared::pipeline::completion(&stream.records[0]).unwrap().onboard_id);
     let delivery = shared::pipeline::new_delivery(&stream.records[1]).expect("the second stream sample is a new webhook delivery");
     let queue: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&std::fs::read_to_string(root.join("events/webhook-deliver.json")).unwrap()).unwrap();
@@ -144,4 +139,42 @@ fn every_function_in_the_template_is_a_crate_with_a_handler_and_a_sample_event()
     let mut event_driven: Vec<&String> = binaries.iter().filter(|b| !names.contains(&b.as_str())).collect();
     event_driven.sort();
     assert_eq!(event_driven, ["buyer-setup", "table-stream", "webhook-deliver"]);
+}
+
+/// `shared`'s modules (each of `store/` and `domain/` counted as one) import each other without
+/// a cycle, so that each can be read, and changed, on top of the ones it uses.
+#[test]
+fn shared_modules_import_each_other_without_a_cycle() {
+    let src = Template::path().parent().unwrap().join("shared/src");
+    let mut imports: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    let mut files = vec![src.clone()];
+    while let Some(path) = files.pop() {
+        if path.is_dir() {
+            files.extend(std::fs::read_dir(&path).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let relative = path.strip_prefix(&src).unwrap().to_string_lossy().into_owned();
+        let module = relative.trim_end_matches(".rs").split('/').next().unwrap().to_string();
+        if module == "lib" || !relative.ends_with(".rs") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap();
+        let used = imports.entry(module.clone()).or_default();
+        for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            for (_, rest) in line.match_indices("crate::").map(|(i, _)| ((), &line[i + "crate::".len()..])) {
+                let name: String = rest.chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
+                if !name.is_empty() && name != module {
+                    used.insert(name);
+                }
+            }
+        }
+    }
+    // Depth-first from each module: reaching it again is a cycle.
+    fn reaches(imports: &std::collections::BTreeMap<String, BTreeSet<String>>, from: &str, target: &str, seen: &mut BTreeSet<String>) -> bool {
+        imports.get(from).into_iter().flatten().any(|next| next == target || (seen.insert(next.clone()) && reaches(imports, next, target, seen)))
+    }
+    let cyclic: Vec<&String> = imports.keys().filter(|m| reaches(&imports, m, m, &mut BTreeSet::new())).collect();
+    assert!(cyclic.is_empty(), "modules on an import cycle: {cyclic:?}");
+    assert!(imports.len() > 20, "read {} modules", imports.len());
 }

@@ -8,8 +8,6 @@ use std::sync::Arc;
 
 use infra::local_api::{LocalApi, serve};
 use infra::template::Template;
-use shared::config::InvitationSettings;
-use shared::mail::Mailer;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
@@ -21,15 +19,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let config = infra::workstation_aws_config().await;
     let stack = infra::bootstrap::create_stack(&config, &template, &stack_name).await?;
 
-    let db = shared::Db::new(aws_sdk_dynamodb::Client::new(&config), &stack.table);
-    let mut settings = InvitationSettings::from_env()?;
-    if std::env::var("INVITATION_LINK_BASE").is_err() {
-        settings.link_base = format!("http://127.0.0.1:{port}/invitations/claim");
-    }
-    // Locally, webhooks may go to receivers on this machine (http, 127.0.0.1).
-    let options = infra::registry::Options { partner_api_url: std::env::var("DIALOG360_PARTNER_API_URL").ok(), local_webhooks: true };
-    let mailer = Mailer::new(aws_sdk_ses::Client::new(&config), &stack.sender);
-    let api = Arc::new(LocalApi::new(&template, infra::registry::handlers(db, mailer, settings, options))?);
+    let api = Arc::new(LocalApi::new(&template, functions::registry::handlers(&infra::local_env(&config, &stack, port))?)?);
 
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
     println!("Local API listening on http://127.0.0.1:{port} ({} routes from template.yaml; GET /health answers once ready)", api.routes().count());

@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::{AccountRef, Relationship};
+use super::{AccountRef, Connection, ConnectionStatus, Entity, Relationship};
 use crate::error::ApiError;
 use crate::id::Id;
 use crate::time::Timestamp;
@@ -143,6 +143,164 @@ impl Invitation {
     }
 }
 
+/// The inviter's record of one partner: its entity, the pending invitation and the active
+/// connection. Absent fields are absent attributes, not NULLs, because the store's conditions
+/// test them with `attribute_not_exists`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PartnerRecord {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub entity_id: Option<Id>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub pending_invitation_id: Option<Id>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub pending_expires_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub connection_id: Option<Id>,
+}
+
+/// What a send to a partner comes to, from the inviter's record of it at `now`.
+#[derive(Debug, PartialEq)]
+pub enum SendDecision {
+    /// Connected already: a 409.
+    Connected(Id),
+    /// A live invitation is pending: it is the answer (if it proposes the same relationship).
+    Pending(Id),
+    /// A new invitation (renewing the partner's entity, if it has one).
+    New,
+}
+
+impl PartnerRecord {
+    pub fn send_decision(&self, now: &str) -> SendDecision {
+        match (&self.connection_id, &self.pending_invitation_id, &self.pending_expires_at) {
+            (Some(connection), _, _) => SendDecision::Connected(connection.clone()),
+            (None, Some(pending), Some(expires)) if expires.as_str() > now => SendDecision::Pending(pending.clone()),
+            _ => SendDecision::New,
+        }
+    }
+
+    /// The record once `invitation` is pending for the partner it names through `entity_id`.
+    pub fn pending(entity_id: &Id, invitation: &Invitation) -> PartnerRecord {
+        PartnerRecord {
+            entity_id: Some(entity_id.clone()),
+            pending_invitation_id: Some(invitation.id.clone()),
+            pending_expires_at: Some(invitation.expires_at.clone()),
+            connection_id: None,
+        }
+    }
+}
+
+/// What a new invitation says, before it has an id, an expiry and an entity.
+#[derive(Clone, Debug)]
+pub struct NewInvitation {
+    pub inviter: AccountRef,
+    pub invitee_account: Option<AccountRef>,
+    pub invitee_email: Option<String>,
+    pub relationship: Relationship,
+    pub created_by: String,
+}
+
+impl NewInvitation {
+    /// The pending invitation (the inviter's, `Sent`, copy) made at `now`.
+    pub fn pending(self, entity_id: Id, expires_at: Timestamp, now: &Timestamp) -> Invitation {
+        Invitation {
+            id: Id::generate(),
+            direction: Direction::Sent,
+            inviter: self.inviter,
+            invitee_account: self.invitee_account,
+            invitee_email: self.invitee_email,
+            relationship_type: self.relationship,
+            status: InvitationStatus::Pending,
+            expires_at,
+            entity_id,
+            connection_id: None,
+            created_by: self.created_by,
+            created_at: now.clone(),
+            updated_at: now.clone(),
+            responded_by: None,
+            responded_at: None,
+        }
+    }
+}
+
+/// The inviter's entity for the partner while `invitation` is pending: the existing one marked
+/// pending, or a new one named `name`.
+pub fn pending_entity(existing: Option<Entity>, name: &str, invitation: &Invitation, now: &Timestamp) -> Entity {
+    let base = existing.unwrap_or_else(|| Entity::new(invitation.entity_id.clone(), name, now));
+    Entity {
+        pending: true,
+        invitation_id: Some(invitation.id.clone()),
+        invitation_expires_at: Some(invitation.expires_at.clone()),
+        updated_at: now.clone(),
+        ..base
+    }
+}
+
+/// What accepting an invitation creates: the connection seen from each side, the invitation as
+/// accepted (the inviter's copy), and the accepting account's entity for the inviter.
+#[derive(Debug)]
+pub struct Acceptance {
+    pub inviter_side: Connection,
+    pub accepting_side: Connection,
+    pub accepted: Invitation,
+    pub mirror_entity: Entity,
+    /// The inviter's entity takes the account's name when it only had the invited address (who
+    /// owns it was not the inviter's to know until now).
+    pub inviter_entity_name: Option<String>,
+}
+
+impl Invitation {
+    /// `accepting` accepts this invitation as `actor` at `now`. `mirror` is its existing entity for
+    /// the inviter, if any; `inviter_entity_name` the name of the inviter's entity, if known.
+    pub fn accept(&self, accepting: &AccountRef, actor: &str, mirror: Option<Entity>, inviter_entity_name: Option<&str>, now: &Timestamp) -> Acceptance {
+        let connection_id = Id::generate();
+        let mirror_entity_id = mirror.as_ref().map_or_else(Id::generate, |e| e.id.clone());
+        let side = |account: &Id, partner: &AccountRef, relationship: Relationship, entity: &Id, partner_entity: &Id| Connection {
+            id: connection_id.clone(),
+            account_id: account.clone(),
+            connected_account: partner.clone(),
+            invitation_id: self.id.clone(),
+            relationship_type: relationship,
+            status: ConnectionStatus::Active,
+            buyer_delivery_configured: false,
+            buyer_delivery_configured_at: None,
+            buyer_flow_id: None,
+            created_by: self.created_by.clone(),
+            entity_id: entity.clone(),
+            partner_entity_id: partner_entity.clone(),
+            created_at: now.clone(),
+            updated_at: now.clone(),
+            revoked_at: None,
+            revoked_by: None,
+        };
+        let relationship = self.relationship_type;
+        let inviter_side = side(&self.inviter.id, accepting, relationship, &self.entity_id, &mirror_entity_id);
+        let accepting_side = side(&accepting.id, &self.inviter, relationship.flipped(), &mirror_entity_id, &self.entity_id);
+        let mirror_base = mirror.unwrap_or_else(|| Entity::new(mirror_entity_id, &self.inviter.name, now));
+        let mirror_entity = Entity {
+            pending: false,
+            connected: Some(relationship.flipped()),
+            connected_account_id: Some(self.inviter.id.clone()),
+            connection_id: Some(connection_id.clone()),
+            invitation_id: Some(self.id.clone()),
+            invitation_expires_at: None,
+            updated_at: now.clone(),
+            ..mirror_base
+        };
+        let accepted = Invitation {
+            direction: Direction::Sent,
+            status: InvitationStatus::Accepted,
+            invitee_account: Some(accepting.clone()),
+            connection_id: Some(connection_id),
+            responded_by: Some(actor.to_string()),
+            responded_at: Some(now.clone()),
+            updated_at: now.clone(),
+            ..self.clone()
+        };
+        let named_by_address = self.invitee_email.is_some() && self.invitee_email.as_deref() == inviter_entity_name;
+        Acceptance { inviter_side, accepting_side, accepted, mirror_entity, inviter_entity_name: named_by_address.then(|| accepting.name.clone()) }
+    }
+}
+
 /// A pending-or-not invitation for unit tests.
 #[cfg(test)]
 pub(crate) fn sample(status: InvitationStatus, direction: Direction) -> Invitation {
@@ -172,6 +330,61 @@ mod tests {
 
     const BEFORE: &str = "2029-12-31T23:59:59Z";
     const AFTER: &str = "2030-01-01T00:00:00Z";
+
+    #[test]
+    fn a_send_is_refused_when_connected_answered_by_a_live_invitation_else_new() {
+        let (connection, pending) = (Id::generate(), Id::generate());
+        let record = |connection_id: Option<&Id>, pending_id: Option<&Id>| PartnerRecord {
+            entity_id: Some(Id::generate()),
+            pending_invitation_id: pending_id.cloned(),
+            pending_expires_at: pending_id.map(|_| AFTER.to_string()),
+            connection_id: connection_id.cloned(),
+        };
+        assert_eq!(PartnerRecord::default().send_decision(BEFORE), SendDecision::New);
+        assert_eq!(record(Some(&connection), Some(&pending)).send_decision(BEFORE), SendDecision::Connected(connection));
+        assert_eq!(record(None, Some(&pending)).send_decision(BEFORE), SendDecision::Pending(pending.clone()));
+        assert_eq!(record(None, Some(&pending)).send_decision(AFTER), SendDecision::New, "an expired invitation is replaced");
+    }
+
+    #[test]
+    fn acceptance_connects_both_sides_with_flipped_relationships() {
+        let invitation = Invitation { invitee_email: Some("buyer@example.com".into()), ..sample(InvitationStatus::Pending, Direction::Sent) };
+        let accepting = AccountRef { id: Id::generate(), name: "Buyer Inc".into() };
+        let now = BEFORE.to_string();
+        let plan = invitation.accept(&accepting, "buyer@example.com", None, Some("buyer@example.com"), &now);
+        assert_eq!(plan.inviter_side.id, plan.accepting_side.id);
+        assert_eq!(plan.inviter_side.relationship_type, invitation.relationship_type);
+        assert_eq!(plan.accepting_side.relationship_type, invitation.relationship_type.flipped());
+        assert_eq!((&plan.inviter_side.entity_id, &plan.accepting_side.partner_entity_id), (&invitation.entity_id, &invitation.entity_id));
+        assert_eq!(plan.accepting_side.entity_id, plan.mirror_entity.id);
+        assert_eq!((plan.mirror_entity.name.as_str(), plan.mirror_entity.connection_id.as_ref()), (invitation.inviter.name.as_str(), Some(&plan.inviter_side.id)));
+        assert_eq!((plan.accepted.status, plan.accepted.connection_id.as_ref()), (InvitationStatus::Accepted, Some(&plan.inviter_side.id)));
+        assert_eq!(plan.inviter_entity_name.as_deref(), Some("Buyer Inc"), "an entity named by the address takes the account's name");
+        let renamed = invitation.accept(&accepting, "buyer@example.com", None, Some("Chosen name"), &now);
+        assert_eq!(renamed.inviter_entity_name, None, "a name the inviter chose stays");
+    }
+
+    #[test]
+    fn acceptance_reuses_the_accepting_accounts_entity() {
+        let invitation = sample(InvitationStatus::Pending, Direction::Sent);
+        let now = BEFORE.to_string();
+        let mirror = pending_entity(None, "Seller as I named it", &invitation, &now);
+        let plan = invitation.accept(&AccountRef { id: Id::generate(), name: "B".into() }, "b@example.com", Some(mirror.clone()), None, &now);
+        assert_eq!((&plan.mirror_entity.id, plan.mirror_entity.name.as_str(), plan.mirror_entity.pending), (&mirror.id, "Seller as I named it", false));
+        assert_eq!(plan.accepting_side.entity_id, mirror.id);
+    }
+
+    #[test]
+    fn the_pending_entity_keeps_an_existing_one_and_names_a_new_one() {
+        let invitation = sample(InvitationStatus::Pending, Direction::Sent);
+        let now = BEFORE.to_string();
+        let new = pending_entity(None, "Acme", &invitation, &now);
+        assert_eq!((new.id.clone(), new.name.as_str(), new.pending), (invitation.entity_id.clone(), "Acme", true));
+        assert_eq!((new.invitation_id.as_ref(), new.invitation_expires_at.as_ref()), (Some(&invitation.id), Some(&invitation.expires_at)));
+        let existing = Entity { name: "Old name".into(), pending: false, connected: Some(Relationship::Buyer), created_at: "2020-01-01T00:00:00Z".to_string(), ..new.clone() };
+        let renewed = pending_entity(Some(existing.clone()), "Acme", &invitation, &now);
+        assert_eq!((renewed.name.as_str(), renewed.pending, renewed.connected, &renewed.created_at), ("Old name", true, Some(Relationship::Buyer), &existing.created_at));
+    }
 
     #[test]
     fn pending_turns_expired_at_its_expiry() {

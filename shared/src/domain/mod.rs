@@ -1,6 +1,7 @@
 //! Domain types and rules: pure, no AWS. The structs here are both what the API returns and the
 //! attributes stored in DynamoDB (keys are added by `crate::keys`).
 
+pub mod buyer_setup;
 pub mod campaign;
 pub mod channel;
 pub mod email;
@@ -8,7 +9,6 @@ pub mod flow;
 pub mod integration;
 pub mod invitation;
 pub mod onboard;
-pub mod setup;
 pub mod validate;
 pub mod verification;
 pub mod webhook_endpoint;
@@ -17,6 +17,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::id::Id;
 use crate::time::Timestamp;
+
+/// Who is calling (`auth` tells): the account the key belongs to and the user it was issued to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller {
+    pub account_id: Id,
+    pub user_email: String,
+    pub key_id: Id,
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -92,6 +100,22 @@ pub struct Entity {
 }
 
 impl Entity {
+    /// A partner the account has just come to know, neither invited nor connected yet.
+    pub fn new(id: Id, name: &str, now: &Timestamp) -> Entity {
+        Entity {
+            id,
+            name: name.to_string(),
+            pending: false,
+            connected: None,
+            connected_account_id: None,
+            connection_id: None,
+            invitation_id: None,
+            invitation_expires_at: None,
+            created_at: now.clone(),
+            updated_at: now.clone(),
+        }
+    }
+
     /// The entity as the API shows it at `now`: with `expired` for a lapsed pending invitation.
     pub fn view(&self, now: &str) -> EntityView<'_> {
         let expired = self.pending && self.invitation_expires_at.as_deref().is_some_and(|at| at <= now);

@@ -73,6 +73,26 @@ impl OnboardStatus {
     }
 }
 
+/// Where the buyer setup of a completed onboard is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SetupStatus {
+    /// Completed; the setup is queued or running.
+    Pending,
+    Succeeded,
+    Failed,
+}
+
+impl SetupStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SetupStatus::Pending => "pending",
+            SetupStatus::Succeeded => "succeeded",
+            SetupStatus::Failed => "failed",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Onboard {
     pub id: Id,
@@ -85,8 +105,8 @@ pub struct Onboard {
     pub updated_at: Timestamp,
     /// Incremented by every change; `ETag`/`If-Match` carry it for optimistic concurrency.
     pub version: u64,
-    /// Filled by the buyer setup: `pending` once completed, then `succeeded` or `failed`.
-    pub setup_status: Option<String>,
+    /// `pending` once completed, then `succeeded` or `failed` (the buyer setup).
+    pub setup_status: Option<SetupStatus>,
     pub setup_error: Option<String>,
     /// `/flows/<buyer flow id>` once the setup succeeded.
     pub redirect: Option<String>,

@@ -116,12 +116,14 @@ pub struct UrlPolicy {
     pub allow_private: bool,
 }
 
-impl UrlPolicy {
-    /// `WEBHOOK_LOCAL_MODE=true` is the local mode.
-    pub fn from_env() -> UrlPolicy {
-        UrlPolicy { allow_private: std::env::var("WEBHOOK_LOCAL_MODE").is_ok_and(|v| v == "true") }
+/// `WEBHOOK_LOCAL_MODE=true` is the local mode.
+impl crate::config::FromEnv for UrlPolicy {
+    fn from_env(env: &crate::config::Env) -> Result<UrlPolicy, crate::config::ConfigError> {
+        Ok(UrlPolicy { allow_private: env.optional("WEBHOOK_LOCAL_MODE").is_some_and(|v| v == "true") })
     }
+}
 
+impl UrlPolicy {
     /// The URL's host, if the URL may be used (DNS is checked at delivery, by the resolver).
     pub fn check<'a>(&self, url: &'a str) -> Result<&'a str, String> {
         let rest = match (url.strip_prefix("https://"), url.strip_prefix("http://")) {

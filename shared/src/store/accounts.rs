@@ -1,6 +1,5 @@
 //! Accounts, users and API keys.
 
-use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::Db;
 use super::tx::{TxError, Write};
@@ -126,8 +125,8 @@ impl Db {
             .send()
             .await?;
         let item = out.items.unwrap_or_default().into_iter().next().ok_or(ApiError::NotFound("API key"))?;
-        let Some(AttributeValue::S(pk)) = item.get(keys::PK) else { return Err(ApiError::NotFound("API key")) };
-        let key = keys::Key { pk: pk.clone(), sk: "APIKEY".into() };
+        let hash = item.get(keys::PK).and_then(|v| v.as_s().ok()).and_then(|pk| keys::api_key_hash(pk));
+        let key = keys::api_key(hash.ok_or(ApiError::NotFound("API key"))?);
         let revoke = Write::update("api_key", key).set("revoked_at", keys::string(time::now())).only_if("attribute_exists(#pk)");
         self.transact(vec![revoke]).await.map_err(|err| match err {
             TxError::Other(e) => e,

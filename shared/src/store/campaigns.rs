@@ -4,6 +4,8 @@
 use super::Db;
 use super::lists::{Filter, Page, PageRequest};
 use super::tx::{TxError, UpdateError, Write};
+use crate::config::{ConfigError, Env, FromEnv};
+use crate::domain::webhook_endpoint::UrlPolicy;
 use crate::domain::campaign::{self, Campaign, CampaignBody, CampaignStatus, Client, ClientBody, ClientStatus, EventType};
 use crate::error::ApiError;
 use crate::id::Id;
@@ -19,11 +21,10 @@ pub struct ClientOnboarding {
     pub url_policy: crate::domain::webhook_endpoint::UrlPolicy,
 }
 
-impl ClientOnboarding {
-    /// `CLIENT_LINK_BASE` and `WEBHOOK_LOCAL_MODE`.
-    pub fn from_env(db: Db) -> ClientOnboarding {
-        let link_base = std::env::var("CLIENT_LINK_BASE").ok().filter(|b| !b.is_empty());
-        ClientOnboarding { db, link_base, url_policy: crate::domain::webhook_endpoint::UrlPolicy::from_env() }
+/// `CLIENT_LINK_BASE` and `WEBHOOK_LOCAL_MODE`.
+impl FromEnv for ClientOnboarding {
+    fn from_env(env: &Env) -> Result<ClientOnboarding, ConfigError> {
+        Ok(ClientOnboarding { db: Db::from_env(env)?, link_base: env.optional("CLIENT_LINK_BASE"), url_policy: UrlPolicy::from_env(env)? })
     }
 }
 

@@ -48,7 +48,7 @@ impl Db {
         };
         let event_key = keys::webhook_event(&integration.id, &event.id);
         let mut event_item = keys::item(&event_key, ItemType::WebhookEvent, &event)?;
-        event_item.insert(keys::TTL.into(), keys::expires_after(super::webhooks::EVENT_TTL));
+        event_item.insert(keys::TTL.into(), keys::expires_after(super::provider_webhooks::EVENT_TTL));
         let claims: Vec<(&String, Permission)> =
             redirect.granted.iter().map(|c| (c, Permission::Granted)).chain(redirect.revoked.iter().map(|c| (c, Permission::Revoked))).collect();
         // Twice: a hub event creating one of the channels meanwhile fails the first attempt.

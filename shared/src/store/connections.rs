@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use super::Db;
 use super::audit::Audit;
 use super::tx::{TxError, Write};
-use crate::auth::Caller;
+use crate::domain::Caller;
 use crate::domain::invitation::Invitee;
 use crate::domain::{Connection, ConnectionStatus};
 use crate::error::ApiError;

@@ -1,14 +1,30 @@
-//! Idempotency keys in the table (rules: `crate::idempotency`).
+//! Idempotency keys in the table (what a key answers: `crate::idempotency`).
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
+
+use serde::{Deserialize, Serialize};
 
 use super::Db;
 use super::tx::{UpdateError, Write};
 use crate::error::ApiError;
 use crate::id::Id;
-use crate::idempotency::{KEY_TTL, KeyRecord, LEASE};
 use crate::keys::{self, ItemType, TTL};
 use crate::time;
+
+/// How long a key replays its first response.
+pub const KEY_TTL: Duration = Duration::from_secs(24 * 3600);
+/// A claim older than this whose request never finished (its function timed out or crashed) may
+/// be taken over: longer than any function's timeout.
+pub const LEASE: Duration = Duration::from_secs(60);
+
+/// A key as stored: claimed by a request that is still running, or done with its response,
+/// sealed (it can hold a secret shown once, which is never stored in the clear).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct KeyRecord {
+    pub fingerprint: String,
+    #[serde(default)]
+    pub response: Option<String>,
+}
 
 impl Db {
     /// Claims the key for a request with `fingerprint`, in one conditional write: `None` when

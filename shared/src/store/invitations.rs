@@ -15,28 +15,14 @@ use super::accounts::NewAccount;
 use super::lists::Filter;
 use super::audit::Audit;
 use super::tx::{TxError, Write};
-use crate::auth::Caller;
-use crate::domain::invitation::{Direction, Invitation, InvitationStatus, Invitee};
-use crate::domain::{AccountRef, Connection, ConnectionStatus, Entity, Relationship};
+use crate::domain::Caller;
+use crate::domain::invitation::{Acceptance, Direction, Invitation, InvitationStatus, Invitee, NewInvitation, PartnerRecord, SendDecision, pending_entity};
+use crate::domain::{AccountRef, Connection, Entity, Relationship};
 use crate::error::ApiError;
 use crate::id::Id;
 use crate::keys::{self, ItemType};
 use crate::time::{self, Timestamp};
 use crate::{config::InvitationSettings, secret};
-
-/// The inviter's record of one partner (see module docs). Absent fields are absent attributes,
-/// not NULLs, because conditions test them with `attribute_not_exists`.
-#[derive(Clone, Debug, Default, Serialize, Deserialize)]
-struct Partner {
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    entity_id: Option<Id>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pending_invitation_id: Option<Id>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    pending_expires_at: Option<Timestamp>,
-    #[serde(skip_serializing_if = "Option::is_none", default)]
-    connection_id: Option<Id>,
-}
 
 /// The invitation link's token, stored by hash; DynamoDB's TTL removes it after expiry.
 #[derive(Debug, Serialize, Deserialize)]
@@ -62,11 +48,11 @@ pub struct Sent {
     pub invitation: Invitation,
     pub entity: Entity,
     /// For a new or renewed invitation: the link token and who to email it to.
-    pub delivery: Option<Delivery>,
+    pub link: Option<InvitationLink>,
 }
 
 #[derive(Debug)]
-pub struct Delivery {
+pub struct InvitationLink {
     pub token: String,
     pub recipients: Vec<String>,
 }
@@ -138,6 +124,109 @@ fn status_updates(invitation: &Invitation, status: InvitationStatus, actor: &str
         .collect()
 }
 
+/// A new invitation's writes: the inviter's partner record (one pending invitation per partner,
+/// none once connected), its entity, both copies, the link token and the audit entries.
+fn new_invitation_writes(caller: &Caller, target: &Invitee, invitation: &Invitation, entity: &Entity, token: &str, token_ttl: u64, now: &Timestamp) -> Result<Vec<Write>, ApiError> {
+    let guard_key = keys::partner(&caller.account_id, target);
+    let entity_key = keys::entity(&caller.account_id, &entity.id);
+    let guard = PartnerRecord::pending(&entity.id, invitation);
+    let mut writes = vec![
+        Write::put("partner", guard_key.clone(), keys::item(&guard_key, ItemType::Partner, &guard)?)
+            .only_if(
+                "attribute_not_exists(#pk) OR (attribute_not_exists(#connection_id) AND \
+                 (attribute_not_exists(#pending_invitation_id) OR #pending_expires_at <= :now))",
+            )
+            .value(":now", keys::string(now.as_str())),
+        Write::put("entity", entity_key.clone(), keys::item(&entity_key, ItemType::Entity, entity)?),
+        copy_write("invitation", &caller.account_id, invitation, Some(&secret::hash(token)))?,
+        token_write(invitation, token, token_ttl)?,
+    ];
+    let invitee_account = invitation.invitee_account.as_ref().map(|a| &a.id);
+    if let Some(account) = invitee_account {
+        writes.push(copy_write("invitee_invitation", account, &received_copy(invitation), Some(&secret::hash(token)))?);
+    }
+    let audit = Audit { event: "invitation.sent", actor: &caller.user_email, subject_type: "invitation", subject_id: &invitation.id, at: now };
+    writes.extend(audit.writes_for_both(&caller.account_id, invitee_account)?);
+    Ok(writes)
+}
+
+/// An acceptance's writes: both invitation copies (still open), both sides of the connection,
+/// both entities, the partner records (one connection per pair of accounts), the spent link and
+/// the audit entries.
+fn acceptance_writes(invitation: &Invitation, accepting: &AccountRef, plan: &Acceptance, token_hash: Option<&str>, actor: &str, now: &Timestamp) -> Result<Vec<Write>, ApiError> {
+    let inviter = &invitation.inviter;
+    let connection_id = &plan.inviter_side.id;
+    // The invitee's copy exists unless the invitation was addressed to an email that had no
+    // account when it was sent.
+    let inviter_copy = keys::invitation(&inviter.id, &invitation.id);
+    let invitee_copy = keys::invitation(&accepting.id, &invitation.id);
+    let mut writes = vec![
+        Write::put("invitation", inviter_copy.clone(), keys::item(&inviter_copy, ItemType::Invitation, &plan.accepted)?)
+            .only_if("#status = :pending AND #expires_at > :now")
+            .value(":pending", keys::value(&InvitationStatus::Pending)?)
+            .value(":now", keys::string(now.as_str())),
+        Write::put("invitee_invitation", invitee_copy.clone(), keys::item(&invitee_copy, ItemType::Invitation, &received_copy(&plan.accepted))?)
+            .only_if("attribute_not_exists(#pk) OR #status = :pending")
+            .value(":pending", keys::value(&InvitationStatus::Pending)?),
+    ];
+    for connection in [&plan.inviter_side, &plan.accepting_side] {
+        let key = keys::connection(&connection.account_id, &connection.id);
+        writes.push(Write::put("connection", key.clone(), keys::item(&key, ItemType::Connection, connection)?).only_if("attribute_not_exists(#pk)"));
+    }
+    let mut entity_update = Write::update("entity", keys::entity(&inviter.id, &invitation.entity_id));
+    if let Some(name) = &plan.inviter_entity_name {
+        entity_update = entity_update.set("name", keys::string(name));
+    }
+    writes.push(
+        entity_update
+            .set("pending", AttributeValue::Bool(false))
+            .set("connected", keys::value(&invitation.relationship_type)?)
+            .set("connected_account_id", keys::value(&accepting.id)?)
+            .set("connection_id", keys::value(connection_id)?)
+            .set("updated_at", keys::string(now.as_str())),
+    );
+    // The accepting account sees the inviter as an entity too (mutual source access).
+    let mirror_entity_key = keys::entity(&accepting.id, &plan.mirror_entity.id);
+    writes.push(Write::put("mirror_entity", mirror_entity_key.clone(), keys::item(&mirror_entity_key, ItemType::Entity, &plan.mirror_entity)?));
+    // Partner records: the invitation's is released; the record it was addressed by keeps the
+    // connection (re-inviting the same address is "already connected", which its inviter
+    // knows); so do both accounts' records for each other, which fails if either pair is
+    // already connected.
+    let target = invitation.invitee();
+    let accepting_target = Invitee::Account(accepting.id.clone());
+    writes.push(
+        Write::update("partner", keys::partner(&inviter.id, &target))
+            .remove("pending_invitation_id")
+            .remove("pending_expires_at")
+            .set("connection_id", keys::value(connection_id)?)
+            .only_if("#pending_invitation_id = :id AND attribute_not_exists(#connection_id)")
+            .value(":id", keys::value(&invitation.id)?),
+    );
+    if target != accepting_target {
+        writes.push(
+            Write::update("partner_account", keys::partner(&inviter.id, &accepting_target))
+                .set("entity_id", keys::value(&invitation.entity_id)?)
+                .set("connection_id", keys::value(connection_id)?)
+                .only_if("attribute_not_exists(#pk) OR (#entity_id = :entity AND attribute_not_exists(#connection_id))")
+                .value(":entity", keys::value(&invitation.entity_id)?),
+        );
+    }
+    writes.push(
+        Write::update("partner_mirror", keys::partner(&accepting.id, &Invitee::Account(inviter.id.clone())))
+            .set("entity_id", keys::value(&plan.mirror_entity.id)?)
+            .set("connection_id", keys::value(connection_id)?)
+            .only_if("attribute_not_exists(#connection_id)"),
+    );
+    if let Some(hash) = token_hash {
+        writes.push(Write::delete("token", keys::invitation_token(hash)));
+    }
+    let accepted_event = Audit { event: "invitation.accepted", actor, subject_type: "invitation", subject_id: &invitation.id, at: now };
+    writes.extend(accepted_event.writes_for_both(&inviter.id, Some(&accepting.id))?);
+    let created_event = Audit { event: "connection.created", actor, subject_type: "connection", subject_id: connection_id, at: now };
+    writes.extend(created_event.writes_for_both(&inviter.id, Some(&accepting.id))?);
+    Ok(writes)
+}
+
 /// The `GET /invitations` filters as a DynamoDB filter expression. "pending" and "expired" are
 /// judged against `now`, since a pending invitation past its expiry is expired.
 pub fn invitation_filter(status: Option<InvitationStatus>, direction: Option<Direction>, now: &str) -> Result<Option<Filter>, ApiError> {
@@ -187,7 +276,7 @@ impl Db {
         })
     }
 
-    async fn partner(&self, owner: &Id, invitee: &Invitee) -> Result<Partner, ApiError> {
+    async fn partner(&self, owner: &Id, invitee: &Invitee) -> Result<PartnerRecord, ApiError> {
         Ok(self.get_as(&keys::partner(owner, invitee)).await?.unwrap_or_default())
     }
 
@@ -235,97 +324,43 @@ impl Db {
             .or_else(|| invitee_account.as_ref().map(|a| a.name.clone()))
             .unwrap_or_default();
 
+        let new = NewInvitation {
+            inviter: AccountRef { id: inviter.id, name: inviter.name },
+            invitee_account,
+            invitee_email,
+            relationship,
+            created_by: caller.user_email.clone(),
+        };
         // Two attempts: a concurrent send to the same partner makes the first fail its
         // condition, and the second then finds and returns that invitation.
         for _ in 0..2 {
             let now = time::now();
             let partner = self.partner(&caller.account_id, &target).await?;
-            if let Some(connection_id) = &partner.connection_id {
-                return Err(ApiError::Conflict(format!("already connected with this partner (connection {connection_id})")));
-            }
-            if let (Some(pending), Some(expires)) = (&partner.pending_invitation_id, &partner.pending_expires_at) {
-                if expires.as_str() > now.as_str() {
-                    let invitation = self.invitation(&caller.account_id, pending).await?.ok_or(ApiError::NotFound("invitation"))?;
+            match partner.send_decision(&now) {
+                SendDecision::Connected(id) => return Err(ApiError::Conflict(format!("already connected with this partner (connection {id})"))),
+                SendDecision::Pending(id) => {
+                    let invitation = self.invitation(&caller.account_id, &id).await?.ok_or(ApiError::NotFound("invitation"))?;
                     if invitation.relationship_type != relationship {
-                        return Err(ApiError::Conflict(format!(
-                            "a pending invitation ({}) proposes a different relationship; revoke it first",
-                            invitation.id
-                        )));
+                        return Err(ApiError::Conflict(format!("a pending invitation ({id}) proposes a different relationship; revoke it first")));
                     }
                     let entity = self.entity(&caller.account_id, &invitation.entity_id).await?;
-                    return Ok(Sent { created: false, invitation, entity, delivery: None });
+                    return Ok(Sent { created: false, invitation, entity, link: None });
                 }
+                SendDecision::New => {}
             }
-
             let (expires_at, token_ttl) = expiry(settings);
-            let invitation = Invitation {
-                id: Id::generate(),
-                direction: Direction::Sent,
-                inviter: AccountRef { id: inviter.id.clone(), name: inviter.name.clone() },
-                invitee_account: invitee_account.clone(),
-                invitee_email: invitee_email.clone(),
-                relationship_type: relationship,
-                status: InvitationStatus::Pending,
-                expires_at: expires_at.clone(),
-                entity_id: partner.entity_id.clone().unwrap_or_else(Id::generate),
-                connection_id: None,
-                created_by: caller.user_email.clone(),
-                created_at: now.clone(),
-                updated_at: now.clone(),
-                responded_by: None,
-                responded_at: None,
+            let entity_id = partner.entity_id.clone().unwrap_or_else(Id::generate);
+            let invitation = new.clone().pending(entity_id, expires_at, &now);
+            let existing = match &partner.entity_id {
+                Some(id) => Some(self.entity(&caller.account_id, id).await?),
+                None => None,
             };
-            let entity = match &partner.entity_id {
-                Some(id) => Entity {
-                    pending: true,
-                    invitation_id: Some(invitation.id.clone()),
-                    invitation_expires_at: Some(expires_at.clone()),
-                    updated_at: now.clone(),
-                    ..self.entity(&caller.account_id, id).await?
-                },
-                None => Entity {
-                    id: invitation.entity_id.clone(),
-                    name: entity_name.clone(),
-                    pending: true,
-                    connected: None,
-                    connected_account_id: None,
-                    connection_id: None,
-                    invitation_id: Some(invitation.id.clone()),
-                    invitation_expires_at: Some(expires_at.clone()),
-                    created_at: now.clone(),
-                    updated_at: now.clone(),
-                },
-            };
+            let entity = pending_entity(existing, &entity_name, &invitation, &now);
             let token = secret::new_token();
-            let guard = Partner {
-                entity_id: Some(entity.id.clone()),
-                pending_invitation_id: Some(invitation.id.clone()),
-                pending_expires_at: Some(expires_at.clone()),
-                connection_id: None,
-            };
-            let guard_key = keys::partner(&caller.account_id, &target);
-            let entity_key = keys::entity(&caller.account_id, &entity.id);
-            let mut writes = vec![
-                Write::put("partner", guard_key.clone(), keys::item(&guard_key, ItemType::Partner, &guard)?)
-                    .only_if(
-                        "attribute_not_exists(#pk) OR (attribute_not_exists(#connection_id) AND \
-                         (attribute_not_exists(#pending_invitation_id) OR #pending_expires_at <= :now))",
-                    )
-                    .value(":now", keys::string(now.as_str())),
-                Write::put("entity", entity_key.clone(), keys::item(&entity_key, ItemType::Entity, &entity)?),
-                copy_write("invitation", &caller.account_id, &invitation, Some(&secret::hash(&token)))?,
-                token_write(&invitation, &token, token_ttl)?,
-            ];
-            if let Some(account) = &invitee_account {
-                writes.push(copy_write("invitee_invitation", &account.id, &received_copy(&invitation), Some(&secret::hash(&token)))?);
-            }
-            let audit = Audit { event: "invitation.sent", actor: &caller.user_email, subject_type: "invitation", subject_id: &invitation.id, at: &now };
-            writes.extend(audit.writes_for_both(&caller.account_id, invitee_account.as_ref().map(|a| &a.id))?);
-
-            match self.transact(writes).await {
+            match self.transact(new_invitation_writes(caller, &target, &invitation, &entity, &token, token_ttl, &now)?).await {
                 Ok(()) => {
                     let recipients = self.invitation_recipients(&invitation).await?;
-                    return Ok(Sent { created: true, invitation, entity, delivery: Some(Delivery { token, recipients }) });
+                    return Ok(Sent { created: true, invitation, entity, link: Some(InvitationLink { token, recipients }) });
                 }
                 Err(TxError::Condition("partner") | TxError::Conflict) => continue,
                 Err(TxError::Condition(label)) => return Err(ApiError::Internal(format!("invitation write {label} failed its condition"))),
@@ -392,7 +427,7 @@ impl Db {
         })?;
         let recipients = self.invitation_recipients(&renewed).await?;
         let entity = self.entity(&caller.account_id, &renewed.entity_id).await?;
-        Ok(Sent { created: false, invitation: renewed, entity, delivery: Some(Delivery { token, recipients }) })
+        Ok(Sent { created: false, invitation: renewed, entity, link: Some(InvitationLink { token, recipients }) })
     }
 
     /// Ends an open invitation (revoked, declined or expired): both copies, the inviter's partner
@@ -518,140 +553,20 @@ impl Db {
         if mirror.connection_id.is_some() {
             return Err(already_connected(&inviter.name));
         }
-        let connection_id = Id::generate();
-        let mirror_entity_id = mirror.entity_id.clone().unwrap_or_else(Id::generate);
-        let side = |account: &Id, partner: &AccountRef, relationship: Relationship, entity: &Id, partner_entity: &Id| Connection {
-            id: connection_id.clone(),
-            account_id: account.clone(),
-            connected_account: partner.clone(),
-            invitation_id: invitation.id.clone(),
-            relationship_type: relationship,
-            status: ConnectionStatus::Active,
-            buyer_delivery_configured: false,
-            buyer_delivery_configured_at: None,
-            buyer_flow_id: None,
-            created_by: invitation.created_by.clone(),
-            entity_id: entity.clone(),
-            partner_entity_id: partner_entity.clone(),
-            created_at: now.clone(),
-            updated_at: now.clone(),
-            revoked_at: None,
-            revoked_by: None,
-        };
-        let inviter_side = side(&inviter.id, &accepting, invitation.relationship_type, &invitation.entity_id, &mirror_entity_id);
-        let accepting_side = side(&accepting.id, inviter, invitation.relationship_type.flipped(), &mirror_entity_id, &invitation.entity_id);
-        let accepted = Invitation {
-            direction: Direction::Sent,
-            status: InvitationStatus::Accepted,
-            invitee_account: Some(accepting.clone()),
-            connection_id: Some(connection_id.clone()),
-            responded_by: Some(actor.to_string()),
-            responded_at: Some(now.clone()),
-            updated_at: now.clone(),
-            ..invitation.clone()
-        };
-
-        let mut writes = new_account.as_ref().map(NewAccount::writes).transpose()?.unwrap_or_default();
-        // Both invitation copies: the inviter's is updated; the invitee's exists unless the
-        // invitation was addressed to an email that had no account when it was sent.
-        let inviter_copy = keys::invitation(&inviter.id, &invitation.id);
-        let inviter_item = keys::item(&inviter_copy, ItemType::Invitation, &accepted)?;
-        writes.push(
-            Write::put("invitation", inviter_copy, inviter_item)
-                .only_if("#status = :pending AND #expires_at > :now")
-                .value(":pending", keys::value(&InvitationStatus::Pending)?)
-                .value(":now", keys::string(now.as_str())),
-        );
-        let invitee_copy = keys::invitation(&accepting.id, &invitation.id);
-        let invitee_item = keys::item(&invitee_copy, ItemType::Invitation, &received_copy(&accepted))?;
-        writes.push(
-            Write::put("invitee_invitation", invitee_copy, invitee_item)
-                .only_if("attribute_not_exists(#pk) OR #status = :pending")
-                .value(":pending", keys::value(&InvitationStatus::Pending)?),
-        );
-        for connection in [&inviter_side, &accepting_side] {
-            let key = keys::connection(&connection.account_id, &connection.id);
-            writes.push(Write::put("connection", key.clone(), keys::item(&key, ItemType::Connection, connection)?).only_if("attribute_not_exists(#pk)"));
-        }
-        // The inviter's entity becomes connected, and takes the account's name if it only had
-        // the invited address (who owns it was not the inviter's to know until now).
-        let mut entity_update = Write::update("entity", keys::entity(&inviter.id, &invitation.entity_id));
-        if invitation.invitee_email.is_some() && self.entity(&inviter.id, &invitation.entity_id).await?.name == invitation.invitee_email.clone().unwrap_or_default() {
-            entity_update = entity_update.set("name", keys::string(&accepting.name));
-        }
-        writes.push(
-            entity_update
-                .set("pending", AttributeValue::Bool(false))
-                .set("connected", keys::value(&invitation.relationship_type)?)
-                .set("connected_account_id", keys::value(&accepting.id)?)
-                .set("connection_id", keys::value(&connection_id)?)
-                .set("updated_at", keys::string(now.as_str())),
-        );
-        // The accepting account sees the inviter as an entity too (mutual source access).
         let mirror_entity = match &mirror.entity_id {
-            Some(id) => Entity {
-                pending: false,
-                connected: Some(invitation.relationship_type.flipped()),
-                connected_account_id: Some(inviter.id.clone()),
-                connection_id: Some(connection_id.clone()),
-                invitation_id: Some(invitation.id.clone()),
-                invitation_expires_at: None,
-                updated_at: now.clone(),
-                ..self.entity(&accepting.id, id).await?
-            },
-            None => Entity {
-                id: mirror_entity_id.clone(),
-                name: inviter.name.clone(),
-                pending: false,
-                connected: Some(invitation.relationship_type.flipped()),
-                connected_account_id: Some(inviter.id.clone()),
-                connection_id: Some(connection_id.clone()),
-                invitation_id: Some(invitation.id.clone()),
-                invitation_expires_at: None,
-                created_at: now.clone(),
-                updated_at: now.clone(),
-            },
+            Some(id) => Some(self.entity(&accepting.id, id).await?),
+            None => None,
         };
-        let mirror_entity_key = keys::entity(&accepting.id, &mirror_entity_id);
-        writes.push(Write::put("mirror_entity", mirror_entity_key.clone(), keys::item(&mirror_entity_key, ItemType::Entity, &mirror_entity)?));
-        // Partner records: the invitation's is released; both accounts' records for each other
-        // take the connection, which fails if either pair is already connected.
-        let target = invitation.invitee();
-        let accepting_target = Invitee::Account(accepting.id.clone());
-        let release = Write::update("partner", keys::partner(&inviter.id, &target))
-            .remove("pending_invitation_id")
-            .remove("pending_expires_at")
-            .only_if("#pending_invitation_id = :id AND attribute_not_exists(#connection_id)")
-            .value(":id", keys::value(&invitation.id)?);
-        // The record it was addressed by keeps the connection (re-inviting the same address is
-        // "already connected", which its inviter knows); so does the accounts' own record.
-        writes.push(release.set("connection_id", keys::value(&connection_id)?));
-        if target != accepting_target {
-            writes.push(
-                Write::update("partner_account", keys::partner(&inviter.id, &accepting_target))
-                    .set("entity_id", keys::value(&invitation.entity_id)?)
-                    .set("connection_id", keys::value(&connection_id)?)
-                    .only_if("attribute_not_exists(#pk) OR (#entity_id = :entity AND attribute_not_exists(#connection_id))")
-                    .value(":entity", keys::value(&invitation.entity_id)?),
-            );
-        }
-        writes.push(
-            Write::update("partner_mirror", keys::partner(&accepting.id, &mirror_target))
-                .set("entity_id", keys::value(&mirror_entity_id)?)
-                .set("connection_id", keys::value(&connection_id)?)
-                .only_if("attribute_not_exists(#connection_id)"),
-        );
-        // The link is spent.
-        if let Some(hash) = token_hash {
-            writes.push(Write::delete("token", keys::invitation_token(hash)));
-        }
-        let accepted_event = Audit { event: "invitation.accepted", actor, subject_type: "invitation", subject_id: &invitation.id, at: &now };
-        writes.extend(accepted_event.writes_for_both(&inviter.id, Some(&accepting.id))?);
-        let created_event = Audit { event: "connection.created", actor, subject_type: "connection", subject_id: &connection_id, at: &now };
-        writes.extend(created_event.writes_for_both(&inviter.id, Some(&accepting.id))?);
-
+        // Only an invitation to an address can have named the inviter's entity by it.
+        let inviter_entity_name = match &invitation.invitee_email {
+            Some(_) => Some(self.entity(&inviter.id, &invitation.entity_id).await?.name),
+            None => None,
+        };
+        let plan = invitation.accept(&accepting, actor, mirror_entity, inviter_entity_name.as_deref(), &now);
+        let mut writes = new_account.as_ref().map(NewAccount::writes).transpose()?.unwrap_or_default();
+        writes.extend(acceptance_writes(invitation, &accepting, &plan, token_hash, actor, &now)?);
         match self.transact(writes).await {
-            Ok(()) => Ok(Accepted { connection: accepting_side, invitation: received_copy(&accepted), new_account }),
+            Ok(()) => Ok(Accepted { invitation: received_copy(&plan.accepted), connection: plan.accepting_side, new_account }),
             Err(TxError::Other(e)) => Err(e),
             Err(TxError::Condition("user")) => Err(ApiError::Conflict(format!(
                 "a user with email {actor} already exists; accept with that account's API key"

@@ -5,19 +5,21 @@ pub mod audit;
 pub mod campaigns;
 pub mod channels;
 pub mod connections;
-pub mod endpoints;
 pub mod flows;
 pub mod idempotency;
 pub mod integrations;
 pub mod invitations;
 pub mod lists;
 pub mod onboards;
+pub mod provider_webhooks;
+pub mod rate_limits;
 pub mod tx;
 pub mod verification;
-pub mod webhooks;
+pub mod webhook_endpoints;
 
 use aws_sdk_dynamodb::Client;
 
+use crate::config::{ConfigError, Env, FromEnv};
 use crate::error::ApiError;
 use crate::keys::{Item, Key};
 
@@ -30,6 +32,14 @@ pub struct Db {
     pub rate_limit: crate::ratelimit::RateLimit,
 }
 
+/// The table named by `TABLE_NAME`, with the SDK configured from the environment
+/// (`AWS_ENDPOINT_URL` points it at DynamoDB Local or LocalStack).
+impl FromEnv for Db {
+    fn from_env(env: &Env) -> Result<Db, ConfigError> {
+        Ok(Db { sdk: env.dynamodb()?, table: env.required("TABLE_NAME")?, rate_limit: crate::ratelimit::RateLimit::from_env(env) })
+    }
+}
+
 impl Db {
     pub fn new(client: Client, table: impl Into<String>) -> Db {
         Db { sdk: crate::config::LazyClient::ready(client), table: table.into(), rate_limit: crate::ratelimit::RateLimit::default() }
@@ -39,15 +49,6 @@ impl Db {
         self.sdk.get()
     }
 
-    /// The table named by `TABLE_NAME`, with the SDK configured from the environment
-    /// (`AWS_ENDPOINT_URL` points it at moto or LocalStack).
-    pub fn from_env(config: &aws_config::SdkConfig) -> Result<Db, crate::config::ConfigError> {
-        Ok(Db {
-            sdk: crate::config::LazyClient::from_config(config, Client::new),
-            table: crate::config::required("TABLE_NAME")?,
-            rate_limit: crate::ratelimit::RateLimit::from_env(),
-        })
-    }
 
     /// One strongly consistent GetItem: reads right after a write see it.
     pub async fn get(&self, key: &Key) -> Result<Option<Item>, ApiError> {

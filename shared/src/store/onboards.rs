@@ -4,9 +4,9 @@ use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::Db;
 use super::tx::{TxError, UpdateError, Write};
-use crate::auth::Caller;
+use crate::domain::Caller;
 use crate::domain::invitation::InvitationStatus;
-use crate::domain::onboard::{Onboard, OnboardStatus, OnboardUpdate, not_updated};
+use crate::domain::onboard::{Onboard, OnboardStatus, OnboardUpdate, SetupStatus, not_updated};
 use crate::error::ApiError;
 use crate::id::Id;
 use crate::keys::{self, ItemType};
@@ -144,7 +144,7 @@ impl Db {
             write = write.set("status", keys::value(&status)?);
             if status.is_completion() {
                 // Where the buyer setup (the stream consumer) picks it up.
-                write = write.set("setup_status", keys::string("pending"));
+                write = write.set("setup_status", keys::string(SetupStatus::Pending.as_str()));
             }
         }
         let condition = conditions.join(" AND ");

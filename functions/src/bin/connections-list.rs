@@ -1,0 +1,1 @@
+fn main() -> shared::lambda::Exit { shared::lambda::serve(functions::partners::connections::list) }

@@ -1,0 +1,74 @@
+//! The buyer delivery setup: on request (`POST /onboard/buyer`) or from its queue when an onboard
+//! is completed.
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
+use lambda_http::Request;
+use lambda_http::http::StatusCode;
+use serde::Deserialize;
+use shared::{ApiError, Id};
+use shared::auth::authenticate;
+use shared::http::{HandlerResult, json, json_body};
+use shared::buyer_setup::{BuyerSetup, Mode, is_permanent};
+use shared::domain::buyer_setup::SetupRequest;
+
+/// The buyer-setup queue's consumer. Messages are processed concurrently; a transient failure is
+/// reported as a batch item failure (the queue redelivers it, and after five receives moves it to
+/// the dead-letter queue); a permanent one is recorded on the onboard as `failed` and not retried.
+pub async fn consume_queue(setup: &'static BuyerSetup, event: SqsEvent) -> Result<SqsBatchResponse, lambda_http::Error> {
+    shared::lambda::sqs_batch(event, |message| async move {
+        let Some(request) = message.body.as_deref().and_then(|b| serde_json::from_str::<SetupRequest>(b).ok()) else {
+            tracing::error!(message = ?message.message_id, "malformed buyer-setup message dropped");
+            return true;
+        };
+        match setup.run(&request, Mode::Async).await {
+            Ok(done) => {
+                tracing::info!(connection = %request.connection_id, redirect = %done.redirect, "buyer setup done");
+                true
+            }
+            Err(err) if is_permanent(&err) => {
+                tracing::warn!(connection = %request.connection_id, error = %err, "buyer setup failed permanently");
+                setup.record_failure(&request, &err).await.is_ok()
+            }
+            Err(err) => {
+                tracing::error!(connection = %request.connection_id, error = %err, "buyer setup will be retried");
+                false
+            }
+        }
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BuyerSetupBody {
+    connection_id: Option<Id>,
+    invitation_id: Option<Id>,
+    flow_id: Option<Id>,
+}
+
+/// `POST /onboard/buyer`: the buyer delivery setup, synchronously (seed 000).
+pub async fn run_now(setup: &BuyerSetup, req: Request) -> HandlerResult {
+    let caller = authenticate(&setup.db, &req).await?;
+    let body: BuyerSetupBody = json_body(&req)?;
+    let invitation = match &body.invitation_id {
+        Some(id) => Some(setup.db.invitation(&caller.account_id, id).await?.ok_or(ApiError::NotFound("invitation"))?),
+        None => None,
+    };
+    let connection_id = match (body.connection_id, invitation.as_ref().map(|i| i.connection_id.clone())) {
+        (None, None) => return Err(ApiError::validation("connection_id", "give connection_id or invitation_id")),
+        (_, Some(None)) => return Err(ApiError::BadRequest("the invitation has not been accepted".into())),
+        (Some(given), Some(Some(resolved))) if given != resolved => {
+            return Err(ApiError::BadRequest("connection_id and invitation_id name different connections".into()));
+        }
+        (Some(id), _) | (None, Some(Some(id))) => id,
+    };
+    let request = SetupRequest {
+        onboard_id: setup.db.onboard_of_connection(&caller.account_id, &connection_id).await?,
+        account_id: caller.account_id,
+        connection_id,
+        flow_id: body.flow_id,
+        actor: caller.user_email,
+    };
+    let done = setup.run(&request, Mode::Sync).await?;
+    json(StatusCode::OK, &serde_json::json!({ "redirect": done.redirect }))
+}

@@ -1,0 +1,71 @@
+//! Onboards: the record of a buyer's setup after accepting an invitation (seed 000).
+
+use lambda_http::Request;
+use lambda_http::http::StatusCode;
+use serde::Deserialize;
+use shared::{ApiError, Db, Id};
+use shared::auth::authenticate;
+use shared::domain::onboard::{Onboard, OnboardStatus, OnboardUpdate};
+use shared::http::{HandlerResult, if_match, json_body, page, page_request, path_id, with_etag};
+use shared::idempotency::once;
+use shared::keys::prefix;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateOnboard {
+    invitation_id: Id,
+    flow_id: Option<Id>,
+}
+
+/// `POST /onboards`: an onboard for one of the caller's accepted invitations (seed 000).
+pub async fn create(db: &Db, req: Request) -> HandlerResult {
+    let caller = authenticate(db, &req).await?;
+    once(db, &caller.account_id, &req, async {
+        let body: CreateOnboard = json_body(&req)?;
+        let onboard = db.create_onboard(&caller, &body.invitation_id, body.flow_id).await?;
+        with_etag(StatusCode::CREATED, &onboard, onboard.version)
+    })
+    .await
+}
+
+/// `GET /onboards/{id}`: one of the caller's onboards, with its version as `ETag`.
+pub async fn get(db: &Db, req: Request) -> HandlerResult {
+    let caller = authenticate(db, &req).await?;
+    let onboard = db.onboard(&caller.account_id, &path_id(&req, "id")?).await?.ok_or(ApiError::NotFound("onboard"))?;
+    with_etag(StatusCode::OK, &onboard, onboard.version)
+}
+
+/// `GET /onboards`: the account's onboards, newest first (seed 000), paged with `?limit=` and `?cursor=`.
+pub async fn list(db: &Db, req: Request) -> HandlerResult {
+    let caller = authenticate(db, &req).await?;
+    let listed = db.list::<Onboard>(&caller.account_id, prefix::ONBOARD, &page_request(&req)?, None).await?;
+    page(&req, &listed)
+}
+
+/// The seed's PUT body. It lists no 422, so every body problem here is a 400.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateOnboard {
+    account_id: Option<Id>,
+    invitation_id: Id,
+    connection_id: Option<Id>,
+    flow_id: Option<Id>,
+    status: Option<String>,
+}
+
+/// `PUT /onboards/{id}`: status and flow changes (seed 000); `completed` hands the onboard to the buyer setup.
+pub async fn update(db: &Db, req: Request) -> HandlerResult {
+    let caller = authenticate(db, &req).await?;
+    let id = path_id(&req, "id")?;
+    let body: UpdateOnboard = json_body(&req).map_err(|e| e.as_bad_request())?;
+    let update = OnboardUpdate {
+        account_id: body.account_id,
+        invitation_id: body.invitation_id,
+        connection_id: body.connection_id,
+        flow_id: body.flow_id,
+        status: body.status.as_deref().map(OnboardStatus::parse).transpose()?,
+        expected_version: if_match(&req)?,
+    };
+    let onboard = db.update_onboard(&caller, &id, &update).await?;
+    with_etag(StatusCode::OK, &onboard, onboard.version)
+}

@@ -1,0 +1,130 @@
+//! Invitations: sent to a partner by email or account, accepted, declined, revoked, resent, or
+//! claimed through the emailed link.
+
+use lambda_http::Request;
+use lambda_http::http::StatusCode;
+use serde::Deserialize;
+use shared::{ApiError, Db, time};
+use shared::auth::{authenticate, authenticate_if_present};
+use shared::domain::{Relationship, validate};
+use shared::domain::invitation::{Direction, Invitation, InvitationStatus};
+use shared::http::{HandlerResult, json, json_body, page, page_request, path_id, query_param};
+use shared::idempotency::once;
+use shared::invite::Inviter;
+use shared::keys::prefix;
+use shared::store::invitations::{Claimant, invitation_filter};
+
+/// `POST /invitations/{id}/accept`: the invited account accepts; the connection is created.
+pub async fn accept(db: &Db, req: Request) -> HandlerResult {
+    let caller = authenticate(db, &req).await?;
+    let accepted = db.accept_invitation(&caller, &path_id(&req, "id")?).await?;
+    json(StatusCode::OK, &serde_json::json!({
+        "message": "Invitation was accepted",
+        "connection": accepted.connection,
+        "invitation": accepted.invitation,
+    }))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClaimBody {
+    token: String,
+    /// For a new account: its name, and the first user's name.
+    account_name: Option<String>,
+    name: Option<String>,
+}
+
+/// `POST /invitations/claim`: accept through the emailed link's token, with an API key or by creating a free account.
+pub async fn claim(db: &Db, req: Request) -> HandlerResult {
+    let caller = authenticate_if_present(db, &req).await?;
+    let body: ClaimBody = json_body(&req)?;
+    let claimant = match caller {
+        Some(caller) => Claimant::Account(caller),
+        None => Claimant::NewAccount {
+            account_name: validate::name("account_name", body.account_name.as_deref().ok_or_else(|| missing("account_name"))?)?,
+            user_name: validate::name("name", body.name.as_deref().ok_or_else(|| missing("name"))?)?,
+        },
+    };
+    let accepted = db.claim_invitation(&body.token, claimant).await?;
+    let Some(new) = accepted.new_account else {
+        return json(StatusCode::OK, &serde_json::json!({
+            "message": "Invitation was accepted",
+            "connection": accepted.connection,
+            "invitation": accepted.invitation,
+        }));
+    };
+    // The only time the new account's API key is shown.
+    json(StatusCode::CREATED, &serde_json::json!({
+        "message": "Invitation was accepted and your account was created",
+        "connection": accepted.connection,
+        "invitation": accepted.invitation,
+        "account": new.account,
+        "user": new.user,
+        "api_key": new.api_key,
+    }))
+}
+
+fn missing(field: &str) -> ApiError {
+    ApiError::validation(field, format!("missing field `{field}` (required to create an account; or authenticate to accept as an existing one)"))
+}
+
+/// `POST /invitations`: invite a partner as `buyer`, `seller` or `both` (`relationship_type`).
+pub async fn create(inviter: &Inviter, req: Request) -> HandlerResult {
+    let caller = authenticate(&inviter.db, &req).await?;
+    once(&inviter.db, &caller.account_id, &req, async { inviter.send(&caller, json_body(&req)?, None).await }).await
+}
+
+/// `POST /invitations/recipient`: invite a buyer (LeadConduit's route).
+pub async fn create_recipient(inviter: &Inviter, req: Request) -> HandlerResult {
+    let caller = authenticate(&inviter.db, &req).await?;
+    once(&inviter.db, &caller.account_id, &req, async { inviter.send(&caller, json_body(&req)?, Some(Relationship::Buyer)).await }).await
+}
+
+/// `POST /invitations/source`: invite a seller, a source of leads (LeadConduit's route).
+pub async fn create_source(inviter: &Inviter, req: Request) -> HandlerResult {
+    let caller = authenticate(&inviter.db, &req).await?;
+    once(&inviter.db, &caller.account_id, &req, async { inviter.send(&caller, json_body(&req)?, Some(Relationship::Seller)).await }).await
+}
+
+/// `POST /invitations/{id}/decline`: the invited account declines.
+pub async fn decline(db: &Db, req: Request) -> HandlerResult {
+    let caller = authenticate(db, &req).await?;
+    json(StatusCode::OK, &db.decline_invitation(&caller, &path_id(&req, "id")?).await?)
+}
+
+/// `GET /invitations/{id}`: one invitation, sent or received by the caller.
+pub async fn get(db: &Db, req: Request) -> HandlerResult {
+    let caller = authenticate(db, &req).await?;
+    let invitation = db.invitation(&caller.account_id, &path_id(&req, "id")?).await?.ok_or(ApiError::NotFound("invitation"))?;
+    json(StatusCode::OK, &invitation.as_seen_at(&time::now()))
+}
+
+/// `GET /invitations`: sent and received, newest first; `?status=`, `?direction=sent|received`, `?limit=`, `?cursor=`.
+pub async fn list(db: &Db, req: Request) -> HandlerResult {
+    let caller = authenticate(db, &req).await?;
+    let status = enum_param::<InvitationStatus>(&req, "status")?;
+    let direction = enum_param::<Direction>(&req, "direction")?;
+    let now = time::now();
+    let filter = invitation_filter(status, direction, &now)?;
+    let mut listed = db.list::<Invitation>(&caller.account_id, prefix::INVITATION, &page_request(&req)?, filter).await?;
+    listed.items = listed.items.into_iter().map(|i| i.as_seen_at(&now)).collect();
+    page(&req, &listed)
+}
+
+fn enum_param<T: serde::de::DeserializeOwned>(req: &Request, name: &str) -> Result<Option<T>, ApiError> {
+    query_param(req, name)
+        .map(|raw| serde_json::from_value(serde_json::Value::String(raw.clone())).map_err(|_| ApiError::BadRequest(format!("unknown {name} '{raw}'"))))
+        .transpose()
+}
+
+/// `PUT /invitations/{id}/resend`: renew an open invitation (new expiry, new link, new email).
+pub async fn resend(inviter: &Inviter, req: Request) -> HandlerResult {
+    let caller = authenticate(&inviter.db, &req).await?;
+    inviter.resend(&caller, &path_id(&req, "id")?).await
+}
+
+/// `DELETE /invitations/{id}`: the inviter withdraws an open invitation.
+pub async fn revoke(db: &Db, req: Request) -> HandlerResult {
+    let caller = authenticate(db, &req).await?;
+    json(StatusCode::OK, &db.revoke_invitation(&caller, &path_id(&req, "id")?).await?)
+}

@@ -1,5 +1,0 @@
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    let aws = shared::config::aws()?;
-    shared::lambda::run(shared::Db::from_env(&aws)?, verification_sessions_create::handle).await
-}

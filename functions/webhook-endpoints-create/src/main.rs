@@ -1,5 +1,0 @@
-#[tokio::main]
-async fn main() -> Result<(), lambda_http::Error> {
-    let aws = shared::config::aws()?;
-    shared::lambda::run(shared::store::campaigns::ClientOnboarding::from_env(shared::Db::from_env(&aws)?), webhook_endpoints_create::handle).await
-}
