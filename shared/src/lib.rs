@@ -1,10 +1,18 @@
-//! Shared code of the onboarding backend: domain rules (pure), the DynamoDB store, HTTP
-//! helpers, authentication and the Lambda entry point. Functions under `functions/` are thin
-//! translations from HTTP to calls into this crate.
+//! Shared code of the onboarding backend; the handlers in `functions/` are thin translations from
+//! HTTP to calls into it.
+//! - `domain`: the rules, pure (no AWS), one module per concept; they plan what a change writes.
+//! - `store`: the DynamoDB table (`Db`), one module per concept, committing those plans as
+//!   conditional transactions; key shapes come from `keys` only.
+//! - Services, what a function is built with (`config::FromEnv`): `invite` (partners),
+//!   `buyer_setup` (onboards), `client_onboarding` and `deliver` (client onboarding), `partner`
+//!   (provider webhooks).
+//! - The platform: `lambda`, `http`, `auth`, `ratelimit`, `idempotency`, `config`, `error`, `id`,
+//!   `time`, `keys`, `seal`, `secret`, `signature`, `mail`, `outbound`.
 
 pub mod auth;
 #[cfg(feature = "mail")]
 pub mod buyer_setup;
+pub mod client_onboarding;
 pub mod config;
 #[cfg(feature = "outbound")]
 pub mod deliver;

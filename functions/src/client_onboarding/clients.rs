@@ -6,7 +6,7 @@ use shared::{Db, Id};
 use shared::auth::authenticate;
 use shared::http::{api_origin, HandlerResult, json_body, named, named_page, page_request, query_param};
 use shared::idempotency::once;
-use shared::store::campaigns::ClientOnboarding;
+use shared::client_onboarding::ClientOnboarding;
 
 /// `POST /api/v1/clients`: add a client to a published campaign; the response carries its onboarding link, once.
 pub async fn create(app: &ClientOnboarding, req: Request) -> HandlerResult {

@@ -6,7 +6,7 @@ use shared::Db;
 use shared::auth::authenticate;
 use shared::http::{HandlerResult, json_body, named, named_page, no_content, page_request, path_id};
 use shared::idempotency::once;
-use shared::store::campaigns::ClientOnboarding;
+use shared::client_onboarding::ClientOnboarding;
 use shared::store::lists::Page;
 
 /// `POST /api/v1/webhooks`: a webhook endpoint; its signing secret is shown once.

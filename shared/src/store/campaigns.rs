@@ -4,29 +4,11 @@
 use super::Db;
 use super::lists::{Filter, Page, PageRequest};
 use super::tx::{TxError, UpdateError, Write};
-use crate::config::{ConfigError, Env, FromEnv};
-use crate::domain::webhook_endpoint::UrlPolicy;
 use crate::domain::campaign::{self, Campaign, CampaignBody, CampaignStatus, Client, ClientBody, ClientStatus, EventType};
 use crate::error::ApiError;
 use crate::id::Id;
 use crate::keys::{self, ItemType, prefix};
 use crate::{secret, time};
-
-/// The clients and settings of the client-onboarding functions, built once per cold start.
-#[derive(Clone, Debug)]
-pub struct ClientOnboarding {
-    pub db: Db,
-    /// Where onboarding links point (`<base>/c/<token>`); absent: the API's own origin.
-    pub link_base: Option<String>,
-    pub url_policy: crate::domain::webhook_endpoint::UrlPolicy,
-}
-
-/// `CLIENT_LINK_BASE` and `WEBHOOK_LOCAL_MODE`.
-impl FromEnv for ClientOnboarding {
-    fn from_env(env: &Env) -> Result<ClientOnboarding, ConfigError> {
-        Ok(ClientOnboarding { db: Db::from_env(env)?, link_base: env.optional("CLIENT_LINK_BASE"), url_policy: UrlPolicy::from_env(env)? })
-    }
-}
 
 /// What a link token resolves to.
 #[derive(Debug, serde::Serialize, serde::Deserialize)]

@@ -1,0 +1,21 @@
+//! What the client-onboarding functions that create (clients, webhook endpoints) are built with:
+//! the store, where onboarding links point and which webhook URLs are allowed.
+
+use crate::config::{ConfigError, Env, FromEnv};
+use crate::domain::webhook_endpoint::UrlPolicy;
+use crate::store::Db;
+
+#[derive(Clone, Debug)]
+pub struct ClientOnboarding {
+    pub db: Db,
+    /// Where onboarding links point (`<base>/c/<token>`); absent: the API's own origin.
+    pub link_base: Option<String>,
+    pub url_policy: UrlPolicy,
+}
+
+/// `CLIENT_LINK_BASE` and `WEBHOOK_LOCAL_MODE`.
+impl FromEnv for ClientOnboarding {
+    fn from_env(env: &Env) -> Result<ClientOnboarding, ConfigError> {
+        Ok(ClientOnboarding { db: Db::from_env(env)?, link_base: env.optional("CLIENT_LINK_BASE"), url_policy: UrlPolicy::from_env(env)? })
+    }
+}
