@@ -200,6 +200,27 @@ pub struct NewInvitation {
 }
 
 impl NewInvitation {
+    /// The partner the inviter's records guard this invitation under. An email invitation is
+    /// guarded per address, not per the account that owns it: what the inviter sees (a pending
+    /// invitation returned, "already connected") must not tell it whose address it is; accepting
+    /// checks the accounts' own partner records.
+    pub fn partner(&self) -> Result<Invitee, ApiError> {
+        if self.invitee_account.as_ref().is_some_and(|a| a.id == self.inviter.id) {
+            return Err(ApiError::BadRequest("an account cannot invite itself".into()));
+        }
+        match (&self.invitee_email, &self.invitee_account) {
+            (Some(email), _) => Ok(Invitee::Email(email.clone())),
+            (None, Some(account)) => Ok(Invitee::Account(account.id.clone())),
+            (None, None) => Err(ApiError::validation("email", "an email or account_id is required")),
+        }
+    }
+
+    /// What the inviter's entity for a new partner is called: the name given, else the address,
+    /// else the invited account's name.
+    pub fn entity_name(&self, name: Option<String>) -> String {
+        name.or_else(|| self.invitee_email.clone()).or_else(|| self.invitee_account.as_ref().map(|a| a.name.clone())).unwrap_or_default()
+    }
+
     /// The pending invitation (the inviter's, `Sent`, copy) made at `now`.
     pub fn pending(self, entity_id: Id, expires_at: Timestamp, now: &Timestamp) -> Invitation {
         Invitation {
@@ -372,6 +393,29 @@ mod tests {
         let plan = invitation.accept(&AccountRef { id: Id::generate(), name: "B".into() }, "b@example.com", Some(mirror.clone()), None, &now);
         assert_eq!((&plan.mirror_entity.id, plan.mirror_entity.name.as_str(), plan.mirror_entity.pending), (&mirror.id, "Seller as I named it", false));
         assert_eq!(plan.accepting_side.entity_id, mirror.id);
+    }
+
+    #[test]
+    fn a_new_invitation_is_guarded_by_address_first_and_names_its_entity() {
+        let account = |name: &str| AccountRef { id: Id::generate(), name: name.into() };
+        let inviter = account("Seller");
+        let new = |invitee_account: Option<AccountRef>, invitee_email: Option<&str>| NewInvitation {
+            inviter: inviter.clone(),
+            invitee_account,
+            invitee_email: invitee_email.map(str::to_string),
+            relationship: Relationship::Buyer,
+            created_by: "me@seller.example".into(),
+        };
+        let buyer = account("Buyer Inc");
+        let by_address = new(Some(buyer.clone()), Some("b@example.com"));
+        assert_eq!(by_address.partner().unwrap(), Invitee::Email("b@example.com".into()), "an address that belongs to an account is still the address");
+        assert_eq!(by_address.entity_name(None), "b@example.com");
+        assert_eq!(by_address.entity_name(Some("Chosen".into())), "Chosen");
+        let by_account = new(Some(buyer.clone()), None);
+        assert_eq!(by_account.partner().unwrap(), Invitee::Account(buyer.id.clone()));
+        assert_eq!(by_account.entity_name(None), "Buyer Inc");
+        assert_eq!(new(Some(inviter.clone()), Some("me@seller.example")).partner().unwrap_err().status().as_u16(), 400, "no inviting oneself");
+        assert_eq!(new(None, None).partner().unwrap_err().status().as_u16(), 422);
     }
 
     #[test]

@@ -276,6 +276,20 @@ impl Db {
         })
     }
 
+    /// The account and the address an invitation goes to: an address that belongs to a user
+    /// invites that user's account too.
+    async fn addressee(&self, invitee: InviteeRequest) -> Result<(Option<AccountRef>, Option<String>), ApiError> {
+        let (account_id, email) = match invitee {
+            InviteeRequest::Account(id) => (Some(id), None),
+            InviteeRequest::Email(email) => (self.user(&email).await?.map(|user| user.account_id), Some(email)),
+        };
+        let account = match account_id {
+            Some(id) => Some(self.account(&id).await?.ok_or(ApiError::NotFound("account"))?),
+            None => None,
+        };
+        Ok((account.map(|a| AccountRef { id: a.id, name: a.name }), email))
+    }
+
     async fn partner(&self, owner: &Id, invitee: &Invitee) -> Result<PartnerRecord, ApiError> {
         Ok(self.get_as(&keys::partner(owner, invitee)).await?.unwrap_or_default())
     }
@@ -294,36 +308,7 @@ impl Db {
         settings: &InvitationSettings,
     ) -> Result<Sent, ApiError> {
         let inviter = self.account(&caller.account_id).await?.ok_or(ApiError::Unauthenticated("account no longer exists"))?;
-        let (invitee_account, invitee_email) = match invitee {
-            InviteeRequest::Account(id) => {
-                let account = self.account(&id).await?.ok_or(ApiError::NotFound("account"))?;
-                (Some(AccountRef { id: account.id, name: account.name }), None)
-            }
-            InviteeRequest::Email(email) => match self.user(&email).await? {
-                // An address that belongs to a user invites that user's account.
-                Some(user) => {
-                    let account = self.account(&user.account_id).await?.ok_or(ApiError::NotFound("account"))?;
-                    (Some(AccountRef { id: account.id, name: account.name }), Some(email))
-                }
-                None => (None, Some(email)),
-            },
-        };
-        if invitee_account.as_ref().is_some_and(|a| a.id == caller.account_id) {
-            return Err(ApiError::BadRequest("an account cannot invite itself".into()));
-        }
-        // An email invitation is guarded per address, not per the account that owns it: what the
-        // inviter sees (a pending invitation returned, "already connected") must not tell it
-        // whose address it is. Accepting checks the accounts' own partner records.
-        let target = match (&invitee_email, &invitee_account) {
-            (Some(email), _) => Invitee::Email(email.clone()),
-            (None, Some(account)) => Invitee::Account(account.id.clone()),
-            (None, None) => return Err(ApiError::validation("email", "an email or account_id is required")),
-        };
-        let entity_name = name
-            .or_else(|| invitee_email.clone())
-            .or_else(|| invitee_account.as_ref().map(|a| a.name.clone()))
-            .unwrap_or_default();
-
+        let (invitee_account, invitee_email) = self.addressee(invitee).await?;
         let new = NewInvitation {
             inviter: AccountRef { id: inviter.id, name: inviter.name },
             invitee_account,
@@ -331,6 +316,8 @@ impl Db {
             relationship,
             created_by: caller.user_email.clone(),
         };
+        let target = new.partner()?;
+        let entity_name = new.entity_name(name);
         // Two attempts: a concurrent send to the same partner makes the first fail its
         // condition, and the second then finds and returns that invitation.
         for _ in 0..2 {
