@@ -59,11 +59,6 @@ impl Env {
         self.optional(name).ok_or(ConfigError::Missing(name))
     }
 
-    /// A variable that must parse as `what` when set.
-    pub fn parsed<T: std::str::FromStr>(&self, name: &'static str, what: &'static str, default: T) -> Result<T, ConfigError> {
-        self.optional(name).map_or(Ok(default), |raw| raw.parse().map_err(|_| ConfigError::Invalid(name, what)))
-    }
-
     /// An SDK client built at its first use.
     pub fn client<C>(&self, build: fn(&aws_config::SdkConfig) -> C) -> Result<LazyClient<C>, ConfigError> {
         Ok(LazyClient::from_config(self.aws()?, build))
@@ -258,7 +253,10 @@ impl InvitationSettings {
 
 impl FromEnv for InvitationSettings {
     fn from_env(env: &Env) -> Result<InvitationSettings, ConfigError> {
-        let days = env.parsed("INVITATION_TTL_DAYS", "a whole number of days", Self::DEFAULT_TTL_DAYS)?;
+        let days = match env.optional("INVITATION_TTL_DAYS") {
+            None => Self::DEFAULT_TTL_DAYS,
+            Some(raw) => raw.parse().map_err(|_| ConfigError::Invalid("INVITATION_TTL_DAYS", "a whole number of days"))?,
+        };
         let link_base = env.optional("INVITATION_LINK_BASE").unwrap_or_else(|| "http://127.0.0.1:3000/invitations/claim".into());
         Ok(InvitationSettings { ttl: Duration::from_secs(days * 86_400), link_base })
     }
