@@ -13,11 +13,11 @@ pub fn generate() {
     for path in binaries {
         let name = path.file_stem().and_then(|s| s.to_str()).expect("a binary's name");
         let source = std::fs::read_to_string(&path).expect("a binary's source");
-        let handler = |serve: &str| Some(source.split_once(&format!("shared::lambda::{serve}(functions::"))?.1.split_once(')')?.0.to_string());
+        let handler = |serve: &str| Some(source.split_once(&format!("shared::platform::lambda::{serve}(functions::"))?.1.split_once(')')?.0.to_string());
         if let Some(handler) = handler("serve") {
             writeln!(entries, "        ({name:?}, http(env, crate::{handler})?),").unwrap();
         } else if handler("serve_events").is_none() {
-            panic!("src/bin/{name}.rs must name its handler: shared::lambda::serve(functions::…) or serve_events(functions::…)");
+            panic!("src/bin/{name}.rs must name its handler: shared::platform::lambda::serve(functions::…) or serve_events(functions::…)");
         }
     }
     let code = format!(

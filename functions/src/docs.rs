@@ -3,7 +3,7 @@
 use lambda_http::{Body, Request, Response};
 use lambda_http::http::StatusCode;
 use shared::ApiError;
-use shared::http::HandlerResult;
+use shared::platform::http::HandlerResult;
 
 const PAGE: &str = include_str!(concat!(env!("OUT_DIR"), "/docs.html"));
 

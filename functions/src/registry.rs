@@ -8,8 +8,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
-use shared::config::{ConfigError, Env, FromEnv};
-use shared::http::{HandlerResult, respond};
+use shared::platform::config::{ConfigError, Env, FromEnv};
+use shared::platform::http::{HandlerResult, respond};
 
 pub type Handler = Arc<dyn Fn(Request) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>> + Send + Sync>;
 

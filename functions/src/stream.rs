@@ -2,12 +2,12 @@
 
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-use shared::config::{ConfigError, Env, FromEnv};
-use shared::pipeline::{completion, new_delivery};
+use shared::platform::config::{ConfigError, Env, FromEnv};
+use shared::stream::{completion, new_delivery};
 
 pub struct Queues {
     /// Built at the first message sent, not at cold start.
-    pub sqs: shared::config::LazyClient<aws_sdk_sqs::Client>,
+    pub sqs: shared::platform::config::LazyClient<aws_sdk_sqs::Client>,
     pub buyer_setup_url: String,
     pub webhook_delivery_url: String,
 }

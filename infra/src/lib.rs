@@ -7,21 +7,21 @@ pub mod pipeline;
 pub mod template;
 
 /// The SDK configuration for operator tools on a workstation: the full provider chain (profiles,
-/// SSO, assumed roles), unlike the Lambda functions' lean `shared::config::aws`. Endpoints resolve
+/// SSO, assumed roles), unlike the Lambda functions' lean `shared::platform::config::aws`. Endpoints resolve
 /// as there: `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`, then AWS.
 pub async fn workstation_aws_config() -> aws_config::SdkConfig {
     workstation_loader().load().await
 }
 
 fn workstation_loader() -> aws_config::ConfigLoader {
-    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(shared::config::https_client())
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(shared::platform::config::https_client())
 }
 
 /// The environment the local stack's functions are built from, as template.yaml sets it for the
 /// deployed ones: the stack's table, sender and queues; then this process's environment; then the
 /// local defaults: outbound webhooks to this machine allowed, retries 5 s apart, invitation links
 /// to the local API on `port`.
-pub fn local_env(config: &aws_config::SdkConfig, stack: &bootstrap::Stack, port: u16) -> shared::config::Env {
+pub fn local_env(config: &aws_config::SdkConfig, stack: &bootstrap::Stack, port: u16) -> shared::platform::config::Env {
     let queue = |logical_id: &str| stack.queues.get(logical_id).cloned().unwrap_or_default();
     let stack_vars = std::collections::HashMap::from([
         ("TABLE_NAME", stack.table.clone()),
@@ -34,7 +34,7 @@ pub fn local_env(config: &aws_config::SdkConfig, stack: &bootstrap::Stack, port:
         ("WEBHOOK_RETRY_BASE_SECONDS", "5".to_string()),
         ("INVITATION_LINK_BASE", format!("http://127.0.0.1:{port}/invitations/claim")),
     ]);
-    shared::config::Env::new(config.clone(), move |name| {
+    shared::platform::config::Env::new(config.clone(), move |name| {
         stack_vars.get(name).cloned().or_else(|| std::env::var(name).ok()).or_else(|| defaults.get(name).cloned())
     })
     .with_dynamodb(aws_sdk_dynamodb::Client::new(config))

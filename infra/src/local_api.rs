@@ -7,7 +7,7 @@ use base64::Engine;
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequest;
 use lambda_http::{Body, Response};
 use shared::ApiError;
-use shared::http::respond;
+use shared::platform::http::respond;
 
 use functions::registry::Handler;
 use crate::template::{Route, Template};
@@ -76,10 +76,10 @@ impl LocalApi {
             let event = api_gateway_event(route, &request, path, query, &params, &request_id);
             let request = serde_json::from_value::<ApiGatewayV2httpRequest>(event)
                 .map_err(|err| ApiError::BadRequest(err.to_string()))
-                .and_then(shared::lambda::api_request);
+                .and_then(shared::platform::lambda::api_request);
             let response = match request {
                 Ok(request) => {
-                    let span = shared::lambda::request_span(&request_id, &route_key);
+                    let span = shared::platform::lambda::request_span(&request_id, &route_key);
                     handler(request).instrument(span).await
                 }
                 Err(err) => respond(Err(err)),
@@ -197,7 +197,7 @@ pub fn api_gateway_event(route: &Route, request: &HttpRequest, path: &str, query
             "requestId": request_id,
             "routeKey": route_key,
             "stage": "$default",
-            "time": shared::time::now(),
+            "time": shared::platform::time::now(),
             "timeEpoch": 0,
         },
         "isBase64Encoded": is_base64,

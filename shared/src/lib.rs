@@ -1,45 +1,25 @@
 //! Shared code of the onboarding backend; the handlers in `functions/` are thin translations from
-//! HTTP to calls into it.
-//! - `domain`: the rules, pure (no AWS), one module per concept; they plan what a change writes.
-//! - `store`: the DynamoDB table (`Db`), one module per concept, committing those plans as
-//!   conditional transactions; key shapes come from `keys` only.
-//! - Services, what a function is built with (`config::FromEnv`): `invite` (partners),
-//!   `buyer_setup` (onboards), `client_onboarding` and `deliver` (client onboarding), `partner`
-//!   (provider webhooks).
-//! - The platform: `lambda`, `http`, `auth`, `ratelimit`, `idempotency`, `config`, `error`, `id`,
-//!   `time`, `keys`, `seal`, `secret`, `signature`, `mail`, `outbound`.
+//! HTTP to calls into it. One folder per area of the product, each laid out the same way:
+//! - `domain/`: its rules, pure (no AWS); they plan what a change writes;
+//! - `store/`: its part of the table (the items it owns), committing those plans as conditional
+//!   transactions;
+//! - its service, what its functions are built with (`platform::config::FromEnv`).
+//!
+//! The areas: `partners` (invitations, connections, entities, audit), `onboards` (onboards, flows,
+//! the buyer setup), `client_onboarding` (campaigns, clients, links, outbound webhooks) and
+//! `provider_webhooks` (integrations, the receiver, verification sessions, channels). Under them,
+//! `platform`: the Lambda glue, HTTP, auth, rate limits, idempotency, configuration, the table
+//! (`platform::store`, whose `keys` is the one place key shapes are written) and the small
+//! pieces (ids, time, errors, secrets). `stream` reads the table's stream for two areas at once.
 
-pub mod auth;
-#[cfg(feature = "mail")]
-pub mod buyer_setup;
 pub mod client_onboarding;
-pub mod config;
-#[cfg(feature = "outbound")]
-pub mod deliver;
-pub mod domain;
-pub mod error;
-pub mod http;
-pub mod id;
-pub mod idempotency;
-#[cfg(feature = "mail")]
-pub mod invite;
-pub mod keys;
+pub mod onboards;
+pub mod partners;
+pub mod platform;
+pub mod provider_webhooks;
 #[cfg(feature = "events")]
-pub mod pipeline;
-pub mod lambda;
-#[cfg(feature = "mail")]
-pub mod mail;
-#[cfg(feature = "outbound")]
-pub mod outbound;
-#[cfg(feature = "outbound")]
-pub mod partner;
-pub mod ratelimit;
-pub mod seal;
-pub mod secret;
-pub mod signature;
-pub mod store;
-pub mod time;
+pub mod stream;
 
-pub use error::ApiError;
-pub use id::Id;
-pub use store::Db;
+pub use platform::error::ApiError;
+pub use platform::id::Id;
+pub use platform::store::Db;

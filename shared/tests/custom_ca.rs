@@ -63,16 +63,16 @@ async fn an_https_endpoint_with_a_locally_generated_ca_works_when_configured() {
         std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
         std::env::set_var("TABLE_NAME", "t");
     }
-    let key = shared::keys::idempotency_key(&shared::Id::generate(), "k");
+    let key = shared::platform::store::keys::idempotency_key(&shared::Id::generate(), "k");
 
     // As a function builds it: an endpoint is configured, so the system roots (SSL_CERT_FILE).
-    let env = shared::config::Env::lambda();
+    let env = shared::platform::config::Env::lambda();
     let config = env.aws().unwrap().clone();
-    let db = <shared::Db as shared::config::FromEnv>::from_env(&env).unwrap();
+    let db = <shared::Db as shared::platform::config::FromEnv>::from_env(&env).unwrap();
     assert_eq!(db.get(&key).await.map_err(|e| e.to_string()).unwrap(), None, "the local CA is trusted");
 
     // The AWS-only trust store does not know the local CA.
-    let aws_only = config.to_builder().http_client(shared::config::https_client_trusting(shared::config::Trust::Aws)).build();
+    let aws_only = config.to_builder().http_client(shared::platform::config::https_client_trusting(shared::platform::config::Trust::Aws)).build();
     let refused = shared::Db::new(aws_sdk_dynamodb::Client::new(&aws_only), "t").get(&key).await;
     assert!(refused.is_err(), "a certificate from an unknown CA is refused");
 

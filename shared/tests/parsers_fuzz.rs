@@ -4,8 +4,8 @@
 
 use base64::Engine;
 use proptest::prelude::*;
-use shared::domain::channel::{MAX_CHANNELS_PER_REDIRECT, Redirect, parse_id_list};
-use shared::signature::{self, SignatureError, StandardHeaders};
+use shared::provider_webhooks::domain::channel::{MAX_CHANNELS_PER_REDIRECT, Redirect, parse_id_list};
+use shared::platform::signature::{self, SignatureError, StandardHeaders};
 
 const SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
 const BODY: &[u8] = b"{}";

@@ -13,10 +13,10 @@ use infra::local_api::{HttpRequest, LocalApi};
 use infra::template::Template;
 use lambda_http::Body;
 use serde_json::Value;
-use shared::config::{Env, InvitationSettings};
-use shared::domain::Plan;
-use shared::mail::Mailer;
-use shared::store::accounts::NewAccount;
+use shared::platform::config::{Env, InvitationSettings};
+use shared::platform::accounts::Plan;
+use shared::platform::mail::Mailer;
+use shared::platform::store::accounts::NewAccount;
 use shared::{Db, Id};
 
 pub mod openapi;
@@ -196,7 +196,7 @@ impl TestEnv {
     }
 
     /// An environment whose API keys get `limit` instead of the default 100 a minute.
-    pub async fn with_rate_limit(limit: shared::ratelimit::RateLimit) -> TestEnv {
+    pub async fn with_rate_limit(limit: shared::platform::ratelimit::RateLimit) -> TestEnv {
         let mut env = TestEnv::new().await;
         env.db.rate_limit = limit;
         env.rebuild_api();
@@ -209,7 +209,7 @@ impl TestEnv {
         let mail_endpoint = std::env::var("AWS_ENDPOINT_URL_SES")
             .or_else(|_| std::env::var("AWS_ENDPOINT_URL"))
             .expect("AWS_ENDPOINT_URL[_SES] must point at a local stack: run the tests with infra/test");
-        let config = shared::config::aws().expect("AWS_REGION");
+        let config = shared::platform::config::aws().expect("AWS_REGION");
         let template = Template::load().expect("template.yaml");
         let table = format!("test-{}", Id::generate());
         let calls = CallCounter::default();
@@ -245,7 +245,7 @@ impl TestEnv {
     pub async fn account_with_plan(&self, label: &str, plan: Plan) -> TestAccount {
         let email = format!("{}@example.com", unique(label).to_lowercase());
         let new = NewAccount::new(format!("{label} Inc"), plan, email.clone(), format!("{label} user"));
-        self.db.create_account(&new).await.expect("create account");
+        self.db.accounts().create_account(&new).await.expect("create account");
         TestAccount { id: new.account.id, name: new.account.name, email, key: new.api_key }
     }
 
@@ -440,7 +440,7 @@ pub struct Pipeline {
     pub stream: infra::pipeline::StreamReader,
     pub queues: &'static functions::stream::Queues,
     pub reader: infra::pipeline::QueueReader,
-    pub setup: &'static shared::buyer_setup::BuyerSetup,
+    pub setup: &'static shared::onboards::buyer_setup::BuyerSetup,
     pub delivery_reader: infra::pipeline::QueueReader,
     pub worker: &'static functions::client_onboarding::webhook_deliveries::Worker,
 }
@@ -458,16 +458,16 @@ impl TestEnv {
         let (setup_url, delivery_url) = (queues["BuyerSetupQueue"].clone(), queues["WebhookDeliveryQueue"].clone());
         let sender = template.parameter_default("SenderEmail").expect("sender");
         let ses = aws_sdk_ses::Client::from_conf(aws_sdk_ses::config::Builder::from(&self.config).interceptor(self.mail_calls.clone()).build());
-        let setup = shared::buyer_setup::BuyerSetup { db: self.db.clone(), mailer: Mailer::new(ses, sender) };
-        let deliverer = shared::deliver::Deliverer::new(self.db.clone(), shared::domain::webhook_endpoint::UrlPolicy { allow_private: true }, TEST_RETRY_BASE);
-        let queues = functions::stream::Queues { sqs: shared::config::LazyClient::ready(sqs.clone()), buyer_setup_url: setup_url.clone(), webhook_delivery_url: delivery_url.clone() };
+        let setup = shared::onboards::buyer_setup::BuyerSetup { db: self.db.clone(), mailer: Mailer::new(ses, sender) };
+        let deliverer = shared::client_onboarding::deliver::Deliverer::new(self.db.clone(), shared::platform::public_url::UrlPolicy { allow_private: true }, TEST_RETRY_BASE);
+        let queues = functions::stream::Queues { sqs: shared::platform::config::LazyClient::ready(sqs.clone()), buyer_setup_url: setup_url.clone(), webhook_delivery_url: delivery_url.clone() };
         Pipeline {
             stream: infra::pipeline::StreamReader::open(&self.config, &self.db.table, infra::pipeline::Start::Latest, None).await.expect("stream"),
             queues: Box::leak(Box::new(queues)),
             reader: infra::pipeline::QueueReader { sqs: sqs.clone(), url: setup_url },
             setup: Box::leak(Box::new(setup)),
             delivery_reader: infra::pipeline::QueueReader { sqs: sqs.clone(), url: delivery_url.clone() },
-            worker: Box::leak(Box::new(functions::client_onboarding::webhook_deliveries::Worker { deliverer, sqs: shared::config::LazyClient::ready(sqs), queue_url: delivery_url })),
+            worker: Box::leak(Box::new(functions::client_onboarding::webhook_deliveries::Worker { deliverer, sqs: shared::platform::config::LazyClient::ready(sqs), queue_url: delivery_url })),
         }
     }
 }

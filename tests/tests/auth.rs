@@ -30,8 +30,8 @@ async fn every_route_refuses_requests_without_a_valid_key() {
     let env = TestEnv::new().await;
     let account = env.account("revoked").await;
     let key_id = {
-        let (key, record) = env.db.issue_api_key(&account.email).await.unwrap();
-        env.db.revoke_api_key(&account.id, &record.key_id).await.unwrap();
+        let (key, record) = env.db.accounts().issue_api_key(&account.email).await.unwrap();
+        env.db.accounts().revoke_api_key(&account.id, &record.key_id).await.unwrap();
         key
     };
     let unknown = format!("sk_live_{}", "0".repeat(40));
@@ -73,7 +73,7 @@ async fn bearer_and_basic_with_any_username_authenticate() {
         let reply = env.request(HttpRequest { method: "GET".into(), uri: "/connections".into(), headers: vec![("Authorization".into(), authorization)], body: vec![] }).await;
         assert_eq!(reply.status, 200, "{:?}", reply.body);
     }
-    let other_key = env.db.issue_api_key(&account.email).await.unwrap().0;
+    let other_key = env.db.accounts().issue_api_key(&account.email).await.unwrap().0;
     let reply = env.call("GET", "/entities", Some(&other_key), None).await;
     assert_eq!(reply.status, 200, "a second key works alongside the first");
 }
@@ -92,7 +92,7 @@ async fn every_route_that_takes_a_body_refuses_an_oversized_one() {
     let env = TestEnv::new().await;
     let account = env.account("account").await;
     let document = &api_tests::openapi::OPENAPI;
-    let oversized = format!("{{\"name\":\"{}\"}}", "x".repeat(shared::http::MAX_BODY_BYTES));
+    let oversized = format!("{{\"name\":\"{}\"}}", "x".repeat(shared::platform::http::MAX_BODY_BYTES));
     let mut checked = 0;
     for route in Template::load().unwrap().routes().unwrap() {
         if !document.takes_body(&route.method, &route.path) {
@@ -109,7 +109,7 @@ async fn every_route_that_takes_a_body_refuses_an_oversized_one() {
 /// The limit applies to every authenticated route, before the handler does anything.
 #[tokio::test]
 async fn every_authenticated_route_answers_429_over_the_limit() {
-    let limit = shared::ratelimit::RateLimit { requests: 1, window: std::time::Duration::from_secs(3600) };
+    let limit = shared::platform::ratelimit::RateLimit { requests: 1, window: std::time::Duration::from_secs(3600) };
     let env = TestEnv::with_rate_limit(limit).await;
     let account = env.account("limited").await;
     let mut checked = 0;
@@ -117,7 +117,7 @@ async fn every_authenticated_route_answers_429_over_the_limit() {
         if PUBLIC_ROUTES.contains(&route.path.as_str()) {
             continue;
         }
-        let key = env.db.issue_api_key(&account.email).await.unwrap().0;
+        let key = env.db.accounts().issue_api_key(&account.email).await.unwrap().0;
         let authorization = format!("Bearer {key}");
         env.request(request(&route.method, &route.path, Some(&authorization))).await;
         let refused = env.request(request(&route.method, &route.path, Some(&authorization))).await;

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use api_tests::{concurrently, TestAccount, TestEnv, assert_error, connect};
 use serde_json::{Value, json};
 use shared::Id;
-use shared::domain::Plan;
-use shared::buyer_setup::{Crash, Mode};
-use shared::domain::buyer_setup::SetupRequest;
+use shared::platform::accounts::Plan;
+use shared::onboards::buyer_setup::{Crash, Mode};
+use shared::onboards::domain::buyer_setup::SetupRequest;
 
 struct World {
     env: TestEnv,
@@ -25,7 +25,7 @@ async fn world(buyer_plan: Plan) -> World {
     let env = TestEnv::new().await;
     let seller = env.account("seller").await;
     let colleague = format!("{}@example.com", api_tests::unique("colleague"));
-    env.db.add_user(&seller.id, colleague.clone(), "Colleague".into()).await.unwrap();
+    env.db.accounts().add_user(&seller.id, colleague.clone(), "Colleague".into()).await.unwrap();
     let buyer = env.account_with_plan("buyer", buyer_plan).await;
     let (invitation_id, connection_id) = connect(&env, &seller, &buyer).await;
     let entity = env.get("/entities", &seller).await.body[0]["id"].as_str().unwrap().to_string();
@@ -127,7 +127,7 @@ async fn completing_an_onboard_runs_the_setup_through_stream_and_queue() {
     w.assert_set_up_once(&redirect).await;
     // The onboard update the setup made is not a new completion.
     let changes = pipeline.stream.poll().await.unwrap();
-    assert!(changes.records.iter().all(|r| shared::pipeline::completion(r).is_none()));
+    assert!(changes.records.iter().all(|r| shared::stream::completion(r).is_none()));
     let audit = w.env.get("/audit", &w.seller).await;
     assert_eq!(audit.body[0]["event"], "connection.buyer_delivery_configured");
 }
@@ -190,7 +190,7 @@ async fn a_crash_at_any_step_is_finished_by_the_retry_without_duplicates() {
         let request = w.request(Some(&onboard));
         let crashed = pipeline.setup.run_until(&request, Mode::Async, Some(crash)).await;
         assert!(crashed.is_err(), "{crash:?}");
-        assert!(!shared::buyer_setup::is_permanent(&crashed.unwrap_err()), "a crash is retried");
+        assert!(!shared::onboards::buyer_setup::is_permanent(&crashed.unwrap_err()), "a crash is retried");
         let done = pipeline.setup.run(&request, Mode::Async).await.unwrap();
         let seen = w.env.get(&format!("/onboards/{onboard}"), &w.buyer).await;
         assert_eq!(seen.body["setup_status"], "succeeded", "{crash:?}");
@@ -274,13 +274,13 @@ async fn post_onboard_buyer_answers_every_status_of_the_seed() {
 async fn more_seller_flows_than_one_transaction_holds_is_refused_whole() {
     let w = world(Plan::Free).await;
     let entity = w.env.get("/entities", &w.seller).await.body[0]["id"].as_str().unwrap().to_string();
-    let extra = shared::domain::buyer_setup::MAX_SELLER_FLOWS + 1 - w.seller_flows.len();
+    let extra = shared::onboards::domain::buyer_setup::MAX_SELLER_FLOWS + 1 - w.seller_flows.len();
     for i in 0..extra {
-        let body: shared::domain::flow::FlowBody = serde_json::from_value(json!({ "name": format!("Bulk {i}"), "enabled": true, "steps": [{ "type": "recipient", "entity": { "id": entity } }] })).unwrap();
-        w.env.db.create_flow(&w.seller.id, body).await.unwrap();
+        let body: shared::onboards::domain::flow::FlowBody = serde_json::from_value(json!({ "name": format!("Bulk {i}"), "enabled": true, "steps": [{ "type": "recipient", "entity": { "id": entity } }] })).unwrap();
+        w.env.db.onboards().create_flow(&w.seller.id, body).await.unwrap();
     }
     let reply = w.env.call("POST", "/onboard/buyer", Some(&w.buyer.key), Some(json!({ "connection_id": w.connection_id }))).await;
-    assert!(assert_error(&reply, 400, "bad request").contains(&format!("at most {}", shared::domain::buyer_setup::MAX_SELLER_FLOWS)));
+    assert!(assert_error(&reply, 400, "bad request").contains(&format!("at most {}", shared::onboards::domain::buyer_setup::MAX_SELLER_FLOWS)));
     let connection = w.env.get(&format!("/connections/{}", w.connection_id), &w.buyer).await;
     assert_eq!(connection.body["buyer_delivery_configured"], false, "nothing was written");
     assert!(w.env.get("/flows", &w.buyer).await.body.as_array().unwrap().is_empty());

@@ -4,7 +4,7 @@
 
 use api_tests::{FakeServer, Pipeline, RecordedRequest, TestAccount, TestEnv, assert_error};
 use serde_json::{Value, json};
-use shared::signature::{self, StandardHeaders};
+use shared::platform::signature::{self, StandardHeaders};
 
 async fn published_campaign(env: &TestEnv, account: &TestAccount, name: &str) -> String {
     let created = env.call("POST", "/api/v1/campaigns", Some(&account.key), Some(json!({ "name": name }))).await;
@@ -368,7 +368,7 @@ async fn outbound_urls_must_be_public_https_outside_local_mode() {
 
     // At delivery, names are checked on the addresses DNS gives: `localhost` reaches nothing.
     let receiver = FakeServer::start(vec![(200, "{}")]).await;
-    let guarded = shared::outbound::HttpClient::guarded(std::time::Duration::from_secs(2), false);
+    let guarded = shared::platform::outbound::HttpClient::guarded(std::time::Duration::from_secs(2), false);
     let port = receiver.url.rsplit(':').next().unwrap();
     let error = guarded.send("POST", &format!("http://localhost:{port}/"), &[], b"{}".to_vec()).await.unwrap_err();
     assert!(error.to_string().contains("no public address"), "{error}");

@@ -14,7 +14,7 @@ fn template() -> Template {
 #[tokio::test]
 async fn the_bootstrapped_stack_is_what_the_template_declares() {
     let template = template();
-    let config = shared::config::aws().expect("AWS_REGION");
+    let config = shared::platform::config::aws().expect("AWS_REGION");
     let prefix = api_tests::unique("drift");
     let stack = infra::bootstrap::create_stack(&config, &template, &prefix).await.expect("bootstrap");
 
@@ -76,12 +76,12 @@ async fn the_bootstrapped_stack_is_what_the_template_declares() {
 fn the_template_declares_the_stack_this_code_expects() {
     let template = template();
     let table = template.table().unwrap();
-    assert_eq!(table.key, infra::template::KeySchema { hash: shared::keys::PK.into(), range: Some(shared::keys::SK.into()) });
+    assert_eq!(table.key, infra::template::KeySchema { hash: shared::platform::store::keys::PK.into(), range: Some(shared::platform::store::keys::SK.into()) });
     assert_eq!(
         table.indexes,
-        [(shared::keys::GSI1.to_string(), infra::template::KeySchema { hash: shared::keys::GSI1_PK.into(), range: Some(shared::keys::GSI1_SK.into()) })]
+        [(shared::platform::store::keys::GSI1.to_string(), infra::template::KeySchema { hash: shared::platform::store::keys::GSI1_PK.into(), range: Some(shared::platform::store::keys::GSI1_SK.into()) })]
     );
-    assert_eq!(table.ttl_attribute.as_deref(), Some(shared::keys::TTL));
+    assert_eq!(table.ttl_attribute.as_deref(), Some(shared::platform::store::keys::TTL));
     assert_eq!(table.stream_view_type.as_deref(), Some("NEW_AND_OLD_IMAGES"));
     let queues = template.queues().unwrap();
     let setup = queues.iter().find(|q| q.logical_id == "BuyerSetupQueue").expect("buyer setup queue");
@@ -110,7 +110,7 @@ fn every_function_in_the_template_is_a_binary_with_a_handler_and_a_sample_event(
     // LocalApi::new refuses a route without a handler and a handler without a route.
     let names: Vec<&'static str> = {
         let config = aws_config::SdkConfig::builder().behavior_version(aws_config::BehaviorVersion::latest()).build();
-        let env = shared::config::Env::new(config, |name| matches!(name, "TABLE_NAME" | "SENDER_EMAIL").then(|| "unused".to_string()));
+        let env = shared::platform::config::Env::new(config, |name| matches!(name, "TABLE_NAME" | "SENDER_EMAIL").then(|| "unused".to_string()));
         let handlers = functions::registry::handlers(&env).expect("every function's configuration");
         let names = handlers.keys().copied().collect();
         let api = infra::local_api::LocalApi::new(&template, handlers).expect("routes and handlers agree");
@@ -128,25 +128,25 @@ fn every_function_in_the_template_is_a_binary_with_a_handler_and_a_sample_event(
     };
     // The event-driven functions: their samples are the events their sources deliver.
     let stream: aws_lambda_events::event::dynamodb::Event = serde_json::from_str(&std::fs::read_to_string(root.join("events/table-stream.json")).unwrap()).unwrap();
-    assert!(shared::pipeline::completion(&stream.records[0]).is_some(), "the stream sample is a completion");
+    assert!(shared::stream::completion(&stream.records[0]).is_some(), "the stream sample is a completion");
     let queue: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&std::fs::read_to_string(root.join("events/buyer-setup.json")).unwrap()).unwrap();
-    let body: shared::domain::buyer_setup::SetupRequest = serde_json::from_str(queue.records[0].body.as_deref().unwrap()).unwrap();
-    assert_eq!(body.onboard_id, shared::pipeline::completion(&stream.records[0]).unwrap().onboard_id);
-    let delivery = shared::pipeline::new_delivery(&stream.records[1]).expect("the second stream sample is a new webhook delivery");
+    let body: shared::onboards::domain::buyer_setup::SetupRequest = serde_json::from_str(queue.records[0].body.as_deref().unwrap()).unwrap();
+    assert_eq!(body.onboard_id, shared::stream::completion(&stream.records[0]).unwrap().onboard_id);
+    let delivery = shared::stream::new_delivery(&stream.records[1]).expect("the second stream sample is a new webhook delivery");
     let queue: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&std::fs::read_to_string(root.join("events/webhook-deliver.json")).unwrap()).unwrap();
-    let body: shared::domain::webhook_endpoint::DeliveryMessage = serde_json::from_str(queue.records[0].body.as_deref().unwrap()).unwrap();
+    let body: shared::client_onboarding::domain::webhook_endpoint::DeliveryMessage = serde_json::from_str(queue.records[0].body.as_deref().unwrap()).unwrap();
     assert_eq!(body, delivery, "the delivery queue's sample is what the stream router sends");
     let mut event_driven: Vec<&String> = binaries.iter().filter(|b| !names.contains(&b.as_str())).collect();
     event_driven.sort();
     assert_eq!(event_driven, ["buyer-setup", "table-stream", "webhook-deliver"]);
 }
 
-/// `shared`'s modules (each of `store/` and `domain/` counted as one) import each other without
-/// a cycle, so that each can be read, and changed, on top of the ones it uses.
-#[test]
-fn shared_modules_import_each_other_without_a_cycle() {
+/// Every `.rs` file of `shared/src` (but `lib.rs`) with the code before its tests, named by its
+/// module at the depth the cycle check counts: an area's part (`partners::store`, `partners::inviter`,
+/// `platform::http`) or a top-level module (`stream`).
+fn shared_modules() -> Vec<(String, String)> {
     let src = Template::path().parent().unwrap().join("shared/src");
-    let mut imports: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    let mut modules = vec![];
     let mut files = vec![src.clone()];
     while let Some(path) = files.pop() {
         if path.is_dir() {
@@ -154,21 +154,42 @@ fn shared_modules_import_each_other_without_a_cycle() {
             continue;
         }
         let relative = path.strip_prefix(&src).unwrap().to_string_lossy().into_owned();
-        let module = relative.trim_end_matches(".rs").split('/').next().unwrap().to_string();
-        if module == "lib" || !relative.ends_with(".rs") {
+        if relative == "lib.rs" || !relative.ends_with(".rs") {
             continue;
         }
+        let module: Vec<&str> = relative.trim_end_matches(".rs").trim_end_matches("/mod").split('/').take(2).collect();
         let text = std::fs::read_to_string(&path).unwrap();
-        let code = text.split("#[cfg(test)]").next().unwrap();
-        let used = imports.entry(module.clone()).or_default();
-        for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
-            for (_, rest) in line.match_indices("crate::").map(|(i, _)| ((), &line[i + "crate::".len()..])) {
-                let name: String = rest.chars().take_while(|c| c.is_ascii_lowercase() || *c == '_').collect();
-                if !name.is_empty() && name != module {
-                    used.insert(name);
-                }
+        modules.push((module.join("::"), text.split("#[cfg(test)]").next().unwrap().to_string()));
+    }
+    modules
+}
+
+/// The modules a piece of code names with `crate::`, at the depth `shared_modules` counts.
+fn imported_modules(code: &str) -> BTreeSet<String> {
+    let mut used = BTreeSet::new();
+    for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+        for (i, _) in line.match_indices("crate::") {
+            let path: Vec<&str> = line[i + "crate::".len()..].split("::").map(|s| s.split(|c: char| !(c.is_ascii_lowercase() || c == '_')).next().unwrap()).take(2).collect();
+            // `crate::stream::x` names the module `stream`; `crate::platform::http::x`, `platform::http`.
+            let depth = if ["partners", "onboards", "client_onboarding", "provider_webhooks", "platform"].contains(&path[0]) { 2 } else { 1 };
+            let name = path.iter().take(depth).filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join("::");
+            if !name.is_empty() {
+                used.insert(name);
             }
         }
+    }
+    used
+}
+
+/// `shared`'s modules (each part of an area counted as one: its `domain`, its `store`, its
+/// service) import each other without a cycle, so that each can be read, and changed, on top of
+/// the ones it uses.
+#[test]
+fn shared_modules_import_each_other_without_a_cycle() {
+    let mut imports: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+    for (module, code) in shared_modules() {
+        let used: Vec<String> = imported_modules(&code).into_iter().filter(|m| *m != module).collect();
+        imports.entry(module).or_default().extend(used);
     }
     // Depth-first from each module: reaching it again is a cycle.
     fn reaches(imports: &std::collections::BTreeMap<String, BTreeSet<String>>, from: &str, target: &str, seen: &mut BTreeSet<String>) -> bool {
@@ -177,4 +198,22 @@ fn shared_modules_import_each_other_without_a_cycle() {
     let cyclic: Vec<&String> = imports.keys().filter(|m| reaches(&imports, m, m, &mut BTreeSet::new())).collect();
     assert!(cyclic.is_empty(), "modules on an import cycle: {cyclic:?}");
     assert!(imports.len() > 20, "read {} modules", imports.len());
+}
+
+/// Each area's `domain` is its rules, pure: it uses other rules and the platform's pure pieces,
+/// never a store, a service, the configuration, HTTP or AWS.
+#[test]
+fn domain_modules_are_pure() {
+    let pure = ["platform::accounts", "platform::email", "platform::error", "platform::id", "platform::public_url", "platform::secret", "platform::signature", "platform::time", "platform::validate"];
+    let mut read = 0;
+    for (module, code) in shared_modules().into_iter().filter(|(m, _)| m.ends_with("::domain")) {
+        read += 1;
+        for used in imported_modules(&code) {
+            assert!(used.ends_with("::domain") || pure.contains(&used.as_str()), "{module} uses {used}");
+        }
+        for outside in ["aws_", "lambda_http", "tokio"] {
+            assert!(!code.contains(outside), "{module} uses {outside}");
+        }
+    }
+    assert!(read >= 12, "read {read} domain files");
 }

@@ -43,7 +43,7 @@ async fn flows_name_connected_partners_and_show_revocation_at_once() {
 
     // The buyer-step index answers "which flows deliver to this buyer" with one Query.
     env.calls.take();
-    let delivering = env.db.flows_delivering_to(&seller.id, &Id::parse(&entity).unwrap()).await.unwrap();
+    let delivering = env.db.onboards().flows_delivering_to(&seller.id, &Id::parse(&entity).unwrap()).await.unwrap();
     assert_eq!(env.calls.take(), ["Query"]);
     assert_eq!(delivering.len(), 1);
     assert_eq!(delivering[0].flow_id.to_string(), id);
@@ -93,8 +93,8 @@ async fn replacing_a_flow_moves_its_index_entries_and_respects_versions() {
     let stale = env.request(put(replacement, "\"1\"")).await;
     assert!(assert_error(&stale, 409, "conflict").contains("version"));
 
-    let to_first = env.db.flows_delivering_to(&seller.id, &Id::parse(&first).unwrap()).await.unwrap();
-    let to_second = env.db.flows_delivering_to(&seller.id, &Id::parse(&second).unwrap()).await.unwrap();
+    let to_first = env.db.onboards().flows_delivering_to(&seller.id, &Id::parse(&first).unwrap()).await.unwrap();
+    let to_second = env.db.onboards().flows_delivering_to(&seller.id, &Id::parse(&second).unwrap()).await.unwrap();
     assert!(to_first.is_empty(), "the old buyer step's index entry is gone");
     assert_eq!(to_second.len(), 1);
 }

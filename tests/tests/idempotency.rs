@@ -38,7 +38,7 @@ async fn post(env: &TestEnv, account: &TestAccount, uri: &str, key: Option<&str>
 fn fingerprint(method: &str, uri: &str, body: &Value) -> String {
     let mut req = lambda_http::Request::new(lambda_http::Body::Text(body.to_string())).with_raw_http_path(uri);
     *req.method_mut() = method.parse().unwrap();
-    shared::idempotency::fingerprint(&req)
+    shared::platform::idempotency::fingerprint(&req)
 }
 
 #[tokio::test]
@@ -60,7 +60,7 @@ async fn a_held_key_is_409_while_running_and_422_for_another_request_on_every_ke
         let body = json!({ "any": "body" });
         let key = unique("held");
         // A first request with this key that has not finished (its claim, as it would be).
-        let held = env.db.claim_idempotency_key(&account.id, &shared::secret::hash(&key), &fingerprint(&method, &uri, &body)).await.unwrap();
+        let held = env.db.claim_idempotency_key(&account.id, &shared::platform::secret::hash(&key), &fingerprint(&method, &uri, &body)).await.unwrap();
         assert!(held.is_none());
         let running = post(&env, &account, &uri, Some(&key), &body).await;
         assert!(assert_error(&running, 409, "conflict").contains("in progress"), "{method} {path}");
@@ -142,7 +142,7 @@ async fn a_secret_shown_once_is_replayed_but_never_stored_in_the_clear() {
     let secret = first.body["secret"].as_str().unwrap().to_string();
     let retry = post(&env, &account, "/integrations", Some("incode-1"), &json!({ "provider": "incode" })).await;
     assert_eq!(retry.body["secret"], secret.as_str(), "the retry gets what the first request got");
-    let item = env.db.get(&shared::keys::idempotency_key(&account.id, &shared::secret::hash("incode-1"))).await.unwrap().unwrap();
+    let item = env.db.get(&shared::platform::store::keys::idempotency_key(&account.id, &shared::platform::secret::hash("incode-1"))).await.unwrap().unwrap();
     let stored = format!("{item:?}");
     assert!(!stored.contains(&secret) && !stored.contains("incode-1"), "neither the secret nor the key in the clear: {stored}");
 }

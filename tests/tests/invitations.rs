@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use api_tests::{all_at_once, concurrently, statuses, LINK_BASE, TestAccount, TestEnv, assert_error, race, unique};
 use serde_json::{Value, json};
-use shared::config::InvitationSettings;
+use shared::platform::config::InvitationSettings;
 
 async fn invite_buyer(env: &TestEnv, seller: &TestAccount, email: &str) -> Value {
     let reply = env.call("POST", "/invitations/recipient", Some(&seller.key), Some(json!({ "email": email }))).await;
@@ -208,7 +208,7 @@ async fn an_existing_account_claims_a_link_sent_before_its_user_existed() {
     let buyer = env.account("buyer").await;
     let colleague = format!("{}@example.com", unique("colleague"));
     invite_buyer(&env, &seller, &colleague).await;
-    env.db.add_user(&buyer.id, colleague.clone(), "Colleague".into()).await.unwrap();
+    env.db.accounts().add_user(&buyer.id, colleague.clone(), "Colleague".into()).await.unwrap();
     let token = env.invitation_token(&colleague).await;
 
     // Without a key, an account would be created for an address that already has a user.
@@ -523,7 +523,7 @@ async fn inviting_an_address_discloses_nothing_about_its_account() {
     let stranger_email = format!("{}@example.com", unique("nobody"));
     let (_, _) = api_tests::connect(&env, &seller, &buyer).await;
     // A second user of the connected buyer's account.
-    let colleague = env.db.add_user(&buyer.id, format!("{}@example.com", unique("colleague")), "Colleague".into()).await.unwrap().email;
+    let colleague = env.db.accounts().add_user(&buyer.id, format!("{}@example.com", unique("colleague")), "Colleague".into()).await.unwrap().email;
 
     let mut shapes = vec![];
     for email in [&colleague, &stranger_email] {

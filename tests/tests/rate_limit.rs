@@ -4,7 +4,7 @@
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use api_tests::{TestEnv, assert_error};
-use shared::ratelimit::RateLimit;
+use shared::platform::ratelimit::RateLimit;
 
 fn seconds_into_minute() -> u64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() % 60
@@ -14,7 +14,7 @@ fn seconds_into_minute() -> u64 {
 async fn the_101st_request_in_a_minute_is_refused_for_that_key_only() {
     let env = TestEnv::new().await;
     let account = env.account("busy").await;
-    let other_key = env.db.issue_api_key(&account.email).await.unwrap().0;
+    let other_key = env.db.accounts().issue_api_key(&account.email).await.unwrap().0;
     let other_account = env.account("quiet").await;
     // 100 requests take a few seconds here; start them early in a minute so that they share one.
     if seconds_into_minute() > 40 {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use api_tests::{all_at_once, concurrently, statuses, FakeServer, Reply, TestAccount, TestEnv, assert_error, race};
 use serde_json::{Value, json};
-use shared::signature;
+use shared::platform::signature;
 
 const SECRET: &str = "a-long-enough-shared-secret-for-tests";
 
@@ -54,7 +54,7 @@ async fn integrations_show_their_secret_once_and_belong_to_their_account() {
     assert_eq!(listed.body.as_array().unwrap().len(), 1);
     for reply in [&got, &listed] {
         let text = reply.body.to_string();
-        assert!(!text.contains(&secret) && !text.contains(&shared::secret::hash(&secret)), "no secret material after creation: {text}");
+        assert!(!text.contains(&secret) && !text.contains(&shared::platform::secret::hash(&secret)), "no secret material after creation: {text}");
     }
 
     assert_error(&env.get(&format!("/integrations/{id}"), &other).await, 404, "not found");
@@ -146,7 +146,7 @@ async fn onboard360_signatures_are_verified_over_the_raw_body() {
     assert_error(&no_event, 400, "bad request");
     let not_json = env.post_raw(&url, &[("x-360onboard-signature", &signature::sign_onboard(SECRET, b"nope")), ("x-360onboard-event", "x")], b"nope").await;
     assert_error(&not_json, 400, "invalid JSON");
-    let big = vec![b' '; shared::http::MAX_BODY_BYTES + 1];
+    let big = vec![b' '; shared::platform::http::MAX_BODY_BYTES + 1];
     assert_error(&env.post_raw(&url, &[("x-360onboard-signature", &signature::sign_onboard(SECRET, &big))], &big).await, 413, "payload too large");
     assert_error(&env.post_raw(&format!("/webhooks/{}", shared::Id::generate()), &[], body).await, 401, "authentication failed");
     assert_error(&env.post_raw("/webhooks/xyz", &[], body).await, 400, "bad request");
@@ -367,9 +367,9 @@ async fn channel_redirects_record_claims_and_hub_events_set_status() {
     let claims: Vec<Value> = events(&env, &account, &id).await.into_iter().filter(|e| e["event_type"] == "redirect").collect();
     assert_eq!(claims[0]["payload"]["client"], "attacker", "the claim itself is recorded");
     let ttl = |channel: &'static str| {
-        let key = shared::keys::channel(&account.id, channel);
+        let key = shared::platform::store::keys::channel(&account.id, channel);
         let db = env.db.clone();
-        async move { db.get(&key).await.unwrap().unwrap().contains_key(shared::keys::TTL) }
+        async move { db.get(&key).await.unwrap().unwrap().contains_key(shared::platform::store::keys::TTL) }
     };
     assert!(ttl("ch2").await, "a claim the hub never confirmed expires");
     assert!(!ttl("ch1").await, "a channel the hub reported stays");

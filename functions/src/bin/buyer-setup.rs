@@ -1,1 +1,1 @@
-fn main() -> shared::lambda::Exit { shared::lambda::serve_events(functions::onboards::buyer_setup::consume_queue) }
+fn main() -> shared::platform::lambda::Exit { shared::platform::lambda::serve_events(functions::onboards::buyer_setup::consume_queue) }

@@ -1,1 +1,1 @@
-fn main() -> shared::lambda::Exit { shared::lambda::serve(functions::client_onboarding::campaigns::update) }
+fn main() -> shared::platform::lambda::Exit { shared::platform::lambda::serve(functions::client_onboarding::campaigns::update) }

@@ -1,1 +1,1 @@
-fn main() -> shared::lambda::Exit { shared::lambda::serve(functions::provider_webhooks::channels::list) }
+fn main() -> shared::platform::lambda::Exit { shared::platform::lambda::serve(functions::provider_webhooks::channels::list) }

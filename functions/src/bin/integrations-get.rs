@@ -1,1 +1,1 @@
-fn main() -> shared::lambda::Exit { shared::lambda::serve(functions::provider_webhooks::integrations::get) }
+fn main() -> shared::platform::lambda::Exit { shared::platform::lambda::serve(functions::provider_webhooks::integrations::get) }

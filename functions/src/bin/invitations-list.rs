@@ -1,1 +1,1 @@
-fn main() -> shared::lambda::Exit { shared::lambda::serve(functions::partners::invitations::list) }
+fn main() -> shared::platform::lambda::Exit { shared::platform::lambda::serve(functions::partners::invitations::list) }

@@ -1,1 +1,1 @@
-fn main() -> shared::lambda::Exit { shared::lambda::serve(functions::partners::invitations::revoke) }
+fn main() -> shared::platform::lambda::Exit { shared::platform::lambda::serve(functions::partners::invitations::revoke) }

@@ -1,1 +1,1 @@
-fn main() -> shared::lambda::Exit { shared::lambda::serve(functions::onboards::buyer_setup::run_now) }
+fn main() -> shared::platform::lambda::Exit { shared::platform::lambda::serve(functions::onboards::buyer_setup::run_now) }

@@ -1,1 +1,1 @@
-fn main() -> shared::lambda::Exit { shared::lambda::serve_events(functions::stream::route) }
+fn main() -> shared::platform::lambda::Exit { shared::platform::lambda::serve_events(functions::stream::route) }

@@ -1,1 +1,1 @@
-fn main() -> shared::lambda::Exit { shared::lambda::serve_events(functions::client_onboarding::webhook_deliveries::consume_queue) }
+fn main() -> shared::platform::lambda::Exit { shared::platform::lambda::serve_events(functions::client_onboarding::webhook_deliveries::consume_queue) }

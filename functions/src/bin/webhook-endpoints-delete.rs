@@ -1,1 +1,1 @@
-fn main() -> shared::lambda::Exit { shared::lambda::serve(functions::client_onboarding::webhook_endpoints::delete) }
+fn main() -> shared::platform::lambda::Exit { shared::platform::lambda::serve(functions::client_onboarding::webhook_endpoints::delete) }

@@ -1,1 +1,1 @@
-fn main() -> shared::lambda::Exit { shared::lambda::serve(functions::client_onboarding::webhook_endpoints::rotate_secret) }
+fn main() -> shared::platform::lambda::Exit { shared::platform::lambda::serve(functions::client_onboarding::webhook_endpoints::rotate_secret) }

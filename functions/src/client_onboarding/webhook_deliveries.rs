@@ -4,17 +4,17 @@ use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use shared::Db;
-use shared::auth::authenticate;
-use shared::config::{ConfigError, Env, FromEnv};
-use shared::deliver::{Deliverer, Next};
-use shared::domain::webhook_endpoint::DeliveryMessage;
-use shared::http::{HandlerResult, named, named_page, page_request, path_id};
-use shared::idempotency::once;
+use shared::platform::auth::authenticate;
+use shared::platform::config::{ConfigError, Env, FromEnv};
+use shared::client_onboarding::deliver::{Deliverer, Next};
+use shared::client_onboarding::domain::webhook_endpoint::DeliveryMessage;
+use shared::platform::http::{HandlerResult, named, named_page, page_request, path_id};
+use shared::platform::idempotency::once;
 
 pub struct Worker {
     pub deliverer: Deliverer,
     /// Built at the first message sent, not at cold start.
-    pub sqs: shared::config::LazyClient<aws_sdk_sqs::Client>,
+    pub sqs: shared::platform::config::LazyClient<aws_sdk_sqs::Client>,
     pub queue_url: String,
 }
 
@@ -53,7 +53,7 @@ impl Worker {
 /// and the queue, not a sleeping function, waits. A failure to record or re-queue is a batch
 /// item failure: SQS redelivers the message, and the delivery's state makes that idempotent.
 pub async fn consume_queue(worker: &'static Worker, event: SqsEvent) -> Result<SqsBatchResponse, lambda_http::Error> {
-    shared::lambda::sqs_batch(event, |message| async move {
+    shared::platform::lambda::sqs_batch(event, |message| async move {
         match worker.process(message.body.as_deref().unwrap_or_default()).await {
             Ok(()) => true,
             Err(error) => {
@@ -68,14 +68,14 @@ pub async fn consume_queue(worker: &'static Worker, event: SqsEvent) -> Result<S
 /// `GET /api/v1/webhooks/{id}/deliveries`: every delivery to an endpoint with each attempt, newest first.
 pub async fn list(db: &Db, req: Request) -> HandlerResult {
     let caller = authenticate(db, &req).await?;
-    named_page(&req, "deliveries", &db.deliveries(&caller.account_id, &path_id(&req, "id")?, &page_request(&req)?).await?)
+    named_page(&req, "deliveries", &db.client_onboarding().deliveries(&caller.account_id, &path_id(&req, "id")?, &page_request(&req)?).await?)
 }
 
 /// `POST /api/v1/webhooks/{id}/deliveries/{delivery_id}/replay`: send a delivery's event again.
 pub async fn replay(db: &Db, req: Request) -> HandlerResult {
     let caller = authenticate(db, &req).await?;
     once(db, &caller.account_id, &req, async {
-        let replay = db.replay_delivery(&caller.account_id, &path_id(&req, "id")?, &path_id(&req, "delivery_id")?).await?;
+        let replay = db.client_onboarding().replay_delivery(&caller.account_id, &path_id(&req, "id")?, &path_id(&req, "delivery_id")?).await?;
         named(StatusCode::ACCEPTED, "delivery", &replay)
     })
     .await

@@ -3,18 +3,18 @@
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use shared::Db;
-use shared::auth::authenticate;
-use shared::http::{HandlerResult, json_body, named, named_page, no_content, page_request, path_id};
-use shared::idempotency::once;
+use shared::platform::auth::authenticate;
+use shared::platform::http::{HandlerResult, json_body, named, named_page, no_content, page_request, path_id};
+use shared::platform::idempotency::once;
 use shared::client_onboarding::ClientOnboarding;
-use shared::store::lists::Page;
+use shared::platform::store::lists::Page;
 
 /// `POST /api/v1/webhooks`: a webhook endpoint; its signing secret is shown once.
 pub async fn create(app: &ClientOnboarding, req: Request) -> HandlerResult {
     let caller = authenticate(&app.db, &req).await?;
     once(&app.db, &caller.account_id, &req, async {
-        let (endpoint, secret) = app.db.create_endpoint(&caller.account_id, json_body(&req)?, app.url_policy).await?;
-        named(StatusCode::CREATED, "webhook", &endpoint.view(&shared::time::now(), Some(secret)))
+        let (endpoint, secret) = app.db.client_onboarding().create_endpoint(&caller.account_id, json_body(&req)?, app.url_policy).await?;
+        named(StatusCode::CREATED, "webhook", &endpoint.view(&shared::platform::time::now(), Some(secret)))
     })
     .await
 }
@@ -22,15 +22,15 @@ pub async fn create(app: &ClientOnboarding, req: Request) -> HandlerResult {
 /// `DELETE /api/v1/webhooks/{id}`: stop sending to an endpoint.
 pub async fn delete(db: &Db, req: Request) -> HandlerResult {
     let caller = authenticate(db, &req).await?;
-    db.delete_endpoint(&caller.account_id, &path_id(&req, "id")?).await?;
+    db.client_onboarding().delete_endpoint(&caller.account_id, &path_id(&req, "id")?).await?;
     no_content()
 }
 
 /// `GET /api/v1/webhooks`: the account's webhook endpoints (never their secrets).
 pub async fn list(db: &Db, req: Request) -> HandlerResult {
     let caller = authenticate(db, &req).await?;
-    let listed = db.endpoints(&caller.account_id, &page_request(&req)?).await?;
-    let now = shared::time::now();
+    let listed = db.client_onboarding().endpoints(&caller.account_id, &page_request(&req)?).await?;
+    let now = shared::platform::time::now();
     let items = listed.items.iter().map(|e| e.view(&now, None)).collect();
     named_page(&req, "webhooks", &Page { items, next_cursor: listed.next_cursor })
 }
@@ -39,8 +39,8 @@ pub async fn list(db: &Db, req: Request) -> HandlerResult {
 pub async fn rotate_secret(db: &Db, req: Request) -> HandlerResult {
     let caller = authenticate(db, &req).await?;
     once(db, &caller.account_id, &req, async {
-        let (endpoint, secret) = db.rotate_endpoint_secret(&caller.account_id, &path_id(&req, "id")?).await?;
-        named(StatusCode::CREATED, "webhook", &endpoint.view(&shared::time::now(), Some(secret)))
+        let (endpoint, secret) = db.client_onboarding().rotate_endpoint_secret(&caller.account_id, &path_id(&req, "id")?).await?;
+        named(StatusCode::CREATED, "webhook", &endpoint.view(&shared::platform::time::now(), Some(secret)))
     })
     .await
 }

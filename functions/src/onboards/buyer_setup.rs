@@ -6,16 +6,16 @@ use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use serde::Deserialize;
 use shared::{ApiError, Id};
-use shared::auth::authenticate;
-use shared::http::{HandlerResult, json, json_body};
-use shared::buyer_setup::{BuyerSetup, Mode, is_permanent};
-use shared::domain::buyer_setup::SetupRequest;
+use shared::platform::auth::authenticate;
+use shared::platform::http::{HandlerResult, json, json_body};
+use shared::onboards::buyer_setup::{BuyerSetup, Mode, is_permanent};
+use shared::onboards::domain::buyer_setup::SetupRequest;
 
 /// The buyer-setup queue's consumer. Messages are processed concurrently; a transient failure is
 /// reported as a batch item failure (the queue redelivers it, and after five receives moves it to
 /// the dead-letter queue); a permanent one is recorded on the onboard as `failed` and not retried.
 pub async fn consume_queue(setup: &'static BuyerSetup, event: SqsEvent) -> Result<SqsBatchResponse, lambda_http::Error> {
-    shared::lambda::sqs_batch(event, |message| async move {
+    shared::platform::lambda::sqs_batch(event, |message| async move {
         let Some(request) = message.body.as_deref().and_then(|b| serde_json::from_str::<SetupRequest>(b).ok()) else {
             tracing::error!(message = ?message.message_id, "malformed buyer-setup message dropped");
             return true;
@@ -51,7 +51,7 @@ pub async fn run_now(setup: &BuyerSetup, req: Request) -> HandlerResult {
     let caller = authenticate(&setup.db, &req).await?;
     let body: BuyerSetupBody = json_body(&req)?;
     let invitation = match &body.invitation_id {
-        Some(id) => Some(setup.db.invitation(&caller.account_id, id).await?.ok_or(ApiError::NotFound("invitation"))?),
+        Some(id) => Some(setup.db.partners().invitation(&caller.account_id, id).await?.ok_or(ApiError::NotFound("invitation"))?),
         None => None,
     };
     let connection_id = match (body.connection_id, invitation.as_ref().map(|i| i.connection_id.clone())) {
@@ -63,7 +63,7 @@ pub async fn run_now(setup: &BuyerSetup, req: Request) -> HandlerResult {
         (Some(id), _) | (None, Some(Some(id))) => id,
     };
     let request = SetupRequest {
-        onboard_id: setup.db.onboard_of_connection(&caller.account_id, &connection_id).await?,
+        onboard_id: setup.db.onboards().onboard_of_connection(&caller.account_id, &connection_id).await?,
         account_id: caller.account_id,
         connection_id,
         flow_id: body.flow_id,

@@ -4,11 +4,10 @@ use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use serde::Deserialize;
 use shared::{ApiError, Db, Id};
-use shared::auth::authenticate;
-use shared::domain::onboard::{Onboard, OnboardStatus, OnboardUpdate};
-use shared::http::{HandlerResult, if_match, json_body, page, page_request, path_id, with_etag};
-use shared::idempotency::once;
-use shared::keys::prefix;
+use shared::platform::auth::authenticate;
+use shared::onboards::domain::onboard::{OnboardStatus, OnboardUpdate};
+use shared::platform::http::{HandlerResult, if_match, json_body, page, page_request, path_id, with_etag};
+use shared::platform::idempotency::once;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -22,7 +21,7 @@ pub async fn create(db: &Db, req: Request) -> HandlerResult {
     let caller = authenticate(db, &req).await?;
     once(db, &caller.account_id, &req, async {
         let body: CreateOnboard = json_body(&req)?;
-        let onboard = db.create_onboard(&caller, &body.invitation_id, body.flow_id).await?;
+        let onboard = db.onboards().create_onboard(&caller, &body.invitation_id, body.flow_id).await?;
         with_etag(StatusCode::CREATED, &onboard, onboard.version)
     })
     .await
@@ -31,14 +30,14 @@ pub async fn create(db: &Db, req: Request) -> HandlerResult {
 /// `GET /onboards/{id}`: one of the caller's onboards, with its version as `ETag`.
 pub async fn get(db: &Db, req: Request) -> HandlerResult {
     let caller = authenticate(db, &req).await?;
-    let onboard = db.onboard(&caller.account_id, &path_id(&req, "id")?).await?.ok_or(ApiError::NotFound("onboard"))?;
+    let onboard = db.onboards().onboard(&caller.account_id, &path_id(&req, "id")?).await?.ok_or(ApiError::NotFound("onboard"))?;
     with_etag(StatusCode::OK, &onboard, onboard.version)
 }
 
 /// `GET /onboards`: the account's onboards, newest first (seed 000), paged with `?limit=` and `?cursor=`.
 pub async fn list(db: &Db, req: Request) -> HandlerResult {
     let caller = authenticate(db, &req).await?;
-    let listed = db.list::<Onboard>(&caller.account_id, prefix::ONBOARD, &page_request(&req)?, None).await?;
+    let listed = db.onboards().onboards(&caller.account_id, &page_request(&req)?).await?;
     page(&req, &listed)
 }
 
@@ -66,6 +65,6 @@ pub async fn update(db: &Db, req: Request) -> HandlerResult {
         status: body.status.as_deref().map(OnboardStatus::parse).transpose()?,
         expected_version: if_match(&req)?,
     };
-    let onboard = db.update_onboard(&caller, &id, &update).await?;
+    let onboard = db.onboards().update_onboard(&caller, &id, &update).await?;
     with_etag(StatusCode::OK, &onboard, onboard.version)
 }

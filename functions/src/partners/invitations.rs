@@ -4,20 +4,21 @@
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use serde::Deserialize;
-use shared::{ApiError, Db, time};
-use shared::auth::{authenticate, authenticate_if_present};
-use shared::domain::{Relationship, validate};
-use shared::domain::invitation::{Direction, Invitation, InvitationStatus};
-use shared::http::{HandlerResult, json, json_body, page, page_request, path_id, query_param};
-use shared::idempotency::once;
-use shared::invite::Inviter;
-use shared::keys::prefix;
-use shared::store::invitations::{Claimant, invitation_filter};
+use shared::{ApiError, Db};
+use shared::platform::time;
+use shared::platform::auth::{authenticate, authenticate_if_present};
+use shared::partners::domain::Relationship;
+use shared::platform::validate;
+use shared::partners::domain::invitation::{Direction, InvitationStatus};
+use shared::platform::http::{HandlerResult, json, json_body, page, page_request, path_id, query_param};
+use shared::platform::idempotency::once;
+use shared::partners::inviter::Inviter;
+use shared::partners::store::invitations::Claimant;
 
 /// `POST /invitations/{id}/accept`: the invited account accepts; the connection is created.
 pub async fn accept(db: &Db, req: Request) -> HandlerResult {
     let caller = authenticate(db, &req).await?;
-    let accepted = db.accept_invitation(&caller, &path_id(&req, "id")?).await?;
+    let accepted = db.partners().accept_invitation(&caller, &path_id(&req, "id")?).await?;
     json(StatusCode::OK, &serde_json::json!({
         "message": "Invitation was accepted",
         "connection": accepted.connection,
@@ -45,7 +46,7 @@ pub async fn claim(db: &Db, req: Request) -> HandlerResult {
             user_name: validate::name("name", body.name.as_deref().ok_or_else(|| missing("name"))?)?,
         },
     };
-    let accepted = db.claim_invitation(&body.token, claimant).await?;
+    let accepted = db.partners().claim_invitation(&body.token, claimant).await?;
     let Some(new) = accepted.new_account else {
         return json(StatusCode::OK, &serde_json::json!({
             "message": "Invitation was accepted",
@@ -89,13 +90,13 @@ pub async fn create_source(inviter: &Inviter, req: Request) -> HandlerResult {
 /// `POST /invitations/{id}/decline`: the invited account declines.
 pub async fn decline(db: &Db, req: Request) -> HandlerResult {
     let caller = authenticate(db, &req).await?;
-    json(StatusCode::OK, &db.decline_invitation(&caller, &path_id(&req, "id")?).await?)
+    json(StatusCode::OK, &db.partners().decline_invitation(&caller, &path_id(&req, "id")?).await?)
 }
 
 /// `GET /invitations/{id}`: one invitation, sent or received by the caller.
 pub async fn get(db: &Db, req: Request) -> HandlerResult {
     let caller = authenticate(db, &req).await?;
-    let invitation = db.invitation(&caller.account_id, &path_id(&req, "id")?).await?.ok_or(ApiError::NotFound("invitation"))?;
+    let invitation = db.partners().invitation(&caller.account_id, &path_id(&req, "id")?).await?.ok_or(ApiError::NotFound("invitation"))?;
     json(StatusCode::OK, &invitation.as_seen_at(&time::now()))
 }
 
@@ -104,11 +105,7 @@ pub async fn list(db: &Db, req: Request) -> HandlerResult {
     let caller = authenticate(db, &req).await?;
     let status = enum_param::<InvitationStatus>(&req, "status")?;
     let direction = enum_param::<Direction>(&req, "direction")?;
-    let now = time::now();
-    let filter = invitation_filter(status, direction, &now)?;
-    let mut listed = db.list::<Invitation>(&caller.account_id, prefix::INVITATION, &page_request(&req)?, filter).await?;
-    listed.items = listed.items.into_iter().map(|i| i.as_seen_at(&now)).collect();
-    page(&req, &listed)
+    page(&req, &db.partners().invitations(&caller.account_id, status, direction, &page_request(&req)?).await?)
 }
 
 fn enum_param<T: serde::de::DeserializeOwned>(req: &Request, name: &str) -> Result<Option<T>, ApiError> {
@@ -126,5 +123,5 @@ pub async fn resend(inviter: &Inviter, req: Request) -> HandlerResult {
 /// `DELETE /invitations/{id}`: the inviter withdraws an open invitation.
 pub async fn revoke(db: &Db, req: Request) -> HandlerResult {
     let caller = authenticate(db, &req).await?;
-    json(StatusCode::OK, &db.revoke_invitation(&caller, &path_id(&req, "id")?).await?)
+    json(StatusCode::OK, &db.partners().revoke_invitation(&caller, &path_id(&req, "id")?).await?)
 }

@@ -4,11 +4,11 @@
 use lambda_http::{Body, Request, Response};
 use lambda_http::http::StatusCode;
 use shared::{ApiError, Db};
-use shared::auth::authenticate;
-use shared::domain::channel::Redirect;
-use shared::http::{HandlerResult, json, page, page_request, path_id, path_text, query_param};
-use shared::idempotency::once;
-use shared::partner::PartnerApi;
+use shared::platform::auth::authenticate;
+use shared::provider_webhooks::domain::channel::Redirect;
+use shared::platform::http::{HandlerResult, json, page, page_request, path_id, path_text, query_param};
+use shared::platform::idempotency::once;
+use shared::provider_webhooks::partner_api::PartnerApi;
 
 /// `GET /integrations/{id}/redirect`: where 360dialog sends the client's browser after it grants channels.
 ///
@@ -19,8 +19,8 @@ pub async fn redirect(db: &Db, req: Request) -> HandlerResult {
     let id = path_id(&req, "id")?;
     let param = |name| query_param(&req, name);
     let redirect = Redirect::parse(param("client").as_deref(), param("channels").as_deref(), param("revoked").as_deref())?;
-    let integration = db.dialog_integration(&id).await?;
-    db.record_redirect(&integration, &redirect).await?;
+    let integration = db.provider_webhooks().dialog_integration(&id).await?;
+    db.provider_webhooks().record_redirect(&integration, &redirect).await?;
     let response = match integration.redirect_url {
         Some(onward) => {
             let separator = if onward.contains('?') { '&' } else { '?' };
@@ -56,11 +56,11 @@ pub async fn api_key(api: &PartnerApi, req: Request) -> HandlerResult {
 /// `GET /channels/{id}`: one 360dialog channel.
 pub async fn get(db: &Db, req: Request) -> HandlerResult {
     let caller = authenticate(db, &req).await?;
-    json(StatusCode::OK, &db.channel(&caller.account_id, &path_text(&req, "id")?).await?)
+    json(StatusCode::OK, &db.provider_webhooks().channel(&caller.account_id, &path_text(&req, "id")?).await?)
 }
 
 /// `GET /channels`: the account's 360dialog channels with status and claims.
 pub async fn list(db: &Db, req: Request) -> HandlerResult {
     let caller = authenticate(db, &req).await?;
-    page(&req, &db.channels(&caller.account_id, &page_request(&req)?).await?)
+    page(&req, &db.provider_webhooks().channels(&caller.account_id, &page_request(&req)?).await?)
 }

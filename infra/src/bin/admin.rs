@@ -5,8 +5,9 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use shared::domain::{Plan, validate};
-use shared::store::accounts::NewAccount;
+use shared::platform::accounts::Plan;
+use shared::platform::validate;
+use shared::platform::store::accounts::NewAccount;
 use shared::{ApiError, Db, Id};
 
 #[derive(Parser)]
@@ -91,22 +92,22 @@ async fn run(cli: Cli) -> Result<serde_json::Value, String> {
             let email = validate::email("email", &email).map_err(api)?;
             let user_name = validate::name("user-name", &user_name).map_err(api)?;
             let new = NewAccount::new(name, plan, email, user_name);
-            db.create_account(&new).await.map_err(api)?;
+            db.accounts().create_account(&new).await.map_err(api)?;
             Ok(serde_json::json!({ "account": new.account, "user": new.user, "api_key": new.api_key, "key_id": new.key.key_id }))
         }
         Command::AddUser { account, email, name } => {
             let email = validate::email("email", &email).map_err(api)?;
             let name = validate::name("name", &name).map_err(api)?;
-            let user = db.add_user(&account, email, name).await.map_err(api)?;
+            let user = db.accounts().add_user(&account, email, name).await.map_err(api)?;
             Ok(serde_json::json!({ "user": user }))
         }
         Command::IssueKey { email } => {
             let email = validate::email("email", &email).map_err(api)?;
-            let (api_key, record) = db.issue_api_key(&email).await.map_err(api)?;
+            let (api_key, record) = db.accounts().issue_api_key(&email).await.map_err(api)?;
             Ok(serde_json::json!({ "api_key": api_key, "key": record }))
         }
         Command::RevokeKey { account, key_id } => {
-            db.revoke_api_key(&account, &key_id).await.map_err(api)?;
+            db.accounts().revoke_api_key(&account, &key_id).await.map_err(api)?;
             Ok(serde_json::json!({ "revoked": true }))
         }
     }

@@ -11,7 +11,7 @@ use infra::template::Template;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    shared::lambda::init_tracing();
+    shared::platform::lambda::init_tracing();
     let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);
     let stack_name = std::env::var("STACK_NAME").unwrap_or_else(|_| "onboarding-local".into());
 

@@ -11,8 +11,8 @@ use functions::client_onboarding::webhook_deliveries::Worker;
 use functions::stream::Queues;
 use infra::pipeline::{QueueReader, Start, StreamReader};
 use infra::template::Template;
-use shared::config::FromEnv;
-use shared::buyer_setup::BuyerSetup;
+use shared::platform::config::FromEnv;
+use shared::onboards::buyer_setup::BuyerSetup;
 
 fn leak<T>(value: T) -> &'static T {
     Box::leak(Box::new(value))
@@ -20,7 +20,7 @@ fn leak<T>(value: T) -> &'static T {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    shared::lambda::init_tracing();
+    shared::platform::lambda::init_tracing();
     let stack_name = std::env::var("STACK_NAME").unwrap_or_else(|_| "onboarding-local".into());
     let checkpoint = std::env::var_os("STREAM_CHECKPOINT").map(std::path::PathBuf::from);
     let port: u16 = std::env::var("PORT").ok().and_then(|p| p.parse().ok()).unwrap_or(3000);

@@ -1,0 +1,173 @@
+//! Outbound webhook endpoints and their deliveries. An event is fanned out into one delivery per
+//! subscribed endpoint inside the transaction of the change that caused it (the outbox); the
+//! table's stream then queues each new delivery for the `webhook-deliver` function.
+
+use super::ClientOnboardingTable;
+use crate::platform::store::lists::{Page, PageRequest};
+use crate::platform::store::tx::{TxError, UpdateError, Write};
+use crate::client_onboarding::domain::campaign::EventType;
+use crate::client_onboarding::domain::webhook_endpoint::{
+    self, Attempt, Delivery, DeliveryStatus, Endpoint, EndpointBody, EndpointStatus, SigningSecret,
+};
+use crate::platform::error::ApiError;
+use crate::platform::public_url::UrlPolicy;
+use crate::platform::id::Id;
+use crate::platform::store::keys::{self, ItemType, prefix};
+use crate::platform::{signature, time};
+
+impl ClientOnboardingTable<'_> {
+    /// The new endpoint and its secret, shown once.
+    pub async fn create_endpoint(&self, account: &Id, body: EndpointBody, policy: UrlPolicy) -> Result<(Endpoint, String), ApiError> {
+        let existing: Page<Endpoint> = self.list(account, prefix::WEBHOOK_ENDPOINT, &PageRequest { limit: 100, cursor: None }, None).await?;
+        if existing.items.len() >= webhook_endpoint::MAX_ENDPOINTS {
+            return Err(ApiError::BadRequest(format!("an account has at most {} webhook endpoints", webhook_endpoint::MAX_ENDPOINTS)));
+        }
+        let secret = signature::new_standard_secret();
+        let endpoint = body.into_endpoint(Id::generate(), secret.clone(), policy, time::now())?;
+        let key = keys::webhook_endpoint(account, &endpoint.id);
+        self.transact(vec![Write::put("endpoint", key.clone(), keys::item(&key, ItemType::WebhookEndpoint, &endpoint)?).only_if("attribute_not_exists(#pk)")])
+            .await
+            .map_err(|err| match err {
+                TxError::Other(e) => e,
+                _ => ApiError::Conflict("the endpoint could not be created; retry".into()),
+            })?;
+        Ok((endpoint, secret))
+    }
+
+    pub async fn endpoint(&self, account: &Id, id: &Id) -> Result<Endpoint, ApiError> {
+        self.get_as(&keys::webhook_endpoint(account, id)).await?.ok_or(ApiError::NotFound("webhook endpoint"))
+    }
+
+    pub async fn endpoints(&self, account: &Id, page: &PageRequest) -> Result<Page<Endpoint>, ApiError> {
+        self.list(account, prefix::WEBHOOK_ENDPOINT, page, None).await
+    }
+
+    /// Its deliveries stay readable until the account's data is removed; none is sent again.
+    pub async fn delete_endpoint(&self, account: &Id, id: &Id) -> Result<(), ApiError> {
+        self.transact(vec![Write::delete("endpoint", keys::webhook_endpoint(account, id)).only_if("attribute_exists(#pk)")]).await.map_err(|err| match err {
+            TxError::Condition(_) => ApiError::NotFound("webhook endpoint"),
+            TxError::Conflict => ApiError::Conflict("the endpoint is being changed; retry".into()),
+            TxError::Other(e) => e,
+        })
+    }
+
+    /// A new signing secret (shown once); the previous ones keep signing for the overlap.
+    pub async fn rotate_endpoint_secret(&self, account: &Id, id: &Id) -> Result<(Endpoint, String), ApiError> {
+        let mut endpoint = self.endpoint(account, id).await?;
+        let now = time::now();
+        let expiry = time::from_now(webhook_endpoint::ROTATION_OVERLAP);
+        endpoint.secrets.retain(|s| s.expires_at.as_deref().is_none_or(|e| e > now.as_str()));
+        for old in endpoint.secrets.iter_mut().filter(|s| s.expires_at.is_none()) {
+            old.expires_at = Some(expiry.clone());
+        }
+        let secret = signature::new_standard_secret();
+        endpoint.secrets.push(SigningSecret { secret: secret.clone(), created_at: now, expires_at: None });
+        let write = Write::update("endpoint", keys::webhook_endpoint(account, id)).set("secrets", keys::value(&endpoint.secrets)?).only_if("attribute_exists(#pk)");
+        match self.update_returning(write).await {
+            Ok(_) => Ok((endpoint, secret)),
+            Err(UpdateError::Condition(_)) => Err(ApiError::NotFound("webhook endpoint")),
+            Err(UpdateError::Other(e)) => Err(e),
+        }
+    }
+
+    /// The outbox writes of one event: a delivery per active endpoint subscribed to it, to go
+    /// into the transaction of the change that caused the event.
+    pub async fn event_writes(&self, account: &Id, event: EventType, body: &str) -> Result<Vec<Write>, ApiError> {
+        let endpoints: Page<Endpoint> = self.list(account, prefix::WEBHOOK_ENDPOINT, &PageRequest { limit: 100, cursor: None }, None).await?;
+        let now = time::now();
+        let mut writes = vec![];
+        for endpoint in endpoints.items.iter().filter(|e| e.subscribes_to(event)) {
+            let id = Id::generate();
+            let delivery = Delivery {
+                message_id: format!("msg_{id}"),
+                id,
+                endpoint_id: endpoint.id.clone(),
+                event,
+                body: body.to_string(),
+                status: DeliveryStatus::Pending,
+                attempts: vec![],
+                created_at: now.clone(),
+                next_attempt_at: Some(now.clone()),
+                replay_of: None,
+            };
+            writes.push(self.delivery_put(account, &delivery)?);
+        }
+        Ok(writes)
+    }
+
+    fn delivery_put(&self, account: &Id, delivery: &Delivery) -> Result<Write, ApiError> {
+        let key = keys::delivery(account, &delivery.endpoint_id, &delivery.id);
+        let mut item = keys::item(&key, ItemType::Delivery, delivery)?;
+        item.insert("account_id".into(), keys::value(account)?);
+        Ok(Write::put("delivery", key, item))
+    }
+
+    /// Newest first; another account's endpoint is a 404.
+    pub async fn deliveries(&self, account: &Id, endpoint: &Id, page: &PageRequest) -> Result<Page<Delivery>, ApiError> {
+        self.endpoint(account, endpoint).await?;
+        self.list(account, &keys::deliveries_prefix(endpoint), page, None).await
+    }
+
+    pub async fn delivery(&self, account: &Id, endpoint: &Id, id: &Id) -> Result<Delivery, ApiError> {
+        self.get_as(&keys::delivery(account, endpoint, id)).await?.ok_or(ApiError::NotFound("delivery"))
+    }
+
+    /// Sends a delivery's event again as a new delivery (new `webhook-id`, since the receiver is
+    /// meant to process it again), to an endpoint that is active.
+    pub async fn replay_delivery(&self, account: &Id, endpoint_id: &Id, id: &Id) -> Result<Delivery, ApiError> {
+        let endpoint = self.endpoint(account, endpoint_id).await?;
+        let original = self.delivery(account, endpoint_id, id).await?;
+        if endpoint.status != EndpointStatus::Active {
+            return Err(ApiError::Conflict(format!("endpoint {endpoint_id} is disabled: {}", endpoint.disabled_reason.unwrap_or_default())));
+        }
+        let new_id = Id::generate();
+        let now = time::now();
+        let replay = Delivery {
+            message_id: format!("msg_{new_id}"),
+            id: new_id,
+            status: DeliveryStatus::Pending,
+            attempts: vec![],
+            created_at: now.clone(),
+            next_attempt_at: Some(now),
+            replay_of: Some(original.id.clone()),
+            ..original
+        };
+        self.transact(vec![self.delivery_put(account, &replay)?]).await.map_err(|err| match err {
+            TxError::Other(e) => e,
+            _ => ApiError::Conflict("the replay could not be recorded; retry".into()),
+        })?;
+        Ok(replay)
+    }
+
+    /// Records an attempt and the delivery's new state in one UpdateItem; only a pending
+    /// delivery changes (a redelivered queue message finds it settled and does nothing).
+    pub async fn record_attempt(&self, account: &Id, delivery: &Delivery, attempt: Attempt, status: DeliveryStatus, next_attempt_at: Option<String>) -> Result<bool, ApiError> {
+        let mut write = Write::update("delivery", keys::delivery(account, &delivery.endpoint_id, &delivery.id))
+            .set("attempts", keys::value(&[delivery.attempts.clone(), vec![attempt]].concat())?)
+            .set("status", keys::value(&status)?)
+            .only_if("#status = :pending AND size(#attempts) = :made")
+            .value(":pending", keys::value(&DeliveryStatus::Pending)?)
+            .value(":made", keys::value(&delivery.attempts.len())?);
+        write = match next_attempt_at {
+            Some(at) => write.set("next_attempt_at", keys::string(at)),
+            None => write.remove("next_attempt_at"),
+        };
+        match self.update_returning(write).await {
+            Ok(_) => Ok(true),
+            Err(UpdateError::Condition(_)) => Ok(false),
+            Err(UpdateError::Other(e)) => Err(e),
+        }
+    }
+
+    /// After a 410 Gone: the endpoint gets nothing more.
+    pub async fn disable_endpoint(&self, account: &Id, id: &Id, reason: &str) -> Result<(), ApiError> {
+        let write = Write::update("endpoint", keys::webhook_endpoint(account, id))
+            .set("status", keys::value(&EndpointStatus::Disabled)?)
+            .set("disabled_reason", keys::string(reason))
+            .only_if("attribute_exists(#pk)");
+        match self.update_returning(write).await {
+            Ok(_) | Err(UpdateError::Condition(_)) => Ok(()),
+            Err(UpdateError::Other(e)) => Err(e),
+        }
+    }
+}

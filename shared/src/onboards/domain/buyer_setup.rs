@@ -1,0 +1,245 @@
+//! Buyer delivery setup (seed 000's six steps), as a pure plan: given what the store read, what
+//! must be written. The store commits the plan in one transaction.
+
+use crate::onboards::domain::flow::{Flow, Integration, Mapping, Source, StepType};
+use crate::platform::accounts::{Account, Plan};
+use crate::partners::domain::{Connection, ConnectionStatus, Entity, Relationship};
+use crate::platform::error::ApiError;
+use crate::platform::id::Id;
+use crate::platform::time::Timestamp;
+
+/// What one buyer delivery setup is asked to do: the queue message and the sync request alike.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetupRequest {
+    /// The buyer account.
+    pub account_id: Id,
+    pub connection_id: Id,
+    pub flow_id: Option<Id>,
+    pub onboard_id: Option<Id>,
+    /// Who asked: the buyer's user, or `system` for the pipeline.
+    pub actor: String,
+}
+
+/// The mapping that tells a seller's buyer step which of the buyer's flows receives the leads.
+pub const FLOW_ID_PROPERTY: &str = "flow_id";
+
+/// DynamoDB allows 100 writes per transaction; the setup also writes both connection copies,
+/// the buyer flow and the onboard, and audits both sides.
+pub const MAX_SELLER_FLOWS: usize = 100 - 6;
+
+/// What one setup writes.
+#[derive(Debug, PartialEq)]
+pub struct SetupPlan {
+    /// The buyer's receiving flow, with the seller's entity as a source.
+    pub buyer_flow: Flow,
+    /// The version the buyer flow had (`None`: a new default flow).
+    pub buyer_flow_previous: Option<Flow>,
+    /// The seller's flows whose buyer steps now map `flow_id` to the buyer flow, with the version
+    /// each had when read (the write is conditioned on it).
+    pub seller_flows: Vec<(u64, Flow)>,
+}
+
+/// Step 1: the connection must be active, with the caller as its buyer.
+pub fn check_connection(connection: &Connection) -> Result<(), ApiError> {
+    if connection.status != ConnectionStatus::Active {
+        return Err(ApiError::BadRequest(format!("connection {} has been revoked", connection.id)));
+    }
+    // `relationship_type` is the partner's role as the buyer sees it: the partner must sell.
+    if connection.relationship_type == Relationship::Buyer {
+        return Err(ApiError::BadRequest(format!("this account is not the buyer on connection {}", connection.id)));
+    }
+    Ok(())
+}
+
+/// Steps 3 and 4. `requested` is the buyer flow the request or onboard names (paid accounts only);
+/// `seller_flows` are the seller's flows with a buyer step to `seller_entity_for_buyer`.
+pub fn plan(
+    buyer: &Account,
+    connection: &Connection,
+    buyer_entity_for_seller: &Entity,
+    requested: Option<Flow>,
+    seller_flows: Vec<Flow>,
+    seller_entity_for_buyer: &Id,
+    now: &Timestamp,
+) -> Result<SetupPlan, ApiError> {
+    if seller_flows.len() > MAX_SELLER_FLOWS {
+        return Err(ApiError::BadRequest(format!(
+            "the seller has {} flows delivering to this buyer; one setup can update at most {MAX_SELLER_FLOWS}",
+            seller_flows.len()
+        )));
+    }
+    let seller_source = Source {
+        id: Id::generate(),
+        entity: crate::onboards::domain::flow::EntityRef { id: buyer_entity_for_seller.id.clone(), name: buyer_entity_for_seller.name.clone() },
+    };
+    let (buyer_flow, buyer_flow_previous) = match requested {
+        Some(_) if buyer.plan == Plan::Free => {
+            return Err(ApiError::BadRequest(
+                "free accounts receive leads in a default flow; choosing a flow needs a paid account".into(),
+            ));
+        }
+        Some(flow) => {
+            let mut updated = flow.clone();
+            if !updated.sources.iter().any(|s| s.entity.id == buyer_entity_for_seller.id) {
+                updated.sources.push(seller_source);
+            }
+            updated.version += 1;
+            updated.updated_at = now.clone();
+            (updated, Some(flow))
+        }
+        None => (
+            Flow {
+                id: Id::generate(),
+                name: format!("Leads from {}", connection.connected_account.name),
+                enabled: true,
+                fields: vec![],
+                sources: vec![seller_source],
+                steps: vec![],
+                created_at: now.clone(),
+                updated_at: now.clone(),
+                version: 1,
+            },
+            None,
+        ),
+    };
+    let seller_flows = seller_flows
+        .into_iter()
+        .map(|flow| {
+            let version = flow.version;
+            (version, map_buyer_steps(flow, seller_entity_for_buyer, &buyer_flow.id, now))
+        })
+        .collect();
+    Ok(SetupPlan { buyer_flow, buyer_flow_previous, seller_flows })
+}
+
+/// Every buyer step to `entity` maps `flow_id` to `buyer_flow` (once: an existing mapping is
+/// replaced, not duplicated).
+fn map_buyer_steps(mut flow: Flow, entity: &Id, buyer_flow: &Id, now: &Timestamp) -> Flow {
+    for step in flow.steps.iter_mut().filter(|s| s.kind == StepType::Recipient && s.entity.as_ref().is_some_and(|e| &e.id == entity)) {
+        let integration = step.integration.get_or_insert_with(|| Integration { module_id: "leadconduit.buyer".into(), mappings: vec![] });
+        integration.mappings.retain(|m| m.property != FLOW_ID_PROPERTY);
+        integration.mappings.push(Mapping { property: FLOW_ID_PROPERTY.into(), value: buyer_flow.to_string() });
+    }
+    flow.version += 1;
+    flow.updated_at = now.clone();
+    flow
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::partners::domain::AccountRef;
+    use crate::onboards::domain::flow::{EntityRef, Step};
+
+    fn account(plan: Plan) -> Account {
+        Account { id: Id::generate(), name: "Buyer".into(), plan, created_at: "t".into(), updated_at: "t".into() }
+    }
+
+    fn connection(relationship: Relationship, status: ConnectionStatus) -> Connection {
+        Connection {
+            id: Id::generate(),
+            account_id: Id::generate(),
+            connected_account: AccountRef { id: Id::generate(), name: "Seller Co".into() },
+            invitation_id: Id::generate(),
+            relationship_type: relationship,
+            status,
+            buyer_delivery_configured: false,
+            buyer_delivery_configured_at: None,
+            buyer_flow_id: None,
+            created_by: "s@example.com".into(),
+            entity_id: Id::generate(),
+            partner_entity_id: Id::generate(),
+            created_at: "t".into(),
+            updated_at: "t".into(),
+            revoked_at: None,
+            revoked_by: None,
+        }
+    }
+
+    fn entity() -> Entity {
+        Entity {
+            id: Id::generate(),
+            name: "Seller Co".into(),
+            pending: false,
+            connected: Some(Relationship::Seller),
+            connected_account_id: Some(Id::generate()),
+            connection_id: Some(Id::generate()),
+            invitation_id: None,
+            invitation_expires_at: None,
+            created_at: "t".into(),
+            updated_at: "t".into(),
+        }
+    }
+
+    fn flow_with_step(entity: &Id, mappings: Vec<Mapping>) -> Flow {
+        Flow {
+            id: Id::generate(),
+            name: "Seller flow".into(),
+            enabled: true,
+            fields: vec![],
+            sources: vec![],
+            steps: vec![
+                Step { id: Id::generate(), kind: StepType::Recipient, entity: Some(EntityRef { id: entity.clone(), name: "B".into() }), integration: Some(Integration { module_id: "m".into(), mappings }) },
+                Step { id: Id::generate(), kind: StepType::Recipient, entity: Some(EntityRef { id: Id::generate(), name: "Other".into() }), integration: None },
+            ],
+            created_at: "t".into(),
+            updated_at: "t".into(),
+            version: 4,
+        }
+    }
+
+    #[test]
+    fn only_an_active_connection_with_the_caller_as_buyer_is_set_up() {
+        assert!(check_connection(&connection(Relationship::Seller, ConnectionStatus::Active)).is_ok());
+        assert!(check_connection(&connection(Relationship::Both, ConnectionStatus::Active)).is_ok());
+        assert!(check_connection(&connection(Relationship::Buyer, ConnectionStatus::Active)).unwrap_err().details().contains("not the buyer"));
+        assert!(check_connection(&connection(Relationship::Seller, ConnectionStatus::Revoked)).unwrap_err().details().contains("revoked"));
+    }
+
+    #[test]
+    fn a_free_buyer_gets_a_default_flow_and_each_buyer_step_one_mapping() {
+        let conn = connection(Relationship::Seller, ConnectionStatus::Active);
+        let seller_entity = Id::generate();
+        let stale = Mapping { property: FLOW_ID_PROPERTY.into(), value: "old".into() };
+        let flows = vec![flow_with_step(&seller_entity, vec![stale, Mapping { property: "x".into(), value: "y".into() }])];
+        let buyer_entity = entity();
+        let plan = plan(&account(Plan::Free), &conn, &buyer_entity, None, flows, &seller_entity, &"now".into()).unwrap();
+        assert!(plan.buyer_flow_previous.is_none());
+        assert_eq!(plan.buyer_flow.name, "Leads from Seller Co");
+        assert_eq!(plan.buyer_flow.sources[0].entity.id, buyer_entity.id);
+        let (version, seller) = &plan.seller_flows[0];
+        assert_eq!(*version, 4);
+        assert_eq!(seller.version, 5);
+        let mappings = &seller.steps[0].integration.as_ref().unwrap().mappings;
+        let flow_ids: Vec<&Mapping> = mappings.iter().filter(|m| m.property == FLOW_ID_PROPERTY).collect();
+        assert_eq!(flow_ids.len(), 1, "replaced, not duplicated");
+        assert_eq!(flow_ids[0].value, plan.buyer_flow.id.to_string());
+        assert!(mappings.iter().any(|m| m.property == "x"), "other mappings kept");
+        assert!(seller.steps[1].integration.is_none(), "steps to other buyers untouched");
+    }
+
+    #[test]
+    fn only_paid_buyers_route_to_a_chosen_flow_which_gains_the_seller_once() {
+        let conn = connection(Relationship::Seller, ConnectionStatus::Active);
+        let buyer_entity = entity();
+        let chosen = Flow { sources: vec![], ..flow_with_step(&Id::generate(), vec![]) };
+        let free = plan(&account(Plan::Free), &conn, &buyer_entity, Some(chosen.clone()), vec![], &Id::generate(), &"now".into());
+        assert!(free.unwrap_err().details().contains("paid"));
+        let paid = plan(&account(Plan::Paid), &conn, &buyer_entity, Some(chosen.clone()), vec![], &Id::generate(), &"now".into()).unwrap();
+        assert_eq!(paid.buyer_flow.id, chosen.id);
+        assert_eq!(paid.buyer_flow.sources.len(), 1);
+        let again = plan(&account(Plan::Paid), &conn, &buyer_entity, Some(paid.buyer_flow.clone()), vec![], &Id::generate(), &"now".into()).unwrap();
+        assert_eq!(again.buyer_flow.sources.len(), 1, "the seller is a source once");
+    }
+
+    #[test]
+    fn more_seller_flows_than_one_transaction_holds_is_a_clear_error() {
+        let conn = connection(Relationship::Seller, ConnectionStatus::Active);
+        let seller_entity = Id::generate();
+        let flows: Vec<Flow> = (0..=MAX_SELLER_FLOWS).map(|_| flow_with_step(&seller_entity, vec![])).collect();
+        let err = plan(&account(Plan::Free), &conn, &entity(), None, flows, &seller_entity, &"now".into()).unwrap_err();
+        assert_eq!(err.status().as_u16(), 400);
+        assert!(err.details().contains(&format!("at most {MAX_SELLER_FLOWS}")));
+    }
+}

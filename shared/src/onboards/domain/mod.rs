@@ -1,0 +1,6 @@
+//! The onboards area's rules, pure (no AWS).
+
+pub mod buyer_setup;
+pub mod email;
+pub mod flow;
+pub mod onboard;

@@ -1,0 +1,159 @@
+//! Onboards: one per accepted invitation; updates are single conditional writes.
+
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use super::OnboardsTable;
+use crate::platform::store::tx::{TxError, UpdateError, Write};
+use crate::platform::accounts::Caller;
+use crate::partners::domain::invitation::InvitationStatus;
+use crate::onboards::domain::onboard::{Onboard, OnboardStatus, OnboardUpdate, SetupStatus, not_updated};
+use crate::platform::error::ApiError;
+use crate::platform::id::Id;
+use crate::platform::store::keys::{self, ItemType, prefix};
+use crate::platform::store::lists::{Page, PageRequest};
+use crate::platform::time;
+
+#[derive(serde::Serialize)]
+struct OnboardGuard<'a> {
+    onboard_id: &'a Id,
+}
+
+impl OnboardsTable<'_> {
+    /// The account's onboards, newest first.
+    pub async fn onboards(&self, account: &Id, page: &PageRequest) -> Result<Page<Onboard>, ApiError> {
+        self.list(account, prefix::ONBOARD, page, None).await
+    }
+
+    pub async fn onboard(&self, account: &Id, id: &Id) -> Result<Option<Onboard>, ApiError> {
+        self.get_as(&keys::onboard(account, id)).await
+    }
+
+    /// The onboard of the invitation that created `connection`, if the buyer made one.
+    pub async fn onboard_of_connection(&self, account: &Id, connection: &Id) -> Result<Option<Id>, ApiError> {
+        let Some(connection) = self.get_as::<crate::partners::domain::Connection>(&keys::connection(account, connection)).await? else { return Ok(None) };
+        let guard = self.get(&keys::onboard_of_invitation(account, &connection.invitation_id)).await?;
+        Ok(guard.and_then(|g| g.get("onboard_id").and_then(|v| v.as_s().ok()).and_then(|s| Id::parse(s))))
+    }
+
+    /// A flow id the caller names must be one of its own flows (400 otherwise: seed 000 lists
+    /// no 404 for these requests).
+    async fn check_own_flow(&self, account: &Id, flow: &Id) -> Result<(), ApiError> {
+        match self.get(&keys::flow(account, flow)).await? {
+            Some(_) => Ok(()),
+            None => Err(ApiError::BadRequest(format!("flow {flow} is not one of this account's flows"))),
+        }
+    }
+
+    /// An onboard for one of the caller's accepted invitations; exactly one per invitation, even
+    /// when two requests race (the second gets a 400, as the seed says).
+    pub async fn create_onboard(&self, caller: &Caller, invitation_id: &Id, flow_id: Option<Id>) -> Result<Onboard, ApiError> {
+        let invitation = self
+            .partners().invitation(&caller.account_id, invitation_id)
+            .await?
+            .ok_or_else(|| ApiError::BadRequest(format!("invitation {invitation_id} is not one of this account's invitations")))?;
+        let connection_id = match (invitation.status, &invitation.connection_id) {
+            (InvitationStatus::Accepted, Some(connection)) => connection.clone(),
+            _ => return Err(ApiError::BadRequest(format!("invitation {invitation_id} has not been accepted"))),
+        };
+        if let Some(flow) = &flow_id {
+            self.check_own_flow(&caller.account_id, flow).await?;
+        }
+        let now = time::now();
+        let onboard = Onboard {
+            id: Id::generate(),
+            account_id: caller.account_id.clone(),
+            invitation_id: invitation_id.clone(),
+            connection_id,
+            flow_id,
+            status: OnboardStatus::Created,
+            created_at: now.clone(),
+            updated_at: now,
+            version: 1,
+            setup_status: None,
+            setup_error: None,
+            redirect: None,
+        };
+        let key = keys::onboard(&caller.account_id, &onboard.id);
+        let guard = keys::onboard_of_invitation(&caller.account_id, invitation_id);
+        let writes = vec![
+            Write::put("onboard", key.clone(), keys::item(&key, ItemType::Onboard, &onboard)?).only_if("attribute_not_exists(#pk)"),
+            Write::put("guard", guard.clone(), keys::item(&guard, ItemType::OnboardGuard, &OnboardGuard { onboard_id: &onboard.id })?)
+                .only_if("attribute_not_exists(#pk)"),
+        ];
+        self.transact(writes).await.map_err(|err| match err {
+            TxError::Other(e) => e,
+            _ => ApiError::BadRequest(format!("an onboard already exists for invitation {invitation_id}")),
+        })?;
+        Ok(onboard)
+    }
+
+    /// Applies a PUT in one conditional UpdateItem: the condition holds the same rules as
+    /// `Onboard::check_update`, which explains a refusal from the item as it was.
+    pub async fn update_onboard(&self, caller: &Caller, id: &Id, update: &OnboardUpdate) -> Result<Onboard, ApiError> {
+        if update.account_id.as_ref().is_some_and(|a| *a != caller.account_id) {
+            return Err(ApiError::BadRequest("account_id does not match the onboard's account".into()));
+        }
+        // A flow the onboard already has needs no check; a new one is verified first (below).
+        let mut flow_checked = false;
+        loop {
+            let write = self.onboard_write(caller, id, update, !flow_checked)?;
+            match self.update_returning(write).await {
+                Ok(item) => return keys::parse(item),
+                Err(UpdateError::Other(e)) => return Err(e),
+                Err(UpdateError::Condition(None)) => return Err(ApiError::NotFound("onboard")),
+                Err(UpdateError::Condition(Some(item))) => {
+                    let current: Onboard = keys::parse(item)?;
+                    current.check_update(update)?;
+                    match &update.flow_id {
+                        Some(flow) if !flow_checked && current.flow_id.as_ref() != Some(flow) => {
+                            self.check_own_flow(&caller.account_id, flow).await?;
+                            flow_checked = true;
+                        }
+                        // The rules pass on what we read, so it changed in between: a lost race.
+                        _ => return Err(not_updated("it was changed by another request".into())),
+                    }
+                }
+            }
+        }
+    }
+
+    fn onboard_write(&self, caller: &Caller, id: &Id, update: &OnboardUpdate, flow_unchanged: bool) -> Result<Write, ApiError> {
+        let mut conditions = vec!["attribute_exists(#pk)", "#invitation_id = :invitation_id"];
+        let mut write = Write::update("onboard", keys::onboard(&caller.account_id, id))
+            .set("updated_at", keys::string(time::now()))
+            .add("version", AttributeValue::N("1".into()))
+            .value(":invitation_id", keys::value(&update.invitation_id)?);
+        if let Some(connection) = &update.connection_id {
+            conditions.push("#connection_id = :connection_id");
+            write = write.value(":connection_id", keys::value(connection)?);
+        }
+        if let Some(version) = update.expected_version {
+            conditions.push("#version = :version");
+            write = write.value(":version", AttributeValue::N(version.to_string()));
+        }
+        if let Some(flow) = &update.flow_id {
+            if flow_unchanged {
+                conditions.push("#flow_id = :flow_id");
+                write = write.value(":flow_id", keys::value(flow)?);
+            }
+            write = write.set("flow_id", keys::value(flow)?);
+        }
+        // The transition rule, shared with `Onboard::check_update`.
+        let allowed = OnboardStatus::updatable_from(update.status);
+        let placeholders: Vec<String> = (0..allowed.len()).map(|i| format!(":from{i}")).collect();
+        for (placeholder, from) in placeholders.iter().zip(&allowed) {
+            write = write.value(placeholder, keys::value(from)?);
+        }
+        let status_condition = format!("#status IN ({})", placeholders.join(", "));
+        conditions.push(&status_condition);
+        if let Some(status) = update.status {
+            write = write.set("status", keys::value(&status)?);
+            if status.is_completion() {
+                // Where the buyer setup (the stream consumer) picks it up.
+                write = write.set("setup_status", keys::string(SetupStatus::Pending.as_str()));
+            }
+        }
+        let condition = conditions.join(" AND ");
+        Ok(write.only_if(&condition))
+    }
+}

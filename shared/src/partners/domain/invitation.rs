@@ -1,0 +1,490 @@
+//! Invitations: who may do what to one, and when.
+
+use serde::{Deserialize, Serialize};
+
+use crate::partners::domain::{AccountRef, Connection, ConnectionStatus, Entity, Relationship};
+use crate::platform::error::ApiError;
+use crate::platform::id::Id;
+use crate::platform::time::Timestamp;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum InvitationStatus {
+    Pending,
+    Accepted,
+    Declined,
+    Revoked,
+    Expired,
+}
+
+impl InvitationStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InvitationStatus::Pending => "pending",
+            InvitationStatus::Accepted => "accepted",
+            InvitationStatus::Declined => "declined",
+            InvitationStatus::Revoked => "revoked",
+            InvitationStatus::Expired => "expired",
+        }
+    }
+}
+
+/// Which side of the invitation the account holding this copy is on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Direction {
+    Sent,
+    Received,
+}
+
+/// Who an invitation is addressed to: an account we know, or an email with no account yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Invitee {
+    Account(Id),
+    Email(String),
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Invitation {
+    pub id: Id,
+    pub direction: Direction,
+    pub inviter: AccountRef,
+    /// Set when the invitee is a known account (at send time, or on acceptance).
+    pub invitee_account: Option<AccountRef>,
+    pub invitee_email: Option<String>,
+    /// The role the inviter proposes for the invitee: `buyer` (receives leads from the inviter),
+    /// `seller` (sends leads to the inviter) or `both`.
+    pub relationship_type: Relationship,
+    pub status: InvitationStatus,
+    pub expires_at: Timestamp,
+    /// The inviter's entity for this partner.
+    pub entity_id: Id,
+    pub connection_id: Option<Id>,
+    /// The inviting user's email.
+    pub created_by: String,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    pub responded_by: Option<String>,
+    pub responded_at: Option<Timestamp>,
+}
+
+impl Invitation {
+    /// Pending past its expiry counts as expired, whether or not anything recorded it yet.
+    pub fn is_expired(&self, now: &str) -> bool {
+        match self.status {
+            InvitationStatus::Expired => true,
+            InvitationStatus::Pending => self.expires_at.as_str() <= now,
+            _ => false,
+        }
+    }
+
+    pub fn effective_status(&self, now: &str) -> InvitationStatus {
+        if self.is_expired(now) { InvitationStatus::Expired } else { self.status }
+    }
+
+    /// This copy as the API shows its holder at `now`. An inviter who invited an email address
+    /// does not learn which account (if any) it belongs to until that account accepts.
+    pub fn as_seen_at(mut self, now: &str) -> Invitation {
+        self.status = self.effective_status(now);
+        if self.direction == Direction::Sent && self.invitee_email.is_some() && self.status != InvitationStatus::Accepted {
+            self.invitee_account = None;
+        }
+        self
+    }
+
+    /// Who the inviter addressed: the email when it invited one (whether or not an account
+    /// turned out to own it), else the account.
+    pub fn invitee(&self) -> Invitee {
+        match (&self.invitee_email, &self.invitee_account) {
+            (Some(email), _) => Invitee::Email(email.clone()),
+            (None, Some(account)) => Invitee::Account(account.id.clone()),
+            // Every invitation is created with one or the other.
+            (None, None) => Invitee::Email(String::new()),
+        }
+    }
+
+    /// Accepting or declining needs a live invitation; the error says what it is instead.
+    pub fn check_answerable(&self, now: &str) -> Result<(), ApiError> {
+        match self.effective_status(now) {
+            InvitationStatus::Pending => Ok(()),
+            InvitationStatus::Expired => {
+                Err(ApiError::Gone(format!("invitation {} expired at {}", self.id, self.expires_at)))
+            }
+            other => Err(ApiError::Conflict(format!("invitation {} is already {}", self.id, other.as_str()))),
+        }
+    }
+
+    /// Resending renews a pending or expired invitation; answered ones are final.
+    pub fn check_resendable(&self, now: &str) -> Result<(), ApiError> {
+        self.check_direction(Direction::Sent, "resend")?;
+        match self.effective_status(now) {
+            InvitationStatus::Pending | InvitationStatus::Expired => Ok(()),
+            other => Err(ApiError::Conflict(format!("invitation {} is already {}", self.id, other.as_str()))),
+        }
+    }
+
+    /// The inviter may withdraw an invitation until it is answered.
+    pub fn check_revocable(&self, now: &str) -> Result<(), ApiError> {
+        self.check_direction(Direction::Sent, "revoke")?;
+        match self.effective_status(now) {
+            InvitationStatus::Pending | InvitationStatus::Expired => Ok(()),
+            other => Err(ApiError::Conflict(format!("invitation {} is already {}", self.id, other.as_str()))),
+        }
+    }
+
+    pub fn check_direction(&self, required: Direction, action: &str) -> Result<(), ApiError> {
+        if self.direction == required {
+            Ok(())
+        } else if required == Direction::Sent {
+            Err(ApiError::Forbidden(format!("only the inviting account can {action} invitation {}", self.id)))
+        } else {
+            Err(ApiError::Forbidden(format!("only the invited account can {action} invitation {}", self.id)))
+        }
+    }
+}
+
+/// The inviter's record of one partner: its entity, the pending invitation and the active
+/// connection. Absent fields are absent attributes, not NULLs, because the store's conditions
+/// test them with `attribute_not_exists`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct PartnerRecord {
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub entity_id: Option<Id>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub pending_invitation_id: Option<Id>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub pending_expires_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub connection_id: Option<Id>,
+}
+
+/// What a send to a partner comes to, from the inviter's record of it at `now`.
+#[derive(Debug, PartialEq)]
+pub enum SendDecision {
+    /// Connected already: a 409.
+    Connected(Id),
+    /// A live invitation is pending: it is the answer (if it proposes the same relationship).
+    Pending(Id),
+    /// A new invitation (renewing the partner's entity, if it has one).
+    New,
+}
+
+impl PartnerRecord {
+    pub fn send_decision(&self, now: &str) -> SendDecision {
+        match (&self.connection_id, &self.pending_invitation_id, &self.pending_expires_at) {
+            (Some(connection), _, _) => SendDecision::Connected(connection.clone()),
+            (None, Some(pending), Some(expires)) if expires.as_str() > now => SendDecision::Pending(pending.clone()),
+            _ => SendDecision::New,
+        }
+    }
+
+    /// The record once `invitation` is pending for the partner it names through `entity_id`.
+    pub fn pending(entity_id: &Id, invitation: &Invitation) -> PartnerRecord {
+        PartnerRecord {
+            entity_id: Some(entity_id.clone()),
+            pending_invitation_id: Some(invitation.id.clone()),
+            pending_expires_at: Some(invitation.expires_at.clone()),
+            connection_id: None,
+        }
+    }
+}
+
+/// What a new invitation says, before it has an id, an expiry and an entity.
+#[derive(Clone, Debug)]
+pub struct NewInvitation {
+    pub inviter: AccountRef,
+    pub invitee_account: Option<AccountRef>,
+    pub invitee_email: Option<String>,
+    pub relationship: Relationship,
+    pub created_by: String,
+}
+
+impl NewInvitation {
+    /// The partner the inviter's records guard this invitation under. An email invitation is
+    /// guarded per address, not per the account that owns it: what the inviter sees (a pending
+    /// invitation returned, "already connected") must not tell it whose address it is; accepting
+    /// checks the accounts' own partner records.
+    pub fn partner(&self) -> Result<Invitee, ApiError> {
+        if self.invitee_account.as_ref().is_some_and(|a| a.id == self.inviter.id) {
+            return Err(ApiError::BadRequest("an account cannot invite itself".into()));
+        }
+        match (&self.invitee_email, &self.invitee_account) {
+            (Some(email), _) => Ok(Invitee::Email(email.clone())),
+            (None, Some(account)) => Ok(Invitee::Account(account.id.clone())),
+            (None, None) => Err(ApiError::validation("email", "an email or account_id is required")),
+        }
+    }
+
+    /// What the inviter's entity for a new partner is called: the name given, else the address,
+    /// else the invited account's name.
+    pub fn entity_name(&self, name: Option<String>) -> String {
+        name.or_else(|| self.invitee_email.clone()).or_else(|| self.invitee_account.as_ref().map(|a| a.name.clone())).unwrap_or_default()
+    }
+
+    /// The pending invitation (the inviter's, `Sent`, copy) made at `now`.
+    pub fn pending(self, entity_id: Id, expires_at: Timestamp, now: &Timestamp) -> Invitation {
+        Invitation {
+            id: Id::generate(),
+            direction: Direction::Sent,
+            inviter: self.inviter,
+            invitee_account: self.invitee_account,
+            invitee_email: self.invitee_email,
+            relationship_type: self.relationship,
+            status: InvitationStatus::Pending,
+            expires_at,
+            entity_id,
+            connection_id: None,
+            created_by: self.created_by,
+            created_at: now.clone(),
+            updated_at: now.clone(),
+            responded_by: None,
+            responded_at: None,
+        }
+    }
+}
+
+/// The inviter's entity for the partner while `invitation` is pending: the existing one marked
+/// pending, or a new one named `name`.
+pub fn pending_entity(existing: Option<Entity>, name: &str, invitation: &Invitation, now: &Timestamp) -> Entity {
+    let base = existing.unwrap_or_else(|| Entity::new(invitation.entity_id.clone(), name, now));
+    Entity {
+        pending: true,
+        invitation_id: Some(invitation.id.clone()),
+        invitation_expires_at: Some(invitation.expires_at.clone()),
+        updated_at: now.clone(),
+        ..base
+    }
+}
+
+/// What accepting an invitation creates: the connection seen from each side, the invitation as
+/// accepted (the inviter's copy), and the accepting account's entity for the inviter.
+#[derive(Debug)]
+pub struct Acceptance {
+    pub inviter_side: Connection,
+    pub accepting_side: Connection,
+    pub accepted: Invitation,
+    pub mirror_entity: Entity,
+    /// The inviter's entity takes the account's name when it only had the invited address (who
+    /// owns it was not the inviter's to know until now).
+    pub inviter_entity_name: Option<String>,
+}
+
+impl Invitation {
+    /// `accepting` accepts this invitation as `actor` at `now`. `mirror` is its existing entity for
+    /// the inviter, if any; `inviter_entity_name` the name of the inviter's entity, if known.
+    pub fn accept(&self, accepting: &AccountRef, actor: &str, mirror: Option<Entity>, inviter_entity_name: Option<&str>, now: &Timestamp) -> Acceptance {
+        let connection_id = Id::generate();
+        let mirror_entity_id = mirror.as_ref().map_or_else(Id::generate, |e| e.id.clone());
+        let side = |account: &Id, partner: &AccountRef, relationship: Relationship, entity: &Id, partner_entity: &Id| Connection {
+            id: connection_id.clone(),
+            account_id: account.clone(),
+            connected_account: partner.clone(),
+            invitation_id: self.id.clone(),
+            relationship_type: relationship,
+            status: ConnectionStatus::Active,
+            buyer_delivery_configured: false,
+            buyer_delivery_configured_at: None,
+            buyer_flow_id: None,
+            created_by: self.created_by.clone(),
+            entity_id: entity.clone(),
+            partner_entity_id: partner_entity.clone(),
+            created_at: now.clone(),
+            updated_at: now.clone(),
+            revoked_at: None,
+            revoked_by: None,
+        };
+        let relationship = self.relationship_type;
+        let inviter_side = side(&self.inviter.id, accepting, relationship, &self.entity_id, &mirror_entity_id);
+        let accepting_side = side(&accepting.id, &self.inviter, relationship.flipped(), &mirror_entity_id, &self.entity_id);
+        let mirror_base = mirror.unwrap_or_else(|| Entity::new(mirror_entity_id, &self.inviter.name, now));
+        let mirror_entity = Entity {
+            pending: false,
+            connected: Some(relationship.flipped()),
+            connected_account_id: Some(self.inviter.id.clone()),
+            connection_id: Some(connection_id.clone()),
+            invitation_id: Some(self.id.clone()),
+            invitation_expires_at: None,
+            updated_at: now.clone(),
+            ..mirror_base
+        };
+        let accepted = Invitation {
+            direction: Direction::Sent,
+            status: InvitationStatus::Accepted,
+            invitee_account: Some(accepting.clone()),
+            connection_id: Some(connection_id),
+            responded_by: Some(actor.to_string()),
+            responded_at: Some(now.clone()),
+            updated_at: now.clone(),
+            ..self.clone()
+        };
+        let named_by_address = self.invitee_email.is_some() && self.invitee_email.as_deref() == inviter_entity_name;
+        Acceptance { inviter_side, accepting_side, accepted, mirror_entity, inviter_entity_name: named_by_address.then(|| accepting.name.clone()) }
+    }
+}
+
+/// A pending-or-not invitation for unit tests.
+#[cfg(test)]
+pub(crate) fn sample(status: InvitationStatus, direction: Direction) -> Invitation {
+    Invitation {
+        id: Id::parse("64b8f0f5e4b0c3a1d5e6f7a9").unwrap(),
+        direction,
+        inviter: AccountRef { id: Id::generate(), name: "Seller".into() },
+        invitee_account: None,
+        invitee_email: Some("buyer@example.com".into()),
+        relationship_type: Relationship::Buyer,
+        status,
+        expires_at: "2030-01-01T00:00:00Z".into(),
+        entity_id: Id::generate(),
+        connection_id: None,
+        created_by: "seller@example.com".into(),
+        created_at: "2029-12-18T00:00:00Z".into(),
+        updated_at: "2029-12-18T00:00:00Z".into(),
+        responded_by: None,
+        responded_at: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::partners::domain::invitation::sample;
+
+    const BEFORE: &str = "2029-12-31T23:59:59Z";
+    const AFTER: &str = "2030-01-01T00:00:00Z";
+
+    #[test]
+    fn a_send_is_refused_when_connected_answered_by_a_live_invitation_else_new() {
+        let (connection, pending) = (Id::generate(), Id::generate());
+        let record = |connection_id: Option<&Id>, pending_id: Option<&Id>| PartnerRecord {
+            entity_id: Some(Id::generate()),
+            pending_invitation_id: pending_id.cloned(),
+            pending_expires_at: pending_id.map(|_| AFTER.to_string()),
+            connection_id: connection_id.cloned(),
+        };
+        assert_eq!(PartnerRecord::default().send_decision(BEFORE), SendDecision::New);
+        assert_eq!(record(Some(&connection), Some(&pending)).send_decision(BEFORE), SendDecision::Connected(connection));
+        assert_eq!(record(None, Some(&pending)).send_decision(BEFORE), SendDecision::Pending(pending.clone()));
+        assert_eq!(record(None, Some(&pending)).send_decision(AFTER), SendDecision::New, "an expired invitation is replaced");
+    }
+
+    #[test]
+    fn acceptance_connects_both_sides_with_flipped_relationships() {
+        let invitation = Invitation { invitee_email: Some("buyer@example.com".into()), ..sample(InvitationStatus::Pending, Direction::Sent) };
+        let accepting = AccountRef { id: Id::generate(), name: "Buyer Inc".into() };
+        let now = BEFORE.to_string();
+        let plan = invitation.accept(&accepting, "buyer@example.com", None, Some("buyer@example.com"), &now);
+        assert_eq!(plan.inviter_side.id, plan.accepting_side.id);
+        assert_eq!(plan.inviter_side.relationship_type, invitation.relationship_type);
+        assert_eq!(plan.accepting_side.relationship_type, invitation.relationship_type.flipped());
+        assert_eq!((&plan.inviter_side.entity_id, &plan.accepting_side.partner_entity_id), (&invitation.entity_id, &invitation.entity_id));
+        assert_eq!(plan.accepting_side.entity_id, plan.mirror_entity.id);
+        assert_eq!((plan.mirror_entity.name.as_str(), plan.mirror_entity.connection_id.as_ref()), (invitation.inviter.name.as_str(), Some(&plan.inviter_side.id)));
+        assert_eq!((plan.accepted.status, plan.accepted.connection_id.as_ref()), (InvitationStatus::Accepted, Some(&plan.inviter_side.id)));
+        assert_eq!(plan.inviter_entity_name.as_deref(), Some("Buyer Inc"), "an entity named by the address takes the account's name");
+        let renamed = invitation.accept(&accepting, "buyer@example.com", None, Some("Chosen name"), &now);
+        assert_eq!(renamed.inviter_entity_name, None, "a name the inviter chose stays");
+    }
+
+    #[test]
+    fn acceptance_reuses_the_accepting_accounts_entity() {
+        let invitation = sample(InvitationStatus::Pending, Direction::Sent);
+        let now = BEFORE.to_string();
+        let mirror = pending_entity(None, "Seller as I named it", &invitation, &now);
+        let plan = invitation.accept(&AccountRef { id: Id::generate(), name: "B".into() }, "b@example.com", Some(mirror.clone()), None, &now);
+        assert_eq!((&plan.mirror_entity.id, plan.mirror_entity.name.as_str(), plan.mirror_entity.pending), (&mirror.id, "Seller as I named it", false));
+        assert_eq!(plan.accepting_side.entity_id, mirror.id);
+    }
+
+    #[test]
+    fn a_new_invitation_is_guarded_by_address_first_and_names_its_entity() {
+        let account = |name: &str| AccountRef { id: Id::generate(), name: name.into() };
+        let inviter = account("Seller");
+        let new = |invitee_account: Option<AccountRef>, invitee_email: Option<&str>| NewInvitation {
+            inviter: inviter.clone(),
+            invitee_account,
+            invitee_email: invitee_email.map(str::to_string),
+            relationship: Relationship::Buyer,
+            created_by: "me@seller.example".into(),
+        };
+        let buyer = account("Buyer Inc");
+        let by_address = new(Some(buyer.clone()), Some("b@example.com"));
+        assert_eq!(by_address.partner().unwrap(), Invitee::Email("b@example.com".into()), "an address that belongs to an account is still the address");
+        assert_eq!(by_address.entity_name(None), "b@example.com");
+        assert_eq!(by_address.entity_name(Some("Chosen".into())), "Chosen");
+        let by_account = new(Some(buyer.clone()), None);
+        assert_eq!(by_account.partner().unwrap(), Invitee::Account(buyer.id.clone()));
+        assert_eq!(by_account.entity_name(None), "Buyer Inc");
+        assert_eq!(new(Some(inviter.clone()), Some("me@seller.example")).partner().unwrap_err().status().as_u16(), 400, "no inviting oneself");
+        assert_eq!(new(None, None).partner().unwrap_err().status().as_u16(), 422);
+    }
+
+    #[test]
+    fn the_pending_entity_keeps_an_existing_one_and_names_a_new_one() {
+        let invitation = sample(InvitationStatus::Pending, Direction::Sent);
+        let now = BEFORE.to_string();
+        let new = pending_entity(None, "Acme", &invitation, &now);
+        assert_eq!((new.id.clone(), new.name.as_str(), new.pending), (invitation.entity_id.clone(), "Acme", true));
+        assert_eq!((new.invitation_id.as_ref(), new.invitation_expires_at.as_ref()), (Some(&invitation.id), Some(&invitation.expires_at)));
+        let existing = Entity { name: "Old name".into(), pending: false, connected: Some(Relationship::Buyer), created_at: "2020-01-01T00:00:00Z".to_string(), ..new.clone() };
+        let renewed = pending_entity(Some(existing.clone()), "Acme", &invitation, &now);
+        assert_eq!((renewed.name.as_str(), renewed.pending, renewed.connected, &renewed.created_at), ("Old name", true, Some(Relationship::Buyer), &existing.created_at));
+    }
+
+    #[test]
+    fn pending_turns_expired_at_its_expiry() {
+        let inv = sample(InvitationStatus::Pending, Direction::Received);
+        assert_eq!(inv.effective_status(BEFORE), InvitationStatus::Pending);
+        assert_eq!(inv.effective_status(AFTER), InvitationStatus::Expired);
+        assert_eq!(inv.as_seen_at(AFTER).status, InvitationStatus::Expired);
+    }
+
+    #[test]
+    fn only_live_invitations_can_be_answered() {
+        assert!(sample(InvitationStatus::Pending, Direction::Received).check_answerable(BEFORE).is_ok());
+        let expired = sample(InvitationStatus::Pending, Direction::Received).check_answerable(AFTER);
+        assert_eq!(expired.unwrap_err().status().as_u16(), 410);
+        for status in [InvitationStatus::Accepted, InvitationStatus::Declined, InvitationStatus::Revoked] {
+            let err = sample(status, Direction::Received).check_answerable(BEFORE).unwrap_err();
+            assert_eq!(err.status().as_u16(), 409);
+            assert!(err.details().contains(status.as_str()), "{err:?} should say {status:?}");
+        }
+    }
+
+    #[test]
+    fn only_the_inviter_resends_or_revokes() {
+        let received = sample(InvitationStatus::Pending, Direction::Received);
+        assert_eq!(received.check_resendable(BEFORE).unwrap_err().status().as_u16(), 403);
+        assert_eq!(received.check_revocable(BEFORE).unwrap_err().status().as_u16(), 403);
+        let sent = sample(InvitationStatus::Pending, Direction::Sent);
+        assert!(sent.check_resendable(AFTER).is_ok(), "an expired invitation can be renewed");
+        assert!(sent.check_revocable(BEFORE).is_ok());
+        let accepted = sample(InvitationStatus::Accepted, Direction::Sent);
+        assert_eq!(accepted.check_resendable(BEFORE).unwrap_err().status().as_u16(), 409);
+        assert_eq!(accepted.check_revocable(BEFORE).unwrap_err().status().as_u16(), 409);
+    }
+
+    #[test]
+    fn an_email_invitation_stays_addressed_to_the_email() {
+        let mut inv = sample(InvitationStatus::Pending, Direction::Sent);
+        assert_eq!(inv.invitee(), Invitee::Email("buyer@example.com".into()));
+        let account = Id::generate();
+        inv.invitee_account = Some(AccountRef { id: account.clone(), name: "Buyer".into() });
+        assert_eq!(inv.invitee(), Invitee::Email("buyer@example.com".into()), "the account owning the address changes nothing");
+        inv.invitee_email = None;
+        assert_eq!(inv.invitee(), Invitee::Account(account));
+    }
+
+    #[test]
+    fn an_inviter_sees_the_invited_account_only_once_it_accepts() {
+        let account = AccountRef { id: Id::generate(), name: "Buyer".into() };
+        let mut sent = sample(InvitationStatus::Pending, Direction::Sent);
+        sent.invitee_account = Some(account.clone());
+        assert_eq!(sent.clone().as_seen_at(BEFORE).invitee_account, None);
+        let received = Invitation { direction: Direction::Received, ..sent.clone() };
+        assert_eq!(received.as_seen_at(BEFORE).invitee_account, Some(account.clone()), "the invitee sees itself");
+        let accepted = Invitation { status: InvitationStatus::Accepted, ..sent.clone() };
+        assert_eq!(accepted.as_seen_at(BEFORE).invitee_account, Some(account.clone()));
+        let by_account = Invitation { invitee_email: None, ..sent };
+        assert_eq!(by_account.as_seen_at(BEFORE).invitee_account, Some(account), "invited by account id: the inviter named it");
+    }
+}

@@ -1,0 +1,614 @@
+//! Invitations and the connection their acceptance creates.
+//!
+//! Each party keeps its own copy of an invitation under its own partition (`direction` says
+//! which side it is on); every change updates both copies in one transaction. The inviter's
+//! partner record (`keys::partner`) holds the pending invitation and the active connection, and
+//! its conditions keep one pending invitation per partner and one connection per pair of accounts.
+
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Deserialize, Serialize};
+
+use super::PartnersTable;
+use crate::platform::store::accounts::NewAccount;
+use crate::platform::store::lists::{Filter, Page, PageRequest};
+use crate::partners::store::audit::Audit;
+use crate::platform::store::tx::{TxError, Write};
+use crate::platform::accounts::Caller;
+use crate::partners::domain::invitation::{Acceptance, Direction, Invitation, InvitationStatus, Invitee, NewInvitation, PartnerRecord, SendDecision, pending_entity};
+use crate::partners::domain::{AccountRef, Connection, Entity, Relationship};
+use crate::platform::error::ApiError;
+use crate::platform::id::Id;
+use crate::platform::store::keys::{self, ItemType};
+use crate::platform::time::{self, Timestamp};
+use crate::platform::{config::InvitationSettings, secret};
+
+/// The invitation link's token, stored by hash; DynamoDB's TTL removes it after expiry.
+#[derive(Debug, Serialize, Deserialize)]
+struct TokenRecord {
+    invitation_id: Id,
+    inviter_account_id: Id,
+    ttl: u64,
+}
+
+const TOKEN_HASH: &str = "token_hash";
+
+/// Whom to invite, as the request names them.
+#[derive(Clone, Debug)]
+pub enum InviteeRequest {
+    Email(String),
+    Account(Id),
+}
+
+#[derive(Debug)]
+pub struct Sent {
+    /// False when an existing pending invitation to the same partner was returned instead.
+    pub created: bool,
+    pub invitation: Invitation,
+    pub entity: Entity,
+    /// For a new or renewed invitation: the link token and who to email it to.
+    pub link: Option<InvitationLink>,
+}
+
+#[derive(Debug)]
+pub struct InvitationLink {
+    pub token: String,
+    pub recipients: Vec<String>,
+}
+
+/// Who accepts through an invitation link.
+pub enum Claimant {
+    /// An authenticated account (its API key was presented with the token).
+    Account(Caller),
+    /// Someone without an account: one is created (free plan) with them as its first user.
+    NewAccount { account_name: String, user_name: String },
+}
+
+#[derive(Debug)]
+pub struct Accepted {
+    /// The accepting side's view of the new connection.
+    pub connection: Connection,
+    pub invitation: Invitation,
+    /// Set when the acceptance created the account.
+    pub new_account: Option<NewAccount>,
+}
+
+fn expiry(settings: &InvitationSettings) -> (Timestamp, u64) {
+    let at = SystemTime::now() + settings.ttl;
+    // Kept a day past expiry so a late click gets "expired" rather than "unknown".
+    (time::format(at), time::epoch_seconds(at + Duration::from_secs(86_400)))
+}
+
+fn token_write(invitation: &Invitation, token: &str, ttl: u64) -> Result<Write, ApiError> {
+    let key = keys::invitation_token(&secret::hash(token));
+    let record = TokenRecord { invitation_id: invitation.id.clone(), inviter_account_id: invitation.inviter.id.clone(), ttl };
+    Ok(Write::put("token", key.clone(), keys::item(&key, ItemType::InvitationToken, &record)?))
+}
+
+fn copy_write(label: &'static str, owner: &Id, invitation: &Invitation, token_hash: Option<&str>) -> Result<Write, ApiError> {
+    let key = keys::invitation(owner, &invitation.id);
+    let mut item = keys::item(&key, ItemType::Invitation, invitation)?;
+    if let Some(hash) = token_hash {
+        item.insert(TOKEN_HASH.into(), keys::string(hash));
+    }
+    Ok(Write::put(label, key, item).only_if("attribute_not_exists(#pk)"))
+}
+
+fn received_copy(invitation: &Invitation) -> Invitation {
+    Invitation { direction: Direction::Received, ..invitation.clone() }
+}
+
+fn already_connected(partner: &str) -> ApiError {
+    ApiError::Conflict(format!("this account is already connected with {partner}"))
+}
+
+/// Both copies' status change, conditioned on the invitation still being open.
+fn status_updates(invitation: &Invitation, status: InvitationStatus, actor: &str, now: &Timestamp) -> Result<Vec<Write>, ApiError> {
+    let mut owners = vec![("invitation", invitation.inviter.id.clone())];
+    if let Some(invitee) = &invitation.invitee_account {
+        owners.push(("invitee_invitation", invitee.id.clone()));
+    }
+    owners
+        .into_iter()
+        .map(|(label, owner)| {
+            Ok(Write::update(label, keys::invitation(&owner, &invitation.id))
+                .set("status", keys::value(&status)?)
+                .set("responded_by", keys::string(actor))
+                .set("responded_at", keys::string(now.as_str()))
+                .set("updated_at", keys::string(now.as_str()))
+                .only_if("#status = :pending OR #status = :expired")
+                .value(":pending", keys::value(&InvitationStatus::Pending)?)
+                .value(":expired", keys::value(&InvitationStatus::Expired)?))
+        })
+        .collect()
+}
+
+/// A new invitation's writes: the inviter's partner record (one pending invitation per partner,
+/// none once connected), its entity, both copies, the link token and the audit entries.
+fn new_invitation_writes(caller: &Caller, target: &Invitee, invitation: &Invitation, entity: &Entity, token: &str, token_ttl: u64, now: &Timestamp) -> Result<Vec<Write>, ApiError> {
+    let guard_key = keys::partner(&caller.account_id, target);
+    let entity_key = keys::entity(&caller.account_id, &entity.id);
+    let guard = PartnerRecord::pending(&entity.id, invitation);
+    let mut writes = vec![
+        Write::put("partner", guard_key.clone(), keys::item(&guard_key, ItemType::Partner, &guard)?)
+            .only_if(
+                "attribute_not_exists(#pk) OR (attribute_not_exists(#connection_id) AND \
+                 (attribute_not_exists(#pending_invitation_id) OR #pending_expires_at <= :now))",
+            )
+            .value(":now", keys::string(now.as_str())),
+        Write::put("entity", entity_key.clone(), keys::item(&entity_key, ItemType::Entity, entity)?),
+        copy_write("invitation", &caller.account_id, invitation, Some(&secret::hash(token)))?,
+        token_write(invitation, token, token_ttl)?,
+    ];
+    let invitee_account = invitation.invitee_account.as_ref().map(|a| &a.id);
+    if let Some(account) = invitee_account {
+        writes.push(copy_write("invitee_invitation", account, &received_copy(invitation), Some(&secret::hash(token)))?);
+    }
+    let audit = Audit { event: "invitation.sent", actor: &caller.user_email, subject_type: "invitation", subject_id: &invitation.id, at: now };
+    writes.extend(audit.writes_for_both(&caller.account_id, invitee_account)?);
+    Ok(writes)
+}
+
+/// An acceptance's writes: both invitation copies (still open), both sides of the connection,
+/// both entities, the partner records (one connection per pair of accounts), the spent link and
+/// the audit entries.
+fn acceptance_writes(invitation: &Invitation, accepting: &AccountRef, plan: &Acceptance, token_hash: Option<&str>, actor: &str, now: &Timestamp) -> Result<Vec<Write>, ApiError> {
+    let inviter = &invitation.inviter;
+    let connection_id = &plan.inviter_side.id;
+    // The invitee's copy exists unless the invitation was addressed to an email that had no
+    // account when it was sent.
+    let inviter_copy = keys::invitation(&inviter.id, &invitation.id);
+    let invitee_copy = keys::invitation(&accepting.id, &invitation.id);
+    let mut writes = vec![
+        Write::put("invitation", inviter_copy.clone(), keys::item(&inviter_copy, ItemType::Invitation, &plan.accepted)?)
+            .only_if("#status = :pending AND #expires_at > :now")
+            .value(":pending", keys::value(&InvitationStatus::Pending)?)
+            .value(":now", keys::string(now.as_str())),
+        Write::put("invitee_invitation", invitee_copy.clone(), keys::item(&invitee_copy, ItemType::Invitation, &received_copy(&plan.accepted))?)
+            .only_if("attribute_not_exists(#pk) OR #status = :pending")
+            .value(":pending", keys::value(&InvitationStatus::Pending)?),
+    ];
+    for connection in [&plan.inviter_side, &plan.accepting_side] {
+        let key = keys::connection(&connection.account_id, &connection.id);
+        writes.push(Write::put("connection", key.clone(), keys::item(&key, ItemType::Connection, connection)?).only_if("attribute_not_exists(#pk)"));
+    }
+    let mut entity_update = Write::update("entity", keys::entity(&inviter.id, &invitation.entity_id));
+    if let Some(name) = &plan.inviter_entity_name {
+        entity_update = entity_update.set("name", keys::string(name));
+    }
+    writes.push(
+        entity_update
+            .set("pending", AttributeValue::Bool(false))
+            .set("connected", keys::value(&invitation.relationship_type)?)
+            .set("connected_account_id", keys::value(&accepting.id)?)
+            .set("connection_id", keys::value(connection_id)?)
+            .set("updated_at", keys::string(now.as_str())),
+    );
+    // The accepting account sees the inviter as an entity too (mutual source access).
+    let mirror_entity_key = keys::entity(&accepting.id, &plan.mirror_entity.id);
+    writes.push(Write::put("mirror_entity", mirror_entity_key.clone(), keys::item(&mirror_entity_key, ItemType::Entity, &plan.mirror_entity)?));
+    // Partner records: the invitation's is released; the record it was addressed by keeps the
+    // connection (re-inviting the same address is "already connected", which its inviter
+    // knows); so do both accounts' records for each other, which fails if either pair is
+    // already connected.
+    let target = invitation.invitee();
+    let accepting_target = Invitee::Account(accepting.id.clone());
+    writes.push(
+        Write::update("partner", keys::partner(&inviter.id, &target))
+            .remove("pending_invitation_id")
+            .remove("pending_expires_at")
+            .set("connection_id", keys::value(connection_id)?)
+            .only_if("#pending_invitation_id = :id AND attribute_not_exists(#connection_id)")
+            .value(":id", keys::value(&invitation.id)?),
+    );
+    if target != accepting_target {
+        writes.push(
+            Write::update("partner_account", keys::partner(&inviter.id, &accepting_target))
+                .set("entity_id", keys::value(&invitation.entity_id)?)
+                .set("connection_id", keys::value(connection_id)?)
+                .only_if("attribute_not_exists(#pk) OR (#entity_id = :entity AND attribute_not_exists(#connection_id))")
+                .value(":entity", keys::value(&invitation.entity_id)?),
+        );
+    }
+    writes.push(
+        Write::update("partner_mirror", keys::partner(&accepting.id, &Invitee::Account(inviter.id.clone())))
+            .set("entity_id", keys::value(&plan.mirror_entity.id)?)
+            .set("connection_id", keys::value(connection_id)?)
+            .only_if("attribute_not_exists(#connection_id)"),
+    );
+    if let Some(hash) = token_hash {
+        writes.push(Write::delete("token", keys::invitation_token(hash)));
+    }
+    let accepted_event = Audit { event: "invitation.accepted", actor, subject_type: "invitation", subject_id: &invitation.id, at: now };
+    writes.extend(accepted_event.writes_for_both(&inviter.id, Some(&accepting.id))?);
+    let created_event = Audit { event: "connection.created", actor, subject_type: "connection", subject_id: connection_id, at: now };
+    writes.extend(created_event.writes_for_both(&inviter.id, Some(&accepting.id))?);
+    Ok(writes)
+}
+
+/// The `GET /invitations` filters as a DynamoDB filter expression. "pending" and "expired" are
+/// judged against `now`, since a pending invitation past its expiry is expired.
+fn invitation_filter(status: Option<InvitationStatus>, direction: Option<Direction>, now: &str) -> Result<Option<Filter>, ApiError> {
+    let mut clauses = vec![];
+    let mut values = vec![];
+    if let Some(direction) = direction {
+        clauses.push("#direction = :direction");
+        values.push((":direction", keys::value(&direction)?));
+    }
+    match status {
+        None => {}
+        Some(InvitationStatus::Pending) => clauses.push("(#status = :pending AND #expires_at > :now)"),
+        Some(InvitationStatus::Expired) => clauses.push("(#status = :expired OR (#status = :pending AND #expires_at <= :now))"),
+        Some(other) => {
+            clauses.push("#status = :status");
+            values.push((":status", keys::value(&other)?));
+        }
+    }
+    if matches!(status, Some(InvitationStatus::Pending | InvitationStatus::Expired)) {
+        values.push((":pending", keys::value(&InvitationStatus::Pending)?));
+        values.push((":now", keys::string(now)));
+        if status == Some(InvitationStatus::Expired) {
+            values.push((":expired", keys::value(&InvitationStatus::Expired)?));
+        }
+    }
+    Ok((!clauses.is_empty()).then(|| Filter { expression: clauses.join(" AND "), values }))
+}
+
+impl PartnersTable<'_> {
+    /// Sent and received, newest first, as seen at `now`; narrowed by status and direction.
+    pub async fn invitations(&self, account: &Id, status: Option<InvitationStatus>, direction: Option<Direction>, page: &PageRequest) -> Result<Page<Invitation>, ApiError> {
+        let now = time::now();
+        let mut listed = self.list::<Invitation>(account, keys::prefix::INVITATION, page, invitation_filter(status, direction, &now)?).await?;
+        listed.items = listed.items.into_iter().map(|i| i.as_seen_at(&now)).collect();
+        Ok(listed)
+    }
+
+    pub async fn invitation(&self, owner: &Id, id: &Id) -> Result<Option<Invitation>, ApiError> {
+        Ok(self.invitation_and_token(owner, id).await?.map(|(invitation, _)| invitation))
+    }
+
+    /// The copy and the hash of its current link token (stored beside it, never shown).
+    async fn invitation_and_token(&self, owner: &Id, id: &Id) -> Result<Option<(Invitation, Option<String>)>, ApiError> {
+        let Some(mut item) = self.get(&keys::invitation(owner, id)).await? else { return Ok(None) };
+        let token_hash = item.remove(TOKEN_HASH).and_then(|v| v.as_s().ok().cloned());
+        Ok(Some((keys::parse(item)?, token_hash)))
+    }
+
+    /// Who the invitation email goes to: the invited address, or every user of the invited account.
+    async fn invitation_recipients(&self, invitation: &Invitation) -> Result<Vec<String>, ApiError> {
+        Ok(match (&invitation.invitee_email, &invitation.invitee_account) {
+            (Some(email), _) => vec![email.clone()],
+            (None, Some(account)) => self.accounts().account_user_emails(&account.id).await?,
+            (None, None) => vec![],
+        })
+    }
+
+    /// The account and the address an invitation goes to: an address that belongs to a user
+    /// invites that user's account too.
+    async fn addressee(&self, invitee: InviteeRequest) -> Result<(Option<AccountRef>, Option<String>), ApiError> {
+        let (account_id, email) = match invitee {
+            InviteeRequest::Account(id) => (Some(id), None),
+            InviteeRequest::Email(email) => (self.accounts().user(&email).await?.map(|user| user.account_id), Some(email)),
+        };
+        let account = match account_id {
+            Some(id) => Some(self.accounts().account(&id).await?.ok_or(ApiError::NotFound("account"))?),
+            None => None,
+        };
+        Ok((account.map(|a| AccountRef { id: a.id, name: a.name }), email))
+    }
+
+    async fn partner(&self, owner: &Id, invitee: &Invitee) -> Result<PartnerRecord, ApiError> {
+        Ok(self.get_as(&keys::partner(owner, invitee)).await?.unwrap_or_default())
+    }
+
+    /// An entity the invitation names, which must exist.
+    async fn existing_entity(&self, owner: &Id, id: &Id) -> Result<Entity, ApiError> {
+        self.get_as(&keys::entity(owner, id)).await?.ok_or_else(|| ApiError::Internal(format!("entity {id} of {owner} missing")))
+    }
+
+    /// Sends an invitation, or returns the pending one to the same partner (`created: false`).
+    pub async fn send_invitation(
+        &self,
+        caller: &Caller,
+        invitee: InviteeRequest,
+        relationship: Relationship,
+        name: Option<String>,
+        settings: &InvitationSettings,
+    ) -> Result<Sent, ApiError> {
+        let inviter = self.accounts().account(&caller.account_id).await?.ok_or(ApiError::Unauthenticated("account no longer exists"))?;
+        let (invitee_account, invitee_email) = self.addressee(invitee).await?;
+        let new = NewInvitation {
+            inviter: AccountRef { id: inviter.id, name: inviter.name },
+            invitee_account,
+            invitee_email,
+            relationship,
+            created_by: caller.user_email.clone(),
+        };
+        let target = new.partner()?;
+        let entity_name = new.entity_name(name);
+        // Two attempts: a concurrent send to the same partner makes the first fail its
+        // condition, and the second then finds and returns that invitation.
+        for _ in 0..2 {
+            let now = time::now();
+            let partner = self.partner(&caller.account_id, &target).await?;
+            match partner.send_decision(&now) {
+                SendDecision::Connected(id) => return Err(ApiError::Conflict(format!("already connected with this partner (connection {id})"))),
+                SendDecision::Pending(id) => {
+                    let invitation = self.invitation(&caller.account_id, &id).await?.ok_or(ApiError::NotFound("invitation"))?;
+                    if invitation.relationship_type != relationship {
+                        return Err(ApiError::Conflict(format!("a pending invitation ({id}) proposes a different relationship; revoke it first")));
+                    }
+                    let entity = self.existing_entity(&caller.account_id, &invitation.entity_id).await?;
+                    return Ok(Sent { created: false, invitation, entity, link: None });
+                }
+                SendDecision::New => {}
+            }
+            let (expires_at, token_ttl) = expiry(settings);
+            let entity_id = partner.entity_id.clone().unwrap_or_else(Id::generate);
+            let invitation = new.clone().pending(entity_id, expires_at, &now);
+            let existing = match &partner.entity_id {
+                Some(id) => Some(self.existing_entity(&caller.account_id, id).await?),
+                None => None,
+            };
+            let entity = pending_entity(existing, &entity_name, &invitation, &now);
+            let token = secret::new_token();
+            match self.transact(new_invitation_writes(caller, &target, &invitation, &entity, &token, token_ttl, &now)?).await {
+                Ok(()) => {
+                    let recipients = self.invitation_recipients(&invitation).await?;
+                    return Ok(Sent { created: true, invitation, entity, link: Some(InvitationLink { token, recipients }) });
+                }
+                Err(TxError::Condition("partner") | TxError::Conflict) => continue,
+                Err(TxError::Condition(label)) => return Err(ApiError::Internal(format!("invitation write {label} failed its condition"))),
+                Err(TxError::Other(e)) => return Err(e),
+            }
+        }
+        Err(ApiError::Conflict("another change to this partner is in progress; retry".into()))
+    }
+
+    /// Renews a pending or expired invitation: new expiry, new link (the old one stops working).
+    pub async fn resend_invitation(&self, caller: &Caller, id: &Id, settings: &InvitationSettings) -> Result<Sent, ApiError> {
+        let (invitation, old_token_hash) = self.invitation_and_token(&caller.account_id, id).await?.ok_or(ApiError::NotFound("invitation"))?;
+        let now = time::now();
+        invitation.check_resendable(&now)?;
+        let (expires_at, token_ttl) = expiry(settings);
+        let token = secret::new_token();
+        let renewed = Invitation { status: InvitationStatus::Pending, expires_at: expires_at.clone(), updated_at: now.clone(), ..invitation.clone() };
+
+        let mut writes = vec![];
+        let mut copies = vec![("invitation", caller.account_id.clone(), renewed.clone())];
+        if let Some(invitee) = &renewed.invitee_account {
+            copies.push(("invitee_invitation", invitee.id.clone(), received_copy(&renewed)));
+        }
+        for (label, owner, copy) in copies {
+            let copy_key = keys::invitation(&owner, &copy.id);
+            let mut item = keys::item(&copy_key, ItemType::Invitation, &copy)?;
+            item.insert(TOKEN_HASH.into(), keys::string(secret::hash(&token)));
+            writes.push(
+                Write::put(label, copy_key, item)
+                    .only_if("#status = :pending OR #status = :expired")
+                    .value(":pending", keys::value(&InvitationStatus::Pending)?)
+                    .value(":expired", keys::value(&InvitationStatus::Expired)?),
+            );
+        }
+        writes.push(
+            Write::update("partner", keys::partner(&caller.account_id, &invitation.invitee()))
+                .set("pending_invitation_id", keys::value(id)?)
+                .set("pending_expires_at", keys::string(expires_at.as_str()))
+                .only_if(
+                    "attribute_not_exists(#connection_id) AND (attribute_not_exists(#pending_invitation_id) \
+                     OR #pending_invitation_id = :id OR #pending_expires_at <= :now)",
+                )
+                .value(":id", keys::value(id)?)
+                .value(":now", keys::string(now.as_str())),
+        );
+        writes.push(
+            Write::update("entity", keys::entity(&caller.account_id, &invitation.entity_id))
+                .set("pending", AttributeValue::Bool(true))
+                .set("invitation_id", keys::value(id)?)
+                .set("invitation_expires_at", keys::string(expires_at.as_str()))
+                .set("updated_at", keys::string(now.as_str())),
+        );
+        if let Some(hash) = old_token_hash {
+            writes.push(Write::delete("old_token", keys::invitation_token(&hash)));
+        }
+        writes.push(token_write(&renewed, &token, token_ttl)?);
+        let audit = Audit { event: "invitation.resent", actor: &caller.user_email, subject_type: "invitation", subject_id: id, at: &now };
+        writes.extend(audit.writes_for_both(&caller.account_id, renewed.invitee_account.as_ref().map(|a| &a.id))?);
+
+        self.transact(writes).await.map_err(|err| match err {
+            TxError::Condition("partner") => ApiError::Conflict("another invitation to this partner is pending, or it is already connected".into()),
+            TxError::Condition(_) | TxError::Conflict => ApiError::Conflict(format!("invitation {id} changed while resending; retry")),
+            TxError::Other(e) => e,
+        })?;
+        let recipients = self.invitation_recipients(&renewed).await?;
+        let entity = self.existing_entity(&caller.account_id, &renewed.entity_id).await?;
+        Ok(Sent { created: false, invitation: renewed, entity, link: Some(InvitationLink { token, recipients }) })
+    }
+
+    /// Ends an open invitation (revoked, declined or expired): both copies, the inviter's partner
+    /// record and entity if they still point at it, and the link.
+    async fn close_invitation(&self, invitation: &Invitation, token_hash: Option<&str>, status: InvitationStatus, actor: &str) -> Result<Invitation, ApiError> {
+        let now = time::now();
+        let inviter = &invitation.inviter.id;
+        let mut writes = status_updates(invitation, status, actor, &now)?;
+        let partner = self.partner(inviter, &invitation.invitee()).await?;
+        if partner.pending_invitation_id.as_ref() == Some(&invitation.id) {
+            writes.push(
+                Write::update("partner", keys::partner(inviter, &invitation.invitee()))
+                    .remove("pending_invitation_id")
+                    .remove("pending_expires_at")
+                    .only_if("#pending_invitation_id = :id")
+                    .value(":id", keys::value(&invitation.id)?),
+            );
+            writes.push(
+                Write::update("entity", keys::entity(inviter, &invitation.entity_id))
+                    .set("pending", AttributeValue::Bool(false))
+                    .set("updated_at", keys::string(now.as_str())),
+            );
+        }
+        if let Some(hash) = token_hash {
+            writes.push(Write::delete("token", keys::invitation_token(hash)));
+        }
+        let event = match status {
+            InvitationStatus::Revoked => "invitation.revoked",
+            InvitationStatus::Declined => "invitation.declined",
+            _ => "invitation.expired",
+        };
+        let audit = Audit { event, actor, subject_type: "invitation", subject_id: &invitation.id, at: &now };
+        writes.extend(audit.writes_for_both(inviter, invitation.invitee_account.as_ref().map(|a| &a.id))?);
+        self.transact(writes).await.map_err(|err| match err {
+            TxError::Other(e) => e,
+            _ => ApiError::Conflict(format!("invitation {} changed concurrently; retry", invitation.id)),
+        })?;
+        Ok(Invitation { status, responded_by: Some(actor.to_string()), responded_at: Some(now.clone()), updated_at: now, ..invitation.clone() })
+    }
+
+    /// The inviter withdraws an open invitation.
+    pub async fn revoke_invitation(&self, caller: &Caller, id: &Id) -> Result<Invitation, ApiError> {
+        let (invitation, token_hash) = self.invitation_and_token(&caller.account_id, id).await?.ok_or(ApiError::NotFound("invitation"))?;
+        invitation.check_revocable(&time::now())?;
+        self.close_invitation(&invitation, token_hash.as_deref(), InvitationStatus::Revoked, &caller.user_email).await
+    }
+
+    /// The invited account declines.
+    pub async fn decline_invitation(&self, caller: &Caller, id: &Id) -> Result<Invitation, ApiError> {
+        let (invitation, token_hash) = self.invitation_and_token(&caller.account_id, id).await?.ok_or(ApiError::NotFound("invitation"))?;
+        invitation.check_direction(Direction::Received, "decline")?;
+        self.check_open(&invitation, token_hash.as_deref()).await?;
+        self.close_invitation(&invitation, token_hash.as_deref(), InvitationStatus::Declined, &caller.user_email).await
+    }
+
+    /// Open, or the error saying why not. The first operation to find an invitation past its
+    /// expiry records that it expired (audit trail, link removed).
+    async fn check_open(&self, invitation: &Invitation, token_hash: Option<&str>) -> Result<(), ApiError> {
+        let now = time::now();
+        let result = invitation.check_answerable(&now);
+        if matches!(result, Err(ApiError::Gone(_))) && invitation.status == InvitationStatus::Pending {
+            self.close_invitation(invitation, token_hash, InvitationStatus::Expired, "system").await?;
+        }
+        result
+    }
+
+    /// The invited account accepts with its API key.
+    pub async fn accept_invitation(&self, caller: &Caller, id: &Id) -> Result<Accepted, ApiError> {
+        let (invitation, token_hash) = self.invitation_and_token(&caller.account_id, id).await?.ok_or(ApiError::NotFound("invitation"))?;
+        invitation.check_direction(Direction::Received, "accept")?;
+        self.check_open(&invitation, token_hash.as_deref()).await?;
+        let account = self.accounts().account(&caller.account_id).await?.ok_or(ApiError::Unauthenticated("account no longer exists"))?;
+        let accepting = AccountRef { id: account.id, name: account.name };
+        self.connect(&invitation, token_hash.as_deref(), accepting, &caller.user_email, None).await
+    }
+
+    /// Accepts through the emailed link's token: as an existing account, or by creating one.
+    pub async fn claim_invitation(&self, token: &str, claimant: Claimant) -> Result<Accepted, ApiError> {
+        let unknown = || ApiError::NotFound("invitation");
+        let token_hash = secret::hash(token);
+        let record: TokenRecord = self.get_as(&keys::invitation_token(&token_hash)).await?.ok_or_else(unknown)?;
+        let invitation = self.invitation(&record.inviter_account_id, &record.invitation_id).await?.ok_or_else(unknown)?;
+        let token_hash = Some(token_hash.as_str());
+        self.check_open(&invitation, token_hash).await?;
+        match claimant {
+            Claimant::Account(caller) => {
+                if invitation.invitee_account.as_ref().is_some_and(|a| a.id != caller.account_id) {
+                    return Err(ApiError::Forbidden("this invitation is addressed to another account".into()));
+                }
+                let account = self.accounts().account(&caller.account_id).await?.ok_or(ApiError::Unauthenticated("account no longer exists"))?;
+                self.connect(&invitation, token_hash, AccountRef { id: account.id, name: account.name }, &caller.user_email, None).await
+            }
+            Claimant::NewAccount { account_name, user_name } => {
+                let Some(email) = invitation.invitee_email.clone().filter(|_| invitation.invitee_account.is_none()) else {
+                    return Err(ApiError::Conflict(
+                        "this invitation is addressed to an existing account; accept it with that account's API key".into(),
+                    ));
+                };
+                let new = NewAccount::new(account_name, crate::platform::accounts::Plan::Free, email.clone(), user_name);
+                let accepting = AccountRef { id: new.account.id.clone(), name: new.account.name.clone() };
+                self.connect(&invitation, token_hash, accepting, &email, Some(new)).await
+            }
+        }
+    }
+
+    /// Accepts `invitation` for `accepting`: one transaction writes the connection (both sides),
+    /// both entities, both partner records, both invitation copies and the audit trail.
+    async fn connect(
+        &self,
+        invitation: &Invitation,
+        token_hash: Option<&str>,
+        accepting: AccountRef,
+        actor: &str,
+        new_account: Option<NewAccount>,
+    ) -> Result<Accepted, ApiError> {
+        let inviter = &invitation.inviter;
+        if inviter.id == accepting.id {
+            return Err(ApiError::BadRequest("an account cannot accept its own invitation".into()));
+        }
+        let now = time::now();
+        let mirror_target = Invitee::Account(inviter.id.clone());
+        let mirror = self.partner(&accepting.id, &mirror_target).await?;
+        if mirror.connection_id.is_some() {
+            return Err(already_connected(&inviter.name));
+        }
+        let mirror_entity = match &mirror.entity_id {
+            Some(id) => Some(self.existing_entity(&accepting.id, id).await?),
+            None => None,
+        };
+        // Only an invitation to an address can have named the inviter's entity by it.
+        let inviter_entity_name = match &invitation.invitee_email {
+            Some(_) => Some(self.existing_entity(&inviter.id, &invitation.entity_id).await?.name),
+            None => None,
+        };
+        let plan = invitation.accept(&accepting, actor, mirror_entity, inviter_entity_name.as_deref(), &now);
+        let mut writes = new_account.as_ref().map(NewAccount::writes).transpose()?.unwrap_or_default();
+        writes.extend(acceptance_writes(invitation, &accepting, &plan, token_hash, actor, &now)?);
+        match self.transact(writes).await {
+            Ok(()) => Ok(Accepted { invitation: received_copy(&plan.accepted), connection: plan.accepting_side, new_account }),
+            Err(TxError::Other(e)) => Err(e),
+            Err(TxError::Condition("user")) => Err(ApiError::Conflict(format!(
+                "a user with email {actor} already exists; accept with that account's API key"
+            ))),
+            Err(TxError::Condition("partner_account" | "partner_mirror")) => Err(already_connected(&inviter.name)),
+            // Lost a race or the invitation changed: say what it is now.
+            Err(err) => {
+                let current = self.invitation(&inviter.id, &invitation.id).await?.ok_or(ApiError::NotFound("invitation"))?;
+                current.check_answerable(&time::now())?;
+                match err {
+                    TxError::Conflict => Err(ApiError::Conflict(format!("invitation {} is being changed concurrently; retry", invitation.id))),
+                    _ => Err(already_connected(&inviter.name)),
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn placeholders(filter: &Filter) -> Vec<&str> {
+        let mut names: Vec<&str> = filter.values.iter().map(|(name, _)| *name).collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn no_filter_without_parameters() {
+        assert!(invitation_filter(None, None, "now").unwrap().is_none());
+    }
+
+    #[test]
+    fn every_value_placeholder_used_is_supplied_and_no_other() {
+        let cases = [
+            (Some(InvitationStatus::Pending), None, vec![":now", ":pending"]),
+            (Some(InvitationStatus::Expired), None, vec![":expired", ":now", ":pending"]),
+            (Some(InvitationStatus::Accepted), Some(Direction::Sent), vec![":direction", ":status"]),
+        ];
+        for (status, direction, expected) in cases {
+            let filter = invitation_filter(status, direction, "2030-01-01T00:00:00Z").unwrap().unwrap();
+            assert_eq!(placeholders(&filter), expected, "{}", filter.expression);
+            for name in expected {
+                assert!(filter.expression.contains(name), "{name} unused in {}", filter.expression);
+            }
+        }
+    }
+}

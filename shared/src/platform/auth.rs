@@ -1,0 +1,103 @@
+//! API key authentication: `Authorization: Bearer sk_live_...`, or HTTP Basic with the key as the
+//! password and any username (LeadConduit's scheme; its docs use `API`).
+
+use base64::Engine;
+use lambda_http::Request;
+use lambda_http::http::HeaderMap;
+
+use crate::platform::accounts::{ApiKeyRecord, Caller};
+use crate::platform::error::ApiError;
+use crate::platform::store::keys;
+use crate::platform::secret::{self, API_KEY_PREFIX};
+use crate::platform::store::Db;
+
+/// The API key in the request's `Authorization` header, without looking it up.
+pub fn presented_key(headers: &HeaderMap) -> Result<String, ApiError> {
+    let value = headers.get("authorization").ok_or(ApiError::Unauthenticated("missing Authorization header"))?;
+    let value = value.to_str().map_err(|_| ApiError::Unauthenticated("malformed Authorization header"))?;
+    let (scheme, credentials) = value.trim().split_once(' ').ok_or(ApiError::Unauthenticated("malformed Authorization header"))?;
+    let key = if scheme.eq_ignore_ascii_case("bearer") {
+        credentials.trim().to_string()
+    } else if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(credentials.trim())
+            .map_err(|_| ApiError::Unauthenticated("malformed Basic credentials"))?;
+        let decoded = String::from_utf8(decoded).map_err(|_| ApiError::Unauthenticated("malformed Basic credentials"))?;
+        let (_username, password) = decoded.split_once(':').ok_or(ApiError::Unauthenticated("malformed Basic credentials"))?;
+        password.to_string()
+    } else {
+        return Err(ApiError::Unauthenticated("unsupported authorization scheme; use Bearer or Basic"));
+    };
+    let well_formed = key.strip_prefix(API_KEY_PREFIX).is_some_and(|rest| rest.len() >= 32 && rest.bytes().all(|b| b.is_ascii_alphanumeric()));
+    if well_formed { Ok(key) } else { Err(ApiError::Unauthenticated("malformed API key")) }
+}
+
+/// One GetItem on the key's hash and, at the same time, one UpdateItem counting the request
+/// against the key's rate limit (429 beyond it): one round trip of latency. Unknown and revoked
+/// keys are told apart only in the logs; they get a 401 whatever their count.
+pub async fn authenticate(db: &Db, req: &Request) -> Result<Caller, ApiError> {
+    let key = presented_key(req.headers())?;
+    let hash = secret::hash(&key);
+    let lookup = keys::api_key(&hash);
+    let (item, counted) = tokio::join!(db.get(&lookup), db.count_request(&hash));
+    let item = item?.ok_or(ApiError::Unauthenticated("invalid API key"))?;
+    // The lookup is by hash already; comparing the stored hash in constant time as well keeps
+    // the check independent of how the store matched it.
+    let stored_hash = item.get(keys::PK).and_then(|v| v.as_s().ok()).and_then(|pk| keys::api_key_hash(pk));
+    if !stored_hash.is_some_and(|stored| secret::hashes_match(stored, &hash)) {
+        return Err(ApiError::Unauthenticated("invalid API key"));
+    }
+    let record: ApiKeyRecord = keys::parse(item)?;
+    if record.revoked_at.is_some() {
+        tracing::info!(key_id = %record.key_id, "revoked API key presented");
+        return Err(ApiError::Unauthenticated("invalid API key"));
+    }
+    counted?;
+    crate::platform::lambda::record_account(&record.account_id);
+    Ok(Caller { account_id: record.account_id, user_email: record.user_email, key_id: record.key_id })
+}
+
+/// For endpoints that also serve anonymous callers: no `Authorization` header → `None`; a header
+/// that does not authenticate is still a 401.
+pub async fn authenticate_if_present(db: &Db, req: &Request) -> Result<Option<Caller>, ApiError> {
+    if req.headers().contains_key("authorization") { authenticate(db, req).await.map(Some) } else { Ok(None) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("authorization", value.parse().unwrap());
+        headers
+    }
+
+    const KEY: &str = "sk_live_0123456789abcdef0123456789abcdef01234567";
+
+    #[test]
+    fn bearer_and_basic_carry_the_same_key() {
+        assert_eq!(presented_key(&headers(&format!("Bearer {KEY}"))).unwrap(), KEY);
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("API:{KEY}"));
+        assert_eq!(presented_key(&headers(&format!("Basic {basic}"))).unwrap(), KEY);
+        let no_user = base64::engine::general_purpose::STANDARD.encode(format!(":{KEY}"));
+        assert_eq!(presented_key(&headers(&format!("basic {no_user}"))).unwrap(), KEY);
+    }
+
+    #[test]
+    fn malformed_credentials_are_rejected_before_any_lookup() {
+        assert!(presented_key(&HeaderMap::new()).is_err());
+        for bad in [
+            "Bearer",
+            "Bearer sk_live_short",
+            "Bearer pk_live_0123456789abcdef0123456789abcdef01234567",
+            "Token sk_live_0123456789abcdef0123456789abcdef01234567",
+            "Basic !!!",
+            "Basic QVBJ",
+            "Bearer sk_live_0123456789abcdef0123456789abcdef0123456/",
+        ] {
+            let err = presented_key(&headers(bad)).unwrap_err();
+            assert_eq!(err.status().as_u16(), 401, "{bad}");
+        }
+    }
+}

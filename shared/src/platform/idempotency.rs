@@ -1,0 +1,173 @@
+//! `Idempotency-Key` on the POSTs that create something, with Stripe's semantics: the same key
+//! with the same request replays the first response (status and body) for 24 hours; with another
+//! request it is a 422; while the first is still running, a 409. Keys are the account's own.
+//!
+//! One conditional write claims a key (and, when it fails, returns what the key holds); one
+//! more records the response. Only successful responses are kept: after an error the key is
+//! released, so a corrected retry runs.
+
+use std::future::Future;
+
+use lambda_http::http::{HeaderValue, StatusCode};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::platform::error::ApiError;
+use crate::platform::http::{HandlerResult, body_bytes};
+use crate::platform::id::Id;
+use crate::platform::store::Db;
+use crate::platform::store::idempotency::KeyRecord;
+
+pub const HEADER: &str = "idempotency-key";
+const MAX_KEY_LEN: usize = 255;
+
+/// The key the client sent, if any: 1 to 255 visible ASCII characters.
+pub fn key(req: &Request) -> Result<Option<&str>, ApiError> {
+    let Some(value) = req.headers().get(HEADER) else { return Ok(None) };
+    match value.to_str() {
+        Ok(key) if !key.is_empty() && key.len() <= MAX_KEY_LEN && key.bytes().all(|b| b.is_ascii_graphic()) => Ok(Some(key)),
+        _ => Err(ApiError::BadRequest(format!("Idempotency-Key must be 1 to {MAX_KEY_LEN} visible ASCII characters"))),
+    }
+}
+
+/// What a key was first used for: the method, the path and the body, hashed.
+pub fn fingerprint(req: &Request) -> String {
+    let mut hash = Sha256::new();
+    for part in [req.method().as_str().as_bytes(), req.raw_http_path().as_bytes(), body_bytes(req)] {
+        hash.update((part.len() as u64).to_be_bytes());
+        hash.update(part);
+    }
+    hex::encode(hash.finalize())
+}
+
+/// A response kept for replay.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SavedResponse {
+    pub status: u16,
+    pub body: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+}
+
+impl SavedResponse {
+    /// Sealed for one key of one account (`context`): it opens nowhere else.
+    pub fn seal(&self, context: &[u8]) -> Result<String, ApiError> {
+        let json = serde_json::to_vec(self).map_err(|e| ApiError::Internal(e.to_string()))?;
+        crate::platform::seal::seal(context, &json).ok_or_else(|| ApiError::Internal("sealing a kept response".into()))
+    }
+
+    pub fn open(context: &[u8], sealed: &str) -> Result<SavedResponse, ApiError> {
+        let json = crate::platform::seal::open(context, sealed).ok_or_else(|| ApiError::Internal("a kept response does not open".into()))?;
+        serde_json::from_slice(&json).map_err(|e| ApiError::Internal(e.to_string()))
+    }
+}
+
+/// What to do with a request whose key is already held by `record`.
+pub fn answer_for(record: &KeyRecord, fingerprint: &str, context: &[u8]) -> HandlerResult {
+    if record.fingerprint != fingerprint {
+        return Err(ApiError::validation("Idempotency-Key", "this key was already used with a different request; use a new key"));
+    }
+    match &record.response {
+        None => Err(ApiError::Conflict("a request with this Idempotency-Key is still in progress; retry shortly".into())),
+        Some(sealed) => replay(&SavedResponse::open(context, sealed)?),
+    }
+}
+
+fn replay(saved: &SavedResponse) -> HandlerResult {
+    let internal = |e: lambda_http::http::Error| ApiError::Internal(e.to_string());
+    let mut response = Response::builder()
+        .status(StatusCode::from_u16(saved.status).map_err(|e| ApiError::Internal(e.to_string()))?)
+        .header("content-type", "application/json")
+        .header("idempotent-replayed", "true");
+    if let Some(etag) = &saved.etag {
+        response = response.header("etag", etag);
+    }
+    response.body(Body::Text(saved.body.clone())).map_err(internal)
+}
+
+/// The response worth keeping: a success with a JSON body.
+fn saved(response: &Response<Body>) -> Option<SavedResponse> {
+    let Body::Text(body) = response.body() else { return None };
+    response.status().is_success().then(|| SavedResponse {
+        status: response.status().as_u16(),
+        body: body.clone(),
+        etag: response.headers().get("etag").and_then(|v: &HeaderValue| v.to_str().ok()).map(str::to_string),
+    })
+}
+
+/// Runs `create` at most once per `Idempotency-Key` of `account` (every time without one).
+pub async fn once<F>(db: &Db, account: &Id, req: &Request, create: F) -> HandlerResult
+where
+    F: Future<Output = HandlerResult>,
+{
+    let Some(key) = key(req)? else { return create.await };
+    let key_hash = crate::platform::secret::hash(key);
+    let context = format!("{account}\0{key_hash}");
+    let fingerprint = fingerprint(req);
+    if let Some(held) = db.claim_idempotency_key(account, &key_hash, &fingerprint).await? {
+        return answer_for(&held, &fingerprint, context.as_bytes());
+    }
+    let result = create.await;
+    match result.as_ref().ok().and_then(saved) {
+        Some(response) => db.save_idempotent_response(account, &key_hash, &response.seal(context.as_bytes())?).await?,
+        None => db.release_idempotency_key(account, &key_hash).await?,
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(method: &str, body: &str, key: Option<&str>) -> Request {
+        let mut req = Request::new(Body::Text(body.into()));
+        *req.method_mut() = method.parse().unwrap();
+        if let Some(key) = key {
+            req.headers_mut().insert(HEADER, HeaderValue::from_str(key).unwrap());
+        }
+        req
+    }
+
+    #[test]
+    fn keys_are_visible_ascii_up_to_255() {
+        assert_eq!(key(&request("POST", "{}", None)).unwrap(), None);
+        assert_eq!(key(&request("POST", "{}", Some("order-1"))).unwrap(), Some("order-1"));
+        for bad in ["", "with space", &"k".repeat(256)] {
+            assert_eq!(key(&request("POST", "{}", Some(bad))).unwrap_err().status().as_u16(), 400, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_fingerprint_covers_method_and_body() {
+        let a = fingerprint(&request("POST", r#"{"name":"a"}"#, None));
+        assert_eq!(a, fingerprint(&request("POST", r#"{"name":"a"}"#, Some("k"))), "the key itself is not part of it");
+        assert_ne!(a, fingerprint(&request("POST", r#"{"name":"b"}"#, None)));
+        assert_ne!(a, fingerprint(&request("PUT", r#"{"name":"a"}"#, None)));
+    }
+
+    #[test]
+    fn a_held_key_replays_refuses_or_waits() {
+        let saved = SavedResponse { status: 201, body: "{\"id\":1}".into(), etag: Some("\"1\"".into()) };
+        let done = KeyRecord { fingerprint: "f1".into(), response: Some(saved.seal(b"k1").unwrap()) };
+        assert!(!done.response.as_deref().unwrap().contains("id"), "kept sealed");
+        assert_eq!(answer_for(&done, "f1", b"k2").unwrap_err().status().as_u16(), 500, "another key's response does not open");
+        let replayed = answer_for(&done, "f1", b"k1").unwrap();
+        assert_eq!(replayed.status(), 201);
+        assert_eq!(replayed.headers()["etag"], "\"1\"");
+        assert_eq!(replayed.headers()["idempotent-replayed"], "true");
+        assert_eq!(replayed.body(), &Body::Text("{\"id\":1}".into()));
+        assert_eq!(answer_for(&done, "f2", b"k1").unwrap_err().status().as_u16(), 422, "another request");
+        let running = KeyRecord { fingerprint: "f1".into(), response: None };
+        assert_eq!(answer_for(&running, "f1", b"k1").unwrap_err().status().as_u16(), 409);
+        assert_eq!(answer_for(&running, "f2", b"k1").unwrap_err().status().as_u16(), 422);
+    }
+
+    #[test]
+    fn only_successes_are_kept() {
+        let created = Response::builder().status(201).body(Body::Text("{}".into())).unwrap();
+        assert_eq!(saved(&created).map(|s| s.status), Some(201));
+        let refused = Response::builder().status(409).body(Body::Text("{}".into())).unwrap();
+        assert_eq!(saved(&refused), None);
+    }
+}

@@ -1,0 +1,158 @@
+//! Accounts, users and API keys.
+
+
+use crate::platform::store::tx::{TxError, Write};
+use crate::platform::accounts::{Account, ApiKeyRecord, Plan, User};
+use crate::platform::error::ApiError;
+use crate::platform::id::Id;
+use crate::platform::store::keys::{self, ItemType, prefix};
+use crate::platform::{secret, time};
+
+/// A new account with its first user and API key; the key is returned once and stored hashed.
+#[derive(Debug)]
+pub struct NewAccount {
+    pub account: Account,
+    pub user: User,
+    pub api_key: String,
+    pub key: ApiKeyRecord,
+}
+
+impl NewAccount {
+    pub fn new(name: String, plan: Plan, email: String, user_name: String) -> NewAccount {
+        let now = time::now();
+        let account = Account { id: Id::generate(), name, plan, created_at: now.clone(), updated_at: now.clone() };
+        let user = User { email, name: user_name, account_id: account.id.clone(), created_at: now };
+        let (api_key, key) = new_key(&user);
+        NewAccount { account, user, api_key, key }
+    }
+
+    /// The writes that create it; the user's condition fails (label `user`) if the email is taken.
+    pub fn writes(&self) -> Result<Vec<Write>, ApiError> {
+        let account_key = keys::account(&self.account.id);
+        Ok(vec![
+            Write::put("account", account_key.clone(), keys::item(&account_key, ItemType::Account, &self.account)?)
+                .only_if("attribute_not_exists(#pk)"),
+            user_write(&self.user)?,
+            key_write(&self.api_key, &self.key)?,
+        ])
+    }
+}
+
+fn new_key(user: &User) -> (String, ApiKeyRecord) {
+    let api_key = secret::new_api_key();
+    let record = ApiKeyRecord {
+        key_id: Id::generate(),
+        account_id: user.account_id.clone(),
+        user_email: user.email.clone(),
+        key_prefix: api_key[..secret::API_KEY_PREFIX.len() + 4].to_string(),
+        created_at: time::now(),
+        revoked_at: None,
+    };
+    (api_key, record)
+}
+
+fn user_write(user: &User) -> Result<Write, ApiError> {
+    let key = keys::user(&user.email);
+    let mut item = keys::item(&key, ItemType::User, user)?;
+    item.extend(keys::account_index(&user.account_id, format!("{}{}", prefix::USER, user.email)));
+    Ok(Write::put("user", key, item).only_if("attribute_not_exists(#pk)"))
+}
+
+fn key_write(api_key: &str, record: &ApiKeyRecord) -> Result<Write, ApiError> {
+    let key = keys::api_key(&secret::hash(api_key));
+    let mut item = keys::item(&key, ItemType::ApiKey, record)?;
+    item.extend(keys::account_index(&record.account_id, format!("{}{}", prefix::API_KEY, record.key_id)));
+    Ok(Write::put("api_key", key, item).only_if("attribute_not_exists(#pk)"))
+}
+
+fn email_taken(email: &str) -> ApiError {
+    ApiError::Conflict(format!("a user with email {email} already exists"))
+}
+
+crate::platform::store::table_part! {
+    /// Accounts, their users and their API keys.
+    AccountsTable, accounts
+}
+
+impl AccountsTable<'_> {
+    pub async fn create_account(&self, new: &NewAccount) -> Result<(), ApiError> {
+        self.transact(new.writes()?).await.map_err(|err| match err {
+            TxError::Condition("user") => email_taken(&new.user.email),
+            TxError::Condition(_) | TxError::Conflict => ApiError::Conflict("account could not be created; retry".into()),
+            TxError::Other(e) => e,
+        })
+    }
+
+    pub async fn account(&self, id: &Id) -> Result<Option<Account>, ApiError> {
+        self.get_as(&keys::account(id)).await
+    }
+
+    pub async fn user(&self, email: &str) -> Result<Option<User>, ApiError> {
+        self.get_as(&keys::user(email)).await
+    }
+
+    /// Adds a user to an existing account (the account's existence is part of the condition).
+    pub async fn add_user(&self, account_id: &Id, email: String, name: String) -> Result<User, ApiError> {
+        let user = User { email, name, account_id: account_id.clone(), created_at: time::now() };
+        let writes = vec![Write::check("account", keys::account(account_id)).only_if("attribute_exists(#pk)"), user_write(&user)?];
+        self.transact(writes).await.map_err(|err| match err {
+            TxError::Condition("account") => ApiError::NotFound("account"),
+            TxError::Condition(_) | TxError::Conflict => email_taken(&user.email),
+            TxError::Other(e) => e,
+        })?;
+        Ok(user)
+    }
+
+    /// A new API key for an existing user, shown once.
+    pub async fn issue_api_key(&self, email: &str) -> Result<(String, ApiKeyRecord), ApiError> {
+        let user = self.user(email).await?.ok_or(ApiError::NotFound("user"))?;
+        let (api_key, record) = new_key(&user);
+        self.transact(vec![key_write(&api_key, &record)?]).await.map_err(|err| match err {
+            TxError::Other(e) => e,
+            _ => ApiError::Conflict("key could not be issued; retry".into()),
+        })?;
+        Ok((api_key, record))
+    }
+
+    /// Revokes by key id (the secret itself is never stored): found through the account's index.
+    pub async fn revoke_api_key(&self, account_id: &Id, key_id: &Id) -> Result<(), ApiError> {
+        let out = self
+            .client()
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI1)
+            .key_condition_expression("#pk = :pk AND #sk = :sk")
+            .expression_attribute_names("#pk", keys::GSI1_PK)
+            .expression_attribute_names("#sk", keys::GSI1_SK)
+            .expression_attribute_values(":pk", keys::string(keys::account_partition(account_id)))
+            .expression_attribute_values(":sk", keys::string(format!("{}{key_id}", prefix::API_KEY)))
+            .send()
+            .await?;
+        let item = out.items.unwrap_or_default().into_iter().next().ok_or(ApiError::NotFound("API key"))?;
+        let hash = item.get(keys::PK).and_then(|v| v.as_s().ok()).and_then(|pk| keys::api_key_hash(pk));
+        let key = keys::api_key(hash.ok_or(ApiError::NotFound("API key"))?);
+        let revoke = Write::update("api_key", key).set("revoked_at", keys::string(time::now())).only_if("attribute_exists(#pk)");
+        self.transact(vec![revoke]).await.map_err(|err| match err {
+            TxError::Other(e) => e,
+            _ => ApiError::NotFound("API key"),
+        })
+    }
+
+    /// Every user's email, for notifications (GSI1 on the account; users per account are few).
+    pub async fn account_user_emails(&self, account_id: &Id) -> Result<Vec<String>, ApiError> {
+        let out = self
+            .client()
+            .query()
+            .table_name(&self.table)
+            .index_name(keys::GSI1)
+            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
+            .expression_attribute_names("#pk", keys::GSI1_PK)
+            .expression_attribute_names("#sk", keys::GSI1_SK)
+            .expression_attribute_values(":pk", keys::string(keys::account_partition(account_id)))
+            .expression_attribute_values(":prefix", keys::string(prefix::USER))
+            .send()
+            .await?;
+        let users = out.items.unwrap_or_default().into_iter().map(keys::parse::<User>).collect::<Result<Vec<_>, _>>()?;
+        Ok(users.into_iter().map(|u| u.email).collect())
+    }
+}

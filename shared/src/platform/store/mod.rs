@@ -1,0 +1,110 @@
+//! The DynamoDB store. Every access is a GetItem, a Query or a transaction: no Scan.
+
+pub mod accounts;
+pub mod idempotency;
+pub mod keys;
+pub mod lists;
+pub mod rate_limits;
+pub mod tx;
+
+use aws_sdk_dynamodb::Client;
+
+/// Declares one area's part of the table (`db.partners()`, ...): the type its store methods are
+/// on, over the one `Db` it derefs to for the table's primitives (get, list, transact).
+macro_rules! table_part {
+    ($(#[$doc:meta])* $part:ident, $accessor:ident) => {
+        $(#[$doc])*
+        #[derive(Clone, Copy, Debug)]
+        pub struct $part<'a>(&'a $crate::platform::store::Db);
+
+        impl $crate::platform::store::Db {
+            $(#[$doc])*
+            pub fn $accessor(&self) -> $part<'_> {
+                $part(self)
+            }
+        }
+
+        impl std::ops::Deref for $part<'_> {
+            type Target = $crate::platform::store::Db;
+            fn deref(&self) -> &$crate::platform::store::Db {
+                self.0
+            }
+        }
+    };
+}
+pub(crate) use table_part;
+
+use crate::platform::config::{ConfigError, Env, FromEnv};
+use crate::platform::error::ApiError;
+use crate::platform::store::keys::{Item, Key};
+
+#[derive(Clone, Debug)]
+pub struct Db {
+    /// Built at the first call (`client()`), not at cold start.
+    sdk: crate::platform::config::LazyClient<Client>,
+    pub table: String,
+    /// Requests per API key (`crate::platform::ratelimit`).
+    pub rate_limit: crate::platform::ratelimit::RateLimit,
+}
+
+/// The table named by `TABLE_NAME`, with the SDK configured from the environment
+/// (`AWS_ENDPOINT_URL` points it at DynamoDB Local or LocalStack).
+impl FromEnv for Db {
+    fn from_env(env: &Env) -> Result<Db, ConfigError> {
+        Ok(Db { sdk: env.dynamodb()?, table: env.required("TABLE_NAME")?, rate_limit: crate::platform::ratelimit::RateLimit::from_env(env) })
+    }
+}
+
+impl Db {
+    pub fn new(client: Client, table: impl Into<String>) -> Db {
+        Db { sdk: crate::platform::config::LazyClient::ready(client), table: table.into(), rate_limit: crate::platform::ratelimit::RateLimit::default() }
+    }
+
+    pub fn client(&self) -> &Client {
+        self.sdk.get()
+    }
+
+
+    /// One strongly consistent GetItem: reads right after a write see it.
+    pub async fn get(&self, key: &Key) -> Result<Option<Item>, ApiError> {
+        let out = self
+            .client()
+            .get_item()
+            .table_name(&self.table)
+            .set_key(Some(key.to_item()))
+            .consistent_read(true)
+            .send()
+            .await?;
+        Ok(out.item)
+    }
+
+    /// Several items in as few BatchGetItem calls as DynamoDB allows (100 keys each), strongly
+    /// consistent; unprocessed keys are asked again. Absent items are simply not returned; a key
+    /// named twice is asked once (BatchGetItem refuses duplicates).
+    pub async fn get_many(&self, keys: &[Key]) -> Result<Vec<Item>, ApiError> {
+        use aws_sdk_dynamodb::types::KeysAndAttributes;
+        let mut keys = keys.to_vec();
+        keys.sort_by(|a, b| (&a.pk, &a.sk).cmp(&(&b.pk, &b.sk)));
+        keys.dedup();
+        let mut found = vec![];
+        for chunk in keys.chunks(100) {
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.iter().map(Key::to_item).collect()))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(|e| ApiError::Internal(e.to_string()))?,
+            );
+            while let Some(request) = pending.take() {
+                let out = self.client().batch_get_item().request_items(&self.table, request).send().await?;
+                found.extend(out.responses.and_then(|mut r| r.remove(&self.table)).unwrap_or_default());
+                pending = out.unprocessed_keys.and_then(|mut u| u.remove(&self.table)).filter(|k| !k.keys().is_empty());
+            }
+        }
+        Ok(found)
+    }
+
+    pub async fn get_as<T: serde::de::DeserializeOwned>(&self, key: &Key) -> Result<Option<T>, ApiError> {
+        self.get(key).await?.map(crate::platform::store::keys::parse).transpose()
+    }
+}

@@ -1,0 +1,28 @@
+//! Requests counted per API key in DynamoDB, so that every concurrent Lambda instance sees the same
+//! count: one conditional UpdateItem per request on a counter for the current fixed window, which
+//! expires by TTL.
+
+use std::time::{Duration, SystemTime};
+
+use crate::platform::store::Db;
+use crate::platform::store::tx::{UpdateError, Write};
+use crate::platform::error::ApiError;
+use crate::platform::store::keys;
+
+impl Db {
+    /// Counts one request of the key; over the limit → 429 with the seconds until the window ends.
+    pub async fn count_request(&self, key_hash: &str) -> Result<(), ApiError> {
+        let limit = self.rate_limit;
+        let (start, retry_after) = limit.window_at(SystemTime::now());
+        let write = Write::update("rate_limit", keys::rate_limit_counter(key_hash, start))
+            .add("count", keys::value(&1u32)?)
+            .set(keys::TTL, keys::expires_after(Duration::from_secs(retry_after + 60)))
+            .only_if("attribute_not_exists(#count) OR #count < :limit")
+            .value(":limit", keys::value(&limit.requests)?);
+        match self.update_returning(write).await {
+            Ok(_) => Ok(()),
+            Err(UpdateError::Condition(_)) => Err(ApiError::TooManyRequests { limit: limit.requests, window: limit.window.as_secs(), retry_after }),
+            Err(UpdateError::Other(err)) => Err(err),
+        }
+    }
+}

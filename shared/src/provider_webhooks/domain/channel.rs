@@ -1,0 +1,210 @@
+//! Channel onboarding (seed 004, 360dialog Integrated Onboarding).
+//!
+//! Two sources of truth with different trust: the client's browser lands on the redirect URL with
+//! `client`, `channels=[..]` and `revoked=[..]` — unauthenticated, so it is recorded only as the
+//! client's *claim* of permission; the partner hub's webhook events are authenticated and are the
+//! only thing that sets a channel's `status`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::platform::validate::external_id;
+use crate::platform::error::ApiError;
+use crate::platform::id::Id;
+use crate::platform::time::Timestamp;
+
+/// Lifecycle statuses in order; a late event never moves a channel back along it. Any other
+/// status the hub reports (suspended, deleted…) applies as reported.
+pub const LIFECYCLE: [&str; 3] = ["created", "ready", "running"];
+/// The only status in which an API key may be generated (seed 004).
+pub const RUNNING: &str = "running";
+/// Channels named in one redirect (granted and revoked): a client has a handful of numbers, and
+/// the claims are written in one transaction (at most 100 items).
+pub const MAX_CHANNELS_PER_REDIRECT: usize = 50;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Permission {
+    Granted,
+    Revoked,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Channel {
+    pub id: String,
+    pub integration_id: Id,
+    /// The 360dialog client the hub reported for the channel.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// `pending` until the hub reports on the channel.
+    #[serde(default = "pending")]
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status_updated_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone_number: Option<String>,
+    /// What the latest redirect claimed, and for which client.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub permission: Option<Permission>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_by_client: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub claimed_at: Option<Timestamp>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_created_at: Option<Timestamp>,
+    /// Counts status changes; conditions on it order concurrent hub events.
+    #[serde(default)]
+    pub version: u64,
+}
+
+impl Channel {
+    /// A channel known only from a redirect's claim: pending until the hub reports on it.
+    pub fn claimed(id: &str, integration_id: &Id, permission: Permission, client: &str, now: &str) -> Channel {
+        Channel {
+            id: id.to_string(),
+            integration_id: integration_id.clone(),
+            client_id: None,
+            status: pending(),
+            status_updated_at: None,
+            phone_number: None,
+            permission: Some(permission),
+            claimed_by_client: Some(client.to_string()),
+            claimed_at: Some(now.to_string()),
+            api_key_created_at: None,
+            version: 0,
+        }
+    }
+}
+
+fn pending() -> String {
+    "pending".to_string()
+}
+
+/// A bracketed list from the redirect query: `[]`, `[a]`, `[a,b]` (spaces around ids allowed).
+pub fn parse_id_list(name: &str, raw: &str) -> Result<Vec<String>, ApiError> {
+    let bad = |why: &str| ApiError::BadRequest(format!("{name} must be a bracketed list of channel ids like [id1,id2]: {why}"));
+    let inner = raw.trim().strip_prefix('[').and_then(|r| r.strip_suffix(']')).ok_or_else(|| bad("brackets missing"))?;
+    if inner.trim().is_empty() {
+        return Ok(vec![]);
+    }
+    let mut ids: Vec<String> = vec![];
+    for part in inner.split(',') {
+        let id = external_id(part.trim()).ok_or_else(|| bad(&format!("'{}' is not a channel id", part.trim())))?;
+        if !ids.iter().any(|seen| seen == id) {
+            ids.push(id.to_string());
+        }
+    }
+    if ids.len() > MAX_CHANNELS_PER_REDIRECT {
+        return Err(bad(&format!("at most {MAX_CHANNELS_PER_REDIRECT} channels")));
+    }
+    Ok(ids)
+}
+
+/// The redirect's query, validated.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Redirect {
+    pub client: String,
+    pub granted: Vec<String>,
+    pub revoked: Vec<String>,
+}
+
+impl Redirect {
+    pub fn parse(client: Option<&str>, channels: Option<&str>, revoked: Option<&str>) -> Result<Redirect, ApiError> {
+        let client = client.ok_or_else(|| ApiError::BadRequest("the client query parameter is required".into()))?;
+        let client = external_id(client).ok_or_else(|| ApiError::BadRequest(format!("client '{client}' is not a valid client id")))?;
+        let granted = parse_id_list("channels", channels.ok_or_else(|| ApiError::BadRequest("the channels query parameter is required".into()))?)?;
+        let revoked = revoked.map(|r| parse_id_list("revoked", r)).transpose()?.unwrap_or_default();
+        if granted.len() + revoked.len() > MAX_CHANNELS_PER_REDIRECT {
+            return Err(ApiError::BadRequest(format!("at most {MAX_CHANNELS_PER_REDIRECT} channels per redirect")));
+        }
+        if let Some(both) = granted.iter().find(|id| revoked.contains(id)) {
+            return Err(ApiError::BadRequest(format!("channel {both} is both granted and revoked")));
+        }
+        Ok(Redirect { client: client.to_string(), granted, revoked })
+    }
+}
+
+/// What a partner-hub event says about a channel.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HubChannelEvent {
+    pub channel_id: String,
+    pub status: Option<String>,
+    pub client_id: Option<String>,
+    pub phone_number: Option<String>,
+}
+
+/// Reads a hub event (`{"event": "channel_running", "payload": {...}}`; fields read from
+/// `payload` or, failing that, the top level). `channel_ready` / `channel_running` imply their
+/// status; other channel events carry theirs in `status`. Events about no channel give `None`.
+pub fn hub_channel_event(event: &str, body: &serde_json::Value) -> Option<HubChannelEvent> {
+    let fields = body.get("payload").filter(|p| p.is_object()).unwrap_or(body);
+    let text = |name: &str| fields.get(name).and_then(|v| v.as_str()).map(str::to_string);
+    let channel_id = text("channel_id").or_else(|| text("id")).filter(|id| external_id(id).is_some())?;
+    if !event.starts_with("channel_") {
+        return None;
+    }
+    let status = match event {
+        "channel_ready" => Some("ready".to_string()),
+        "channel_running" => Some(RUNNING.to_string()),
+        "channel_created" => Some(text("status").unwrap_or_else(|| "created".into())),
+        _ => text("status"),
+    };
+    Some(HubChannelEvent { channel_id, status, client_id: text("client_id"), phone_number: text("phone_number") })
+}
+
+/// Whether a status report moves the channel: never back along the lifecycle.
+pub fn status_applies(current: &str, reported: &str) -> bool {
+    let rank = |s: &str| LIFECYCLE.iter().position(|l| *l == s);
+    match (rank(current), rank(reported)) {
+        (Some(now), Some(new)) => new > now,
+        _ => current != reported,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_lists_parse() {
+        assert_eq!(parse_id_list("channels", "[]").unwrap(), Vec::<String>::new());
+        assert_eq!(parse_id_list("channels", "[ ]").unwrap(), Vec::<String>::new());
+        assert_eq!(parse_id_list("channels", "[abc]").unwrap(), vec!["abc"]);
+        assert_eq!(parse_id_list("channels", "[a1, b2,a1]").unwrap(), vec!["a1", "b2"]);
+        for bad in ["", "abc", "[abc", "abc]", "[a,,b]", "[a,]", "[[a]]", "[a b]", "[a;b]", "(a)"] {
+            assert!(parse_id_list("channels", bad).is_err(), "{bad:?}");
+        }
+        let many = format!("[{}]", (0..=MAX_CHANNELS_PER_REDIRECT).map(|i| format!("c{i}")).collect::<Vec<_>>().join(","));
+        assert!(parse_id_list("channels", &many).is_err());
+    }
+
+    #[test]
+    fn redirects_need_a_client_and_channels() {
+        let ok = Redirect::parse(Some("cl1"), Some("[ch1,ch2]"), Some("[ch3]")).unwrap();
+        assert_eq!((ok.granted.len(), ok.revoked), (2, vec!["ch3".to_string()]));
+        assert!(Redirect::parse(None, Some("[]"), None).is_err());
+        assert!(Redirect::parse(Some("cl1"), None, None).is_err());
+        assert!(Redirect::parse(Some("bad client"), Some("[]"), None).is_err());
+        assert!(Redirect::parse(Some("cl1"), Some("[a]"), Some("[a]")).is_err());
+    }
+
+    #[test]
+    fn hub_events_name_channel_and_status() {
+        let body = serde_json::json!({"event": "channel_running", "payload": {"id": "ch1", "client_id": "cl1"}});
+        let e = hub_channel_event("channel_running", &body).unwrap();
+        assert_eq!((e.channel_id.as_str(), e.status.as_deref(), e.client_id.as_deref()), ("ch1", Some("running"), Some("cl1")));
+        let created = serde_json::json!({"channel_id": "ch2", "status": "pending"});
+        assert_eq!(hub_channel_event("channel_created", &created).unwrap().status.as_deref(), Some("pending"));
+        assert!(hub_channel_event("client_created", &serde_json::json!({"id": "cl1"})).is_none());
+        assert!(hub_channel_event("channel_ready", &serde_json::json!({"payload": {}})).is_none());
+    }
+
+    #[test]
+    fn lifecycle_never_moves_back() {
+        assert!(status_applies("pending", "created"));
+        assert!(status_applies("created", "running"));
+        assert!(!status_applies("running", "ready"));
+        assert!(!status_applies("running", "running"));
+        assert!(status_applies("running", "suspended"));
+        assert!(status_applies("suspended", "running"));
+    }
+}

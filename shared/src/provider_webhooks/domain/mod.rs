@@ -1,0 +1,5 @@
+//! The provider webhooks area's rules, pure (no AWS).
+
+pub mod channel;
+pub mod integration;
+pub mod verification;

@@ -1,0 +1,202 @@
+//! The webhook receiver: authenticate, deduplicate, record, apply — the last three in one
+//! transaction, so a delivery is either taken whole (once) or not at all, and a retry of a
+//! taken delivery changes nothing.
+
+use std::time::{Duration, SystemTime};
+
+use super::ProviderWebhooksTable;
+use crate::platform::store::tx::{TxError, Write};
+use crate::provider_webhooks::domain::channel::{self, Channel, HubChannelEvent};
+use crate::provider_webhooks::domain::integration::{Integration, ONBOARD_EVENT_HEADER, Outcome, Provider, WebhookEvent};
+use crate::provider_webhooks::domain::verification::{self, VerificationSession};
+use crate::platform::error::ApiError;
+use crate::platform::id::Id;
+use crate::platform::store::keys::{self, ItemType, TTL};
+use crate::platform::{secret, time};
+
+/// Providers retry for hours to days; a week covers every documented retry policy.
+pub const DEDUPE_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
+/// How long accepted events stay readable.
+pub const EVENT_TTL: Duration = Duration::from_secs(90 * 24 * 3600);
+/// Re-reads after a concurrent delivery changed the same session or channel.
+const ATTEMPTS: usize = 4;
+
+/// What happened to a delivery.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Receipt {
+    Accepted(Id),
+    /// Taken before (same dedupe key): nothing done again.
+    Duplicate,
+}
+
+/// What a delivery is about, read from its body.
+enum Effect {
+    None,
+    Session { interview_id: String, external_customer_id: Option<String>, status: String },
+    Channel(HubChannelEvent),
+}
+
+struct ReceivedEvent {
+    event_type: String,
+    subject: Option<String>,
+    dedupe_key: String,
+    effect: Effect,
+}
+
+fn bad(message: impl Into<String>) -> ApiError {
+    ApiError::BadRequest(message.into())
+}
+
+/// A short printable label (an event type, a status): 1–100 visible ASCII characters.
+fn label(what: &str, raw: Option<&str>) -> Result<String, ApiError> {
+    let raw = raw.ok_or_else(|| bad(format!("{what} is required")))?;
+    let valid = !raw.is_empty() && raw.len() <= 100 && raw.bytes().all(|b| b.is_ascii_graphic());
+    if valid { Ok(raw.to_string()) } else { Err(bad(format!("{what} must be 1-100 visible ASCII characters"))) }
+}
+
+/// The event in a delivery, per provider; `message_id` is the Standard Webhooks id, if any.
+fn read_delivery<'a>(provider: Provider, header: &dyn Fn(&str) -> Option<&'a str>, payload: &serde_json::Value, body: &[u8], message_id: Option<String>) -> Result<ReceivedEvent, ApiError> {
+    let text = |name: &str| payload.get(name).and_then(|v| v.as_str());
+    let body_key = || format!("body:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(body)));
+    let dedupe_or = |fallback: String| message_id.as_ref().map_or(fallback, |id| format!("webhook-id:{id}"));
+    match provider {
+        Provider::Onboard360 => {
+            let event_type = label(ONBOARD_EVENT_HEADER, header(ONBOARD_EVENT_HEADER))?;
+            Ok(ReceivedEvent { event_type, subject: None, dedupe_key: dedupe_or(body_key()), effect: Effect::None })
+        }
+        Provider::Incode => {
+            let interview_id = verification::interview_id("interviewId", text("interviewId").ok_or_else(|| bad("interviewId (string) is required"))?)
+                .map_err(ApiError::as_bad_request)?;
+            let status = label("onboardingStatus", text("onboardingStatus"))?;
+            let external_customer_id = match payload.get("externalCustomerId") {
+                None | Some(serde_json::Value::Null) => None,
+                Some(serde_json::Value::String(s)) if s.len() <= 256 => Some(s.clone()),
+                Some(_) => return Err(bad("externalCustomerId must be a string of at most 256 characters")),
+            };
+            Ok(ReceivedEvent {
+                event_type: status.clone(),
+                subject: Some(interview_id.clone()),
+                dedupe_key: dedupe_or(format!("incode:{interview_id}:{status}")),
+                effect: Effect::Session { interview_id, external_customer_id, status },
+            })
+        }
+        Provider::Dialog360 => {
+            let event_type = label("event", text("event"))?;
+            let hub = channel::hub_channel_event(&event_type, payload);
+            Ok(ReceivedEvent {
+                subject: hub.as_ref().map(|h| h.channel_id.clone()),
+                event_type,
+                dedupe_key: dedupe_or(body_key()),
+                effect: hub.map_or(Effect::None, Effect::Channel),
+            })
+        }
+    }
+}
+
+/// The one answer to a delivery that is not taken.
+const REFUSED: &str = "the delivery's signature or token did not verify for this integration";
+
+impl ProviderWebhooksTable<'_> {
+    /// Takes one delivery to `POST /webhooks/{integration_id}`: its headers (by name) and raw body.
+    pub async fn receive_webhook<'a>(&self, integration_id: &Id, header: impl Fn(&str) -> Option<&'a str>, body: &[u8]) -> Result<Receipt, ApiError> {
+        // Every refusal answers alike, an unknown integration included, so that a caller cannot
+        // probe which ids exist or why a forgery failed; the reason is logged for operators.
+        let refuse = |reason: &str| {
+            tracing::warn!(integration = %integration_id, reason, "webhook delivery refused");
+            ApiError::Unauthenticated(REFUSED)
+        };
+        let integration = match self.integration_for_delivery(integration_id).await {
+            Err(ApiError::NotFound(_)) => return Err(refuse("no such integration")),
+            other => other?,
+        };
+        let now = time::epoch_seconds(SystemTime::now());
+        let message_id = integration.authenticate(&header, body, now).map_err(|err| refuse(err.reason()))?;
+        let payload: serde_json::Value = serde_json::from_slice(body).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+        if !payload.is_object() {
+            return Err(bad("the body must be a JSON object"));
+        }
+        let delivery = read_delivery(integration.provider, &header, &payload, body, message_id)?;
+        let body_text = String::from_utf8_lossy(body).into_owned();
+        for _ in 0..ATTEMPTS {
+            let received_at = time::now();
+            let (effect_writes, outcome) = self.effect_writes(&integration, &delivery.effect, &received_at).await?;
+            let event = WebhookEvent {
+                id: Id::generate(),
+                integration_id: integration.id.clone(),
+                provider: integration.provider,
+                event_type: delivery.event_type.clone(),
+                subject: delivery.subject.clone(),
+                outcome,
+                received_at,
+                payload: body_text.clone(),
+            };
+            let dedupe = keys::webhook_dedupe(&integration.id, &secret::hash(&delivery.dedupe_key));
+            let mut dedupe_item = keys::item(&dedupe, ItemType::WebhookDedupe, &serde_json::json!({ "event_id": event.id }))?;
+            dedupe_item.insert(TTL.into(), keys::expires_after(DEDUPE_TTL));
+            let event_key = keys::webhook_event(&integration.id, &event.id);
+            let mut event_item = keys::item(&event_key, ItemType::WebhookEvent, &event)?;
+            event_item.insert(TTL.into(), keys::expires_after(EVENT_TTL));
+            let mut writes = vec![
+                Write::put("dedupe", dedupe, dedupe_item).only_if("attribute_not_exists(#pk)"),
+                Write::put("event", event_key, event_item),
+            ];
+            writes.extend(effect_writes);
+            match self.transact(writes).await {
+                Ok(()) => return Ok(Receipt::Accepted(event.id)),
+                Err(TxError::Condition("dedupe")) => return Ok(Receipt::Duplicate),
+                // The session or channel changed since it was read: read it again.
+                Err(TxError::Condition(_) | TxError::Conflict) => continue,
+                Err(TxError::Other(err)) => return Err(err),
+            }
+        }
+        Err(ApiError::Conflict("the subject of this event is changing concurrently; retry".into()))
+    }
+
+    /// The writes that apply a delivery, read-compute-write with a version condition.
+    async fn effect_writes(&self, integration: &Integration, effect: &Effect, now: &str) -> Result<(Vec<Write>, Outcome), ApiError> {
+        let account = &integration.account_id;
+        match effect {
+            Effect::None => Ok((vec![], Outcome::Recorded)),
+            Effect::Session { interview_id, external_customer_id, status } => {
+                let key = keys::verification_session(account, interview_id);
+                let current: Option<VerificationSession> = self.get_as(&key).await?;
+                let read_version = current.as_ref().map(|s| s.version);
+                let session = current
+                    .unwrap_or_else(|| VerificationSession::new(interview_id.clone(), false, now.to_string()))
+                    .receive(status, external_customer_id.as_deref(), now.to_string());
+                let applied = session.history.last().is_some_and(|h| h.applied);
+                let write = Write::put("session", key.clone(), keys::item(&key, ItemType::VerificationSession, &session)?);
+                let write = match read_version {
+                    Some(version) => write.only_if("#version = :version").value(":version", keys::value(&version)?),
+                    None => write.only_if("attribute_not_exists(#pk)"),
+                };
+                Ok((vec![write], if applied { Outcome::Applied } else { Outcome::Recorded }))
+            }
+            Effect::Channel(event) => {
+                let key = keys::channel(account, &event.channel_id);
+                let current: Option<Channel> = self.get_as(&key).await?;
+                let (status_now, version) = current.as_ref().map_or(("pending", 0), |c| (c.status.as_str(), c.version));
+                let Some(status) = event.status.as_deref().filter(|s| channel::status_applies(status_now, s)) else {
+                    return Ok((vec![], Outcome::Recorded));
+                };
+                let mut write = Write::update("channel", key)
+                    .set("id", keys::string(&event.channel_id))
+                    .set("integration_id", keys::value(&integration.id)?)
+                    .set("status", keys::string(status))
+                    .set("status_updated_at", keys::string(now))
+                    .set("version", keys::value(&(version + 1))?)
+                    .set(keys::TYPE, keys::string(ItemType::Channel.as_str()))
+                    // Confirmed by the hub: no longer an expiring claim.
+                    .remove(keys::TTL);
+                for (attribute, value) in [("client_id", &event.client_id), ("phone_number", &event.phone_number)] {
+                    if let Some(value) = value {
+                        write = write.set(attribute, keys::string(value));
+                    }
+                }
+                // Unchanged since read: a claimed channel has version 0, an unknown one none.
+                let write = write.only_if("attribute_not_exists(#version) OR #version = :version").value(":version", keys::value(&version)?);
+                Ok((vec![write], Outcome::Applied))
+            }
+        }
+    }
+}

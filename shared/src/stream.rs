@@ -1,0 +1,105 @@
+//! What the table's stream router looks for: onboard completions (→ buyer setup) and new
+//! outbound webhook deliveries (→ the delivery queue).
+
+use aws_lambda_events::event::dynamodb::EventRecord;
+
+use crate::onboards::domain::onboard::{Onboard, OnboardStatus};
+use crate::onboards::domain::buyer_setup::SetupRequest;
+
+/// The setup an onboard record's change asks for: only a change *into* completion (either name),
+/// so an unrelated update of a completed onboard, or a redelivered INSERT, triggers nothing.
+pub fn completion(record: &EventRecord) -> Option<SetupRequest> {
+    if record.event_name != "MODIFY" {
+        return None;
+    }
+    let status = |image: &serde_dynamo::Item| -> Option<OnboardStatus> {
+        serde_dynamo::from_item::<_, StatusOnly>(image.clone()).ok().filter(|s| s.kind == "onboard").map(|s| s.status)
+    };
+    let new_status = status(&record.change.new_image)?;
+    let old_status = status(&record.change.old_image);
+    if !new_status.is_completion() || old_status.is_some_and(OnboardStatus::is_completion) {
+        return None;
+    }
+    let onboard: Onboard = serde_dynamo::from_item(record.change.new_image.clone()).ok()?;
+    Some(SetupRequest {
+        account_id: onboard.account_id,
+        connection_id: onboard.connection_id,
+        flow_id: onboard.flow_id,
+        onboard_id: Some(onboard.id),
+        actor: "system".into(),
+    })
+}
+
+/// A new outbound webhook delivery (an outbox item) to queue for sending.
+pub fn new_delivery(record: &EventRecord) -> Option<crate::client_onboarding::domain::webhook_endpoint::DeliveryMessage> {
+    if record.event_name != "INSERT" {
+        return None;
+    }
+    #[derive(serde::Deserialize)]
+    struct DeliveryImage {
+        #[serde(rename = "type")]
+        kind: String,
+        account_id: crate::platform::id::Id,
+        endpoint_id: crate::platform::id::Id,
+        id: crate::platform::id::Id,
+    }
+    let image: DeliveryImage = serde_dynamo::from_item(record.change.new_image.clone()).ok()?;
+    (image.kind == crate::platform::store::keys::ItemType::Delivery.as_str())
+        .then_some(crate::client_onboarding::domain::webhook_endpoint::DeliveryMessage { account_id: image.account_id, endpoint_id: image.endpoint_id, delivery_id: image.id })
+}
+
+#[derive(serde::Deserialize)]
+struct StatusOnly {
+    #[serde(rename = "type")]
+    kind: String,
+    status: OnboardStatus,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::platform::id::Id;
+
+    fn image(kind: &str, status: &str) -> serde_dynamo::Item {
+        let onboard = serde_json::json!({
+            "pk": "ACCOUNT#a", "sk": "ONBOARD#o", "type": kind,
+            "id": Id::generate(), "account_id": Id::generate(), "invitation_id": Id::generate(), "connection_id": Id::generate(),
+            "flow_id": null, "status": status, "created_at": "t", "updated_at": "t", "version": 2,
+            "setup_status": null, "setup_error": null, "redirect": null,
+        });
+        serde_dynamo::to_item(onboard).unwrap()
+    }
+
+    fn record(event: &str, old: Option<serde_dynamo::Item>, new: serde_dynamo::Item) -> EventRecord {
+        let mut record = EventRecord::default();
+        record.event_name = event.to_string();
+        record.change.old_image = old.unwrap_or_default();
+        record.change.new_image = new;
+        record
+    }
+
+    #[test]
+    fn only_a_change_into_completion_triggers_the_setup() {
+        let into = record("MODIFY", Some(image("onboard", "in_progress")), image("onboard", "completed"));
+        let request = completion(&into).expect("a completion");
+        assert_eq!(request.actor, "system");
+        assert!(request.onboard_id.is_some());
+        assert!(completion(&record("MODIFY", Some(image("onboard", "created")), image("onboard", "completed_flows_sync"))).is_some());
+        assert!(completion(&record("MODIFY", Some(image("onboard", "completed")), image("onboard", "completed"))).is_none(), "unrelated update");
+        assert!(completion(&record("MODIFY", Some(image("onboard", "created")), image("onboard", "in_progress"))).is_none());
+        assert!(completion(&record("INSERT", None, image("onboard", "completed"))).is_none());
+        assert!(completion(&record("MODIFY", Some(image("flow", "x")), image("flow", "completed"))).is_none(), "other item types");
+    }
+
+    #[test]
+    fn only_new_deliveries_are_queued() {
+        let (account, endpoint, id) = (Id::generate(), Id::generate(), Id::generate());
+        let item = |kind: &str| {
+            serde_dynamo::to_item(serde_json::json!({ "type": kind, "account_id": account, "endpoint_id": endpoint, "id": id, "status": "pending" })).unwrap()
+        };
+        let message = new_delivery(&record("INSERT", None, item("webhook_delivery"))).expect("queued");
+        assert_eq!((message.account_id, message.delivery_id), (account.clone(), id.clone()));
+        assert!(new_delivery(&record("MODIFY", Some(item("webhook_delivery")), item("webhook_delivery"))).is_none(), "attempts recorded later");
+        assert!(new_delivery(&record("INSERT", None, item("client"))).is_none());
+    }
+}
