@@ -30,21 +30,34 @@ pub async fn accept(db: &Db, req: Request) -> HandlerResult {
 #[serde(deny_unknown_fields)]
 struct ClaimBody {
     token: String,
-    /// For a new account: its name, and the first user's name.
+    #[serde(default)]
+    answer: Answer,
+    /// For an invited address without an account: the new account's name, and its first user's.
     account_name: Option<String>,
     name: Option<String>,
 }
 
-/// `POST /invitations/claim`: accept through the emailed link's token, with an API key or by creating a free account.
+#[derive(Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum Answer {
+    #[default]
+    Accept,
+    Decline,
+}
+
+/// `POST /invitations/claim`: answer through the emailed link's token. Accepting works with an
+/// API key, for the account the link was emailed to, or by creating a free account for an
+/// invited address that has none; declining needs only the link.
 pub async fn claim(db: &Db, req: Request) -> HandlerResult {
     let caller = authenticate_if_present(db, &req).await?;
     let body: ClaimBody = json_body(&req)?;
+    if let Answer::Decline = body.answer {
+        let invitation = db.partners().decline_by_link(&body.token).await?;
+        return json(StatusCode::OK, &serde_json::json!({ "message": "Invitation was declined", "invitation": invitation }));
+    }
     let claimant = match caller {
         Some(caller) => Claimant::Account(caller),
-        None => Claimant::NewAccount {
-            account_name: validate::name("account_name", body.account_name.as_deref().ok_or_else(|| missing("account_name"))?)?,
-            user_name: validate::name("name", body.name.as_deref().ok_or_else(|| missing("name"))?)?,
-        },
+        None => Claimant::Link { new_account: new_account(&body)? },
     };
     let accepted = db.partners().claim_invitation(&body.token, claimant).await?;
     let Some(new) = accepted.new_account else {
@@ -65,8 +78,15 @@ pub async fn claim(db: &Db, req: Request) -> HandlerResult {
     }))
 }
 
-fn missing(field: &str) -> ApiError {
-    ApiError::validation(field, format!("missing field `{field}` (required to create an account; or authenticate to accept as an existing one)"))
+/// The names for a new account, when the body gives any (both are then required).
+fn new_account(body: &ClaimBody) -> Result<Option<(String, String)>, ApiError> {
+    if body.account_name.is_none() && body.name.is_none() {
+        return Ok(None);
+    }
+    let missing = |field: &str| ApiError::validation(field, format!("missing field `{field}` (required to create an account)"));
+    let account_name = validate::name("account_name", body.account_name.as_deref().ok_or_else(|| missing("account_name"))?)?;
+    let user_name = validate::name("name", body.name.as_deref().ok_or_else(|| missing("name"))?)?;
+    Ok(Some((account_name, user_name)))
 }
 
 /// `POST /invitations`: invite a partner as `buyer`, `seller` or `both` (`relationship_type`).

@@ -61,8 +61,14 @@ pub struct InvitationLink {
 pub enum Claimant {
     /// An authenticated account (its API key was presented with the token).
     Account(Caller),
-    /// Someone without an account: one is created (free plan) with them as its first user.
-    NewAccount { account_name: String, user_name: String },
+    /// The link alone: it accepts for the account it was emailed to or, for an address without
+    /// one, creates that account (free plan; these are its name and its first user's name).
+    Link { new_account: Option<(String, String)> },
+}
+
+/// Who answered through a link, for the audit trail: the address it was emailed to.
+fn link_actor(invitation: &Invitation) -> String {
+    invitation.invitee_email.clone().unwrap_or_else(|| "invitation link".into())
 }
 
 #[derive(Debug)]
@@ -151,9 +157,9 @@ fn new_invitation_writes(caller: &Caller, target: &Invitee, invitation: &Invitat
 }
 
 /// An acceptance's writes: both invitation copies (still open), both sides of the connection,
-/// both entities, the partner records (one connection per pair of accounts), the spent link and
-/// the audit entries.
-fn acceptance_writes(invitation: &Invitation, accepting: &AccountRef, plan: &Acceptance, token_hash: Option<&str>, actor: &str, now: &Timestamp) -> Result<Vec<Write>, ApiError> {
+/// both entities, the partner records (one connection per pair of accounts) and the audit
+/// entries. The link stays until its TTL, so that opening it again says the invitation was accepted.
+fn acceptance_writes(invitation: &Invitation, accepting: &AccountRef, plan: &Acceptance, actor: &str, now: &Timestamp) -> Result<Vec<Write>, ApiError> {
     let inviter = &invitation.inviter;
     let connection_id = &plan.inviter_side.id;
     // The invitee's copy exists unless the invitation was addressed to an email that had no
@@ -217,9 +223,6 @@ fn acceptance_writes(invitation: &Invitation, accepting: &AccountRef, plan: &Acc
             .set("connection_id", keys::value(connection_id)?)
             .only_if("attribute_not_exists(#connection_id)"),
     );
-    if let Some(hash) = token_hash {
-        writes.push(Write::delete("token", keys::invitation_token(hash)));
-    }
     let accepted_event = Audit { event: "invitation.accepted", actor, subject_type: "invitation", subject_id: &invitation.id, at: now };
     writes.extend(accepted_event.writes_for_both(&inviter.id, Some(&accepting.id))?);
     let created_event = Audit { event: "connection.created", actor, subject_type: "connection", subject_id: connection_id, at: now };
@@ -428,7 +431,7 @@ impl PartnersTable<'_> {
 
     /// Ends an open invitation (revoked, declined or expired): both copies, the inviter's partner
     /// record and entity if they still point at it, and the link.
-    async fn close_invitation(&self, invitation: &Invitation, token_hash: Option<&str>, status: InvitationStatus, actor: &str) -> Result<Invitation, ApiError> {
+    async fn close_invitation(&self, invitation: &Invitation, status: InvitationStatus, actor: &str) -> Result<Invitation, ApiError> {
         let now = time::now();
         let inviter = &invitation.inviter.id;
         let mut writes = status_updates(invitation, status, actor, &now)?;
@@ -447,9 +450,6 @@ impl PartnersTable<'_> {
                     .set("updated_at", keys::string(now.as_str())),
             );
         }
-        if let Some(hash) = token_hash {
-            writes.push(Write::delete("token", keys::invitation_token(hash)));
-        }
         let event = match status {
             InvitationStatus::Revoked => "invitation.revoked",
             InvitationStatus::Declined => "invitation.declined",
@@ -466,67 +466,93 @@ impl PartnersTable<'_> {
 
     /// The inviter withdraws an open invitation.
     pub async fn revoke_invitation(&self, caller: &Caller, id: &Id) -> Result<Invitation, ApiError> {
-        let (invitation, token_hash) = self.invitation_and_token(&caller.account_id, id).await?.ok_or(ApiError::NotFound("invitation"))?;
+        let invitation = self.invitation(&caller.account_id, id).await?.ok_or(ApiError::NotFound("invitation"))?;
         invitation.check_revocable(&time::now())?;
-        self.close_invitation(&invitation, token_hash.as_deref(), InvitationStatus::Revoked, &caller.user_email).await
+        self.close_invitation(&invitation, InvitationStatus::Revoked, &caller.user_email).await
     }
 
     /// The invited account declines.
     pub async fn decline_invitation(&self, caller: &Caller, id: &Id) -> Result<Invitation, ApiError> {
-        let (invitation, token_hash) = self.invitation_and_token(&caller.account_id, id).await?.ok_or(ApiError::NotFound("invitation"))?;
+        let invitation = self.invitation(&caller.account_id, id).await?.ok_or(ApiError::NotFound("invitation"))?;
         invitation.check_direction(Direction::Received, "decline")?;
-        self.check_open(&invitation, token_hash.as_deref()).await?;
-        self.close_invitation(&invitation, token_hash.as_deref(), InvitationStatus::Declined, &caller.user_email).await
+        self.check_open(&invitation).await?;
+        self.close_invitation(&invitation, InvitationStatus::Declined, &caller.user_email).await
     }
 
     /// Open, or the error saying why not. The first operation to find an invitation past its
-    /// expiry records that it expired (audit trail, link removed).
-    async fn check_open(&self, invitation: &Invitation, token_hash: Option<&str>) -> Result<(), ApiError> {
+    /// expiry records that it expired (audit trail).
+    async fn check_open(&self, invitation: &Invitation) -> Result<(), ApiError> {
         let now = time::now();
         let result = invitation.check_answerable(&now);
         if matches!(result, Err(ApiError::Gone(_))) && invitation.status == InvitationStatus::Pending {
-            self.close_invitation(invitation, token_hash, InvitationStatus::Expired, "system").await?;
+            self.close_invitation(invitation, InvitationStatus::Expired, "system").await?;
         }
         result
     }
 
     /// The invited account accepts with its API key.
     pub async fn accept_invitation(&self, caller: &Caller, id: &Id) -> Result<Accepted, ApiError> {
-        let (invitation, token_hash) = self.invitation_and_token(&caller.account_id, id).await?.ok_or(ApiError::NotFound("invitation"))?;
+        let invitation = self.invitation(&caller.account_id, id).await?.ok_or(ApiError::NotFound("invitation"))?;
         invitation.check_direction(Direction::Received, "accept")?;
-        self.check_open(&invitation, token_hash.as_deref()).await?;
+        self.check_open(&invitation).await?;
         let account = self.accounts().account(&caller.account_id).await?.ok_or(ApiError::Unauthenticated("account no longer exists"))?;
         let accepting = AccountRef { id: account.id, name: account.name };
-        self.connect(&invitation, token_hash.as_deref(), accepting, &caller.user_email, None).await
+        self.connect(&invitation, accepting, &caller.user_email, None).await
     }
 
-    /// Accepts through the emailed link's token: as an existing account, or by creating one.
-    pub async fn claim_invitation(&self, token: &str, claimant: Claimant) -> Result<Accepted, ApiError> {
+    /// The invitation an emailed link belongs to (the inviter's copy), whatever became of it.
+    pub async fn invitation_by_link(&self, token: &str) -> Result<Invitation, ApiError> {
         let unknown = || ApiError::NotFound("invitation");
-        let token_hash = secret::hash(token);
-        let record: TokenRecord = self.get_as(&keys::invitation_token(&token_hash)).await?.ok_or_else(unknown)?;
-        let invitation = self.invitation(&record.inviter_account_id, &record.invitation_id).await?.ok_or_else(unknown)?;
-        let token_hash = Some(token_hash.as_str());
-        self.check_open(&invitation, token_hash).await?;
-        match claimant {
-            Claimant::Account(caller) => {
+        let record: TokenRecord = self.get_as(&keys::invitation_token(&secret::hash(token))).await?.ok_or_else(unknown)?;
+        self.invitation(&record.inviter_account_id, &record.invitation_id).await?.ok_or_else(unknown)
+    }
+
+    /// The account an invitation's link answers for without an API key: the invited account,
+    /// or the account of the user the invited address now belongs to. The link was emailed to
+    /// that account's users, so holding it proves access to one of their mailboxes.
+    pub async fn addressee_account(&self, invitation: &Invitation) -> Result<Option<AccountRef>, ApiError> {
+        if let Some(account) = &invitation.invitee_account {
+            return Ok(Some(account.clone()));
+        }
+        let Some(email) = &invitation.invitee_email else { return Ok(None) };
+        let Some(user) = self.accounts().user(email).await? else { return Ok(None) };
+        Ok(self.accounts().account(&user.account_id).await?.map(|a| AccountRef { id: a.id, name: a.name }))
+    }
+
+    /// Accepts through the emailed link's token: with an API key, for the invited account the
+    /// link was emailed to, or by creating an account for an invited address that has none.
+    pub async fn claim_invitation(&self, token: &str, claimant: Claimant) -> Result<Accepted, ApiError> {
+        let invitation = self.invitation_by_link(token).await?;
+        self.check_open(&invitation).await?;
+        let addressee = self.addressee_account(&invitation).await?;
+        let actor = link_actor(&invitation);
+        match (claimant, addressee) {
+            (Claimant::Account(caller), _) => {
                 if invitation.invitee_account.as_ref().is_some_and(|a| a.id != caller.account_id) {
                     return Err(ApiError::Forbidden("this invitation is addressed to another account".into()));
                 }
                 let account = self.accounts().account(&caller.account_id).await?.ok_or(ApiError::Unauthenticated("account no longer exists"))?;
-                self.connect(&invitation, token_hash, AccountRef { id: account.id, name: account.name }, &caller.user_email, None).await
+                self.connect(&invitation, AccountRef { id: account.id, name: account.name }, &caller.user_email, None).await
             }
-            Claimant::NewAccount { account_name, user_name } => {
-                let Some(email) = invitation.invitee_email.clone().filter(|_| invitation.invitee_account.is_none()) else {
-                    return Err(ApiError::Conflict(
-                        "this invitation is addressed to an existing account; accept it with that account's API key".into(),
-                    ));
-                };
+            (Claimant::Link { .. }, Some(account)) => self.connect(&invitation, account, &actor, None).await,
+            (Claimant::Link { new_account: Some((account_name, user_name)) }, None) => {
+                let Some(email) = invitation.invitee_email.clone() else { return Err(ApiError::NotFound("invitation")) };
                 let new = NewAccount::new(account_name, crate::platform::accounts::Plan::Free, email.clone(), user_name);
                 let accepting = AccountRef { id: new.account.id.clone(), name: new.account.name.clone() };
-                self.connect(&invitation, token_hash, accepting, &email, Some(new)).await
+                self.connect(&invitation, accepting, &email, Some(new)).await
             }
+            (Claimant::Link { new_account: None }, None) => Err(ApiError::validation(
+                "account_name",
+                "missing field `account_name` (and `name`): the invited address has no account yet, so accepting creates one",
+            )),
         }
+    }
+
+    /// Declines through the emailed link's token: whoever the link was emailed to may say no.
+    pub async fn decline_by_link(&self, token: &str) -> Result<Invitation, ApiError> {
+        let invitation = self.invitation_by_link(token).await?;
+        self.check_open(&invitation).await?;
+        self.close_invitation(&invitation, InvitationStatus::Declined, &link_actor(&invitation)).await.map(|closed| received_copy(&closed))
     }
 
     /// Accepts `invitation` for `accepting`: one transaction writes the connection (both sides),
@@ -534,7 +560,6 @@ impl PartnersTable<'_> {
     async fn connect(
         &self,
         invitation: &Invitation,
-        token_hash: Option<&str>,
         accepting: AccountRef,
         actor: &str,
         new_account: Option<NewAccount>,
@@ -560,7 +585,7 @@ impl PartnersTable<'_> {
         };
         let plan = invitation.accept(&accepting, actor, mirror_entity, inviter_entity_name.as_deref(), &now);
         let mut writes = new_account.as_ref().map(NewAccount::writes).transpose()?.unwrap_or_default();
-        writes.extend(acceptance_writes(invitation, &accepting, &plan, token_hash, actor, &now)?);
+        writes.extend(acceptance_writes(invitation, &accepting, &plan, actor, &now)?);
         match self.transact(writes).await {
             Ok(()) => Ok(Accepted { invitation: received_copy(&plan.accepted), connection: plan.accepting_side, new_account }),
             Err(TxError::Other(e)) => Err(e),
