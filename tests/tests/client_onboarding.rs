@@ -176,10 +176,20 @@ async fn clients_get_an_onboarding_link_that_completes_them() {
 
     let opened = env.call("GET", path, None, None).await;
     assert_eq!((opened.status, opened.body["campaign"]["name"].as_str()), (200, Some("Flow")));
-    for _ in 0..2 {
-        let completed = env.call("POST", &format!("{path}/complete"), None, None).await;
-        assert_eq!((completed.status, completed.body["client"]["status"].as_str()), (200, Some("completed")));
-    }
+    let bad_phone = env.call("POST", &format!("{path}/complete"), None, Some(json!({ "phone": "call me" }))).await;
+    assert!(assert_error(&bad_phone, 422, "validation failed").starts_with("phone"));
+    let email_is_fixed = env.call("POST", &format!("{path}/complete"), None, Some(json!({ "email": "other@example.com" }))).await;
+    assert!(assert_error(&email_is_fixed, 422, "validation failed").contains("email"));
+    let huge = json!({ "company_name": "x".repeat(70_000) });
+    assert_error(&env.call("POST", &format!("{path}/complete"), None, Some(huge)).await, 413, "payload too large");
+    let completed = env.call("POST", &format!("{path}/complete"), None, Some(json!({ "last_name": "Doe", "phone": "+1 555 0100" }))).await;
+    assert_eq!((completed.status, completed.body["client"]["status"].as_str()), (200, Some("completed")));
+    assert_eq!((completed.body["client"]["last_name"].as_str(), completed.body["client"]["phone"].as_str()), (Some("Doe"), Some("+1 555 0100")));
+    // Completing again changes nothing, whatever the body says.
+    let again = env.call("POST", &format!("{path}/complete"), None, Some(json!({ "last_name": "Other" }))).await;
+    assert_eq!((again.status, again.body["client"]["last_name"].as_str()), (200, Some("Doe")));
+    let listed = env.get(&format!("/api/v1/clients?campaign_id={campaign}"), &account).await;
+    assert_eq!((listed.body["clients"][0]["last_name"].as_str(), listed.body["clients"][0]["status"].as_str()), (Some("Doe"), Some("completed")));
     // An identity verification (Incode) can be tied to the client.
     let client_id = client["id"].as_str().unwrap();
     let session = env.call("POST", "/verification-sessions", Some(&account.key), Some(json!({ "interview_id": "kyc-1", "client_id": client_id }))).await;
@@ -374,4 +384,41 @@ async fn outbound_urls_must_be_public_https_outside_local_mode() {
     assert!(error.to_string().contains("no public address"), "{error}");
     assert!(guarded.send("POST", &format!("http://127.0.0.1:{port}/"), &[], b"{}".to_vec()).await.is_err());
     assert!(receiver.requests().is_empty());
+}
+
+/// The island of data in a page (`<script type="application/json" id="data">`), parsed.
+fn page_data(reply: &api_tests::Reply) -> serde_json::Value {
+    let html = reply.body.as_str().expect("an HTML body");
+    let start = html.find(r#"<script type="application/json" id="data">"#).expect("the data island") + r#"<script type="application/json" id="data">"#.len();
+    serde_json::from_str(&html[start..start + html[start..].find("</script>").expect("its end")]).expect("JSON")
+}
+
+#[tokio::test]
+async fn a_browser_opening_a_link_gets_the_onboarding_page_and_json_callers_the_json() {
+    let env = TestEnv::new().await;
+    let account = env.account("pages").await;
+    let campaign = published_campaign(&env, &account, "Spring </script><script>alert(1)</script>").await;
+    let client = add_client(&env, &account, &campaign, "page@example.com").await;
+    let link = client["link"].as_str().unwrap();
+    let path = &link[link.find("/c/").unwrap()..];
+    let open = |path: String, accept: &'static str| env.request(infra::local_api::HttpRequest { method: "GET".into(), uri: path, headers: vec![("accept".into(), accept.into())], body: vec![] });
+
+    let page = open(path.to_string(), "text/html,application/xhtml+xml,*/*;q=0.8").await;
+    assert_eq!((page.status, page.headers["content-type"].as_str()), (200, "text/html; charset=utf-8"));
+    let csp = &page.headers["content-security-policy"];
+    assert!(csp.contains("script-src 'sha256-") && !csp.contains("unsafe-inline") && csp.contains("frame-ancestors 'none'"), "{csp}");
+    assert_eq!(page.headers["referrer-policy"], "no-referrer");
+    let html = page.body.as_str().unwrap();
+    assert!(!html.contains("</script><script>alert"), "the campaign's name cannot close the data island");
+    let data = page_data(&page);
+    assert_eq!((data["state"].as_str(), data["campaign"]["name"].as_str()), (Some("invited"), Some("Spring </script><script>alert(1)</script>")));
+    assert_eq!(data["client"]["email"], "page@example.com");
+
+    let json_reply = open(path.to_string(), "application/json").await;
+    assert_eq!(json_reply.body["client"]["email"], "page@example.com");
+    env.call("POST", &format!("{path}/complete"), None, None).await;
+    assert_eq!(page_data(&open(path.to_string(), "text/html").await)["state"], "completed");
+    let unknown = open("/c/not-a-token".into(), "text/html").await;
+    assert_eq!((unknown.status, page_data(&unknown)["state"].as_str()), (200, Some("unknown")));
+    assert_error(&open("/c/not-a-token".into(), "application/json").await, 404, "not found");
 }

@@ -6,8 +6,11 @@ use serde::Deserialize;
 use shared::{ApiError, Db, Id};
 use shared::platform::auth::authenticate;
 use shared::onboards::domain::onboard::{OnboardStatus, OnboardUpdate};
-use shared::platform::http::{HandlerResult, if_match, json_body, page, page_request, path_id, with_etag};
+use shared::platform::http::{HandlerResult, if_match, json_body, page, page_request, path_id, query_param, with_etag};
+use shared::platform::store::lists::Page;
 use shared::platform::idempotency::once;
+
+use crate::pages;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -34,11 +37,25 @@ pub async fn get(db: &Db, req: Request) -> HandlerResult {
     with_etag(StatusCode::OK, &onboard, onboard.version)
 }
 
-/// `GET /onboards`: the account's onboards, newest first (seed 000), paged with `?limit=` and `?cursor=`.
+/// `GET /onboards`: the account's onboards, newest first (seed 000), paged with `?limit=` and
+/// `?cursor=`; `?invitation_id=` gives the one made for that invitation, if any (how the buyer
+/// onboarding page resumes).
 pub async fn list(db: &Db, req: Request) -> HandlerResult {
     let caller = authenticate(db, &req).await?;
+    if let Some(raw) = query_param(&req, "invitation_id") {
+        let invitation = Id::from_path(&raw)?;
+        let found = db.onboards().onboard_of_invitation(&caller.account_id, &invitation).await?;
+        return page(&req, &Page { items: found.into_iter().collect(), next_cursor: None });
+    }
     let listed = db.onboards().onboards(&caller.account_id, &page_request(&req)?).await?;
     page(&req, &listed)
+}
+
+/// `GET /buyer-onboarding?invitation_id=…`: the page a buyer sets up lead delivery on, after
+/// accepting (seed 000's modal). Public and static: everything it shows comes from the API,
+/// called with the account's API key.
+pub async fn buyer_onboarding_page(_: &(), _: Request) -> HandlerResult {
+    pages::BUYER_ONBOARDING.respond(&serde_json::json!({}))
 }
 
 /// The seed's PUT body. It lists no 422, so every body problem here is a 400.

@@ -3,7 +3,7 @@
 
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use shared::{ApiError, Db};
 use shared::platform::time;
 use shared::platform::auth::{authenticate, authenticate_if_present};
@@ -14,6 +14,8 @@ use shared::platform::http::{HandlerResult, json, json_body, page, page_request,
 use shared::platform::idempotency::once;
 use shared::partners::inviter::Inviter;
 use shared::partners::store::invitations::Claimant;
+
+use crate::pages;
 
 /// `POST /invitations/{id}/accept`: the invited account accepts; the connection is created.
 pub async fn accept(db: &Db, req: Request) -> HandlerResult {
@@ -144,4 +146,51 @@ pub async fn resend(inviter: &Inviter, req: Request) -> HandlerResult {
 pub async fn revoke(db: &Db, req: Request) -> HandlerResult {
     let caller = authenticate(db, &req).await?;
     json(StatusCode::OK, &db.partners().revoke_invitation(&caller, &path_id(&req, "id")?).await?)
+}
+
+/// What the invitation page shows: the invitation as its link's holder may see it.
+#[derive(Serialize)]
+struct InvitationPage<'a> {
+    /// `pending`, `accepted`, `declined`, `revoked`, `expired`, or `unknown` for a link that
+    /// names no invitation.
+    state: &'a str,
+    invitation: Option<PageInvitation<'a>>,
+    /// The account the link answers for without an API key; none: accepting creates one.
+    answers_for: Option<String>,
+}
+
+#[derive(Serialize)]
+struct PageInvitation<'a> {
+    inviter: &'a shared::partners::domain::AccountRef,
+    invitee_account: Option<&'a str>,
+    invitee_email: Option<&'a str>,
+    relationship_type: Relationship,
+    expires_at: &'a str,
+}
+
+/// `GET /invitations/claim?token=…`: the page the invitation email links to (public: the token
+/// is the credential; the page only reads).
+pub async fn claim_page(db: &Db, req: Request) -> HandlerResult {
+    let token = query_param(&req, "token").unwrap_or_default();
+    let invitation = match db.partners().invitation_by_link(&token).await {
+        Ok(invitation) => invitation,
+        Err(ApiError::NotFound(_)) => return pages::INVITATION.respond(&InvitationPage { state: "unknown", invitation: None, answers_for: None }),
+        Err(err) => return Err(err),
+    };
+    let state = invitation.effective_status(&time::now());
+    let answers_for = match state {
+        InvitationStatus::Pending => db.partners().addressee_account(&invitation).await?.map(|account| account.name),
+        _ => None,
+    };
+    pages::INVITATION.respond(&InvitationPage {
+        state: state.as_str(),
+        invitation: Some(PageInvitation {
+            inviter: &invitation.inviter,
+            invitee_account: invitation.invitee_account.as_ref().map(|a| a.name.as_str()),
+            invitee_email: invitation.invitee_email.as_deref(),
+            relationship_type: invitation.relationship_type,
+            expires_at: &invitation.expires_at,
+        }),
+        answers_for,
+    })
 }

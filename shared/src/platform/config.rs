@@ -237,7 +237,8 @@ impl<C> std::fmt::Debug for LazyClient<C> {
 /// How invitations are issued.
 #[derive(Clone, Debug)]
 pub struct InvitationSettings {
-    /// How long an invitation stays acceptable (`INVITATION_TTL_DAYS`, default 14).
+    /// How long an invitation stays acceptable (`INVITATION_TTL_DAYS`, default 14;
+    /// `INVITATION_TTL_SECONDS` wins when set).
     pub ttl: Duration,
     /// Where the emailed link points; the token is appended as `?token=` (`INVITATION_LINK_BASE`).
     pub link_base: String,
@@ -253,18 +254,33 @@ impl InvitationSettings {
 
 impl FromEnv for InvitationSettings {
     fn from_env(env: &Env) -> Result<InvitationSettings, ConfigError> {
-        let days = match env.optional("INVITATION_TTL_DAYS") {
-            None => Self::DEFAULT_TTL_DAYS,
-            Some(raw) => raw.parse().map_err(|_| ConfigError::Invalid("INVITATION_TTL_DAYS", "a whole number of days"))?,
+        // INVITATION_TTL_SECONDS is for tests of the running product (an invitation that expires
+        // while they watch); a deployment sets days.
+        let seconds = match (env.optional("INVITATION_TTL_SECONDS"), env.optional("INVITATION_TTL_DAYS")) {
+            (Some(raw), _) => raw.parse().map_err(|_| ConfigError::Invalid("INVITATION_TTL_SECONDS", "a whole number of seconds"))?,
+            (None, Some(raw)) => raw.parse::<u64>().map_err(|_| ConfigError::Invalid("INVITATION_TTL_DAYS", "a whole number of days"))? * 86_400,
+            (None, None) => Self::DEFAULT_TTL_DAYS * 86_400,
         };
         let link_base = env.optional("INVITATION_LINK_BASE").unwrap_or_else(|| "http://127.0.0.1:3000/invitations/claim".into());
-        Ok(InvitationSettings { ttl: Duration::from_secs(days * 86_400), link_base })
+        Ok(InvitationSettings { ttl: Duration::from_secs(seconds), link_base })
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_invitation_lives_its_days_unless_seconds_are_given() {
+        let ttl = |vars: &'static [(&'static str, &'static str)]| {
+            let env = Env::from_vars(move |name| vars.iter().find(|(n, _)| *n == name).map(|(_, v)| v.to_string()));
+            InvitationSettings::from_env(&env).map(|s| s.ttl.as_secs())
+        };
+        assert_eq!(ttl(&[]).unwrap(), 14 * 86_400);
+        assert_eq!(ttl(&[("INVITATION_TTL_DAYS", "3")]).unwrap(), 3 * 86_400);
+        assert_eq!(ttl(&[("INVITATION_TTL_DAYS", "3"), ("INVITATION_TTL_SECONDS", "5")]).unwrap(), 5);
+        assert!(ttl(&[("INVITATION_TTL_SECONDS", "soon")]).is_err());
+    }
     use aws_types::service_config::ServiceConfigKey;
 
     fn config(vars: &[(&'static str, &'static str)]) -> aws_config::SdkConfig {

@@ -81,12 +81,6 @@ fn optional_text(field: &str, value: Option<String>) -> Result<Option<String>, A
 
 impl ClientBody {
     pub fn into_client(self, id: Id, now: Timestamp) -> Result<Client, ApiError> {
-        let phone = match self.phone {
-            Some(p) if p.len() > 32 || !p.trim_start_matches('+').chars().all(|c| c.is_ascii_digit() || " -().".contains(c)) => {
-                return Err(ApiError::validation("phone", "must be a phone number like +1234567890"));
-            }
-            other => other,
-        };
         Ok(Client {
             id,
             campaign_id: self.campaign_id,
@@ -94,10 +88,46 @@ impl ClientBody {
             first_name: optional_text("first_name", self.first_name)?,
             last_name: optional_text("last_name", self.last_name)?,
             company_name: optional_text("company_name", self.company_name)?,
-            phone,
+            phone: phone(self.phone)?,
             status: ClientStatus::Invited,
             created_at: now,
             completed_at: None,
+        })
+    }
+}
+
+fn phone(value: Option<String>) -> Result<Option<String>, ApiError> {
+    match value {
+        Some(p) if p.len() > 32 || !p.trim_start_matches('+').chars().all(|c| c.is_ascii_digit() || " -().".contains(c)) => {
+            Err(ApiError::validation("phone", "must be a phone number like +1234567890"))
+        }
+        other => Ok(other),
+    }
+}
+
+/// `POST /c/{token}/complete`: the details the client confirmed or completed on the onboarding
+/// page. A field left out keeps what the client was invited with; the email is who was invited
+/// and does not change.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientDetails {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub company_name: Option<String>,
+    pub phone: Option<String>,
+}
+
+impl ClientDetails {
+    /// The client with these details, validated as at creation, now completed.
+    pub fn complete(self, client: Client, now: &Timestamp) -> Result<Client, ApiError> {
+        Ok(Client {
+            first_name: optional_text("first_name", self.first_name)?.or(client.first_name),
+            last_name: optional_text("last_name", self.last_name)?.or(client.last_name),
+            company_name: optional_text("company_name", self.company_name)?.or(client.company_name),
+            phone: phone(self.phone)?.or(client.phone),
+            status: ClientStatus::Completed,
+            completed_at: Some(now.clone()),
+            ..client
         })
     }
 }
@@ -212,6 +242,18 @@ pub fn campaign_published_event(campaign: &Campaign, timestamp: &str) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn completing_keeps_what_the_client_leaves_out_and_validates_what_it_gives() {
+        let body = ClientBody { campaign_id: Id::generate(), email: "c@example.com".into(), first_name: Some("Ann".into()), last_name: None, company_name: None, phone: None };
+        let client = body.into_client(Id::generate(), "t0".into()).unwrap();
+        let details = ClientDetails { last_name: Some("Lee".into()), phone: Some("+1 555 0100".into()), ..Default::default() };
+        let completed = details.complete(client.clone(), &"t1".into()).unwrap();
+        assert_eq!((completed.first_name.as_deref(), completed.last_name.as_deref(), completed.phone.as_deref()), (Some("Ann"), Some("Lee"), Some("+1 555 0100")));
+        assert_eq!((completed.status, completed.completed_at.as_deref(), completed.email.as_str()), (ClientStatus::Completed, Some("t1"), "c@example.com"));
+        let bad = ClientDetails { phone: Some("call me".into()), ..Default::default() }.complete(client, &"t1".into());
+        assert!(matches!(bad, Err(ApiError::Validation { .. })), "{bad:?}");
+    }
 
     fn client() -> Client {
         let body = ClientBody {

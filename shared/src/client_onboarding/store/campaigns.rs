@@ -4,7 +4,7 @@
 use super::ClientOnboardingTable;
 use crate::platform::store::lists::{Filter, Page, PageRequest};
 use crate::platform::store::tx::{TxError, UpdateError, Write};
-use crate::client_onboarding::domain::campaign::{self, Campaign, CampaignBody, CampaignStatus, Client, ClientBody, ClientStatus, EventType};
+use crate::client_onboarding::domain::campaign::{self, Campaign, CampaignBody, CampaignStatus, Client, ClientBody, ClientDetails, ClientStatus, EventType};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
 use crate::platform::store::keys::{self, ItemType, prefix};
@@ -129,22 +129,22 @@ impl ClientOnboardingTable<'_> {
         Ok((link.account_id, client, campaign))
     }
 
-    /// The client finished onboarding: marked completed and `client.completed` emitted, once (a
-    /// repeated call answers with the completed client and emits nothing).
-    pub async fn complete_client(&self, token: &str) -> Result<Client, ApiError> {
+    /// The client finished onboarding with `details`: marked completed and `client.completed`
+    /// emitted, once (a repeated call answers with the completed client and emits nothing).
+    pub async fn complete_client(&self, token: &str, details: ClientDetails) -> Result<Client, ApiError> {
         let (account, client, campaign) = self.client_by_link(token).await?;
         if client.status == ClientStatus::Completed {
             return Ok(client);
         }
         let now = time::now();
-        let completed = Client { status: ClientStatus::Completed, completed_at: Some(now.clone()), ..client };
-        let mut writes = vec![
-            Write::update("client", keys::client(&account, &completed.id))
-                .set("status", keys::value(&ClientStatus::Completed)?)
-                .set("completed_at", keys::string(&now))
-                .only_if("#status = :invited")
-                .value(":invited", keys::value(&ClientStatus::Invited)?),
-        ];
+        let completed = details.complete(client, &now)?;
+        let mut update = Write::update("client", keys::client(&account, &completed.id))
+            .set("status", keys::value(&ClientStatus::Completed)?)
+            .set("completed_at", keys::string(&now));
+        for (name, value) in [("first_name", &completed.first_name), ("last_name", &completed.last_name), ("company_name", &completed.company_name), ("phone", &completed.phone)] {
+            update = update.set(name, keys::value(value)?);
+        }
+        let mut writes = vec![update.only_if("#status = :invited").value(":invited", keys::value(&ClientStatus::Invited)?)];
         let body = campaign::client_event(EventType::ClientCompleted, &completed, &campaign.name, None, &now)?;
         writes.extend(self.event_writes(&account, EventType::ClientCompleted, &body).await?);
         match self.transact(writes).await {

@@ -31,7 +31,20 @@ impl OnboardsTable<'_> {
     /// The onboard of the invitation that created `connection`, if the buyer made one.
     pub async fn onboard_of_connection(&self, account: &Id, connection: &Id) -> Result<Option<Id>, ApiError> {
         let Some(connection) = self.get_as::<crate::partners::domain::Connection>(&keys::connection(account, connection)).await? else { return Ok(None) };
-        let guard = self.get(&keys::onboard_of_invitation(account, &connection.invitation_id)).await?;
+        self.onboard_id_of_invitation(account, &connection.invitation_id).await
+    }
+
+    /// The onboard made for `invitation`, if any (there is at most one).
+    pub async fn onboard_of_invitation(&self, account: &Id, invitation: &Id) -> Result<Option<Onboard>, ApiError> {
+        match self.onboard_id_of_invitation(account, invitation).await? {
+            Some(id) => self.onboard(account, &id).await,
+            None => Ok(None),
+        }
+    }
+
+    /// From the guard that keeps an invitation to one onboard.
+    async fn onboard_id_of_invitation(&self, account: &Id, invitation: &Id) -> Result<Option<Id>, ApiError> {
+        let guard = self.get(&keys::onboard_of_invitation(account, invitation)).await?;
         Ok(guard.and_then(|g| g.get("onboard_id").and_then(|v| v.as_s().ok()).and_then(|s| Id::parse(s))))
     }
 

@@ -1,0 +1,95 @@
+// The invitation page: the emailed link's token is in the URL (never sent anywhere but the API).
+const token = new URLSearchParams(location.search).get("token") || "";
+const invitation = data.invitation;
+
+const CLOSED = {
+  unknown: ["This invitation link is not valid", "The link may be incomplete, or it was replaced by a newer invitation email. Open the most recent email, or ask the person who invited you to send the invitation again."],
+  expired: ["This invitation has expired", "Ask {inviter} to send the invitation again: the new email has a fresh link."],
+  revoked: ["This invitation was withdrawn", "{inviter} withdrew it. Ask them to send a new invitation if you still want to connect."],
+  declined: ["This invitation was declined", "It can no longer be accepted. Ask {inviter} to send a new invitation if you change your mind."],
+  accepted: ["This invitation was already accepted", "The connection with {inviter} exists. Sign in to your account to see it."],
+};
+
+function onboardingLink(linkId, paragraphId, accepted) {
+  const buyer = invitation.relationship_type === "buyer" || invitation.relationship_type === "both";
+  if (!buyer) return;
+  $(linkId).href = "/buyer-onboarding?invitation_id=" + encodeURIComponent(accepted.invitation.id);
+  $(paragraphId).hidden = false;
+}
+
+function closed(state) {
+  const [title, text] = CLOSED[state] || CLOSED.unknown;
+  const inviter = invitation ? invitation.inviter.name : "the inviter";
+  say("closed-title", title);
+  say("closed-text", text.replace("{inviter}", inviter));
+  show("closed");
+}
+
+async function answer(body, alertId) {
+  const reply = await api("POST", "/invitations/claim", Object.assign({ token }, body));
+  if (reply.status === 201) {
+    apiKey.set(reply.body.api_key);
+    say("created-partner", invitation.inviter.name);
+    say("created-key", reply.body.api_key);
+    const buyer = invitation.relationship_type !== "seller";
+    say("created-next", buyer
+      ? "Set up how you receive leads from " + invitation.inviter.name + ". The page opens in this tab and remembers your key until you close it."
+      : invitation.inviter.name + " can now send you their flows' details; use your API key to call the API.");
+    onboardingLink("created-onboarding-link", "created-onboarding", reply.body);
+    return show("created");
+  }
+  if (reply.status === 200 && reply.body.connection) {
+    say("accepted-text", "You are now connected with " + invitation.inviter.name + ".");
+    onboardingLink("accepted-onboarding-link", "accepted-onboarding", reply.body);
+    return show("accepted");
+  }
+  if (reply.status === 200) {
+    say("declined-text", invitation.inviter.name + " will see that you declined. Nothing was connected.");
+    return show("declined");
+  }
+  if (reply.status === 409 || reply.status === 410 || reply.status === 404) {
+    const details = (reply.body && reply.body.details) || "";
+    const state = reply.status === 410 ? "expired" : reply.status === 404 ? "unknown" : ["accepted", "declined", "revoked"].find((s) => details.includes(s));
+    if (state) return closed(state);
+  }
+  say(alertId, problem(reply));
+}
+
+if (data.state !== "pending" || !token) {
+  closed(token ? data.state : "unknown");
+} else {
+  say("open-title", invitation.inviter.name + " invites you to connect");
+  say("open-summary", invitation.inviter.name + " invites you to connect " + (ROLES[invitation.relationship_type] || "") + ".");
+  say("open-invitee", [invitation.invitee_account && invitation.invitee_account.name, invitation.invitee_email].filter(Boolean).join(", "));
+  say("open-expires", new Date(invitation.expires_at).toLocaleString(undefined, { dateStyle: "long", timeStyle: "short" }));
+  if (data.answers_for) {
+    say("existing-account", data.answers_for);
+    $("existing").hidden = false;
+  } else {
+    $("create").hidden = false;
+  }
+  show("open");
+  action($("accept"), "open-error", () => answer({ answer: "accept" }, "open-error"));
+  action($("decline"), "open-error", () => answer({ answer: "decline" }, "open-error"));
+  action($("decline-new"), "open-error", () => answer({ answer: "decline" }, "open-error"));
+  action($("create"), "open-error", () => {
+    const accountName = $("account-name").value.trim();
+    const name = $("user-name").value.trim();
+    if (!accountName || !name) {
+      say("open-error", "Enter your company name and your name.");
+      (accountName ? $("user-name") : $("account-name")).focus();
+      return;
+    }
+    return answer({ account_name: accountName, name }, "open-error");
+  });
+}
+
+$("copy").addEventListener("click", async () => {
+  try {
+    await navigator.clipboard.writeText($("created-key").textContent);
+    say("copy-status", "Copied.");
+  } catch (_) {
+    getSelection().selectAllChildren($("created-key"));
+    say("copy-status", "Selected: press Ctrl+C (or Cmd+C) to copy.");
+  }
+});

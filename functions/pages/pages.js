@@ -1,0 +1,54 @@
+"use strict";
+// Shared by every page: the data the server put in the page, the steps, and calls to the API
+// (same origin; an API key only ever in the Authorization header, kept for this tab alone).
+const $ = (id) => document.getElementById(id);
+const data = JSON.parse($("data").textContent);
+const say = (id, text) => { $(id).textContent = text; };
+
+/** Shows one step (a `section[data-step]`) and moves the focus to its heading. */
+function show(id) {
+  for (const step of document.querySelectorAll("section[data-step]")) step.hidden = step.id !== id;
+  const heading = $(id).querySelector("h1");
+  if (heading) { heading.tabIndex = -1; heading.focus(); }
+}
+
+async function api(method, path, body, key, headers) {
+  const sent = Object.assign({ accept: "application/json" }, headers || {});
+  if (body !== undefined) sent["content-type"] = "application/json";
+  if (key) sent.authorization = "Bearer " + key;
+  try {
+    const response = await fetch(path, { method, headers: sent, body: body === undefined ? undefined : JSON.stringify(body), credentials: "omit", cache: "no-store" });
+    let json = null;
+    try { json = await response.json(); } catch (_) { json = null; }
+    return { status: response.status, body: json, etag: response.headers.get("etag") };
+  } catch (_) {
+    return { status: 0, body: { details: "The server could not be reached. Check your connection and try again." } };
+  }
+}
+
+/** What to tell a person about a failed call. */
+const problem = (reply) => (reply.body && reply.body.details) || "Something went wrong (" + reply.status + "). Please try again.";
+
+/** Disables a button while its action runs; the action's errors land in `alertId`. */
+function action(button, alertId, run) {
+  button.addEventListener(button.tagName === "FORM" ? "submit" : "click", async (event) => {
+    event.preventDefault();
+    const control = button.tagName === "FORM" ? button.querySelector("button[type=submit]") : button;
+    say(alertId, "");
+    control.disabled = true;
+    try { await run(); } finally { control.disabled = false; }
+  });
+}
+
+const apiKey = {
+  name: "onboarding-api-key",
+  get() { return sessionStorage.getItem(this.name); },
+  set(key) { sessionStorage.setItem(this.name, key); },
+  forget() { sessionStorage.removeItem(this.name); },
+};
+
+const ROLES = {
+  buyer: "as a buyer: you would receive leads from them",
+  seller: "as a source: you would send leads to them",
+  both: "to exchange leads in both directions",
+};

@@ -1,0 +1,38 @@
+//! The pages people click (the invitation, the buyer onboarding, the client onboarding): each one
+//! self-contained document, made at build time (build/pages.rs), with the data it shows in a JSON
+//! island that its script reads.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Response};
+use serde::Serialize;
+use shared::ApiError;
+use shared::platform::http::HandlerResult;
+
+pub struct Page {
+    html: &'static str,
+    /// Allows the page's own inlined style and script, by hash, and calls to its own origin.
+    csp: &'static str,
+}
+
+include!(concat!(env!("OUT_DIR"), "/pages/pages.rs"));
+
+impl Page {
+    /// The page showing `data`. Always a 200: what became of a link is the page's content, not
+    /// an error (every non-2xx answer of the API is JSON).
+    pub fn respond(&self, data: &impl Serialize) -> HandlerResult {
+        let json = serde_json::to_string(data).map_err(|e| ApiError::Internal(format!("page data: {e}")))?;
+        // Inside a script element only `</script` could end the island: JSON may spell < > & as
+        // escapes, and then no text from the data can close it.
+        let island = json.replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026");
+        Response::builder()
+            .status(StatusCode::OK)
+            .header("content-type", "text/html; charset=utf-8")
+            .header("content-security-policy", self.csp)
+            // The URL may carry a token: no page it links to learns it.
+            .header("referrer-policy", "no-referrer")
+            .header("x-content-type-options", "nosniff")
+            .header("cache-control", "no-store")
+            .body(Body::Text(self.html.replacen("{{data}}", &island, 1)))
+            .map_err(|e| ApiError::Internal(e.to_string()))
+    }
+}

@@ -1,0 +1,303 @@
+// The three journeys people click through, in headless Chromium against a running infra/run:
+// what the person sees at each step, then what the backend holds.
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { Stack, browser, eventually, fitsSmallScreen, shot } from "./stack.mjs";
+
+let stack;
+let chromium;
+
+before(async () => {
+  [stack, chromium] = await Promise.all([Stack.start("pages"), browser()]);
+});
+
+after(async () => {
+  await chromium?.close();
+  await stack?.stop();
+});
+
+const heading = (page) => page.locator("section:not([hidden]) h1");
+
+async function invite(seller, body) {
+  const sent = await stack.api("POST", "/invitations", seller.key, body);
+  assert.equal(sent.status, 201, JSON.stringify(sent.body));
+  return sent.body;
+}
+
+test("a new partner claims the emailed invitation, keeps the key, and sets up delivery as a buyer", async () => {
+  const seller = stack.account("Seller");
+  const address = `new-buyer-${Date.now()}@example.com`;
+  await invite(seller, { email: address, relationship_type: "buyer" });
+  const link = await stack.invitationLink(address);
+  const page = await chromium.newPage();
+  await chromium.grantPermissions(["clipboard-read", "clipboard-write"], { origin: stack.url });
+
+  const response = await page.goto(link);
+  assert.equal(response.status(), 200);
+  assert.match(response.headers()["content-security-policy"], /script-src 'sha256-[^']+'; style-src 'sha256-/);
+  assert.doesNotMatch(response.headers()["content-security-policy"], /unsafe-inline/);
+  assert.equal(response.headers()["referrer-policy"], "no-referrer");
+  await assert.doesNotReject(heading(page).filter({ hasText: `${seller.name} invites you to connect` }).waitFor());
+  assert.match(await page.locator("#open-summary").textContent(), /as a buyer: you would receive leads from them/);
+  assert.equal(await page.locator("#open-invitee").textContent(), address);
+  assert.ok(await fitsSmallScreen(page), "no horizontal scrolling at 375 px");
+  await shot(page, "1-invitation-new-partner");
+
+  // Keyboard only: the first tab stop is the company name; Enter submits.
+  await page.keyboard.press("Tab");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "account-name");
+  await page.keyboard.type("Buyer Browser Co");
+  await page.keyboard.press("Tab");
+  await page.keyboard.type("Bea Buyer");
+  await page.keyboard.press("Enter");
+  await heading(page).filter({ hasText: "Your account is ready" }).waitFor();
+  const key = await page.locator("#created-key").textContent();
+  assert.match(key, /^sk_live_[0-9a-f]{40}$/);
+  assert.ok(!page.url().includes(key), "the key is never in a URL");
+  await page.getByRole("button", { name: "Copy API key" }).click();
+  await page.locator("#copy-status").filter({ hasText: /Copied|Selected/ }).waitFor();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), key);
+  await shot(page, "2-invitation-account-created");
+
+  const account = await stack.api("GET", "/account", key);
+  assert.deepEqual([account.status, account.body.name, account.body.plan], [200, "Buyer Browser Co", "free"]);
+  const connections = await stack.api("GET", "/connections", key);
+  assert.equal(connections.body[0].connected_account.id, seller.id);
+
+  // The buyer onboarding, in the same tab: the key is remembered for it, never asked again.
+  await page.getByRole("link", { name: "Set up how you receive their leads" }).click();
+  await heading(page).filter({ hasText: `Where should leads from ${seller.name} go?` }).waitFor();
+  assert.ok(!page.url().includes("sk_live"), "the key is never in a URL");
+  assert.equal(await page.getByRole("radio").count(), 1, "a free account gets the default receiving flow");
+  assert.ok(await page.locator("#flow-free").isVisible());
+  assert.ok(await fitsSmallScreen(page));
+  await shot(page, "3-buyer-onboarding-flow");
+  await page.getByRole("button", { name: "Set up delivery" }).click();
+  await heading(page).filter({ hasText: "Delivery is set up" }).waitFor({ timeout: 60_000 });
+  const redirect = await page.locator("#done-redirect").textContent();
+  assert.match(redirect, /^\/flows\/[0-9a-f]{24}$/);
+  await shot(page, "4-buyer-onboarding-done");
+
+  const invitationId = new URL(page.url()).searchParams.get("invitation_id");
+  const onboards = await stack.api("GET", `/onboards?invitation_id=${invitationId}`, key);
+  assert.deepEqual([onboards.body[0].status, onboards.body[0].setup_status, onboards.body[0].redirect], ["completed", "succeeded", redirect]);
+  const flows = await stack.api("GET", "/flows", key);
+  assert.equal(`/flows/${flows.body[0].id}`, redirect);
+  const sellerEmails = await eventually("the seller's email", async () => (await stack.emailsTo(seller.email)).find((m) => m.subject.includes("set up to receive your leads")));
+  assert.match(sellerEmails.subject, /Buyer Browser Co/);
+
+  // Reloading resumes where the onboard is.
+  await page.reload();
+  await heading(page).filter({ hasText: "Delivery is set up" }).waitFor();
+  assert.equal(await page.locator("#done-redirect").textContent(), redirect);
+  await page.close();
+});
+
+test("an existing account accepts one invitation and declines another from the link alone", async () => {
+  const buyer = stack.account("Buyer");
+  const sellers = [stack.account("First"), stack.account("Second")];
+  await invite(sellers[0], { email: buyer.email, relationship_type: "buyer" });
+  const firstLink = await stack.invitationLink(buyer.email);
+  await invite(sellers[1], { email: buyer.email, relationship_type: "seller" });
+  const secondLink = await stack.invitationLink(buyer.email);
+  const page = await chromium.newPage();
+
+  await page.goto(firstLink);
+  await heading(page).filter({ hasText: `${sellers[0].name} invites you to connect` }).waitFor();
+  assert.equal(await page.locator("#existing-account").textContent(), buyer.name);
+  assert.ok(!(await page.locator("#create").isVisible()), "no account to create");
+  await shot(page, "5-invitation-existing-account");
+  await page.getByRole("button", { name: "Accept invitation" }).click();
+  await heading(page).filter({ hasText: "You are connected" }).waitFor();
+  await shot(page, "6-invitation-accepted");
+  const connections = await stack.api("GET", "/connections", buyer.key);
+  assert.deepEqual(connections.body.map((c) => c.connected_account.id), [sellers[0].id]);
+
+  await page.goto(secondLink);
+  assert.match(await page.locator("#open-summary").textContent(), /as a source: you would send leads to them/);
+  await page.getByRole("button", { name: "Decline" }).first().click();
+  await heading(page).filter({ hasText: "Invitation declined" }).waitFor();
+  await shot(page, "7-invitation-declined");
+  const invitations = await stack.api("GET", "/invitations?direction=received&status=declined", buyer.key);
+  assert.equal(invitations.body[0].inviter.id, sellers[1].id);
+
+  // A used link says what became of the invitation.
+  await page.goto(firstLink);
+  await heading(page).filter({ hasText: "This invitation was already accepted" }).waitFor();
+  await shot(page, "8-invitation-used-link");
+  await page.goto(stack.url + "/invitations/claim?token=not-a-token");
+  await heading(page).filter({ hasText: "This invitation link is not valid" }).waitFor();
+  await page.close();
+});
+
+test("a paid buyer types its key once, picks its own flow, and a later connection is set up directly", async () => {
+  const buyer = stack.account("Paid", "paid");
+  const flow = await stack.api("POST", "/flows", buyer.key, { name: "Main intake", enabled: true });
+  assert.equal(flow.status, 201, JSON.stringify(flow.body));
+  const sellers = [stack.account("Alpha"), stack.account("Beta")];
+  const page = await chromium.newPage();
+
+  await invite(sellers[0], { email: buyer.email, relationship_type: "buyer" });
+  await page.goto(await stack.invitationLink(buyer.email));
+  await page.getByRole("button", { name: "Accept invitation" }).click();
+  await page.getByRole("link", { name: "Set up how you receive their leads" }).click();
+  // No key in this tab yet: the page asks for it, once.
+  await heading(page).filter({ hasText: "Set up lead delivery" }).waitFor();
+  await page.getByLabel("Your API key").fill("sk_live_" + "0".repeat(40));
+  await page.getByRole("button", { name: "Continue" }).click();
+  await page.locator("#key-error").filter({ hasText: "not accepted" }).waitFor();
+  await page.getByLabel("Your API key").fill(buyer.key);
+  await shot(page, "14-buyer-onboarding-key");
+  await page.getByLabel("Your API key").press("Enter");
+  await heading(page).filter({ hasText: `Where should leads from ${sellers[0].name} go?` }).waitFor();
+  assert.ok(!page.url().includes("sk_live"));
+  await page.getByRole("radio", { name: "Main intake" }).check();
+  await shot(page, "15-buyer-onboarding-paid-flow");
+  await page.getByRole("button", { name: "Set up delivery" }).click();
+  await heading(page).filter({ hasText: "Delivery is set up" }).waitFor({ timeout: 60_000 });
+  assert.equal(await page.locator("#done-redirect").textContent(), `/flows/${flow.body.id}`);
+  const firstInvitation = new URL(page.url()).searchParams.get("invitation_id");
+  const onboard = (await stack.api("GET", `/onboards?invitation_id=${firstInvitation}`, buyer.key)).body[0];
+  assert.deepEqual([onboard.flow_id, onboard.status, onboard.setup_status], [flow.body.id, "completed", "succeeded"]);
+
+  // The account finished an onboard before: the next connection's setup is one call, POST /onboard/buyer.
+  await invite(sellers[1], { email: buyer.email, relationship_type: "buyer" });
+  await page.goto(await stack.invitationLink(buyer.email));
+  await page.getByRole("button", { name: "Accept invitation" }).click();
+  await page.getByRole("link", { name: "Set up how you receive their leads" }).click();
+  await heading(page).filter({ hasText: `Where should leads from ${sellers[1].name} go?` }).waitFor();
+  await page.getByRole("radio", { name: "Main intake" }).check();
+  await page.getByRole("button", { name: "Set up delivery" }).click();
+  await heading(page).filter({ hasText: "Delivery is set up" }).waitFor({ timeout: 60_000 });
+  const secondInvitation = new URL(page.url()).searchParams.get("invitation_id");
+  assert.deepEqual((await stack.api("GET", `/onboards?invitation_id=${secondInvitation}`, buyer.key)).body, [], "no onboard record: the direct setup");
+  const connection = await stack.api("GET", `/connections/${secondInvitation}`, buyer.key);
+  assert.deepEqual([connection.body.buyer_delivery_configured, connection.body.buyer_flow_id], [true, flow.body.id]);
+  await page.reload();
+  await heading(page).filter({ hasText: "Delivery is set up" }).waitFor();
+  await page.close();
+});
+
+test("a buyer setup that fails says why and offers a retry", async () => {
+  const seller = stack.account("Revoking");
+  const buyer = stack.account("Stranded");
+  const sent = await invite(seller, { email: buyer.email, relationship_type: "buyer" });
+  const page = await chromium.newPage();
+  await page.goto(await stack.invitationLink(buyer.email));
+  await page.getByRole("button", { name: "Accept invitation" }).click();
+  await page.getByRole("link", { name: "Set up how you receive their leads" }).click();
+  await page.getByLabel("Your API key").fill(buyer.key);
+  await page.getByRole("button", { name: "Continue" }).click();
+  await heading(page).filter({ hasText: "Where should leads" }).waitFor();
+  // The seller ends the connection while the buyer is choosing: the setup cannot succeed.
+  const connection = await stack.api("GET", `/connections/${sent.invitation.id}`, seller.key);
+  assert.equal((await stack.api("DELETE", `/connections/${connection.body.id}`, seller.key)).status, 200);
+  await page.getByRole("button", { name: "Set up delivery" }).click();
+  await heading(page).filter({ hasText: "The setup did not finish" }).waitFor({ timeout: 60_000 });
+  assert.match(await page.locator("#failed-text").textContent(), /revoked/);
+  await shot(page, "16-buyer-onboarding-failed");
+  const invitationId = new URL(page.url()).searchParams.get("invitation_id");
+  const failed = (await stack.api("GET", `/onboards?invitation_id=${invitationId}`, buyer.key)).body[0];
+  assert.deepEqual([failed.status, failed.setup_status], ["failed", "failed"]);
+  // Retrying completes the onboard again; the setup fails again for the same reason, and says so.
+  await page.getByRole("button", { name: "Try again" }).click();
+  const retried = await eventually("the retry to fail again", async () => {
+    const now = (await stack.api("GET", `/onboards?invitation_id=${invitationId}`, buyer.key)).body[0];
+    return now.version > failed.version && now.setup_status === "failed" && now;
+  });
+  assert.equal(retried.status, "failed");
+  await heading(page).filter({ hasText: "The setup did not finish" }).waitFor({ timeout: 60_000 });
+  assert.match(await page.locator("#failed-text").textContent(), /revoked/);
+  await page.close();
+});
+
+test("a revoked invitation's link says it was withdrawn", async () => {
+  const seller = stack.account("Revoker");
+  const address = `revoked-${Date.now()}@example.com`;
+  const sent = await invite(seller, { email: address, relationship_type: "both" });
+  const link = await stack.invitationLink(address);
+  assert.equal((await stack.api("DELETE", `/invitations/${sent.invitation.id}`, seller.key)).status, 200);
+  const page = await chromium.newPage();
+  await page.goto(link);
+  await heading(page).filter({ hasText: "This invitation was withdrawn" }).waitFor();
+  assert.match(await page.locator("#closed-text").textContent(), new RegExp(seller.name));
+  await shot(page, "9-invitation-revoked");
+  await page.close();
+});
+
+test("a client confirms the details behind its onboarding link, and the receiver gets client.completed", async () => {
+  const customer = stack.account("Customer");
+  const received = [];
+  const { createServer } = await import("node:http");
+  const receiver = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => { body += chunk; });
+    req.on("end", () => { received.push({ headers: req.headers, body: JSON.parse(body) }); res.writeHead(204).end(); });
+  });
+  await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  try {
+    const hook = await stack.api("POST", "/api/v1/webhooks", customer.key, { url: `http://127.0.0.1:${receiver.address().port}/hook`, events: ["client.completed"] });
+    assert.equal(hook.status, 201, JSON.stringify(hook.body));
+    const campaign = await stack.api("POST", "/api/v1/campaigns", customer.key, { name: "Spring onboarding" });
+    assert.equal(campaign.status, 201, JSON.stringify(campaign.body));
+    const campaignId = campaign.body.campaign.id;
+    assert.equal((await stack.api("POST", `/api/v1/campaigns/${campaignId}/publish`, customer.key)).status, 200);
+    const client = await stack.api("POST", "/api/v1/clients", customer.key, { campaign_id: campaignId, email: "client@example.com", first_name: "Cleo" });
+    assert.equal(client.status, 201, JSON.stringify(client.body));
+    const link = client.body.client.link;
+
+    // JSON callers keep the JSON.
+    const asJson = await fetch(link, { headers: { accept: "application/json" } });
+    assert.equal((await asJson.json()).campaign.name, "Spring onboarding");
+
+    const page = await chromium.newPage();
+    await page.goto(link);
+    await heading(page).filter({ hasText: "Welcome to Spring onboarding" }).waitFor();
+    assert.equal(await page.getByLabel("Email").inputValue(), "client@example.com");
+    assert.equal(await page.getByLabel("First name").inputValue(), "Cleo");
+    assert.ok(await fitsSmallScreen(page));
+    await shot(page, "10-client-onboarding-details");
+    await page.getByLabel("Last name").fill("Client");
+    await page.getByLabel("Company").fill("Cleo & Co");
+    await page.getByLabel("Phone").fill("+1 555 0100");
+    await page.getByRole("button", { name: "Confirm and finish" }).click();
+    await heading(page).filter({ hasText: "You are all set" }).waitFor();
+    await shot(page, "11-client-onboarding-done");
+
+    const completed = await eventually("client.completed at the receiver", async () => received.find((r) => r.body.event === "client.completed"));
+    assert.match(completed.headers["webhook-signature"], /^v1,[A-Za-z0-9+/=]+/, "signed (Standard Webhooks)");
+    assert.deepEqual([completed.body.data.first_name, completed.body.data.last_name, completed.body.data.company_name, completed.body.data.phone], ["Cleo", "Client", "Cleo & Co", "+1 555 0100"]);
+    const clients = await stack.api("GET", `/api/v1/clients?campaign_id=${campaignId}`, customer.key);
+    assert.equal(clients.body.clients[0].status, "completed");
+
+    // The used link: a page that says it is done; an unknown one: a page that says so.
+    await page.reload();
+    await heading(page).filter({ hasText: "You are all set" }).waitFor();
+    await page.goto(stack.url + "/c/unknown-token");
+    await heading(page).filter({ hasText: "This onboarding link is not valid" }).waitFor();
+    await shot(page, "12-client-onboarding-unknown");
+    await page.close();
+  } finally {
+    receiver.close();
+  }
+});
+
+test("an expired invitation's link says so and what to do", async () => {
+  const short = await Stack.start("expiry", { INVITATION_TTL_SECONDS: "2" });
+  try {
+    const seller = short.account("Expirer");
+    const address = `late-${Date.now()}@example.com`;
+    const sent = await short.api("POST", "/invitations", seller.key, { email: address, relationship_type: "buyer" });
+    assert.equal(sent.status, 201);
+    const link = await short.invitationLink(address);
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const page = await chromium.newPage();
+    await page.goto(link);
+    await heading(page).filter({ hasText: "This invitation has expired" }).waitFor();
+    assert.match(await page.locator("#closed-text").textContent(), /send the invitation again/);
+    await shot(page, "13-invitation-expired");
+    await page.close();
+  } finally {
+    await short.stop();
+  }
+});

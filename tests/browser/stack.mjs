@@ -1,0 +1,123 @@
+// A running product for the browser tests: `infra/run` started as a user starts it (its own stack
+// name and port), its admin CLI, its API over HTTP and the email SES captured; and headless
+// Chromium (Debian's package) driven by playwright-core.
+import { spawn, execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { chromium } from "playwright-core";
+
+export const repo = path.resolve(import.meta.dirname, "../..");
+export const screenshots = path.join(repo, "target/browser/screenshots");
+
+const freePort = () => new Promise((resolve) => {
+  const server = createServer().listen(0, "127.0.0.1", () => {
+    const { port } = server.address();
+    server.close(() => resolve(port));
+  });
+});
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `check` until it returns something truthy. */
+export async function eventually(what, check, seconds = 60) {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    const value = await check().catch(() => null);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error("timed out waiting for " + what);
+    await sleep(250);
+  }
+}
+
+export class Stack {
+  /** `infra/run` on a new stack; `env` adds variables (as a user would export them). */
+  static async start(label, env = {}) {
+    const name = `browser-${label}-${process.pid}`;
+    const port = await freePort();
+    mkdirSync(path.join(repo, "target/browser"), { recursive: true });
+    const log = path.join(repo, `target/browser/${name}.log`);
+    const output = openSync(log, "w");
+    const childEnv = { ...process.env, ...env, STACK_NAME: name, PORT: String(port), RUST_LOG: "info" };
+    for (const key of Object.keys(childEnv)) if (key.startsWith("AWS_ENDPOINT_URL")) delete childEnv[key];
+    const process_ = spawn(path.join(repo, "infra/run"), [], { cwd: repo, env: childEnv, stdio: ["ignore", output, output] });
+    const stack = new Stack(name, port, process_, log);
+    await eventually("infra/run to answer /health", async () => (await fetch(stack.url + "/health")).ok, 900);
+    stack.runEnv = Object.fromEntries(readFileSync(path.join(repo, ".local", name, "run.env"), "utf8").trim().split("\n").map((line) => line.split(/=(.*)/s).slice(0, 2)));
+    return stack;
+  }
+
+  constructor(name, port, process_, log) {
+    Object.assign(this, { name, port, process: process_, log, url: `http://127.0.0.1:${port}` });
+  }
+
+  async stop() {
+    if (this.process.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.process.once("exit", resolve));
+    this.process.kill("SIGTERM");
+    await exited;
+  }
+
+  /** `infra/admin ARGS` on this stack; its JSON output. */
+  admin(...args) {
+    const out = execFileSync(path.join(repo, "infra/admin"), args, { cwd: repo, env: { ...process.env, STACK_NAME: this.name } });
+    return JSON.parse(out.toString());
+  }
+
+  /** A new account and its first user: { id, key, email, name }. */
+  account(label, plan = "free") {
+    const email = `${label}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`.toLowerCase();
+    const name = `${label} Inc`;
+    const created = this.admin("create-account", "--name", name, "--email", email, "--user-name", label, "--plan", plan);
+    return { id: created.account.id, key: created.api_key, email, name };
+  }
+
+  async api(method, route, key, body) {
+    const headers = { accept: "application/json" };
+    if (key) headers.authorization = `Bearer ${key}`;
+    if (body !== undefined) headers["content-type"] = "application/json";
+    const response = await fetch(this.url + route, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : null };
+  }
+
+  /** The emails SES captured for `address` (moto keeps them), oldest first. */
+  async emailsTo(address) {
+    const data = await (await fetch(this.runEnv.AWS_ENDPOINT_URL_SES + "/moto-api/data.json")).json();
+    return ((data.ses && data.ses.Message) || []).filter((m) => (m.destinations.ToAddresses || []).includes(address));
+  }
+
+  /** The link in the last invitation email to `address`. */
+  async invitationLink(address) {
+    const emails = await eventually(`an email to ${address}`, async () => { const found = await this.emailsTo(address); return found.length && found; });
+    const link = emails.at(-1).body.match(/https?:\/\/\S+?token=[A-Za-z0-9_-]+/);
+    if (!link) throw new Error("no link in the invitation email");
+    return link[0];
+  }
+}
+
+/** Headless Chromium from Debian's package, with the flags that work on these machines. */
+export async function browser() {
+  const profile = mkdtempSync(path.join(tmpdir(), "chromium-profile-"));
+  const launched = await chromium.launchPersistentContext(profile, {
+    executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
+    headless: true,
+    viewport: { width: 375, height: 812 },
+    args: ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+  });
+  const close = launched.close.bind(launched);
+  launched.close = async () => { await close(); rmSync(profile, { recursive: true, force: true }); };
+  return launched;
+}
+
+/** A screenshot of the page's current step, under target/browser/screenshots/. */
+export async function shot(page, name) {
+  mkdirSync(screenshots, { recursive: true });
+  await page.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
+}
+
+/** What a person using only a 375 px wide screen must not need: horizontal scrolling. */
+export async function fitsSmallScreen(page) {
+  return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
+}
