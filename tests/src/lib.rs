@@ -176,7 +176,7 @@ pub fn unique(label: &str) -> String {
 
 impl TestEnv {
     pub async fn new() -> TestEnv {
-        TestEnv::with_settings(InvitationSettings { ttl: std::time::Duration::from_secs(14 * 86_400), link_base: LINK_BASE.into() }).await
+        TestEnv::with_settings(InvitationSettings { ttl: std::time::Duration::from_secs(14 * 86_400), link_base: Some(LINK_BASE.into()) }).await
     }
 
     /// An environment whose 360dialog Partner API is at `url` (a server the test runs).
@@ -321,7 +321,7 @@ fn local_api(config: &aws_config::SdkConfig, db: &Db, sender: &str, settings: &I
         ("TABLE_NAME", db.table.clone()),
         ("SENDER_EMAIL", sender.to_string()),
         ("INVITATION_TTL_DAYS", (settings.ttl.as_secs() / 86_400).to_string()),
-        ("INVITATION_LINK_BASE", settings.link_base.clone()),
+        ("INVITATION_LINK_BASE", settings.link_base.clone().unwrap_or_default()),
         ("WEBHOOK_LOCAL_MODE", local_webhooks.to_string()),
         ("DIALOG360_PARTNER_API_URL", partner_api_url.unwrap_or_default()),
         ("RATE_LIMIT_PER_MINUTE", db.rate_limit.requests.to_string()),

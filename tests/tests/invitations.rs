@@ -374,7 +374,7 @@ async fn resending_renews_expiry_and_link_and_emails_again() {
 
 #[tokio::test]
 async fn expired_invitations_answer_410_are_recorded_and_can_be_renewed() {
-    let expired_env = TestEnv::with_settings(InvitationSettings { ttl: std::time::Duration::ZERO, link_base: LINK_BASE.into() }).await;
+    let expired_env = TestEnv::with_settings(InvitationSettings { ttl: std::time::Duration::ZERO, link_base: Some(LINK_BASE.into()) }).await;
     let env = &expired_env;
     let seller = env.account("seller").await;
     let buyer = env.account("buyer").await;

@@ -10,7 +10,7 @@ use shared::platform::auth::{authenticate, authenticate_if_present};
 use shared::partners::domain::Relationship;
 use shared::platform::validate;
 use shared::partners::domain::invitation::{Direction, InvitationStatus};
-use shared::platform::http::{HandlerResult, json, json_body, page, page_request, path_id, query_param};
+use shared::platform::http::{api_origin, HandlerResult, json, json_body, page, page_request, path_id, query_param};
 use shared::platform::idempotency::once;
 use shared::partners::inviter::Inviter;
 use shared::partners::store::invitations::Claimant;
@@ -94,19 +94,19 @@ fn new_account(body: &ClaimBody) -> Result<Option<(String, String)>, ApiError> {
 /// `POST /invitations`: invite a partner as `buyer`, `seller` or `both` (`relationship_type`).
 pub async fn create(inviter: &Inviter, req: Request) -> HandlerResult {
     let caller = authenticate(&inviter.db, &req).await?;
-    once(&inviter.db, &caller.account_id, &req, async { inviter.send(&caller, json_body(&req)?, None).await }).await
+    once(&inviter.db, &caller.account_id, &req, async { inviter.send(&caller, json_body(&req)?, None, &api_origin(&req)).await }).await
 }
 
 /// `POST /invitations/recipient`: invite a buyer (LeadConduit's route).
 pub async fn create_recipient(inviter: &Inviter, req: Request) -> HandlerResult {
     let caller = authenticate(&inviter.db, &req).await?;
-    once(&inviter.db, &caller.account_id, &req, async { inviter.send(&caller, json_body(&req)?, Some(Relationship::Buyer)).await }).await
+    once(&inviter.db, &caller.account_id, &req, async { inviter.send(&caller, json_body(&req)?, Some(Relationship::Buyer), &api_origin(&req)).await }).await
 }
 
 /// `POST /invitations/source`: invite a seller, a source of leads (LeadConduit's route).
 pub async fn create_source(inviter: &Inviter, req: Request) -> HandlerResult {
     let caller = authenticate(&inviter.db, &req).await?;
-    once(&inviter.db, &caller.account_id, &req, async { inviter.send(&caller, json_body(&req)?, Some(Relationship::Seller)).await }).await
+    once(&inviter.db, &caller.account_id, &req, async { inviter.send(&caller, json_body(&req)?, Some(Relationship::Seller), &api_origin(&req)).await }).await
 }
 
 /// `POST /invitations/{id}/decline`: the invited account declines.
@@ -139,7 +139,7 @@ fn enum_param<T: serde::de::DeserializeOwned>(req: &Request, name: &str) -> Resu
 /// `PUT /invitations/{id}/resend`: renew an open invitation (new expiry, new link, new email).
 pub async fn resend(inviter: &Inviter, req: Request) -> HandlerResult {
     let caller = authenticate(&inviter.db, &req).await?;
-    inviter.resend(&caller, &path_id(&req, "id")?).await
+    inviter.resend(&caller, &path_id(&req, "id")?, &api_origin(&req)).await
 }
 
 /// `DELETE /invitations/{id}`: the inviter withdraws an open invitation.

@@ -33,7 +33,8 @@ impl Inviter {
     /// Invites the partner the body names. `relationship` is fixed by the endpoint
     /// (`/invitations/recipient` → buyer, `/invitations/source` → seller) or, for
     /// `POST /invitations`, taken from the body.
-    pub async fn send(&self, caller: &Caller, body: InviteBody, relationship: Option<Relationship>) -> HandlerResult {
+    /// `api_origin` is where the API's own invitation page is (the link's default).
+    pub async fn send(&self, caller: &Caller, body: InviteBody, relationship: Option<Relationship>, api_origin: &str) -> HandlerResult {
         let relationship = match (relationship, body.relationship_type) {
             (Some(fixed), Some(asked)) if fixed != asked => {
                 return Err(ApiError::validation("relationship_type", format!("this endpoint invites a {fixed:?} partner").to_lowercase()));
@@ -50,21 +51,21 @@ impl Inviter {
         };
         let name = body.name.map(|n| validate::name("name", &n)).transpose()?;
         let sent = self.db.partners().send_invitation(caller, invitee, relationship, name, &self.settings).await?;
-        self.respond(sent, "Invitation was sent successfully").await
+        self.respond(sent, "Invitation was sent successfully", api_origin).await
     }
 
-    pub async fn resend(&self, caller: &Caller, id: &Id) -> HandlerResult {
+    pub async fn resend(&self, caller: &Caller, id: &Id, api_origin: &str) -> HandlerResult {
         let sent = self.db.partners().resend_invitation(caller, id, &self.settings).await?;
-        self.respond(sent, "Invitation was resent successfully").await
+        self.respond(sent, "Invitation was resent successfully", api_origin).await
     }
 
     /// Emails the link and answers 201 for a new invitation, 200 otherwise. The invitation is
     /// already saved, so a failed email does not fail the request: `email_sent: false` says to
     /// resend.
-    async fn respond(&self, sent: Sent, message: &str) -> HandlerResult {
+    async fn respond(&self, sent: Sent, message: &str, api_origin: &str) -> HandlerResult {
         let email_sent = match &sent.link {
             Some(delivery) if !delivery.recipients.is_empty() => {
-                let link = self.settings.link(&delivery.token);
+                let link = self.settings.link(&delivery.token, api_origin);
                 let mail = email::invitation(delivery.recipients.clone(), &sent.invitation, &link);
                 match self.mailer.send(&mail).await {
                     Ok(()) => Some(true),
