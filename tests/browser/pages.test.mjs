@@ -2,6 +2,7 @@
 // what the person sees at each step, then what the backend holds.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { Stack, browser, eventually, fitsSmallScreen, shot } from "./stack.mjs";
 
 let stack;
@@ -91,6 +92,11 @@ test("a new partner claims the emailed invitation, keeps the key, and sets up de
   await heading(page).filter({ hasText: "Delivery is set up" }).waitFor();
   assert.equal(await page.locator("#done-redirect").textContent(), redirect);
   await page.close();
+
+  // Neither the link's token nor the key is ever written into the product's logs.
+  const logs = readFileSync(stack.log, "utf8");
+  assert.ok(logs.includes("GET /invitations/claim"), "the page's requests are logged");
+  assert.ok(!logs.includes(new URL(link).searchParams.get("token")) && !logs.includes(key), "no token or key in the logs");
 });
 
 test("an existing account accepts one invitation and declines another from the link alone", async () => {

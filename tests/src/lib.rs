@@ -307,6 +307,19 @@ impl TestEnv {
     }
 }
 
+/// The data a page shows: its JSON island (`<script type="application/json" id="data">`), parsed.
+pub fn page_data(reply: &Reply) -> Value {
+    let html = reply.body.as_str().expect("an HTML body");
+    let island = r#"<script type="application/json" id="data">"#;
+    let start = html.find(island).expect("the data island") + island.len();
+    serde_json::from_str(&html[start..start + html[start..].find("</script>").expect("its end")]).expect("JSON")
+}
+
+/// `GET uri` as a browser asks for it (`Accept: text/html`).
+pub fn browser_get(uri: &str) -> infra::local_api::HttpRequest {
+    infra::local_api::HttpRequest { method: "GET".into(), uri: uri.into(), headers: vec![("accept".into(), "text/html,application/xhtml+xml,*/*;q=0.8".into())], body: vec![] }
+}
+
 /// Every email the moto serving SES at `ses_endpoint` captured for `address`.
 pub async fn captured_emails(ses_endpoint: &str, address: &str) -> Vec<Value> {
     let data = http_get_json(&format!("{ses_endpoint}/moto-api/data.json")).await;

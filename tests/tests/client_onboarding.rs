@@ -386,13 +386,6 @@ async fn outbound_urls_must_be_public_https_outside_local_mode() {
     assert!(receiver.requests().is_empty());
 }
 
-/// The island of data in a page (`<script type="application/json" id="data">`), parsed.
-fn page_data(reply: &api_tests::Reply) -> serde_json::Value {
-    let html = reply.body.as_str().expect("an HTML body");
-    let start = html.find(r#"<script type="application/json" id="data">"#).expect("the data island") + r#"<script type="application/json" id="data">"#.len();
-    serde_json::from_str(&html[start..start + html[start..].find("</script>").expect("its end")]).expect("JSON")
-}
-
 #[tokio::test]
 async fn a_browser_opening_a_link_gets_the_onboarding_page_and_json_callers_the_json() {
     let env = TestEnv::new().await;
@@ -410,15 +403,15 @@ async fn a_browser_opening_a_link_gets_the_onboarding_page_and_json_callers_the_
     assert_eq!(page.headers["referrer-policy"], "no-referrer");
     let html = page.body.as_str().unwrap();
     assert!(!html.contains("</script><script>alert"), "the campaign's name cannot close the data island");
-    let data = page_data(&page);
+    let data = api_tests::page_data(&page);
     assert_eq!((data["state"].as_str(), data["campaign"]["name"].as_str()), (Some("invited"), Some("Spring </script><script>alert(1)</script>")));
     assert_eq!(data["client"]["email"], "page@example.com");
 
     let json_reply = open(path.to_string(), "application/json").await;
     assert_eq!(json_reply.body["client"]["email"], "page@example.com");
     env.call("POST", &format!("{path}/complete"), None, None).await;
-    assert_eq!(page_data(&open(path.to_string(), "text/html").await)["state"], "completed");
+    assert_eq!(api_tests::page_data(&open(path.to_string(), "text/html").await)["state"], "completed");
     let unknown = open("/c/not-a-token".into(), "text/html").await;
-    assert_eq!((unknown.status, page_data(&unknown)["state"].as_str()), (200, Some("unknown")));
+    assert_eq!((unknown.status, api_tests::page_data(&unknown)["state"].as_str()), (200, Some("unknown")));
     assert_error(&open("/c/not-a-token".into(), "application/json").await, 404, "not found");
 }

@@ -574,19 +574,12 @@ async fn inviting_an_address_discloses_nothing_about_its_account() {
     assert!(assert_error(&refused, 409, "conflict").contains("already connected"));
 }
 
-/// The island of data in a page (`<script type="application/json" id="data">`), parsed.
-fn page_data(reply: &api_tests::Reply) -> Value {
-    let html = reply.body.as_str().expect("an HTML body");
-    let start = html.find(r#"<script type="application/json" id="data">"#).expect("the data island") + r#"<script type="application/json" id="data">"#.len();
-    serde_json::from_str(&html[start..start + html[start..].find("</script>").expect("its end")]).expect("JSON")
-}
-
 #[tokio::test]
 async fn the_invitation_page_shows_what_the_link_answers_and_what_became_of_it() {
     let env = TestEnv::new().await;
     let seller = env.account("seller").await;
     let buyer = env.account("buyer").await;
-    let page = |uri: String| env.request(infra::local_api::HttpRequest { method: "GET".into(), uri, headers: vec![("accept".into(), "text/html".into())], body: vec![] });
+    let page = |uri: String| env.request(api_tests::browser_get(&uri));
 
     let address = format!("{}@example.com", unique("newcomer"));
     invite_buyer(&env, &seller, &address).await;
@@ -594,20 +587,20 @@ async fn the_invitation_page_shows_what_the_link_answers_and_what_became_of_it()
     let open = page(format!("/invitations/claim?token={token}")).await;
     assert_eq!((open.status, open.headers["content-type"].as_str(), open.headers["referrer-policy"].as_str()), (200, "text/html; charset=utf-8", "no-referrer"));
     assert!(!open.body.as_str().unwrap().contains(&token), "the token is not written into the page");
-    let data = page_data(&open);
+    let data = api_tests::page_data(&open);
     assert_eq!((data["state"].as_str(), data["invitation"]["inviter"]["name"].as_str()), (Some("pending"), Some(seller.name.as_str())));
     assert_eq!((data["invitation"]["invitee_email"].as_str(), data["invitation"]["relationship_type"].as_str()), (Some(address.as_str()), Some("buyer")));
     assert!(data["answers_for"].is_null(), "accepting creates an account");
 
     invite_buyer(&env, &seller, &buyer.email).await;
     let token = env.invitation_token(&buyer.email).await;
-    assert_eq!(page_data(&page(format!("/invitations/claim?token={token}")).await)["answers_for"], buyer.name);
+    assert_eq!(api_tests::page_data(&page(format!("/invitations/claim?token={token}")).await)["answers_for"], buyer.name);
     env.call("POST", "/invitations/claim", None, Some(json!({ "token": token }))).await;
-    let used = page_data(&page(format!("/invitations/claim?token={token}")).await);
+    let used = api_tests::page_data(&page(format!("/invitations/claim?token={token}")).await);
     assert_eq!((used["state"].as_str(), used["answers_for"].is_null()), (Some("accepted"), true));
 
     for uri in ["/invitations/claim?token=nope".to_string(), "/invitations/claim".to_string()] {
         let unknown = page(uri).await;
-        assert_eq!((unknown.status, page_data(&unknown)["state"].as_str(), page_data(&unknown)["invitation"].is_null()), (200, Some("unknown"), true));
+        assert_eq!((unknown.status, api_tests::page_data(&unknown)["state"].as_str(), api_tests::page_data(&unknown)["invitation"].is_null()), (200, Some("unknown"), true));
     }
 }
