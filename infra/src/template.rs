@@ -55,7 +55,8 @@ const KNOWN_TABLE_PROPERTIES: &[&str] = &[
     "TimeToLiveSpecification",
     "PointInTimeRecoverySpecification",
 ];
-const KNOWN_QUEUE_PROPERTIES: &[&str] = &["VisibilityTimeout", "MessageRetentionPeriod", "RedrivePolicy"];
+/// `SqsManagedSseEnabled` (encryption at rest) has no local counterpart to create.
+const KNOWN_QUEUE_PROPERTIES: &[&str] = &["VisibilityTimeout", "MessageRetentionPeriod", "RedrivePolicy", "SqsManagedSseEnabled"];
 
 fn s(v: &Value) -> Option<String> {
     match v {

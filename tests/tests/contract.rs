@@ -217,3 +217,30 @@ fn domain_modules_are_pure() {
     }
     assert!(read >= 12, "read {read} domain files");
 }
+
+/// Every public route (no API key: no per-key rate limit) has its own throttle on the HTTP API,
+/// and every throttled route exists.
+#[test]
+fn every_public_route_has_its_own_throttle() {
+    let text = std::fs::read_to_string(Template::path()).unwrap();
+    // The tags (!Ref, !GetAtt…) do not matter here: read them as plain values.
+    let text = text.replace("!Ref ", "").replace("!GetAtt ", "").replace("!Sub ", "").replace("!Not ", "").replace("!Equals ", "").replace("!If ", "");
+    let template: serde_yaml::Value = serde_yaml::from_str(&text).unwrap();
+    let settings = template["Resources"]["HttpApi"]["Properties"]["RouteSettings"].as_mapping().expect("RouteSettings");
+    let throttled: BTreeSet<String> = settings.keys().map(|k| k.as_str().unwrap().to_string()).collect();
+    let mut public = BTreeSet::new();
+    for (path, item) in api_tests::openapi::OPENAPI.document()["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap().iter().filter(|(m, _)| *m != "parameters") {
+            let options = operation["security"].as_array();
+            if options.is_some_and(|o| o.is_empty() || o.iter().any(|s| s.as_object().is_some_and(|m| m.is_empty()))) {
+                public.insert(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    let routes: BTreeSet<String> = Template::load().unwrap().routes().unwrap().iter().map(|r| format!("{} {}", r.method, r.path)).collect();
+    assert_eq!(throttled, public, "RouteSettings name exactly the public routes");
+    assert!(throttled.is_subset(&routes), "every throttled route is a route");
+    for (route, setting) in settings {
+        assert!(setting["ThrottlingRateLimit"].as_str() == Some("PublicRouteRateLimit"), "{route:?}: {setting:?}");
+    }
+}

@@ -315,6 +315,10 @@ async fn seed_000_walkthrough_completes_the_setup_after_a_refused_second_onboard
     assert_eq!(entry["fields"]["status"], 200);
     assert!(entry["fields"]["duration_ms"].as_f64().is_some());
     assert!(!stack.log().contains(&walkthrough.buyer_key), "API keys are never logged");
+
+    // The operator's redrive, on the running stack: nothing failed, so nothing to move.
+    let redrive = stack.admin(&["redrive", "--queue", "BuyerSetupDeadLetterQueue", "--apply"]);
+    assert_eq!((redrive["source"].as_str(), redrive["redrive"]["counted"].as_u64(), redrive["redrive"]["moved"].as_u64()), (Some("BuyerSetupQueue"), Some(0), Some(0)));
     stack.stop_and_forget().await;
 }
 

@@ -1,6 +1,7 @@
-//! Operator CLI: accounts, users and API keys, against the table in `TABLE_NAME` on the endpoints
-//! the AWS environment names (`AWS_ENDPOINT_URL[_<SERVICE>]` for a local stack, or AWS itself).
-//! Keys are printed once; only their hash is stored. `admin --help` and `admin COMMAND --help`.
+//! Operator CLI: accounts, users and API keys, and dead-letter queues, against the table in
+//! `TABLE_NAME` on the endpoints the AWS environment names (`AWS_ENDPOINT_URL[_<SERVICE>]` for a
+//! local stack, or AWS itself). Keys are printed once; only their hash is stored. `admin --help`
+//! and `admin COMMAND --help`.
 
 use std::process::ExitCode;
 
@@ -11,7 +12,7 @@ use shared::platform::store::accounts::NewAccount;
 use shared::{ApiError, Db, Id};
 
 #[derive(Parser)]
-#[command(name = "infra/admin", about = "Accounts, users and API keys of an onboarding backend stack")]
+#[command(name = "infra/admin", about = "Accounts, users, API keys and dead-letter queues of an onboarding backend stack")]
 struct Cli {
     /// The stack's table (infra/admin sets it while infra/run is up).
     #[arg(long, env = "TABLE_NAME", global = true, hide_env_values = true)]
@@ -22,6 +23,17 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Counts a dead-letter queue's messages and, with --apply, moves them back to the queue they
+    /// failed from (the template's RedrivePolicy says which). On AWS, set QUEUE_URL_<LogicalId>
+    /// for both queues from the stack's outputs.
+    Redrive {
+        /// The dead-letter queue's logical id: BuyerSetupDeadLetterQueue or WebhookDeliveryDeadLetterQueue.
+        #[arg(long)]
+        queue: String,
+        /// Move the messages (without it: only count them).
+        #[arg(long)]
+        apply: bool,
+    },
     /// A new account with its first user and API key (the key is printed once).
     CreateAccount {
         #[arg(long)]
@@ -78,6 +90,14 @@ async fn run(cli: Cli) -> Result<serde_json::Value, String> {
     let config = infra::workstation_aws_config().await;
     let db = Db::new(aws_sdk_dynamodb::Client::new(&config), &table);
     match cli.command {
+        Command::Redrive { queue, apply } => {
+            let source = infra::redrive::source_of(&infra::template::Template::load()?, &queue)?;
+            let sqs = aws_sdk_sqs::Client::new(&config);
+            let dead_letter_url = infra::redrive::queue_url(&sqs, &table, &queue).await?;
+            let source_url = infra::redrive::queue_url(&sqs, &table, &source).await?;
+            let done = infra::redrive::redrive(&sqs, &dead_letter_url, &source_url, !apply).await?;
+            Ok(serde_json::json!({ "queue": queue, "source": source, "redrive": done }))
+        }
         Command::CreateStack => {
             let template = infra::template::Template::load()?;
             let stack = infra::bootstrap::create_stack(&config, &template, &table).await.map_err(|e| e.to_string())?;
