@@ -4,7 +4,7 @@
 pub mod bootstrap;
 pub mod local_api;
 pub mod pipeline;
-pub mod redrive;
+pub mod queues;
 pub mod template;
 
 /// The SDK configuration for operator tools on a workstation: the full provider chain (profiles,

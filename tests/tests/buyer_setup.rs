@@ -300,3 +300,59 @@ async fn a_sync_setup_that_died_after_committing_is_finished_by_the_next_call() 
     assert_eq!(seen.body["setup_status"], "succeeded");
     w.assert_set_up_once(seen.body["redirect"].as_str().unwrap()).await;
 }
+
+/// What `infra/admin stuck-onboards` lists: completed onboards whose setup has not succeeded, across
+/// accounts, through the sparse index; and `rerun-setup`.
+#[tokio::test]
+async fn an_unfinished_setup_is_listed_until_it_succeeds_and_an_operator_can_run_it_again() {
+    let w = world(Plan::Free).await;
+    let mut pipeline = w.env.pipeline().await;
+    let (account, onboard) = (w.buyer.id.clone(), w.onboard(None).await);
+    let listed = |before: &'static str| {
+        let db = w.env.db.clone();
+        async move { db.onboards().unfinished_setups(before).await.unwrap().into_iter().map(|o| o.id.to_string()).collect::<Vec<_>>() }
+    };
+    w.put_onboard(&onboard, "in_progress").await;
+    assert!(listed("9999").await.is_empty(), "not completed: not listed");
+    w.put_onboard(&onboard, "completed").await;
+    assert_eq!(listed("9999").await, [onboard.clone()]);
+    assert!(listed("2000-01-01T00:00:00Z").await.is_empty(), "completed after that time");
+
+    // Pending: the operator's re-run queues its request again, beside the stream's.
+    let id = shared::Id::parse(&onboard).unwrap();
+    let (_, by_stream) = w.env.db.onboards().restart_setup(&account, &id).await.unwrap();
+    assert!(!by_stream, "a pending setup is not completed again: its request is queued by the operator");
+    let messages = pipeline.queued_setups(1).await;
+    assert!(pipeline.deliver(&messages).await.batch_item_failures.is_empty());
+    assert!(listed("9999").await.is_empty(), "succeeded: no longer listed");
+    let again = w.env.db.onboards().restart_setup(&account, &id).await.unwrap_err();
+    assert!(again.details().contains("already succeeded"), "{again:?}");
+}
+
+#[tokio::test]
+async fn a_failed_setup_stays_listed_and_a_rerun_completes_the_onboard_again() {
+    let w = world(Plan::Free).await;
+    let mut pipeline = w.env.pipeline().await;
+    let onboard = w.onboard(None).await;
+    assert_eq!(w.env.call("DELETE", &format!("/connections/{}", w.connection_id), Some(&w.seller.key), None).await.status, 200);
+    w.put_onboard(&onboard, "completed").await;
+    let messages = pipeline.queued_setups(1).await;
+    pipeline.deliver(&messages).await;
+    let stuck = w.env.db.onboards().unfinished_setups("9999").await.unwrap();
+    assert_eq!((stuck.len(), stuck[0].status.as_str(), stuck[0].setup_status.map(|s| s.as_str())), (1, "failed", Some("failed")));
+
+    // The buyer going back to work (in_progress) takes it off the list; completing puts it back.
+    w.put_onboard(&onboard, "in_progress").await;
+    assert!(w.env.db.onboards().unfinished_setups("9999").await.unwrap().is_empty());
+    w.put_onboard(&onboard, "completed").await;
+    let messages = pipeline.queued_setups(1).await;
+    pipeline.deliver(&messages).await;
+    assert_eq!(w.env.db.onboards().unfinished_setups("9999").await.unwrap().len(), 1);
+
+    let id = shared::Id::parse(&onboard).unwrap();
+    let (restarted, by_stream) = w.env.db.onboards().restart_setup(&w.buyer.id, &id).await.unwrap();
+    assert!(by_stream);
+    assert_eq!((restarted.status.as_str(), restarted.setup_status.map(|s| s.as_str()), restarted.setup_error), ("completed", Some("pending"), None));
+    assert_eq!(pipeline.queued_setups(1).await.records.len(), 1, "the stream queues the completed-again onboard");
+    assert_eq!(w.env.db.onboards().unfinished_setups("9999").await.unwrap().len(), 1);
+}

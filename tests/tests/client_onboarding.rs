@@ -415,3 +415,31 @@ async fn a_browser_opening_a_link_gets_the_onboarding_page_and_json_callers_the_
     assert_eq!((unknown.status, api_tests::page_data(&unknown)["state"].as_str()), (200, Some("unknown")));
     assert_error(&open("/c/not-a-token".into(), "application/json").await, 404, "not found");
 }
+
+/// What `infra/admin replay-deliveries` finds and sends again: an endpoint's failed deliveries
+/// since a time, each replayed as a new delivery.
+#[tokio::test]
+async fn failed_deliveries_since_a_time_are_found_and_sent_again() {
+    let refusing = FakeServer::start(vec![(400, "{}")]).await;
+    let env = TestEnv::new().await;
+    let account = env.account("operator").await;
+    let mut pipeline = env.pipeline().await;
+    let (endpoint_id, _) = endpoint(&env, &account, &refusing.url, Some(json!(["flow.created"]))).await;
+    let before = shared::platform::time::now();
+    published_campaign(&env, &account, "Refused").await;
+    deliver_queued(&mut pipeline, 1).await;
+    let failed_id = deliveries(&env, &account, &endpoint_id).await[0]["id"].as_str().unwrap().to_string();
+    assert_eq!(deliveries(&env, &account, &endpoint_id).await[0]["status"], "failed", "a 400 is final");
+
+    let (account_id, endpoint) = (account.id.clone(), shared::Id::parse(&endpoint_id).unwrap());
+    let store = env.db.client_onboarding();
+    let found: Vec<String> = store.failed_deliveries_since(&account_id, &endpoint, &before).await.unwrap().into_iter().map(|d| d.id.to_string()).collect();
+    assert_eq!(found, [failed_id.clone()]);
+    assert!(store.failed_deliveries_since(&account_id, &endpoint, "9999").await.unwrap().is_empty(), "none since a later time");
+    let replay = store.replay_delivery(&account_id, &endpoint, &shared::Id::parse(&failed_id).unwrap()).await.unwrap();
+    assert_eq!(replay.replay_of.map(|id| id.to_string()), Some(failed_id.clone()));
+    let listed = deliveries(&env, &account, &endpoint_id).await;
+    assert_eq!(listed.len(), 2, "the replay is a new delivery beside the failed one");
+    let other = env.account("operator-other").await;
+    assert!(env.db.client_onboarding().failed_deliveries_since(&other.id, &endpoint, &before).await.is_err(), "another account's endpoint is not found");
+}

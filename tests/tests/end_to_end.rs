@@ -319,6 +319,9 @@ async fn seed_000_walkthrough_completes_the_setup_after_a_refused_second_onboard
     // The operator's redrive, on the running stack: nothing failed, so nothing to move.
     let redrive = stack.admin(&["redrive", "--queue", "BuyerSetupDeadLetterQueue", "--apply"]);
     assert_eq!((redrive["source"].as_str(), redrive["redrive"]["counted"].as_u64(), redrive["redrive"]["moved"].as_u64()), (Some("BuyerSetupQueue"), Some(0), Some(0)));
+    // The setup succeeded: no onboard is stuck.
+    let stuck = stack.admin(&["stuck-onboards", "--older-than-minutes", "0"]);
+    assert_eq!(stuck["count"], 0, "{stuck}");
     stack.stop_and_forget().await;
 }
 

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use api_tests::{TestEnv, unique};
-use infra::redrive::{Redrive, redrive, source_of};
+use infra::queues::{Redrive, redrive, source_of};
 use infra::template::Template;
 
 #[test]

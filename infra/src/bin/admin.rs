@@ -6,6 +6,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use shared::onboards::domain::buyer_setup::SetupRequest;
 use shared::platform::accounts::Plan;
 use shared::platform::validate;
 use shared::platform::store::accounts::NewAccount;
@@ -23,6 +24,33 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Completed onboards whose buyer setup has not succeeded (pending or failed) for more than
+    /// the given minutes, across accounts, oldest first.
+    StuckOnboards {
+        #[arg(long, default_value_t = 15)]
+        older_than_minutes: u64,
+    },
+    /// Runs one onboard's buyer setup again: a failed one is completed again (the stream queues
+    /// it); a pending one has its setup request queued again.
+    RerunSetup {
+        #[arg(long, value_parser = parse_id)]
+        account: Id,
+        #[arg(long, value_parser = parse_id)]
+        onboard: Id,
+    },
+    /// An endpoint's failed outbound webhook deliveries since a time; with --apply, each is sent
+    /// again as a new delivery.
+    ReplayDeliveries {
+        #[arg(long, value_parser = parse_id)]
+        account: Id,
+        #[arg(long, value_parser = parse_id)]
+        endpoint: Id,
+        /// UTC, as the API writes times: 2026-11-23T00:00:00Z.
+        #[arg(long, value_parser = parse_time)]
+        since: String,
+        #[arg(long)]
+        apply: bool,
+    },
     /// Counts a dead-letter queue's messages and, with --apply, moves them back to the queue they
     /// failed from (the template's RedrivePolicy says which). On AWS, set QUEUE_URL_<LogicalId>
     /// for both queues from the stack's outputs.
@@ -81,6 +109,18 @@ fn parse_id(raw: &str) -> Result<Id, String> {
     Id::parse(raw).ok_or_else(|| "must be a 24-hex id".to_string())
 }
 
+/// A time as the API writes them (`YYYY-MM-DDTHH:MM:SSZ`), so that it compares as text.
+fn parse_time(raw: &str) -> Result<String, String> {
+    let shape = raw.len() == 20 && raw.bytes().enumerate().all(|(i, b)| match i {
+        4 | 7 => b == b'-',
+        10 => b == b'T',
+        13 | 16 => b == b':',
+        19 => b == b'Z',
+        _ => b.is_ascii_digit(),
+    });
+    if shape { Ok(raw.to_string()) } else { Err("must be a UTC time like 2026-11-23T00:00:00Z".into()) }
+}
+
 fn api(err: ApiError) -> String {
     format!("{}: {}", err.code(), err.details())
 }
@@ -91,12 +131,37 @@ async fn run(cli: Cli) -> Result<serde_json::Value, String> {
     let db = Db::new(aws_sdk_dynamodb::Client::new(&config), &table);
     match cli.command {
         Command::Redrive { queue, apply } => {
-            let source = infra::redrive::source_of(&infra::template::Template::load()?, &queue)?;
+            let source = infra::queues::source_of(&infra::template::Template::load()?, &queue)?;
             let sqs = aws_sdk_sqs::Client::new(&config);
-            let dead_letter_url = infra::redrive::queue_url(&sqs, &table, &queue).await?;
-            let source_url = infra::redrive::queue_url(&sqs, &table, &source).await?;
-            let done = infra::redrive::redrive(&sqs, &dead_letter_url, &source_url, !apply).await?;
+            let dead_letter_url = infra::queues::queue_url(&sqs, &table, &queue).await?;
+            let source_url = infra::queues::queue_url(&sqs, &table, &source).await?;
+            let done = infra::queues::redrive(&sqs, &dead_letter_url, &source_url, !apply).await?;
             Ok(serde_json::json!({ "queue": queue, "source": source, "redrive": done }))
+        }
+        Command::StuckOnboards { older_than_minutes } => {
+            let before = shared::platform::time::format(std::time::SystemTime::now() - std::time::Duration::from_secs(older_than_minutes * 60));
+            let stuck = db.onboards().unfinished_setups(&before).await.map_err(api)?;
+            Ok(serde_json::json!({ "completed_before": before, "count": stuck.len(), "onboards": stuck }))
+        }
+        Command::RerunSetup { account, onboard } => {
+            let (onboard, by_stream) = db.onboards().restart_setup(&account, &onboard).await.map_err(api)?;
+            if !by_stream {
+                let sqs = aws_sdk_sqs::Client::new(&config);
+                let url = infra::queues::queue_url(&sqs, &table, "BuyerSetupQueue").await?;
+                let request = SetupRequest { account_id: onboard.account_id.clone(), connection_id: onboard.connection_id.clone(), flow_id: onboard.flow_id.clone(), onboard_id: Some(onboard.id.clone()), actor: "operator".into() };
+                let body = serde_json::to_string(&request).map_err(|e| e.to_string())?;
+                sqs.send_message().queue_url(url).message_body(body).send().await.map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())?;
+            }
+            Ok(serde_json::json!({ "onboard": onboard, "queued_by": if by_stream { "the table stream (completed again)" } else { "infra/admin (setup request sent)" } }))
+        }
+        Command::ReplayDeliveries { account, endpoint, since, apply } => {
+            let failed = db.client_onboarding().failed_deliveries_since(&account, &endpoint, &since).await.map_err(api)?;
+            let mut replays = vec![];
+            for delivery in failed.iter().filter(|_| apply) {
+                replays.push(db.client_onboarding().replay_delivery(&account, &endpoint, &delivery.id).await.map_err(api)?.id);
+            }
+            let ids: Vec<&Id> = failed.iter().map(|d| &d.id).collect();
+            Ok(serde_json::json!({ "failed": ids, "replays": replays, "dry_run": !apply }))
         }
         Command::CreateStack => {
             let template = infra::template::Template::load()?;
@@ -153,6 +218,15 @@ mod tests {
 
     fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
         Cli::try_parse_from(std::iter::once("admin").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn replaying_needs_a_time_written_as_the_api_writes_it() {
+        let base = ["replay-deliveries", "--account", "64b8f0f5e4b0c3a1d5e6f7a8", "--endpoint", "64b8f0f5e4b0c3a1d5e6f7a9", "--since"];
+        assert!(parse(&[&base[..], &["2026-11-23T00:00:00Z"]].concat()).is_ok());
+        for bad in ["2026-11-23", "2026-11-23T00:00:00+01:00", "yesterday", "2026-11-23T00:00:00.000Z"] {
+            assert!(parse(&[&base[..], &[bad]].concat()).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -189,6 +189,8 @@ impl BuyerSetup {
             let succeeded = Write::update("onboard", keys::onboard(&request.account_id, onboard))
                 .set("setup_status", keys::string(SetupStatus::Succeeded.as_str()))
                 .set("redirect", keys::string(redirect.as_str()))
+                .remove(keys::GSI1_PK)
+                .remove(keys::GSI1_SK)
                 .set("setup_error", AttributeValue::Null(true))
                 .set("updated_at", keys::string(time::now()))
                 .add("version", AttributeValue::N("1".into()))

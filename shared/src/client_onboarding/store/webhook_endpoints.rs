@@ -112,6 +112,22 @@ impl ClientOnboardingTable<'_> {
         self.get_as(&keys::delivery(account, endpoint, id)).await?.ok_or(ApiError::NotFound("delivery"))
     }
 
+    /// The endpoint's failed deliveries created at or after `since`, newest first: pages of its
+    /// delivery list, read until one is older.
+    pub async fn failed_deliveries_since(&self, account: &Id, endpoint: &Id, since: &str) -> Result<Vec<Delivery>, ApiError> {
+        let mut failed = vec![];
+        let mut page = PageRequest::from_query(Some("100"), None)?;
+        loop {
+            let listed = self.deliveries(account, endpoint, &page).await?;
+            let older = listed.items.iter().any(|d| d.created_at.as_str() < since);
+            failed.extend(listed.items.into_iter().filter(|d| d.created_at.as_str() >= since && d.status == DeliveryStatus::Failed));
+            match listed.next_cursor {
+                Some(cursor) if !older => page = PageRequest::from_query(Some("100"), Some(&cursor))?,
+                _ => return Ok(failed),
+            }
+        }
+    }
+
     /// Sends a delivery's event again as a new delivery (new `webhook-id`, since the receiver is
     /// meant to process it again), to an endpoint that is active.
     pub async fn replay_delivery(&self, account: &Id, endpoint_id: &Id, id: &Id) -> Result<Delivery, ApiError> {

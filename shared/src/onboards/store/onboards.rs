@@ -34,6 +34,65 @@ impl OnboardsTable<'_> {
         self.onboard_id_of_invitation(account, &connection.invitation_id).await
     }
 
+    /// Every completed onboard whose setup has not succeeded (pending, or failed), completed
+    /// before `before`, oldest first, across accounts: one Query of the sparse index.
+    pub async fn unfinished_setups(&self, before: &str) -> Result<Vec<Onboard>, ApiError> {
+        let mut found = vec![];
+        let mut start = None;
+        loop {
+            let out = self
+                .client()
+                .query()
+                .table_name(&self.table)
+                .index_name(keys::GSI1)
+                .key_condition_expression("#pk = :pk AND #sk < :before")
+                .expression_attribute_names("#pk", keys::GSI1_PK)
+                .expression_attribute_names("#sk", keys::GSI1_SK)
+                .expression_attribute_values(":pk", keys::string(keys::UNFINISHED_SETUPS))
+                .expression_attribute_values(":before", keys::string(before))
+                .set_exclusive_start_key(start)
+                .send()
+                .await?;
+            for item in out.items.unwrap_or_default() {
+                found.push(keys::parse(item)?);
+            }
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+
+    /// An operator's re-run of an unfinished setup. A failed onboard is completed again, which
+    /// the table's stream hands to the buyer setup (`true`); a pending one is returned as it is,
+    /// for its setup request to be queued again (`false`). A setup that succeeded is a 409.
+    pub async fn restart_setup(&self, account: &Id, id: &Id) -> Result<(Onboard, bool), ApiError> {
+        let onboard = self.onboard(account, id).await?.ok_or(ApiError::NotFound("onboard"))?;
+        match (onboard.status, onboard.setup_status) {
+            (_, Some(SetupStatus::Succeeded)) => Err(ApiError::Conflict(format!("onboard {id}'s setup already succeeded"))),
+            (OnboardStatus::Failed, _) => {
+                let now = time::now();
+                let mut write = Write::update("onboard", keys::onboard(account, id))
+                    .set("status", keys::value(&OnboardStatus::Completed)?)
+                    .set("setup_status", keys::string(SetupStatus::Pending.as_str()))
+                    .set("setup_error", AttributeValue::Null(true))
+                    .set("updated_at", keys::string(now.as_str()))
+                    .add("version", AttributeValue::N("1".into()));
+                for (name, value) in keys::unfinished_setup_index(&now, account, id) {
+                    write = write.set(&name, value);
+                }
+                let write = write.only_if("#status = :failed").value(":failed", keys::value(&OnboardStatus::Failed)?);
+                match self.update_returning(write).await {
+                    Ok(item) => Ok((keys::parse(item)?, true)),
+                    Err(UpdateError::Other(e)) => Err(e),
+                    Err(UpdateError::Condition(_)) => Err(not_updated("it was changed by another request".into())),
+                }
+            }
+            (status, _) if status.is_completion() => Ok((onboard, false)),
+            (status, _) => Err(ApiError::Conflict(format!("onboard {id} is {}: the buyer has not completed it", status.as_str()))),
+        }
+    }
+
     /// The onboard made for `invitation`, if any (there is at most one).
     pub async fn onboard_of_invitation(&self, account: &Id, invitation: &Id) -> Result<Option<Onboard>, ApiError> {
         match self.onboard_id_of_invitation(account, invitation).await? {
@@ -131,9 +190,10 @@ impl OnboardsTable<'_> {
     }
 
     fn onboard_write(&self, caller: &Caller, id: &Id, update: &OnboardUpdate, flow_unchanged: bool) -> Result<Write, ApiError> {
+        let now = time::now();
         let mut conditions = vec!["attribute_exists(#pk)", "#invitation_id = :invitation_id"];
         let mut write = Write::update("onboard", keys::onboard(&caller.account_id, id))
-            .set("updated_at", keys::string(time::now()))
+            .set("updated_at", keys::string(now.as_str()))
             .add("version", AttributeValue::N("1".into()))
             .value(":invitation_id", keys::value(&update.invitation_id)?);
         if let Some(connection) = &update.connection_id {
@@ -162,8 +222,14 @@ impl OnboardsTable<'_> {
         if let Some(status) = update.status {
             write = write.set("status", keys::value(&status)?);
             if status.is_completion() {
-                // Where the buyer setup (the stream consumer) picks it up.
+                // Where the buyer setup (the stream consumer) picks it up; listed as unfinished
+                // until it succeeds.
                 write = write.set("setup_status", keys::string(SetupStatus::Pending.as_str()));
+                for (name, value) in keys::unfinished_setup_index(&now, &caller.account_id, id) {
+                    write = write.set(&name, value);
+                }
+            } else {
+                write = write.remove(keys::GSI1_PK).remove(keys::GSI1_SK);
             }
         }
         let condition = conditions.join(" AND ");

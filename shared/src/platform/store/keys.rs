@@ -219,6 +219,15 @@ pub fn idempotency_key(owner: &Id, key_hash: &str) -> Key {
     key(account_partition(owner), format!("IDEMPOTENCY#{key_hash}"))
 }
 
+/// The GSI1 partition listing every completed onboard whose setup has not succeeded, across
+/// accounts (a sparse index: an onboard is in it only while that holds), oldest completion first.
+pub const UNFINISHED_SETUPS: &str = "SETUP#UNFINISHED";
+
+/// An onboard's entry in `UNFINISHED_SETUPS`: sorted by when it was completed.
+pub fn unfinished_setup_index(completed_at: &str, account: &Id, onboard: &Id) -> [(String, AttributeValue); 2] {
+    [(GSI1_PK.to_string(), AttributeValue::S(UNFINISHED_SETUPS.into())), (GSI1_SK.to_string(), AttributeValue::S(format!("{completed_at}#{account}#{onboard}")))]
+}
+
 /// GSI1 entries that list an account's users and API keys.
 pub fn account_index(account: &Id, sk: String) -> [(String, AttributeValue); 2] {
     [(GSI1_PK.to_string(), AttributeValue::S(account_partition(account))), (GSI1_SK.to_string(), AttributeValue::S(sk))]

@@ -1,5 +1,6 @@
-//! Moving a dead-letter queue's messages back to the queue they failed from (`infra/admin
-//! redrive`). Counted first; moved only when asked. Each message is sent to the source before it
+//! The stack's queues for the operator (`infra/admin`): finding one, and moving a dead-letter
+//! queue's messages back to the queue they failed from (`redrive`), counted first and moved only
+//! when asked. Each message is sent to the source before it
 //! is deleted from the dead-letter queue, so a failure between the two leaves a copy in both
 //! (handled twice, which every consumer tolerates) rather than none.
 
