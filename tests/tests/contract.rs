@@ -244,3 +244,17 @@ fn every_public_route_has_its_own_throttle() {
         assert!(setting["ThrottlingRateLimit"].as_str() == Some("PublicRouteRateLimit"), "{route:?}: {setting:?}");
     }
 }
+
+/// Every checkov check the project skips is explained in the runbook, and only those.
+#[test]
+fn every_skipped_static_check_is_explained_in_the_runbook() {
+    let root = Template::path().parent().unwrap().to_path_buf();
+    let config = std::fs::read_to_string(root.join(".checkov.yaml")).unwrap();
+    let config: serde_yaml::Value = serde_yaml::from_str(&config).unwrap();
+    let skipped: BTreeSet<String> = config["skip-check"].as_sequence().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
+    let runbook = std::fs::read_to_string(root.join("docs/runbook.md")).unwrap();
+    let section = runbook.split("## Static checks").nth(1).expect("a Static checks section");
+    let explained: BTreeSet<String> = section.lines().filter_map(|l| l.strip_prefix("| `CKV_")).map(|rest| format!("CKV_{}", rest.split('`').next().unwrap())).collect();
+    assert_eq!(skipped, explained);
+    assert!(skipped.len() >= 5);
+}
