@@ -79,7 +79,8 @@ impl LocalApi {
                 .and_then(shared::platform::lambda::api_request);
             let response = match request {
                 Ok(request) => {
-                    let span = shared::platform::lambda::request_span(&request_id, &route_key);
+                    let subject = shared::platform::lambda::subject(params.iter().map(|(name, value)| (name.as_str(), value.as_str())));
+                    let span = shared::platform::lambda::request_span(&request_id, &route_key, subject);
                     handler(request).instrument(span).await
                 }
                 Err(err) => respond(Err(err)),

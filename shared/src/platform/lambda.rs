@@ -75,7 +75,8 @@ where
     // Lives as long as the process: built once at cold start, shared by every invocation.
     let state: &'static S = Box::leak(Box::new(state));
     lambda_runtime::run(lambda_runtime::service_fn(|event: LambdaEvent<ApiGatewayV2httpRequest>| {
-        let span = request_span(&event.context.request_id, event.payload.route_key.as_deref().unwrap_or_default());
+        let path_ids = event.payload.path_parameters.iter().map(|(name, value)| (name.as_str(), value.as_str()));
+        let span = request_span(&event.context.request_id, event.payload.route_key.as_deref().unwrap_or_default(), subject(path_ids));
         // Boxed, as lambda_http boxes it: the handler's future nests deep enough in the
         // runtime's types to overflow the compiler's query depth otherwise.
         let response = api_request(event.payload).map(|req| Box::pin(handler(state, req.with_lambda_context(event.context))));
@@ -93,8 +94,16 @@ where
 
 /// The span every log line of one request is in: its id, its route (`GET /onboards/{id}`, never
 /// the raw path, which can hold link tokens) and, once authenticated, the calling account.
-pub fn request_span(request_id: &str, route: &str) -> tracing::Span {
-    tracing::info_span!("request", request_id, route, account = tracing::field::Empty)
+pub fn request_span(request_id: &str, route: &str, subject: Option<&str>) -> tracing::Span {
+    tracing::info_span!("request", request_id, route, subject, account = tracing::field::Empty)
+}
+
+/// What a request is about, from its path: the id of the onboard, connection, invitation,
+/// delivery… the route names (the most specific when there are two). Only ids: a link's token,
+/// also a path parameter, is never logged.
+pub fn subject<'a>(path_parameters: impl Iterator<Item = (&'a str, &'a str)>) -> Option<&'a str> {
+    let ids: Vec<(&str, &str)> = path_parameters.filter(|(name, value)| (*name == "id" || name.ends_with("_id")) && crate::platform::id::Id::parse(value).is_some()).collect();
+    ids.iter().find(|(name, _)| *name != "id" && *name != "integration_id").or(ids.iter().find(|(name, _)| *name == "id")).or(ids.first()).map(|(_, value)| *value)
 }
 
 /// Names the calling account on the current request's span.
@@ -204,12 +213,23 @@ mod tests {
     }
 
     #[test]
+    fn a_request_is_about_the_most_specific_id_in_its_path_and_never_a_token() {
+        let id = "64b8f0f5e4b0c3a1d5e6f7a8";
+        let delivery = "64b8f0f5e4b0c3a1d5e6f7a9";
+        assert_eq!(subject([("id", id)].into_iter()), Some(id));
+        assert_eq!(subject([("id", id), ("delivery_id", delivery)].into_iter()), Some(delivery));
+        assert_eq!(subject([("integration_id", id)].into_iter()), Some(id));
+        assert_eq!(subject([("token", "q3Zb0m2r8Jx1V5nYwK7sT4eL9uH6aP0dF3gC2iB8kMo")].into_iter()), None);
+        assert_eq!(subject([("id", "not-an-id")].into_iter()), None);
+    }
+
+    #[test]
     fn every_line_of_a_request_names_its_id_route_and_account() {
         let captured = Captured::default();
         let writer = captured.clone();
         let account = crate::platform::id::Id::generate();
         tracing::subscriber::with_default(json_logs(tracing::Level::INFO, move || writer.clone()), || {
-            let _request = request_span("req-1", "GET /onboards/{id}").entered();
+            let _request = request_span("req-1", "GET /onboards/{id}", Some("o1")).entered();
             tracing::info!("before authentication");
             record_account(&account);
             tracing::info!(onboard = "o1", "after authentication");
@@ -220,6 +240,7 @@ mod tests {
         for line in &lines {
             assert_eq!(line["span"]["request_id"], "req-1", "{line}");
             assert_eq!(line["span"]["route"], "GET /onboards/{id}", "{line}");
+            assert_eq!(line["span"]["subject"], "o1", "{line}");
         }
         assert!(lines[0]["span"].get("account").is_none(), "no account before the key is checked: {}", lines[0]);
         assert_eq!(lines[1]["span"]["account"], account.to_string());
