@@ -1,5 +1,7 @@
 //! Prints how many DynamoDB calls one request to each endpoint makes (counted by an SDK
-//! interceptor), with the operations in order. Run with `infra/bench`. Figures, not assertions.
+//! interceptor), with the operations in order, and the read and write request units DynamoDB
+//! reports they consumed (`ReturnConsumedCapacity`: what on-demand billing counts; docs/cost.md).
+//! Run with `infra/bench`. Figures, not assertions.
 
 use api_tests::{TestEnv, unique};
 use serde_json::{Value, json};
@@ -8,12 +10,14 @@ struct Row {
     endpoint: String,
     status: u16,
     operations: Vec<String>,
+    capacity: api_tests::Capacity,
 }
 
 async fn measure(env: &TestEnv, rows: &mut Vec<Row>, method: &str, uri: &str, key: Option<&str>, body: Option<Value>, label: &str) -> Value {
     env.calls.take();
+    env.capacity.take();
     let reply = env.call(method, uri, key, body).await;
-    rows.push(Row { endpoint: format!("{method} {label}"), status: reply.status, operations: env.calls.take() });
+    rows.push(Row { endpoint: format!("{method} {label}"), status: reply.status, operations: env.calls.take(), capacity: env.capacity.take() });
     reply.body
 }
 
@@ -113,8 +117,8 @@ async fn main() {
     measure(&env, r, "POST", &format!("{path}/complete"), None, None, "/c/{token}/complete (1 endpoint)").await;
     measure(&env, r, "GET", &format!("/api/v1/webhooks/{hook}/deliveries"), b, None, "/api/v1/webhooks/{id}/deliveries").await;
 
-    println!("{:<48} {:>6} {:>6}  operations", "endpoint", "status", "calls");
+    println!("{:<48} {:>6} {:>6} {:>6} {:>6}  operations", "endpoint", "status", "calls", "RRU", "WRU");
     for row in &rows {
-        println!("{:<48} {:>6} {:>6}  {}", row.endpoint, row.status, row.operations.len(), row.operations.join(", "));
+        println!("{:<48} {:>6} {:>6} {:>6.1} {:>6.1}  {}", row.endpoint, row.status, row.operations.len(), row.capacity.read, row.capacity.write, row.operations.join(", "));
     }
 }

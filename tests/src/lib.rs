@@ -76,6 +76,115 @@ impl aws_smithy_types::config_bag::Storable for Releaser {
     type Storer = aws_smithy_types::config_bag::StoreReplace<Self>;
 }
 
+/// Asks DynamoDB for the capacity every request consumes (`ReturnConsumedCapacity: TOTAL`, set on
+/// the operation's input before it is serialized) and adds up what the responses report: the
+/// read and write request units a deployment would be billed (the cost model, docs/cost.md).
+#[derive(Debug, Default, Clone)]
+pub struct CapacityMeter {
+    units: Arc<Mutex<Capacity>>,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct Capacity {
+    pub read: f64,
+    pub write: f64,
+}
+
+impl CapacityMeter {
+    /// The units consumed since the last call.
+    pub fn take(&self) -> Capacity {
+        std::mem::take(&mut self.units.lock().expect("meter lock"))
+    }
+}
+
+impl Intercept for CapacityMeter {
+    fn name(&self) -> &'static str {
+        "CapacityMeter"
+    }
+
+    fn modify_before_serialization(
+        &self,
+        context: &mut aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextMut<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        use aws_sdk_dynamodb::operation::*;
+        let total = Some(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total);
+        let input = context.input_mut();
+        if let Some(i) = input.downcast_mut::<get_item::GetItemInput>() {
+            i.return_consumed_capacity = total;
+        } else if let Some(i) = input.downcast_mut::<batch_get_item::BatchGetItemInput>() {
+            i.return_consumed_capacity = total;
+        } else if let Some(i) = input.downcast_mut::<query::QueryInput>() {
+            i.return_consumed_capacity = total;
+        } else if let Some(i) = input.downcast_mut::<update_item::UpdateItemInput>() {
+            i.return_consumed_capacity = total;
+        } else if let Some(i) = input.downcast_mut::<put_item::PutItemInput>() {
+            i.return_consumed_capacity = total;
+        } else if let Some(i) = input.downcast_mut::<delete_item::DeleteItemInput>() {
+            i.return_consumed_capacity = total;
+        } else if let Some(i) = input.downcast_mut::<transact_write_items::TransactWriteItemsInput>() {
+            // DynamoDB Local reports 2 units per transaction whatever it holds; DynamoDB bills 2
+            // per KB of each item it writes or checks. Counted here: a Put by its item's size, any
+            // other action as one KB (the items updated, deleted and checked here are smaller).
+            let units: f64 = i.transact_items().iter().map(|action| 2.0 * action.put().map_or(1.0, |put| (item_size(put.item()) as f64 / 1024.0).ceil().max(1.0))).sum();
+            self.units.lock().expect("meter lock").write += units;
+        }
+        Ok(())
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &aws_smithy_runtime_api::client::interceptors::context::AfterDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        use aws_sdk_dynamodb::operation::*;
+        use aws_sdk_dynamodb::types::ConsumedCapacity;
+        let Ok(output) = context.output_or_error() else { return Ok(()) };
+        let sum = |c: &[ConsumedCapacity]| c.iter().filter_map(|c| c.capacity_units).sum::<f64>();
+        let (read, write) = if let Some(o) = output.downcast_ref::<get_item::GetItemOutput>() {
+            (sum(o.consumed_capacity.as_slice()), 0.0)
+        } else if let Some(o) = output.downcast_ref::<batch_get_item::BatchGetItemOutput>() {
+            (sum(o.consumed_capacity()), 0.0)
+        } else if let Some(o) = output.downcast_ref::<query::QueryOutput>() {
+            (sum(o.consumed_capacity.as_slice()), 0.0)
+        } else if let Some(o) = output.downcast_ref::<update_item::UpdateItemOutput>() {
+            (0.0, sum(o.consumed_capacity.as_slice()))
+        } else if let Some(o) = output.downcast_ref::<put_item::PutItemOutput>() {
+            (0.0, sum(o.consumed_capacity.as_slice()))
+        } else if let Some(o) = output.downcast_ref::<delete_item::DeleteItemOutput>() {
+            (0.0, sum(o.consumed_capacity.as_slice()))
+        } else {
+            (0.0, 0.0)
+        };
+        let mut units = self.units.lock().expect("meter lock");
+        units.read += read;
+        units.write += write;
+        Ok(())
+    }
+}
+
+/// An item's size as DynamoDB counts it: attribute names and values in bytes (numbers about
+/// half their digits, plus a byte; containers 3 bytes plus their elements).
+fn item_size(item: &HashMap<String, aws_sdk_dynamodb::types::AttributeValue>) -> usize {
+    use aws_sdk_dynamodb::types::AttributeValue as V;
+    fn value(v: &V) -> usize {
+        match v {
+            V::S(s) => s.len(),
+            V::N(n) => n.len().div_ceil(2) + 1,
+            V::B(b) => b.as_ref().len(),
+            V::Bool(_) | V::Null(_) => 1,
+            V::L(list) => 3 + list.iter().map(|v| 1 + value(v)).sum::<usize>(),
+            V::M(map) => 3 + map.iter().map(|(k, v)| 1 + k.len() + value(v)).sum::<usize>(),
+            V::Ss(set) => set.iter().map(String::len).sum(),
+            V::Ns(set) => set.iter().map(|n| n.len().div_ceil(2) + 1).sum(),
+            _ => 0,
+        }
+    }
+    item.iter().map(|(name, v)| name.len() + value(v)).sum()
+}
+
 fn operation(context: &BeforeTransmitInterceptorContextRef<'_>) -> String {
     // `X-Amz-Target: DynamoDB_20120810.GetItem` names the operation on the wire.
     let target = context.request().headers().get("x-amz-target").unwrap_or_default();
@@ -138,6 +247,8 @@ pub struct TestEnv {
     pub config: aws_config::SdkConfig,
     pub db: Db,
     pub calls: CallCounter,
+    /// DynamoDB capacity units consumed through `db`.
+    pub capacity: CapacityMeter,
     /// SQS and SES calls made through `pipeline()`'s clients.
     pub queue_calls: CallCounter,
     pub mail_calls: CallCounter,
@@ -214,7 +325,8 @@ impl TestEnv {
         let table = format!("test-{}", Id::generate());
         let calls = CallCounter::default();
         let gate = TransactionGate::default();
-        let ddb_config = aws_sdk_dynamodb::config::Builder::from(&config).interceptor(calls.clone()).interceptor(gate.clone()).build();
+        let capacity = CapacityMeter::default();
+        let ddb_config = aws_sdk_dynamodb::config::Builder::from(&config).interceptor(calls.clone()).interceptor(gate.clone()).interceptor(capacity.clone()).build();
         let ddb = aws_sdk_dynamodb::Client::from_conf(ddb_config);
         infra::bootstrap::create_table(&ddb, &template, &table).await.expect("create table");
         let sender = template.parameter_default("SenderEmail").expect("SenderEmail default");
@@ -224,7 +336,7 @@ impl TestEnv {
         let api = local_api(&config, &db, &sender, &settings, None, true);
         calls.take();
         let (queue_calls, mail_calls) = (CallCounter::default(), CallCounter::default());
-        TestEnv { api, config, db, calls, queue_calls, mail_calls, gate, mail_endpoint, settings, partner_api_url: None, local_webhooks: true }
+        TestEnv { api, config, db, calls, capacity, queue_calls, mail_calls, gate, mail_endpoint, settings, partner_api_url: None, local_webhooks: true }
     }
 
     /// The API again, after a test changed what its functions are built with.
