@@ -93,8 +93,15 @@ static_checks() {
   (cd "$ROOT" && "$checkov/bin/checkov" --config-file .checkov.yaml -f template.yaml)
 }
 
+# A port free now, never the one infra/run is about to serve the API on ($PORT): that one is still
+# free while the emulators start, and the kernel may hand it out again.
 free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+  local port
+  while :; do
+    port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
+    [ "$port" != "${PORT:-}" ] && break
+  done
+  echo "$port"
 }
 
 # Any HTTP answer means the server is up (DynamoDB Local answers a bare GET with a 400).

@@ -24,7 +24,10 @@ const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function eventually(what, check, seconds = 60) {
   const deadline = Date.now() + seconds * 1000;
   for (;;) {
-    const value = await check().catch(() => null);
+    const value = await check().catch((error) => {
+      if (error.message.startsWith("infra/run exited")) throw error;
+      return null;
+    });
     if (value) return value;
     if (Date.now() > deadline) throw new Error("timed out waiting for " + what);
     await sleep(250);
@@ -43,7 +46,11 @@ export class Stack {
     for (const key of Object.keys(childEnv)) if (key.startsWith("AWS_ENDPOINT_URL")) delete childEnv[key];
     const process_ = spawn(path.join(repo, "infra/run"), [], { cwd: repo, env: childEnv, stdio: ["ignore", output, output] });
     const stack = new Stack(name, port, process_, log);
-    await eventually("infra/run to answer /health", async () => (await fetch(stack.url + "/health")).ok, 900);
+    await eventually("infra/run to answer /health", async () => {
+      // A run that exited (its API could not start) will never answer: say why at once.
+      if (process_.exitCode !== null) throw new Error(`infra/run exited before it was ready:\n${readFileSync(log, "utf8")}`);
+      return (await fetch(stack.url + "/health")).ok;
+    }, 900);
     stack.runEnv = Object.fromEntries(readFileSync(path.join(repo, ".local", name, "run.env"), "utf8").trim().split("\n").map((line) => line.split(/=(.*)/s).slice(0, 2)));
     return stack;
   }

@@ -101,7 +101,10 @@ impl Stack {
             .spawn()
             .expect("infra/run");
         let stack = Stack { name: name.to_string(), port, process, log };
+        let pid = stack.process.id();
         eventually(600, "infra/run answers GET /health", || async {
+            // A run that exited (its API could not start) will never answer: say why at once.
+            assert!(!process_gone(pid), "infra/run exited before it was ready:\n{}", stack.log());
             let ready = stack.try_call("GET", "/health", None, None).await.is_some_and(|r| r.status == 200);
             ready.then_some(())
         })
