@@ -4,6 +4,7 @@
 pub mod account;
 pub mod client_onboarding;
 pub mod docs;
+pub mod leads;
 pub mod onboards;
 pub mod pages;
 pub mod partners;

@@ -29,6 +29,7 @@ pub fn local_env(config: &aws_config::SdkConfig, stack: &bootstrap::Stack, port:
         ("SENDER_EMAIL", stack.sender.clone()),
         ("BUYER_SETUP_QUEUE_URL", queue("BuyerSetupQueue")),
         ("WEBHOOK_DELIVERY_QUEUE_URL", queue("WebhookDeliveryQueue")),
+        ("LEAD_DELIVERY_QUEUE_URL", queue("LeadDeliveryQueue")),
     ]);
     let defaults = std::collections::HashMap::from([
         ("WEBHOOK_LOCAL_MODE", "true".to_string()),

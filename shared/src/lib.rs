@@ -7,12 +7,14 @@
 //!
 //! The areas: `partners` (invitations, connections, entities, audit), `onboards` (onboards, flows,
 //! the buyer setup), `client_onboarding` (campaigns, clients, links, outbound webhooks) and
-//! `provider_webhooks` (integrations, the receiver, verification sessions, channels). Under them,
+//! `provider_webhooks` (integrations, the receiver, verification sessions, channels) and `leads`
+//! (submissions by connected sources, buyer-step deliveries, submission documents). Under them,
 //! `platform`: the Lambda glue, HTTP, auth, rate limits, idempotency, configuration, the table
 //! (`platform::store`, whose `keys` is the one place key shapes are written) and the small
 //! pieces (ids, time, errors, secrets). `stream` reads the table's stream for two areas at once.
 
 pub mod client_onboarding;
+pub mod leads;
 pub mod onboards;
 pub mod partners;
 pub mod platform;

@@ -1,5 +1,6 @@
-//! What the table's stream router looks for: onboard completions (→ buyer setup) and new
-//! outbound webhook deliveries (→ the delivery queue).
+//! What the table's stream router looks for: onboard completions (→ buyer setup), new outbound
+//! webhook deliveries (→ the delivery queue) and new leads with buyer steps to deliver (→ the
+//! lead-delivery queue).
 
 use aws_lambda_events::event::dynamodb::EventRecord;
 
@@ -48,6 +49,29 @@ pub fn new_delivery(record: &EventRecord) -> Option<crate::client_onboarding::do
         .then_some(crate::client_onboarding::domain::webhook_endpoint::DeliveryMessage { account_id: image.account_id, endpoint_id: image.endpoint_id, delivery_id: image.id })
 }
 
+/// A new lead with a buyer step to deliver. Only an INSERT: the steps a delivery settles later
+/// are MODIFYs, and every pending step is delivered from the one message.
+pub fn new_lead(record: &EventRecord) -> Option<crate::leads::domain::lead::LeadMessage> {
+    if record.event_name != "INSERT" {
+        return None;
+    }
+    #[derive(serde::Deserialize)]
+    struct TypeOnly {
+        #[serde(rename = "type")]
+        kind: String,
+    }
+    let image = &record.change.new_image;
+    let kind: TypeOnly = serde_dynamo::from_item(image.clone()).ok()?;
+    if kind.kind != crate::platform::store::keys::ItemType::Lead.as_str() {
+        return None;
+    }
+    let lead: crate::leads::domain::lead::Lead = serde_dynamo::from_item(image.clone()).ok()?;
+    if lead.pending_steps().next().is_none() {
+        return None;
+    }
+    Some(crate::leads::domain::lead::LeadMessage { account_id: lead.account_id, flow_id: lead.flow_id, lead_id: lead.id })
+}
+
 #[derive(serde::Deserialize)]
 struct StatusOnly {
     #[serde(rename = "type")]
@@ -89,6 +113,26 @@ mod tests {
         assert!(completion(&record("MODIFY", Some(image("onboard", "created")), image("onboard", "in_progress"))).is_none());
         assert!(completion(&record("INSERT", None, image("onboard", "completed"))).is_none());
         assert!(completion(&record("MODIFY", Some(image("flow", "x")), image("flow", "completed"))).is_none(), "other item types");
+    }
+
+    #[test]
+    fn only_new_leads_with_a_step_to_deliver_are_queued() {
+        let step = |outcome: &str| serde_json::json!({ "step_id": Id::generate(), "entity": { "id": Id::generate(), "name": "B" }, "outcome": outcome, "reason": null, "buyer_flow_id": null, "delivered_lead_id": null, "at": null });
+        let (account, flow, id) = (Id::generate(), Id::generate(), Id::generate());
+        let item = |kind: &str, steps: Vec<serde_json::Value>| {
+            serde_dynamo::to_item(serde_json::json!({
+                "pk": "ACCOUNT#a", "sk": "LEAD#f#l", "type": kind, "ttl": 1, "gsi1pk": "LEAD#l", "gsi1sk": "LEAD",
+                "id": id, "account_id": account, "flow_id": flow, "source": { "id": Id::generate(), "entity": { "id": Id::generate(), "name": "S" } },
+                "submitted_by": account, "fields": { "email": "a@b.co" }, "outcome": "success", "reason": null, "steps": steps, "hops": 0, "origin": null,
+                "created_at": "t", "updated_at": "t", "expires_at": "t", "version": 1,
+            }))
+            .unwrap()
+        };
+        let message = new_lead(&record("INSERT", None, item("lead", vec![step("skipped"), step("pending")]))).expect("queued");
+        assert_eq!((&message.account_id, &message.flow_id, &message.lead_id), (&account, &flow, &id));
+        assert!(new_lead(&record("INSERT", None, item("lead", vec![step("skipped")]))).is_none(), "nothing to deliver");
+        assert!(new_lead(&record("MODIFY", Some(item("lead", vec![step("pending")])), item("lead", vec![step("pending")]))).is_none(), "steps settle later");
+        assert!(new_lead(&record("INSERT", None, item("flow", vec![step("pending")]))).is_none());
     }
 
     #[test]

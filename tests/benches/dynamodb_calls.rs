@@ -79,6 +79,32 @@ async fn main() {
     measure(&env, r, "PUT", &format!("/onboards/{onboard}"), b, Some(json!({ "invitation_id": id, "flow_id": other_buyer_flow })), "/onboards/{id} (new flow)").await;
     measure(&env, r, "PUT", &format!("/onboards/{onboard}"), b, Some(json!({ "invitation_id": id, "status": "completed" })), "/onboards/{id} (completed)").await;
     measure(&env, r, "POST", "/onboard/buyer", b, Some(json!({ "invitation_id": id })), "/onboard/buyer").await;
+
+    // Leads: the seller submits as its flow's source; the buyer step delivers to the buyer.
+    let mut pipeline = env.pipeline().await;
+    let source = env.get(&format!("/flows/{seller_flow}"), &seller).await.body["sources"][0]["id"].as_str().unwrap().to_string();
+    let submit = format!("/flows/{seller_flow}/sources/{source}/submit");
+    let lead = json!({ "email": "jane@example.com", "phone_1": "5125551234" });
+    let submitted = measure(&env, r, "POST", &submit, s, Some(lead.clone()), "/flows/{id}/sources/{source_id}/submit").await;
+    let lead_id = submitted["lead"]["id"].as_str().unwrap().to_string();
+    let messages = pipeline.queued_leads(1).await;
+    env.calls.take();
+    env.capacity.take();
+    let delivered = pipeline.deliver_leads(&messages).await;
+    rows.push(Row { endpoint: "lead-deliver (1 buyer step)".into(), status: if delivered.batch_item_failures.is_empty() { 200 } else { 500 }, operations: env.calls.take(), capacity: env.capacity.take() });
+    let r = &mut rows;
+    measure(&env, r, "GET", &format!("/leads/{lead_id}"), s, None, "/leads/{id}").await;
+    measure(&env, r, "GET", &format!("/flows/{seller_flow}/leads"), s, None, "/flows/{id}/leads").await;
+    measure(&env, r, "GET", &format!("/flows/{seller_flow}/sources/{source}/docs"), s, None, "/flows/{id}/sources/{source_id}/docs").await;
+    // Submission latency in-process against the local stack (DynamoDB Local): figures only.
+    let mut micros = vec![];
+    for _ in 0..50 {
+        let started = std::time::Instant::now();
+        assert_eq!(env.call("POST", &submit, s, Some(lead.clone())).await.status, 200);
+        micros.push(started.elapsed().as_micros());
+    }
+    micros.sort();
+    let submission_latency = (micros[micros.len() / 2], micros[micros.len() * 95 / 100], micros.len());
     measure(&env, r, "DELETE", &format!("/connections/{connection}"), b, None, "/connections/{id}").await;
     measure(&env, r, "GET", "/connections", Some("sk_live_0000000000000000000000000000000000000000"), None, "/connections (unknown key)").await;
 
@@ -117,6 +143,8 @@ async fn main() {
     measure(&env, r, "POST", &format!("{path}/complete"), None, None, "/c/{token}/complete (1 endpoint)").await;
     measure(&env, r, "GET", &format!("/api/v1/webhooks/{hook}/deliveries"), b, None, "/api/v1/webhooks/{id}/deliveries").await;
 
+    let (p50, p95, n) = submission_latency;
+    println!("lead submission, in-process against this machine's local stack: p50 {:.1} ms, p95 {:.1} ms over {n}", p50 as f64 / 1000.0, p95 as f64 / 1000.0);
     println!("{:<48} {:>6} {:>6} {:>6} {:>6}  operations", "endpoint", "status", "calls", "RRU", "WRU");
     for row in &rows {
         println!("{:<48} {:>6} {:>6} {:>6.1} {:>6.1}  {}", row.endpoint, row.status, row.operations.len(), row.capacity.read, row.capacity.write, row.operations.join(", "));

@@ -1,4 +1,4 @@
-// The three journeys people click through, in headless Chromium against a running infra/run:
+// The journeys people click through, in headless Chromium against a running infra/run:
 // what the person sees at each step, then what the backend holds.
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -286,6 +286,50 @@ test("a client confirms the details behind its onboarding link, and the receiver
   } finally {
     receiver.close();
   }
+});
+
+test("a connected source opens its submission instructions with its own key and copies the example", async () => {
+  const seller = stack.account("Flow owner");
+  const vendor = stack.account("Lead vendor");
+  const invited = await stack.api("POST", "/invitations/source", seller.key, { email: vendor.email });
+  assert.equal(invited.status, 201, JSON.stringify(invited.body));
+  assert.equal((await stack.api("POST", `/invitations/${invited.body.invitation.id}/accept`, vendor.key)).status, 200);
+  const entity = (await stack.api("GET", "/entities", seller.key)).body.find((e) => e.connected_account_id === vendor.id);
+  const flow = await stack.api("POST", "/flows", seller.key, { name: "Solar leads", enabled: true, fields: ["email", "phone_1", "postal_code"], sources: [{ entity: { id: entity.id } }] });
+  assert.equal(flow.status, 201, JSON.stringify(flow.body));
+  const docsPath = `/flows/${flow.body.id}/sources/${flow.body.sources[0].id}/docs`;
+
+  const page = await chromium.newPage();
+  await chromium.grantPermissions(["clipboard-read", "clipboard-write"], { origin: stack.url });
+  const response = await page.goto(stack.url + docsPath);
+  assert.equal(response.status(), 200);
+  assert.doesNotMatch(await response.text(), /Solar leads/, "the page itself holds no data");
+  await heading(page).filter({ hasText: "Sending leads" }).waitFor();
+  await page.getByLabel("Your API key").fill("sk_live_" + "0".repeat(40));
+  await page.getByRole("button", { name: "Show the instructions" }).click();
+  await page.locator("#key-error").filter({ hasText: "was not accepted" }).waitFor();
+  await shot(page, "14-submission-docs-key");
+  await page.getByLabel("Your API key").fill(vendor.key);
+  await page.getByRole("button", { name: "Show the instructions" }).click();
+  await heading(page).filter({ hasText: "Sending leads to Solar leads as Lead vendor Inc" }).waitFor();
+  const submitUrl = await page.locator("#docs-url").textContent();
+  assert.equal(submitUrl, `${stack.url}/flows/${flow.body.id}/sources/${flow.body.sources[0].id}/submit`);
+  const rows = await page.locator("#docs-fields tbody tr").allTextContents();
+  assert.deepEqual(rows, ["emailemailno", "phone_1phoneno", "postal_codepostal_codeno"]);
+  assert.ok(await fitsSmallScreen(page));
+  await shot(page, "15-submission-docs");
+  await page.getByRole("button", { name: "Copy the example" }).click();
+  await page.locator("#copy-status").filter({ hasText: /Copied|Select/ }).waitFor();
+  const curl = await page.evaluate(() => navigator.clipboard.readText());
+  assert.match(curl, /^curl -X POST /);
+
+  // The instructions work: the vendor submits exactly as they say.
+  const submitted = await stack.api("POST", new URL(submitUrl).pathname, vendor.key, { email: "jane@example.com", phone_1: "5125551234", postal_code: "78701" });
+  assert.deepEqual([submitted.status, submitted.body.outcome], [200, "success"]);
+  const leads = await stack.api("GET", `/flows/${flow.body.id}/leads`, seller.key);
+  assert.equal(leads.body[0].fields.postal_code, "78701");
+  assert.ok(!(await page.content()).includes(vendor.key), "the key is never written into the page");
+  await page.close();
 });
 
 test("an expired invitation's link says so and what to do", async () => {

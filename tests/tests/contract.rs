@@ -136,9 +136,13 @@ fn every_function_in_the_template_is_a_binary_with_a_handler_and_a_sample_event(
     let queue: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&std::fs::read_to_string(root.join("events/webhook-deliver.json")).unwrap()).unwrap();
     let body: shared::client_onboarding::domain::webhook_endpoint::DeliveryMessage = serde_json::from_str(queue.records[0].body.as_deref().unwrap()).unwrap();
     assert_eq!(body, delivery, "the delivery queue's sample is what the stream router sends");
+    let lead = shared::stream::new_lead(&stream.records[2]).expect("the third stream sample is a new lead with a buyer step to deliver");
+    let queue: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&std::fs::read_to_string(root.join("events/lead-deliver.json")).unwrap()).unwrap();
+    let body: shared::leads::domain::lead::LeadMessage = serde_json::from_str(queue.records[0].body.as_deref().unwrap()).unwrap();
+    assert_eq!(body, lead, "the lead-delivery queue's sample is what the stream router sends");
     let mut event_driven: Vec<&String> = binaries.iter().filter(|b| !names.contains(&b.as_str())).collect();
     event_driven.sort();
-    assert_eq!(event_driven, ["buyer-setup", "table-stream", "webhook-deliver"]);
+    assert_eq!(event_driven, ["buyer-setup", "lead-deliver", "table-stream", "webhook-deliver"]);
 }
 
 /// Every `.rs` file of `shared/src` (but `lib.rs`) with the code before its tests, named by its

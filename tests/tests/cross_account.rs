@@ -47,7 +47,10 @@ async fn owner_resources(env: &TestEnv, owner: &TestAccount, partner: &TestAccou
     let seller = env.account("seller").await;
     let (seller_invitation, _) = connect(env, &seller, owner).await;
     let onboard = id(&post("/onboards", json!({ "invitation_id": seller_invitation })).await, "/id");
-    let flow = id(&post("/flows", json!({ "name": "Owned", "enabled": true })).await, "/id");
+    let owned_flow = post("/flows", json!({ "name": "Owned", "enabled": true, "sources": [{ "entity": { "id": entity } }] })).await;
+    let (flow, source) = (id(&owned_flow, "/id"), id(&owned_flow, "/sources/0/id"));
+    let submitted = env.call("POST", &format!("/flows/{flow}/sources/{source}/submit"), Some(&owner.key), Some(json!({ "email": "lead@example.com" }))).await;
+    let lead = id(&submitted, "/lead/id");
     let integration = id(&post("/integrations", json!({ "provider": "360dialog" })).await, "/id");
     let interview = "cross-account-interview";
     post("/verification-sessions", json!({ "interview_id": interview })).await;
@@ -70,6 +73,8 @@ async fn owner_resources(env: &TestEnv, owner: &TestAccount, partner: &TestAccou
             ("onboards", onboard),
             ("onboard-invitation", seller_invitation),
             ("flows", flow),
+            ("sources", source),
+            ("leads", lead),
             ("integrations", integration),
             ("verification-sessions", interview.to_string()),
             ("channels", "owned-channel".to_string()),
@@ -85,6 +90,7 @@ fn valid_body(operation_id: &str, ids: &OwnerIds) -> Value {
     match operation_id {
         "campaignsUpdate" => json!({ "name": "Renamed" }),
         "flowsUpdate" => json!({ "name": "Renamed", "enabled": true }),
+        "leadsSubmit" => json!({ "email": "lead@example.com" }),
         "onboardsUpdate" => json!({ "invitation_id": ids.get("onboard-invitation"), "status": "in_progress" }),
         other => panic!("{other} takes a body: add a valid one here"),
     }

@@ -328,6 +328,85 @@ async fn seed_000_walkthrough_completes_the_setup_after_a_refused_second_onboard
     stack.stop_and_forget().await;
 }
 
+/// Seed 002's whole story over HTTP: the seller's source partner submits to the seller's flow, the
+/// lead reaches the onboarded buyer's flow through the stream and queues, the connection counts it;
+/// revocations stop the next leads.
+#[tokio::test]
+#[ignore = "runs infra/run; infra/test runs it after the other tests"]
+async fn a_sources_lead_reaches_the_onboarded_buyer_and_revocation_stops_the_next() {
+    let stack = Stack::start().await;
+    let walkthrough = Walkthrough::to_in_progress(&stack).await;
+    let (vendor_id, vendor_key, vendor_email) = stack.account("Vendor");
+    let seller = &walkthrough.seller_key;
+    let invited = stack.call("POST", "/invitations/source", seller, Some(json!({ "email": vendor_email }))).await;
+    assert_eq!(invited.status, 201, "{:?}", invited.body);
+    let accepted = stack.call("POST", &format!("/invitations/{}/accept", invited.body["invitation"]["id"].as_str().expect("id")), &vendor_key, None).await;
+    assert_eq!(accepted.status, 200, "{:?}", accepted.body);
+    let vendor_connection = accepted.body["connection"]["id"].as_str().expect("connection").to_string();
+    let entities = stack.call("GET", "/entities", seller, None).await.body;
+    let vendor_entity = entities.as_array().expect("entities").iter().find(|e| e["connected_account_id"] == vendor_id.as_str()).expect("the vendor's entity")["id"].clone();
+
+    // The seller's flow takes the vendor's leads; its buyer step (kept by id) is the buyer's.
+    let flow_uri = format!("/flows/{}", walkthrough.seller_flow);
+    let flow = stack.call("GET", &flow_uri, seller, None).await.body;
+    let step = &flow["steps"][0];
+    let body = json!({ "name": "Auto leads", "enabled": true, "fields": ["email", "phone_1"], "sources": [{ "entity": { "id": vendor_entity } }],
+                       "steps": [{ "id": step["id"], "type": "recipient", "entity": { "id": step["entity"]["id"] }, "integration": step["integration"] }] });
+    let updated = stack.call("PUT", &flow_uri, seller, Some(body)).await;
+    assert_eq!(updated.status, 200, "{:?}", updated.body);
+    let source = updated.body["sources"][0]["id"].as_str().expect("source").to_string();
+    walkthrough.put(&stack, "completed").await;
+    walkthrough.assert_set_up_once(&stack).await;
+
+    // The vendor reads its instructions and submits as they say.
+    let docs = stack.call("GET", &format!("{flow_uri}/sources/{source}/docs"), &vendor_key, None).await;
+    assert_eq!(docs.status, 200, "{:?}", docs.body);
+    let submit_url = docs.body["submit_url"].as_str().expect("submit_url");
+    assert_eq!(submit_url, format!("http://127.0.0.1:{}{flow_uri}/sources/{source}/submit", stack.port));
+    let submit_path = submit_url.split_once(&format!(":{}", stack.port)).expect("local URL").1.to_string();
+    let submitted = stack.call("POST", &submit_path, &vendor_key, Some(json!({ "email": "jane@example.com", "phone_1": "5125551234" }))).await;
+    assert_eq!((submitted.status, submitted.body["outcome"].as_str()), (200, Some("success")), "{:?}", submitted.body);
+    let lead = submitted.body["lead"]["id"].as_str().expect("lead").to_string();
+    let step = eventually(60, "the buyer step delivered", || async {
+        let lead = stack.call("GET", &format!("/leads/{lead}"), seller, None).await.body;
+        (lead["steps"][0]["outcome"] != "pending").then(|| lead["steps"][0].clone())
+    })
+    .await;
+    assert_eq!(step["outcome"], "success", "{step}");
+    let buyer_flow = step["buyer_flow_id"].as_str().expect("buyer flow");
+    let received = stack.call("GET", &format!("/flows/{buyer_flow}/leads"), &walkthrough.buyer_key, None).await.body;
+    assert_eq!(received.as_array().map(Vec::len), Some(1), "{received}");
+    assert_eq!((received[0]["id"].clone(), received[0]["source"]["entity"]["name"].as_str()), (step["delivered_lead_id"].clone(), Some("Seller Inc")));
+    assert_eq!(received[0]["fields"], json!({ "email": "jane@example.com", "phone_1": "5125551234" }));
+    for key in [seller, &walkthrough.buyer_key] {
+        let connection = stack.call("GET", &format!("/connections/{}", walkthrough.connection_id), key, None).await.body;
+        assert_eq!((connection["leads_delivered"].as_u64(), connection["leads_failed"].as_u64()), (Some(1), Some(0)), "{connection}");
+    }
+    assert_eq!(stack.call("GET", &format!("/leads/{lead}"), &vendor_key, None).await.status, 404, "the source reads only its answer");
+
+    // The buyer revokes: the next lead is still the seller's, and nothing reaches the buyer.
+    assert_eq!(stack.call("DELETE", &format!("/connections/{}", walkthrough.connection_id), &walkthrough.buyer_key, None).await.status, 200);
+    let next = stack.call("POST", &submit_path, &vendor_key, Some(json!({ "email": "late@example.com" }))).await;
+    let next_lead = next.body["lead"]["id"].as_str().expect("lead").to_string();
+    let step = eventually(60, "the revoked step settled", || async {
+        let lead = stack.call("GET", &format!("/leads/{next_lead}"), seller, None).await.body;
+        (lead["steps"][0]["outcome"] != "pending").then(|| lead["steps"][0].clone())
+    })
+    .await;
+    assert_eq!((step["outcome"].as_str(), step["reason"].as_str()), (Some("failure"), Some("the connection with Buyer Inc was revoked")));
+    let received = stack.call("GET", &format!("/flows/{buyer_flow}/leads"), &walkthrough.buyer_key, None).await.body;
+    assert_eq!(received.as_array().map(Vec::len), Some(1), "nothing more reached the buyer: {received}");
+
+    // The seller revokes the vendor: its next submission is refused at once.
+    assert_eq!(stack.call("DELETE", &format!("/connections/{vendor_connection}"), seller, None).await.status, 200);
+    let refused = stack.call("POST", &submit_path, &vendor_key, Some(json!({ "email": "refused@example.com" }))).await;
+    assert_eq!((refused.status, refused.body["error"].as_str()), (404, Some("not found")), "{:?}", refused.body);
+    let seller_leads = stack.call("GET", &format!("{flow_uri}/leads"), seller, None).await.body;
+    assert_eq!(seller_leads.as_array().map(Vec::len), Some(2), "the refused lead was not stored");
+    assert!(!stack.log().contains(&vendor_key), "API keys are never logged");
+    stack.stop_and_forget().await;
+}
+
 #[tokio::test]
 #[ignore = "runs infra/run; infra/test runs it after the other tests"]
 async fn a_published_campaign_and_a_new_client_reach_a_webhook_receiver_signed() {

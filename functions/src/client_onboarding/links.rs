@@ -5,7 +5,7 @@ use lambda_http::http::StatusCode;
 use serde::Serialize;
 use shared::{ApiError, Db};
 use shared::client_onboarding::domain::campaign::{Client, ClientStatus};
-use shared::platform::http::{HandlerResult, json, named, optional_json_body, path_text};
+use shared::platform::http::{HandlerResult, json, named, optional_json_body, path_text, wants_page};
 
 use crate::pages;
 
@@ -33,7 +33,7 @@ struct CampaignName<'a> {
 /// `GET /c/{token}`: what an onboarding link is for. A browser (`Accept: text/html`) gets the
 /// onboarding page; any other caller the JSON it always had.
 pub async fn get(db: &Db, req: Request) -> HandlerResult {
-    let wants_page = req.headers().get("accept").and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"));
+    let wants_page = wants_page(&req);
     let found = db.client_onboarding().client_by_link(&path_text(&req, "token")?).await;
     match (found, wants_page) {
         (Ok((_, client, campaign)), false) => {

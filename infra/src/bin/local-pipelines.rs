@@ -1,5 +1,5 @@
-//! The table stream → table-stream → BuyerSetupQueue → buyer-setup and → WebhookDeliveryQueue →
-//! webhook-deliver pipelines, as Lambda's event source mappings run them, in a process of their
+//! The table stream → table-stream → BuyerSetupQueue → buyer-setup, → WebhookDeliveryQueue →
+//! webhook-deliver and → LeadDeliveryQueue → lead-deliver pipelines, as Lambda's event source mappings run them, in a process of their
 //! own (`infra/run` restarts it if it dies). The stream position is checkpointed in
 //! `STREAM_CHECKPOINT`, so a restart resumes where the last run stopped.
 //!
@@ -9,6 +9,7 @@
 
 use functions::client_onboarding::webhook_deliveries::Worker;
 use functions::stream::Queues;
+use shared::leads::service::Leads;
 use infra::pipeline::{QueueReader, Start, StreamReader};
 use infra::template::Template;
 use shared::platform::config::FromEnv;
@@ -30,20 +31,22 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let stack = infra::bootstrap::create_stack(&config, &template, &stack_name).await?;
     let sqs = aws_sdk_sqs::Client::new(&config);
     let queue = |name: &str| stack.queues.get(name).cloned().ok_or(format!("template has no {name}"));
-    let (setup_url, delivery_url) = (queue("BuyerSetupQueue")?, queue("WebhookDeliveryQueue")?);
+    let (setup_url, delivery_url, lead_url) = (queue("BuyerSetupQueue")?, queue("WebhookDeliveryQueue")?, queue("LeadDeliveryQueue")?);
 
     // Built as the deployed functions build theirs.
     let env = infra::local_env(&config, &stack, port);
     let queues = leak(Queues::from_env(&env)?);
     let setup = leak(BuyerSetup::from_env(&env)?);
     let worker = leak(Worker::from_env(&env)?);
+    let leads = leak(Leads::from_env(&env)?);
 
     let stream = StreamReader::open(&config, &stack.table, Start::TrimHorizon, checkpoint).await?;
-    println!("Pipelines: table stream -> table-stream -> BuyerSetupQueue -> buyer-setup, and -> WebhookDeliveryQueue -> webhook-deliver");
+    println!("Pipelines: table stream -> table-stream -> BuyerSetupQueue -> buyer-setup, -> WebhookDeliveryQueue -> webhook-deliver, and -> LeadDeliveryQueue -> lead-deliver");
     tokio::join!(
         infra::pipeline::run_stream(stream, queues),
         infra::pipeline::run_queue("buyer setup", QueueReader { sqs: sqs.clone(), url: setup_url }, |event| functions::onboards::buyer_setup::consume_queue(setup, event)),
-        infra::pipeline::run_queue("webhook delivery", QueueReader { sqs, url: delivery_url }, |event| functions::client_onboarding::webhook_deliveries::consume_queue(worker, event)),
+        infra::pipeline::run_queue("webhook delivery", QueueReader { sqs: sqs.clone(), url: delivery_url }, |event| functions::client_onboarding::webhook_deliveries::consume_queue(worker, event)),
+        infra::pipeline::run_queue("lead delivery", QueueReader { sqs, url: lead_url }, |event| functions::leads::delivery::consume_queue(leads, event)),
     );
     Ok(())
 }

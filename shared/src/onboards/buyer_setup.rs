@@ -15,7 +15,7 @@ use crate::partners::domain::{Connection, ConnectionStatus, Entity};
 use crate::onboards::domain::email;
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
-use crate::platform::store::keys::{self, ItemType};
+use crate::platform::store::keys;
 use crate::platform::mail::Mailer;
 use crate::platform::store::Db;
 use crate::partners::store::audit::Audit;
@@ -149,8 +149,7 @@ impl BuyerSetup {
         let buyer = &connection.account_id;
         let seller = &connection.connected_account.id;
         let now = time::now();
-        let flow_key = keys::flow(buyer, &plan.buyer_flow.id);
-        let buyer_flow = Write::put("flow", flow_key.clone(), keys::item(&flow_key, ItemType::Flow, &plan.buyer_flow)?);
+        let buyer_flow = Write::put("flow", keys::flow(buyer, &plan.buyer_flow.id), keys::flow_item(buyer, &plan.buyer_flow)?);
         let mut writes = vec![match &plan.buyer_flow_previous {
             None => buyer_flow.only_if("attribute_not_exists(#pk)"),
             Some(old) => buyer_flow.only_if("#version = :version").value(":version", keys::value(&old.version)?),
@@ -158,7 +157,7 @@ impl BuyerSetup {
         for (version, flow) in &plan.seller_flows {
             let key = keys::flow(seller, &flow.id);
             writes.push(
-                Write::put("seller_flow", key.clone(), keys::item(&key, ItemType::Flow, flow)?)
+                Write::put("seller_flow", key, keys::flow_item(seller, flow)?)
                     .only_if("#version = :version")
                     .value(":version", keys::value(version)?),
             );

@@ -94,6 +94,11 @@ pub fn api_origin(req: &Request) -> String {
     }
 }
 
+/// Whether a browser asks (`Accept: text/html`): such routes answer it with a page.
+pub fn wants_page(req: &Request) -> bool {
+    req.headers().get("accept").and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"))
+}
+
 pub fn query_param(req: &Request, name: &str) -> Option<String> {
     req.query_string_parameters_ref().and_then(|q| q.first(name)).map(str::to_string)
 }

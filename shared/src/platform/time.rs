@@ -17,6 +17,11 @@ pub fn from_now(after: Duration) -> Timestamp {
     format(SystemTime::now() + after)
 }
 
+/// A timestamp this module formatted (`None` for anything else).
+pub fn parse(at: &str) -> Option<SystemTime> {
+    humantime::parse_rfc3339(at).ok()
+}
+
 /// Seconds since the epoch, for DynamoDB's `ttl` attribute.
 pub fn epoch_seconds(at: SystemTime) -> u64 {
     at.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_secs())
@@ -37,5 +42,7 @@ mod tests {
         let early = format(SystemTime::UNIX_EPOCH + Duration::from_secs(999_999_999));
         let late = format(SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000));
         assert!(early < late);
+        assert_eq!(parse(&late), Some(SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000)));
+        assert_eq!(parse("yesterday"), None);
     }
 }

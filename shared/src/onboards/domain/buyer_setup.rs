@@ -96,6 +96,7 @@ pub fn plan(
                 fields: vec![],
                 sources: vec![seller_source],
                 steps: vec![],
+                acceptance_criteria: None,
                 created_at: now.clone(),
                 updated_at: now.clone(),
                 version: 1,
@@ -154,6 +155,10 @@ mod tests {
             updated_at: "t".into(),
             revoked_at: None,
             revoked_by: None,
+            leads_delivered: 0,
+            leads_rejected: 0,
+            leads_failed: 0,
+            last_delivery_at: None,
         }
     }
 
@@ -183,6 +188,7 @@ mod tests {
                 Step { id: Id::generate(), kind: StepType::Recipient, entity: Some(EntityRef { id: entity.clone(), name: "B".into() }), integration: Some(Integration { module_id: "m".into(), mappings }) },
                 Step { id: Id::generate(), kind: StepType::Recipient, entity: Some(EntityRef { id: Id::generate(), name: "Other".into() }), integration: None },
             ],
+            acceptance_criteria: None,
             created_at: "t".into(),
             updated_at: "t".into(),
             version: 4,

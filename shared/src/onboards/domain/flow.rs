@@ -5,7 +5,9 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
+use crate::onboards::domain::criteria::AcceptanceCriteria;
 use crate::partners::domain::Entity;
+use crate::platform::accounts::Plan;
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
 use crate::platform::time::Timestamp;
@@ -71,6 +73,9 @@ pub struct Flow {
     pub fields: Vec<String>,
     pub sources: Vec<Source>,
     pub steps: Vec<Step>,
+    /// Paid accounts only: what a lead must satisfy to be accepted (`None`: every lead is).
+    #[serde(default)]
+    pub acceptance_criteria: Option<AcceptanceCriteria>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
     pub version: u64,
@@ -116,6 +121,8 @@ pub struct FlowBody {
     pub sources: Vec<SourceBody>,
     #[serde(default)]
     pub steps: Vec<StepBody>,
+    #[serde(default)]
+    pub acceptance_criteria: Option<AcceptanceCriteria>,
 }
 
 fn text(field: String, value: &str) -> Result<(), ApiError> {
@@ -142,6 +149,9 @@ impl FlowBody {
         at_most("fields", &self.fields, MAX_FIELDS)?;
         at_most("sources", &self.sources, MAX_SOURCES)?;
         at_most("steps", &self.steps, MAX_STEPS)?;
+        if let Some(criteria) = &self.acceptance_criteria {
+            criteria.validate("acceptance_criteria")?;
+        }
         for (i, field) in self.fields.iter().enumerate() {
             text(format!("fields[{i}]"), field)?;
         }
@@ -165,6 +175,14 @@ impl FlowBody {
                     text(format!("steps[{i}].integration.mappings[{j}].value"), &mapping.value)?;
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Acceptance criteria (lead filtering and rejection) are a paid account's (seed 002).
+    pub fn check_plan(&self, plan: Plan) -> Result<(), ApiError> {
+        if self.acceptance_criteria.is_some() && plan != Plan::Paid {
+            return Err(ApiError::Forbidden("acceptance criteria (lead filtering and rejection) need a paid account".into()));
         }
         Ok(())
     }
@@ -206,7 +224,18 @@ impl FlowBody {
             };
             steps.push(Step { id: step.id.unwrap_or_else(Id::generate), kind: step.kind, entity, integration: step.integration });
         }
-        Ok(Flow { id, name: self.name.trim().to_string(), enabled: self.enabled, fields: self.fields, sources, steps, created_at, updated_at: now, version })
+        Ok(Flow {
+            id,
+            name: self.name.trim().to_string(),
+            enabled: self.enabled,
+            fields: self.fields,
+            sources,
+            steps,
+            acceptance_criteria: self.acceptance_criteria,
+            created_at,
+            updated_at: now,
+            version,
+        })
     }
 }
 
@@ -278,6 +307,17 @@ mod tests {
         let empty_mapping = body(serde_json::json!({ "name": "f", "enabled": true, "steps": [{ "type": "filter", "integration": { "module_id": "m", "mappings": [{ "property": "", "value": "v" }] } }] }));
         assert!(empty_mapping.validate().unwrap_err().to_string().contains("mappings[0].property"));
         assert!(body(serde_json::json!({ "name": " ", "enabled": true })).validate().is_err());
+    }
+
+    #[test]
+    fn acceptance_criteria_are_validated_and_need_the_paid_plan() {
+        let with = body(serde_json::json!({ "name": "f", "enabled": true, "acceptance_criteria": { "required": ["email"] } }));
+        assert!(with.validate().is_ok());
+        assert_eq!(with.check_plan(Plan::Free).unwrap_err().status().as_u16(), 403);
+        assert!(with.check_plan(Plan::Paid).is_ok());
+        assert!(body(serde_json::json!({ "name": "f", "enabled": true })).check_plan(Plan::Free).is_ok());
+        let blank = body(serde_json::json!({ "name": "f", "enabled": true, "acceptance_criteria": { "required": [" "] } }));
+        assert!(blank.validate().unwrap_err().to_string().contains("acceptance_criteria.required[0]"));
     }
 
     #[test]

@@ -6,6 +6,7 @@ use super::OnboardsTable;
 use crate::platform::store::tx::{TxError, Write};
 use crate::onboards::domain::flow::{Flow, FlowBody, StepType};
 use crate::partners::domain::Entity;
+use crate::platform::accounts::Account;
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
 use crate::platform::store::keys::{self, ItemType, prefix};
@@ -35,7 +36,7 @@ fn buyer_step_refs(account: &Id, flow: &Flow) -> Vec<(keys::Key, BuyerStepRef)> 
 /// The writes of a flow at its new version and of its buyer-step index.
 fn flow_writes(account: &Id, flow: &Flow, previous: Option<&Flow>) -> Result<Vec<Write>, ApiError> {
     let key = keys::flow(account, &flow.id);
-    let put = Write::put("flow", key.clone(), keys::item(&key, ItemType::Flow, flow)?);
+    let put = Write::put("flow", key, keys::flow_item(account, flow)?);
     let put = match previous {
         None => put.only_if("attribute_not_exists(#pk)"),
         Some(old) => put.only_if("#version = :version").value(":version", keys::value(&old.version)?),
@@ -63,9 +64,19 @@ impl OnboardsTable<'_> {
         self.get_as(&keys::flow(account, id)).await
     }
 
+    /// Criteria need the paid plan: the account is read only for a body that has them.
+    async fn check_plan(&self, account: &Id, body: &FlowBody) -> Result<(), ApiError> {
+        if body.acceptance_criteria.is_none() {
+            return Ok(());
+        }
+        let owner: Account = self.get_as(&keys::account(account)).await?.ok_or(ApiError::NotFound("account"))?;
+        body.check_plan(owner.plan)
+    }
+
     /// The new flow, with the entities it names (for its view).
     pub async fn create_flow(&self, account: &Id, body: FlowBody) -> Result<(Flow, HashMap<Id, Entity>), ApiError> {
         body.validate()?;
+        self.check_plan(account, &body).await?;
         let ids: Vec<Id> = body.entity_ids().into_iter().map(|(_, id)| id).collect();
         let entities = self.partners().entities_among(account, &ids).await?;
         let now = time::now();
@@ -81,6 +92,7 @@ impl OnboardsTable<'_> {
     /// version the client saw, otherwise on the version read here. Returns the entities it names.
     pub async fn update_flow(&self, account: &Id, id: &Id, body: FlowBody, expected_version: Option<u64>) -> Result<(Flow, HashMap<Id, Entity>), ApiError> {
         body.validate()?;
+        self.check_plan(account, &body).await?;
         let old = self.flow(account, id).await?.ok_or(ApiError::NotFound("flow"))?;
         if expected_version.is_some_and(|v| v != old.version) {
             return Err(ApiError::Conflict(format!("flow {id} changed since version {} (now {})", expected_version.unwrap_or_default(), old.version)));

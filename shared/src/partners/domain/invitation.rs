@@ -292,6 +292,10 @@ impl Invitation {
             updated_at: now.clone(),
             revoked_at: None,
             revoked_by: None,
+            leads_delivered: 0,
+            leads_rejected: 0,
+            leads_failed: 0,
+            last_delivery_at: None,
         };
         let relationship = self.relationship_type;
         let inviter_side = side(&self.inviter.id, accepting, relationship, &self.entity_id, &mirror_entity_id);

@@ -115,6 +115,16 @@ pub struct Connection {
     pub updated_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
     pub revoked_by: Option<String>,
+    /// Leads the seller's buyer steps delivered over this connection and the buyer's flow
+    /// accepted, that it rejected, and that could not be delivered; the same on both sides.
+    #[serde(default)]
+    pub leads_delivered: u64,
+    #[serde(default)]
+    pub leads_rejected: u64,
+    #[serde(default)]
+    pub leads_failed: u64,
+    #[serde(default)]
+    pub last_delivery_at: Option<Timestamp>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

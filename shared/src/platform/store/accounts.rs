@@ -116,19 +116,8 @@ impl AccountsTable<'_> {
 
     /// Revokes by key id (the secret itself is never stored): found through the account's index.
     pub async fn revoke_api_key(&self, account_id: &Id, key_id: &Id) -> Result<(), ApiError> {
-        let out = self
-            .client()
-            .query()
-            .table_name(&self.table)
-            .index_name(keys::GSI1)
-            .key_condition_expression("#pk = :pk AND #sk = :sk")
-            .expression_attribute_names("#pk", keys::GSI1_PK)
-            .expression_attribute_names("#sk", keys::GSI1_SK)
-            .expression_attribute_values(":pk", keys::string(keys::account_partition(account_id)))
-            .expression_attribute_values(":sk", keys::string(format!("{}{key_id}", prefix::API_KEY)))
-            .send()
-            .await?;
-        let item = out.items.unwrap_or_default().into_iter().next().ok_or(ApiError::NotFound("API key"))?;
+        let entry = keys::account_index(account_id, format!("{}{key_id}", prefix::API_KEY));
+        let item = self.find_indexed(entry).await?.ok_or(ApiError::NotFound("API key"))?;
         let hash = item.get(keys::PK).and_then(|v| v.as_s().ok()).and_then(|pk| keys::api_key_hash(pk));
         let key = keys::api_key(hash.ok_or(ApiError::NotFound("API key"))?);
         let revoke = Write::update("api_key", key).set("revoked_at", keys::string(time::now())).only_if("attribute_exists(#pk)");

@@ -65,6 +65,7 @@ pub mod prefix {
     pub const CLIENT: &str = "CLIENT#";
     pub const WEBHOOK_ENDPOINT: &str = "WEBHOOK#";
     pub const DELIVERY: &str = "DELIVERY#";
+    pub const LEAD: &str = "LEAD#";
     /// A partition per API key: its request counters, one per window.
     pub const RATE_LIMIT: &str = "RATELIMIT#";
     /// In an integration's partition.
@@ -131,6 +132,32 @@ pub fn onboard_of_invitation(owner: &Id, invitation: &Id) -> Key {
 
 pub fn flow(owner: &Id, id: &Id) -> Key {
     key(account_partition(owner), format!("{}{id}", prefix::FLOW))
+}
+
+/// The GSI1 entry that finds a flow by its id alone (a submission's URL names no account).
+pub fn flow_index(id: &Id) -> [(String, AttributeValue); 2] {
+    [(GSI1_PK.to_string(), AttributeValue::S(format!("{}{id}", prefix::FLOW))), (GSI1_SK.to_string(), AttributeValue::S("FLOW".into()))]
+}
+
+/// A flow's item, with its GSI1 entry.
+pub fn flow_item(owner: &Id, flow: &crate::onboards::domain::flow::Flow) -> Result<Item, ApiError> {
+    let mut item = self::item(&self::flow(owner, &flow.id), ItemType::Flow, flow)?;
+    item.extend(flow_index(&flow.id));
+    Ok(item)
+}
+
+/// Leads sort under their flow, so one Query lists a flow's, newest first.
+pub fn lead(owner: &Id, flow: &Id, id: &Id) -> Key {
+    key(account_partition(owner), format!("{}{id}", leads_prefix(flow)))
+}
+
+pub fn leads_prefix(flow: &Id) -> String {
+    format!("{}{flow}#", prefix::LEAD)
+}
+
+/// The GSI1 entry that finds a lead by its id alone (`GET /leads/{id}`; the owner is checked).
+pub fn lead_index(id: &Id) -> [(String, AttributeValue); 2] {
+    [(GSI1_PK.to_string(), AttributeValue::S(format!("{}{id}", prefix::LEAD))), (GSI1_SK.to_string(), AttributeValue::S("LEAD".into()))]
 }
 
 /// One per recipient (buyer) step, under the entity it delivers to, so that "every flow of
@@ -259,6 +286,7 @@ pub enum ItemType {
     WebhookEndpoint,
     Delivery,
     IdempotencyKey,
+    Lead,
 }
 
 impl ItemType {
@@ -288,6 +316,7 @@ impl ItemType {
             ItemType::WebhookEndpoint => "webhook_endpoint",
             ItemType::Delivery => "webhook_delivery",
             ItemType::IdempotencyKey => "idempotency_key",
+            ItemType::Lead => "lead",
         }
     }
 }

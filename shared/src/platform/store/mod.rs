@@ -104,6 +104,25 @@ impl Db {
         Ok(found)
     }
 
+    /// The item whose GSI1 key is `entry` (each such entry names one item). GSI reads are
+    /// eventually consistent.
+    pub async fn find_indexed(&self, entry: [(String, aws_sdk_dynamodb::types::AttributeValue); 2]) -> Result<Option<Item>, ApiError> {
+        let [(_, pk), (_, sk)] = entry;
+        let out = self
+            .client()
+            .query()
+            .table_name(&self.table)
+            .index_name(crate::platform::store::keys::GSI1)
+            .key_condition_expression("#pk = :pk AND #sk = :sk")
+            .expression_attribute_names("#pk", crate::platform::store::keys::GSI1_PK)
+            .expression_attribute_names("#sk", crate::platform::store::keys::GSI1_SK)
+            .expression_attribute_values(":pk", pk)
+            .expression_attribute_values(":sk", sk)
+            .send()
+            .await?;
+        Ok(out.items.unwrap_or_default().into_iter().next())
+    }
+
     pub async fn get_as<T: serde::de::DeserializeOwned>(&self, key: &Key) -> Result<Option<T>, ApiError> {
         self.get(key).await?.map(crate::platform::store::keys::parse).transpose()
     }

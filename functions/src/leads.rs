@@ -1,0 +1,6 @@
+//! Leads: submitted by connected sources, listed by the flow's account, delivered by buyer steps.
+
+pub mod delivery;
+#[allow(clippy::module_inception)]
+pub mod leads;
+pub mod submissions;

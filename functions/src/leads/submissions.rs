@@ -1,0 +1,36 @@
+//! Submissions: a source sends a lead to a partner's flow with its own API key, and reads how
+//! to do that (the submission documents).
+
+use lambda_http::Request;
+use lambda_http::http::StatusCode;
+use shared::leads::domain::lead::parse_fields;
+use shared::leads::service::Leads;
+use shared::platform::auth::authenticate;
+use shared::platform::http::{HandlerResult, api_origin, bounded_body, json, path_id, wants_page};
+use shared::platform::idempotency::once;
+
+use crate::pages;
+
+/// `POST /flows/{id}/sources/{source_id}/submit`: a lead, as JSON or a form; the answer is its
+/// outcome (`success` or `failure` with the `reason`) and id, LeadConduit's shape.
+pub async fn submit(leads: &Leads, req: Request) -> HandlerResult {
+    let caller = authenticate(&leads.db, &req).await?;
+    once(&leads.db, &caller.account_id, &req, async {
+        let form = req.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
+        let fields = parse_fields(form, bounded_body(&req)?)?;
+        let lead = leads.submit(&caller.account_id, &path_id(&req, "id")?, &path_id(&req, "source_id")?, fields).await?;
+        json(StatusCode::OK, &lead.receipt())
+    })
+    .await
+}
+
+/// `GET /flows/{id}/sources/{source_id}/docs`: the submission documents for a source that may
+/// submit there, as JSON; a browser (`Accept: text/html`) gets the page, which asks for the
+/// source's API key and shows the same documents (the page itself holds no data).
+pub async fn docs(leads: &Leads, req: Request) -> HandlerResult {
+    if wants_page(&req) {
+        return pages::SUBMISSION_DOCS.respond(&serde_json::json!({}));
+    }
+    let caller = authenticate(&leads.db, &req).await?;
+    json(StatusCode::OK, &leads.docs(&caller.account_id, &path_id(&req, "id")?, &path_id(&req, "source_id")?, &api_origin(&req)).await?)
+}

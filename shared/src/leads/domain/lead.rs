@@ -1,0 +1,545 @@
+//! Leads (seed 002): what a source submits to a flow, what the flow decides, and what each of
+//! its buyer steps did with it. A lead a buyer step delivers is a lead of the buyer's flow, from
+//! the seller's entity, decided by the same rules.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::onboards::domain::buyer_setup::FLOW_ID_PROPERTY;
+use crate::onboards::domain::flow::{EntityRef, Flow, Source, Step, StepType};
+use crate::partners::domain::{Connection, ConnectionStatus, Entity, Relationship};
+use crate::platform::error::ApiError;
+use crate::platform::id::Id;
+use crate::platform::time::Timestamp;
+
+pub const MAX_FIELDS: usize = 100;
+pub const MAX_NAME: usize = 100;
+pub const MAX_VALUE: usize = 2000;
+/// A lead passes from flow to flow through buyer steps at most this many times, so that two
+/// accounts delivering to each other cannot pass one lead back and forth for ever.
+pub const MAX_HOPS: u8 = 3;
+
+/// A lead's fields: names and their values as text.
+pub type Fields = BTreeMap<String, String>;
+
+/// What the flow decided (LeadConduit's `outcome`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Success,
+    Failure,
+}
+
+/// What one buyer step did with the lead.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StepOutcome {
+    /// Queued for delivery.
+    Pending,
+    /// Delivered, and the buyer's flow accepted it.
+    Success,
+    /// Not delivered (the connection was revoked, the buyer's flow does not take it) or rejected
+    /// by the buyer's acceptance criteria.
+    Failure,
+    /// Not attempted: the step's buyer delivery is not set up, or the lead travelled too far.
+    Skipped,
+    /// The buyer's receiving flow is gone.
+    Error,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StepResult {
+    pub step_id: Id,
+    pub entity: EntityRef,
+    pub outcome: StepOutcome,
+    pub reason: Option<String>,
+    /// The buyer's flow the step delivers to (its `flow_id` mapping when the lead came in).
+    pub buyer_flow_id: Option<Id>,
+    /// The lead as the buyer's account holds it.
+    pub delivered_lead_id: Option<Id>,
+    pub at: Option<Timestamp>,
+}
+
+/// Where a delivered lead came from: the seller's account and the connection it came over.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Origin {
+    pub account_id: Id,
+    pub connection_id: Id,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Lead {
+    pub id: Id,
+    /// The flow's account: the only one that reads the lead.
+    pub account_id: Id,
+    pub flow_id: Id,
+    pub source: Source,
+    /// The account whose key submitted it (the flow's own, a connected source's, or the seller's
+    /// for a delivered lead).
+    pub submitted_by: Id,
+    pub fields: Fields,
+    pub outcome: Outcome,
+    pub reason: Option<String>,
+    /// One per buyer step, in the flow's order.
+    pub steps: Vec<StepResult>,
+    /// How many buyer steps the lead came through (0: submitted).
+    pub hops: u8,
+    pub origin: Option<Origin>,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+    /// When the lead is deleted (leads are personal data; `LEAD_RETENTION_DAYS`).
+    pub expires_at: Timestamp,
+    /// Raised by each step settled, which is conditioned on it.
+    pub version: u64,
+}
+
+/// What the submission response says (LeadConduit's shape): the outcome, the reason on failure,
+/// the lead's id. Nothing else of the lead reaches a source.
+#[derive(Debug, PartialEq, Serialize)]
+pub struct Receipt {
+    pub outcome: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub lead: LeadId,
+}
+
+#[derive(Debug, PartialEq, Serialize)]
+pub struct LeadId {
+    pub id: Id,
+}
+
+/// The lead-delivery queue's message: a lead with buyer steps to deliver.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeadMessage {
+    pub account_id: Id,
+    pub flow_id: Id,
+    pub lead_id: Id,
+}
+
+/// A lead coming into a flow from one of its sources.
+pub struct Submission<'a> {
+    pub flow: &'a Flow,
+    pub source: &'a Source,
+    pub submitted_by: Id,
+    pub fields: Fields,
+    /// Whether the flow's acceptance criteria apply (its account is on the paid plan).
+    pub enforce_criteria: bool,
+    pub hops: u8,
+    pub origin: Option<Origin>,
+}
+
+fn field_error(name: &str, message: &str) -> ApiError {
+    ApiError::validation(format!("fields.{name}"), message)
+}
+
+/// The fields of a submission body: a JSON object of texts, numbers and booleans (`null` is
+/// left out), or a form (`application/x-www-form-urlencoded`).
+pub fn parse_fields(form: bool, body: &[u8]) -> Result<Fields, ApiError> {
+    let pairs: Vec<(String, String)> = if form {
+        url::form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
+    } else {
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::InvalidJson("a JSON object of lead fields is required".into()));
+        }
+        let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+        let serde_json::Value::Object(object) = value else {
+            return Err(ApiError::validation("body", "must be a JSON object of lead fields"));
+        };
+        let mut pairs = vec![];
+        for (name, value) in object {
+            let text = match value {
+                serde_json::Value::Null => continue,
+                serde_json::Value::String(s) => s,
+                serde_json::Value::Number(n) => n.to_string(),
+                serde_json::Value::Bool(b) => b.to_string(),
+                _ => return Err(field_error(&name, "must be a text, a number or a boolean")),
+            };
+            pairs.push((name, text));
+        }
+        pairs
+    };
+    if pairs.len() > MAX_FIELDS {
+        return Err(ApiError::validation("body", format!("at most {MAX_FIELDS} fields, got {}", pairs.len())));
+    }
+    let mut fields = Fields::new();
+    for (name, value) in pairs {
+        if name.trim().is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
+            return Err(ApiError::validation("body", format!("field names are 1 to {MAX_NAME} characters without control characters")));
+        }
+        if value.chars().count() > MAX_VALUE {
+            return Err(field_error(&name, &format!("must be at most {MAX_VALUE} characters")));
+        }
+        // A form may name a field twice; the last value counts, as in a JSON object.
+        fields.insert(name, value);
+    }
+    Ok(fields)
+}
+
+/// Whether `caller` may submit leads as a source of `owner`'s flow whose entity is `entity`: the
+/// owner as any of its sources; another account only as the source that stands for it, while
+/// their connection is active and it sends leads to the owner (not only buys from it).
+pub fn may_submit(caller: &Id, owner: &Id, entity: Option<&Entity>) -> bool {
+    caller == owner
+        || entity.is_some_and(|e| crate::onboards::domain::flow::is_connected(e) && e.connected_account_id.as_ref() == Some(caller) && e.connected != Some(Relationship::Buyer))
+}
+
+/// The buyer flow a recipient step delivers to: its `flow_id` mapping, set by the buyer setup.
+pub fn mapped_buyer_flow(step: &Step) -> Option<Id> {
+    step.integration.as_ref()?.mappings.iter().find(|m| m.property == FLOW_ID_PROPERTY).and_then(|m| Id::parse(&m.value))
+}
+
+impl Lead {
+    /// The lead a flow makes of a submission: accepted or rejected (disabled flow, acceptance
+    /// criteria), and for an accepted one, each buyer step pending or skipped with its reason.
+    pub fn receive(submission: Submission, account_id: Id, id: Id, now: &Timestamp, expires_at: Timestamp) -> Lead {
+        let Submission { flow, source, submitted_by, mut fields, enforce_criteria, hops, origin } = submission;
+        // A flow that lists its fields keeps only those: leads are personal data.
+        if !flow.fields.is_empty() {
+            fields.retain(|name, _| flow.fields.contains(name));
+        }
+        let verdict = if !flow.enabled {
+            Err(format!("flow {} is disabled", flow.name))
+        } else {
+            match (&flow.acceptance_criteria, enforce_criteria) {
+                (Some(criteria), true) => criteria.check(&fields),
+                _ => Ok(()),
+            }
+        };
+        let (outcome, reason, steps) = match verdict {
+            Err(reason) => (Outcome::Failure, Some(reason), vec![]),
+            Ok(()) => (Outcome::Success, None, flow.steps.iter().filter(|s| s.kind == StepType::Recipient).filter_map(|s| step_result(s, hops, now)).collect()),
+        };
+        Lead {
+            id,
+            account_id,
+            flow_id: flow.id.clone(),
+            source: source.clone(),
+            submitted_by,
+            fields,
+            outcome,
+            reason,
+            steps,
+            hops,
+            origin,
+            created_at: now.clone(),
+            updated_at: now.clone(),
+            expires_at,
+            version: 1,
+        }
+    }
+
+    pub fn receipt(&self) -> Receipt {
+        Receipt { outcome: self.outcome, reason: self.reason.clone(), lead: LeadId { id: self.id.clone() } }
+    }
+
+    /// The steps still to deliver, by their index in `steps`.
+    pub fn pending_steps(&self) -> impl Iterator<Item = (usize, &StepResult)> {
+        self.steps.iter().enumerate().filter(|(_, s)| s.outcome == StepOutcome::Pending)
+    }
+}
+
+fn step_result(step: &Step, hops: u8, now: &Timestamp) -> Option<StepResult> {
+    let entity = step.entity.clone()?;
+    let buyer_flow_id = mapped_buyer_flow(step);
+    let (outcome, reason, at) = match &buyer_flow_id {
+        _ if hops >= MAX_HOPS => (StepOutcome::Skipped, Some(format!("the lead already came through {MAX_HOPS} buyer steps")), Some(now.clone())),
+        None => (StepOutcome::Skipped, Some(format!("buyer delivery to {} is not set up", entity.name)), Some(now.clone())),
+        Some(_) => (StepOutcome::Pending, None, None),
+    };
+    Some(StepResult { step_id: step.id.clone(), entity, outcome, reason, buyer_flow_id, delivered_lead_id: None, at })
+}
+
+/// What a delivery counts as in the connection's figures.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Figure {
+    Delivered,
+    Rejected,
+    Failed,
+}
+
+/// What delivering one buyer step comes to.
+#[derive(Debug, PartialEq)]
+pub enum Delivery {
+    /// The lead as the buyer's flow received it (accepted or rejected).
+    Deliver(Box<Lead>),
+    /// Not delivered, with the step's outcome and why.
+    Undeliverable { outcome: StepOutcome, reason: String },
+}
+
+/// What the seller's connection to the buyer and the buyer's side say, read by the store for
+/// one buyer step.
+pub struct BuyerSide<'a> {
+    /// The seller's entity the step names.
+    pub entity: Option<&'a Entity>,
+    /// The seller's copy of the connection with the buyer.
+    pub connection: Option<&'a Connection>,
+    pub flow: Option<&'a Flow>,
+    /// Whether the buyer's account is on the paid plan (its acceptance criteria apply).
+    pub paid: bool,
+}
+
+/// Delivering step `step` of the seller's `lead` into the buyer's flow.
+pub fn plan_delivery(lead: &Lead, step: &StepResult, buyer: BuyerSide, delivered_id: Id, now: &Timestamp) -> Delivery {
+    let undeliverable = |outcome, reason: String| Delivery::Undeliverable { outcome, reason };
+    let revoked = || undeliverable(StepOutcome::Failure, format!("the connection with {} was revoked", step.entity.name));
+    let Some(connection) = buyer.connection.filter(|_| buyer.entity.is_some_and(crate::onboards::domain::flow::is_connected)) else {
+        return revoked();
+    };
+    if connection.status != ConnectionStatus::Active {
+        return revoked();
+    }
+    if !connection.buyer_delivery_configured {
+        return undeliverable(StepOutcome::Skipped, format!("buyer delivery to {} is not set up", step.entity.name));
+    }
+    let Some(flow) = buyer.flow else {
+        return undeliverable(StepOutcome::Error, format!("the flow {} of {} no longer exists", step.buyer_flow_id.as_ref().map(Id::to_string).unwrap_or_default(), step.entity.name));
+    };
+    // The buyer setup made the buyer's entity for the seller a source of this flow.
+    let Some(source) = flow.sources.iter().find(|s| s.entity.id == connection.partner_entity_id) else {
+        return undeliverable(StepOutcome::Failure, format!("{}'s flow {} does not take leads from this account", step.entity.name, flow.name));
+    };
+    let submission = Submission {
+        flow,
+        source,
+        submitted_by: lead.account_id.clone(),
+        fields: lead.fields.clone(),
+        enforce_criteria: buyer.paid,
+        hops: lead.hops + 1,
+        origin: Some(Origin { account_id: lead.account_id.clone(), connection_id: connection.id.clone() }),
+    };
+    Delivery::Deliver(Box::new(Lead::receive(submission, connection.connected_account.id.clone(), delivered_id, now, lead.expires_at.clone())))
+}
+
+impl Delivery {
+    /// The seller's step as this delivery settles it.
+    pub fn settled(&self, step: &StepResult, now: &Timestamp) -> StepResult {
+        let (outcome, reason, delivered_lead_id) = match self {
+            Delivery::Deliver(lead) => match lead.outcome {
+                Outcome::Success => (StepOutcome::Success, None, Some(lead.id.clone())),
+                Outcome::Failure => (StepOutcome::Failure, Some(format!("rejected by {}: {}", step.entity.name, lead.reason.clone().unwrap_or_default())), Some(lead.id.clone())),
+            },
+            Delivery::Undeliverable { outcome, reason, .. } => (*outcome, Some(reason.clone()), None),
+        };
+        StepResult { outcome, reason, delivered_lead_id, at: Some(now.clone()), ..step.clone() }
+    }
+
+    /// What the delivery counts as on the connection it went over (a skipped step counts not).
+    pub fn figure(&self) -> Option<Figure> {
+        match self {
+            Delivery::Deliver(lead) if lead.outcome == Outcome::Success => Some(Figure::Delivered),
+            Delivery::Deliver(_) => Some(Figure::Rejected),
+            Delivery::Undeliverable { outcome: StepOutcome::Skipped, .. } => None,
+            Delivery::Undeliverable { .. } => Some(Figure::Failed),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::onboards::domain::criteria::AcceptanceCriteria;
+    use crate::onboards::domain::flow::{Integration, Mapping};
+    use crate::partners::domain::AccountRef;
+
+    const NOW: &str = "2026-12-02T10:00:00Z";
+
+    fn entity_ref(name: &str) -> EntityRef {
+        EntityRef { id: Id::generate(), name: name.into() }
+    }
+
+    fn buyer_step(mapped: Option<&Id>) -> Step {
+        let mappings = mapped.map(|id| vec![Mapping { property: FLOW_ID_PROPERTY.into(), value: id.to_string() }]).unwrap_or_default();
+        Step { id: Id::generate(), kind: StepType::Recipient, entity: Some(entity_ref("Buyer Co")), integration: Some(Integration { module_id: "leadconduit.buyer".into(), mappings }) }
+    }
+
+    fn flow(steps: Vec<Step>) -> Flow {
+        Flow {
+            id: Id::generate(),
+            name: "Auto leads".into(),
+            enabled: true,
+            fields: vec![],
+            sources: vec![Source { id: Id::generate(), entity: entity_ref("Vendor") }],
+            steps,
+            acceptance_criteria: None,
+            created_at: NOW.into(),
+            updated_at: NOW.into(),
+            version: 1,
+        }
+    }
+
+    fn fields(pairs: &[(&str, &str)]) -> Fields {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    fn submit(flow: &Flow, fields: Fields, enforce: bool, hops: u8) -> Lead {
+        let submission = Submission { flow, source: &flow.sources[0], submitted_by: Id::generate(), fields, enforce_criteria: enforce, hops, origin: None };
+        Lead::receive(submission, Id::generate(), Id::generate(), &NOW.into(), "2027-03-02T10:00:00Z".into())
+    }
+
+    #[test]
+    fn json_and_form_bodies_give_the_same_fields() {
+        let json = parse_fields(false, br#"{"email": "a@b.co", "age": 42, "opt_in": true, "note": null}"#).unwrap();
+        assert_eq!(json, fields(&[("email", "a@b.co"), ("age", "42"), ("opt_in", "true")]));
+        let form = parse_fields(true, b"email=a%40b.co&age=42&opt_in=true").unwrap();
+        assert_eq!(form, json.into_iter().collect());
+    }
+
+    #[test]
+    fn malformed_bodies_are_the_callers_error() {
+        let status = |form: bool, body: &[u8]| parse_fields(form, body).unwrap_err().status().as_u16();
+        assert_eq!(status(false, b""), 400);
+        assert_eq!(status(false, b"{not json"), 400);
+        assert_eq!(status(false, b"[1, 2]"), 422);
+        assert_eq!(status(false, br#"{"address": {"city": "x"}}"#), 422);
+        assert_eq!(status(false, br#"{"": "x"}"#), 422);
+        assert_eq!(status(false, format!(r#"{{"x": "{}"}}"#, "a".repeat(MAX_VALUE + 1)).as_bytes()), 422);
+        let many: String = (0..=MAX_FIELDS).map(|i| format!("f{i}=v&")).collect();
+        assert_eq!(status(true, many.as_bytes()), 422);
+    }
+
+    #[test]
+    fn an_accepted_lead_queues_mapped_buyer_steps_and_skips_the_rest() {
+        let buyer_flow = Id::generate();
+        let f = flow(vec![buyer_step(Some(&buyer_flow)), Step { id: Id::generate(), kind: StepType::Filter, entity: None, integration: None }, buyer_step(None)]);
+        let lead = submit(&f, fields(&[("email", "a@b.co")]), true, 0);
+        assert_eq!((lead.outcome, lead.reason.as_deref()), (Outcome::Success, None));
+        assert_eq!(lead.steps.len(), 2, "one result per buyer step");
+        assert_eq!((lead.steps[0].outcome, lead.steps[0].buyer_flow_id.as_ref()), (StepOutcome::Pending, Some(&buyer_flow)));
+        assert_eq!(lead.steps[1].outcome, StepOutcome::Skipped);
+        assert_eq!(lead.steps[1].reason.as_deref(), Some("buyer delivery to Buyer Co is not set up"));
+        assert_eq!(lead.pending_steps().map(|(i, _)| i).collect::<Vec<_>>(), vec![0]);
+        assert_eq!(serde_json::to_value(lead.receipt()).unwrap(), serde_json::json!({ "outcome": "success", "lead": { "id": lead.id } }));
+    }
+
+    #[test]
+    fn criteria_apply_on_the_paid_plan_only() {
+        let mut f = flow(vec![buyer_step(Some(&Id::generate()))]);
+        f.acceptance_criteria = Some(AcceptanceCriteria { required: vec!["phone_1".into()], rules: vec![] });
+        let rejected = submit(&f, fields(&[("email", "a@b.co")]), true, 0);
+        assert_eq!((rejected.outcome, rejected.reason.as_deref()), (Outcome::Failure, Some("phone_1 is required")));
+        assert!(rejected.steps.is_empty(), "a rejected lead goes nowhere");
+        assert_eq!(serde_json::to_value(rejected.receipt()).unwrap()["reason"], "phone_1 is required");
+        assert_eq!(submit(&f, fields(&[("email", "a@b.co")]), false, 0).outcome, Outcome::Success, "free: every lead is received");
+    }
+
+    #[test]
+    fn a_disabled_flow_rejects_and_listed_fields_are_kept_alone() {
+        let mut f = flow(vec![]);
+        f.fields = vec!["email".into()];
+        let lead = submit(&f, fields(&[("email", "a@b.co"), ("ssn", "123")]), false, 0);
+        assert_eq!(lead.fields, fields(&[("email", "a@b.co")]));
+        f.enabled = false;
+        assert_eq!(submit(&f, fields(&[]), false, 0).reason.as_deref(), Some("flow Auto leads is disabled"));
+    }
+
+    #[test]
+    fn a_lead_travels_a_bounded_number_of_buyer_steps() {
+        let f = flow(vec![buyer_step(Some(&Id::generate()))]);
+        assert_eq!(submit(&f, fields(&[]), false, MAX_HOPS - 1).steps[0].outcome, StepOutcome::Pending);
+        assert_eq!(submit(&f, fields(&[]), false, MAX_HOPS).steps[0].outcome, StepOutcome::Skipped);
+    }
+
+    fn connected(entity: &EntityRef, connection: &Connection) -> Entity {
+        let mut e = Entity::new(entity.id.clone(), &entity.name, &NOW.into());
+        e.connected = Some(Relationship::Buyer);
+        e.connected_account_id = Some(connection.connected_account.id.clone());
+        e.connection_id = Some(connection.id.clone());
+        e
+    }
+
+    fn connection(configured: bool) -> Connection {
+        Connection {
+            id: Id::generate(),
+            account_id: Id::generate(),
+            connected_account: AccountRef { id: Id::generate(), name: "Buyer Co".into() },
+            invitation_id: Id::generate(),
+            relationship_type: Relationship::Buyer,
+            status: ConnectionStatus::Active,
+            buyer_delivery_configured: configured,
+            buyer_delivery_configured_at: None,
+            buyer_flow_id: None,
+            created_by: "s@example.com".into(),
+            entity_id: Id::generate(),
+            partner_entity_id: Id::generate(),
+            created_at: NOW.into(),
+            updated_at: NOW.into(),
+            revoked_at: None,
+            revoked_by: None,
+            leads_delivered: 0,
+            leads_rejected: 0,
+            leads_failed: 0,
+            last_delivery_at: None,
+        }
+    }
+
+    #[test]
+    fn only_the_owner_and_a_connected_seller_may_submit() {
+        let (owner, partner, stranger) = (Id::generate(), Id::generate(), Id::generate());
+        let c = Connection { connected_account: AccountRef { id: partner.clone(), name: "P".into() }, ..connection(false) };
+        let seller = Entity { connected: Some(Relationship::Seller), ..connected(&entity_ref("P"), &c) };
+        assert!(may_submit(&owner, &owner, None), "the owner, as any source");
+        assert!(may_submit(&partner, &owner, Some(&seller)));
+        assert!(may_submit(&partner, &owner, Some(&Entity { connected: Some(Relationship::Both), ..seller.clone() })));
+        assert!(!may_submit(&stranger, &owner, Some(&seller)), "another account's source");
+        assert!(!may_submit(&partner, &owner, Some(&Entity { connected: Some(Relationship::Buyer), ..seller.clone() })), "a buyer does not send");
+        assert!(!may_submit(&partner, &owner, Some(&Entity { connected: None, connection_id: None, ..seller.clone() })), "revoked");
+        assert!(!may_submit(&partner, &owner, None));
+    }
+
+    #[test]
+    fn a_delivery_is_a_submission_to_the_buyers_flow_from_the_sellers_entity() {
+        let c = connection(true);
+        let mut buyer_flow = flow(vec![]);
+        buyer_flow.sources[0].entity.id = c.partner_entity_id.clone();
+        buyer_flow.acceptance_criteria = Some(AcceptanceCriteria { required: vec!["phone_1".into()], rules: vec![] });
+        let seller_flow = flow(vec![buyer_step(Some(&buyer_flow.id))]);
+        let lead = submit(&seller_flow, fields(&[("email", "a@b.co")]), false, 0);
+        let step = &lead.steps[0];
+        let entity = connected(&step.entity, &c);
+        let side = |paid| BuyerSide { entity: Some(&entity), connection: Some(&c), flow: Some(&buyer_flow), paid };
+
+        let delivery = plan_delivery(&lead, step, side(false), Id::generate(), &NOW.into());
+        let Delivery::Deliver(delivered) = &delivery else { panic!("{delivery:?}") };
+        assert_eq!((&delivered.account_id, &delivered.flow_id), (&c.connected_account.id, &buyer_flow.id));
+        assert_eq!((delivered.hops, &delivered.submitted_by, &delivered.source.entity.id), (1, &lead.account_id, &c.partner_entity_id));
+        assert_eq!(delivered.fields, lead.fields);
+        assert_eq!(delivered.origin, Some(Origin { account_id: lead.account_id.clone(), connection_id: c.id.clone() }));
+        assert_eq!((delivered.expires_at.as_str(), delivery.figure()), (lead.expires_at.as_str(), Some(Figure::Delivered)));
+        let settled = delivery.settled(step, &NOW.into());
+        assert_eq!((settled.outcome, settled.delivered_lead_id.as_ref()), (StepOutcome::Success, Some(&delivered.id)));
+
+        let rejected = plan_delivery(&lead, step, side(true), Id::generate(), &NOW.into());
+        assert_eq!(rejected.figure(), Some(Figure::Rejected));
+        assert_eq!(rejected.settled(step, &NOW.into()).reason.as_deref(), Some("rejected by Buyer Co: phone_1 is required"));
+    }
+
+    #[test]
+    fn undeliverable_steps_say_why() {
+        let c = connection(true);
+        let buyer_flow = flow(vec![]);
+        let lead = submit(&flow(vec![buyer_step(Some(&buyer_flow.id))]), fields(&[]), false, 0);
+        let step = &lead.steps[0];
+        let entity = connected(&step.entity, &c);
+        let mut disconnected = entity.clone();
+        disconnected.connected = None;
+        let revoked = Connection { status: ConnectionStatus::Revoked, ..c.clone() };
+        let unconfigured = connection(false);
+        let cases: Vec<(BuyerSide, StepOutcome, &str, Option<Figure>)> = vec![
+            (BuyerSide { entity: Some(&disconnected), connection: Some(&c), flow: Some(&buyer_flow), paid: false }, StepOutcome::Failure, "was revoked", Some(Figure::Failed)),
+            (BuyerSide { entity: Some(&entity), connection: Some(&revoked), flow: Some(&buyer_flow), paid: false }, StepOutcome::Failure, "was revoked", Some(Figure::Failed)),
+            (BuyerSide { entity: None, connection: None, flow: None, paid: false }, StepOutcome::Failure, "was revoked", Some(Figure::Failed)),
+            (BuyerSide { entity: Some(&entity), connection: Some(&unconfigured), flow: Some(&buyer_flow), paid: false }, StepOutcome::Skipped, "not set up", None),
+            (BuyerSide { entity: Some(&entity), connection: Some(&c), flow: None, paid: false }, StepOutcome::Error, "no longer exists", Some(Figure::Failed)),
+            (BuyerSide { entity: Some(&entity), connection: Some(&c), flow: Some(&buyer_flow), paid: false }, StepOutcome::Failure, "does not take leads", Some(Figure::Failed)),
+        ];
+        for (side, outcome, why, figure) in cases {
+            let delivery = plan_delivery(&lead, step, side, Id::generate(), &NOW.into());
+            let settled = delivery.settled(step, &NOW.into());
+            assert_eq!(settled.outcome, outcome, "{delivery:?}");
+            assert!(settled.reason.as_deref().is_some_and(|r| r.contains(why)), "{settled:?}");
+            assert_eq!(delivery.figure(), figure, "{why}");
+        }
+    }
+}

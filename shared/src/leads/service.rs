@@ -1,0 +1,112 @@
+//! What the lead functions are built with: submitting (who may submit as which source), the
+//! submission documents, and delivering a lead's buyer steps.
+
+use std::time::Duration;
+
+use crate::leads::domain::docs::{SubmissionDocs, submission_docs};
+use crate::leads::domain::lead::{BuyerSide, Fields, Lead, LeadMessage, Submission, may_submit, plan_delivery};
+use crate::onboards::domain::flow::{Flow, MAX_STEPS, Source};
+use crate::partners::domain::{Connection, Entity};
+use crate::platform::accounts::{Account, Plan};
+use crate::platform::config::{ConfigError, Env, FromEnv};
+use crate::platform::error::ApiError;
+use crate::platform::id::Id;
+use crate::platform::store::Db;
+use crate::platform::store::keys;
+use crate::platform::time;
+
+pub struct Leads {
+    pub db: Db,
+    /// How long a lead is kept (`LEAD_RETENTION_DAYS`, default 90).
+    pub retention: Duration,
+}
+
+pub const DEFAULT_RETENTION_DAYS: u64 = 90;
+
+impl FromEnv for Leads {
+    fn from_env(env: &Env) -> Result<Leads, ConfigError> {
+        let days = match env.optional("LEAD_RETENTION_DAYS") {
+            Some(raw) => raw.parse::<u64>().ok().filter(|d| *d > 0).ok_or(ConfigError::Invalid("LEAD_RETENTION_DAYS", "a whole number of days"))?,
+            None => DEFAULT_RETENTION_DAYS,
+        };
+        Ok(Leads { db: Db::from_env(env)?, retention: Duration::from_secs(days * 86_400) })
+    }
+}
+
+/// A flow a caller may submit to, as one of its sources.
+pub struct SourceAccess {
+    pub owner: Id,
+    /// The owner is on the paid plan: its flow's acceptance criteria apply.
+    pub owner_paid: bool,
+    pub flow: Flow,
+    pub source: Source,
+}
+
+impl Leads {
+    /// The flow and source `caller` may submit as. Anything else (no such flow or source, another
+    /// account's, a revoked connection) is the same 404, so a caller learns nothing of flows it
+    /// may not use.
+    pub async fn source_for(&self, caller: &Id, flow_id: &Id, source_id: &Id) -> Result<SourceAccess, ApiError> {
+        let (owner, flow) = self.db.leads().flow_by_id(flow_id).await?.ok_or(ApiError::NotFound("flow"))?;
+        let source = flow.sources.iter().find(|s| &s.id == source_id).cloned().ok_or(ApiError::NotFound("flow"))?;
+        let entity_key = keys::entity(&owner, &source.entity.id);
+        let owner_key = keys::account(&owner);
+        let (entity, account) = tokio::join!(async { if caller == &owner { Ok(None) } else { self.db.get_as::<Entity>(&entity_key).await } }, self.db.get_as::<Account>(&owner_key));
+        if !may_submit(caller, &owner, entity?.as_ref()) {
+            return Err(ApiError::NotFound("flow"));
+        }
+        Ok(SourceAccess { owner_paid: account?.is_some_and(|a| a.plan == Plan::Paid), owner, flow, source })
+    }
+
+    /// A submission: the lead the flow makes of it, stored (accepted or rejected).
+    pub async fn submit(&self, caller: &Id, flow_id: &Id, source_id: &Id, fields: Fields) -> Result<Lead, ApiError> {
+        let access = self.source_for(caller, flow_id, source_id).await?;
+        let submission = Submission { flow: &access.flow, source: &access.source, submitted_by: caller.clone(), fields, enforce_criteria: access.owner_paid, hops: 0, origin: None };
+        let lead = Lead::receive(submission, access.owner, Id::generate(), &time::now(), time::from_now(self.retention));
+        self.db.leads().store(&lead).await?;
+        Ok(lead)
+    }
+
+    /// What `caller` needs to submit as the source; `api_origin` is the API's configured origin.
+    pub async fn docs(&self, caller: &Id, flow_id: &Id, source_id: &Id, api_origin: &str) -> Result<SubmissionDocs, ApiError> {
+        let mut access = self.source_for(caller, flow_id, source_id).await?;
+        // Criteria that do not apply (the owner is not on the paid plan) are not documented.
+        if !access.owner_paid {
+            access.flow.acceptance_criteria = None;
+        }
+        Ok(submission_docs(&access.flow, &access.source, api_origin))
+    }
+
+    /// Delivers the lead's pending buyer steps in order, each settled once. `Err`: try again
+    /// later (nothing half-done stays: each step settles in one transaction).
+    pub async fn deliver(&self, message: &LeadMessage) -> Result<(), ApiError> {
+        let leads = self.db.leads();
+        // Each round settles one step or loses it to a concurrent delivery and reads again.
+        for _ in 0..2 * MAX_STEPS + 2 {
+            let Some(lead) = leads.lead_in_flow(&message.account_id, &message.flow_id, &message.lead_id).await? else { return Ok(()) };
+            let Some((index, step)) = lead.pending_steps().next() else { return Ok(()) };
+            let seller = &lead.account_id;
+            let entity: Option<Entity> = self.db.get_as(&keys::entity(seller, &step.entity.id)).await?;
+            let connection: Option<Connection> = match entity.as_ref().and_then(|e| e.connection_id.as_ref()) {
+                Some(id) => self.db.get_as(&keys::connection(seller, id)).await?,
+                None => None,
+            };
+            let (flow, account) = match (&connection, &step.buyer_flow_id) {
+                (Some(c), Some(flow_id)) => {
+                    let (flow_key, account_key) = (keys::flow(&c.connected_account.id, flow_id), keys::account(&c.connected_account.id));
+                    let (flow, account) = tokio::join!(self.db.get_as::<Flow>(&flow_key), self.db.get_as::<Account>(&account_key));
+                    (flow?, account?)
+                }
+                _ => (None, None),
+            };
+            let buyer = BuyerSide { entity: entity.as_ref(), connection: connection.as_ref(), flow: flow.as_ref(), paid: account.is_some_and(|a| a.plan == Plan::Paid) };
+            let now = time::now();
+            let delivery = plan_delivery(&lead, step, buyer, Id::generate(), &now);
+            let settled = delivery.settled(step, &now);
+            if leads.settle(&lead, index, &settled, &delivery, connection.as_ref()).await? {
+                tracing::info!(lead = %lead.id, step = %step.step_id, outcome = ?settled.outcome, reason = settled.reason.as_deref().unwrap_or(""), "lead step settled");
+            }
+        }
+        Err(ApiError::Conflict(format!("lead {} kept meeting concurrent changes", message.lead_id)))
+    }
+}

@@ -1,0 +1,281 @@
+//! Leads through connections (seed 002): a connected source submits to the seller's flow with its
+//! own key, the seller's buyer step delivers the lead into the buyer's flow through the stream →
+//! queue → lead-deliver pipeline, once, and both sides see the delivery figures. Refusals,
+//! acceptance criteria, revocation and the submission documents.
+
+use std::sync::Arc;
+
+use api_tests::{TestAccount, TestEnv, assert_error, concurrently, connect};
+use serde_json::{Value, json};
+use shared::platform::accounts::Plan;
+
+struct World {
+    env: TestEnv,
+    seller: TestAccount,
+    buyer: TestAccount,
+    /// Sends leads to the seller (invited as a source).
+    vendor: TestAccount,
+    connection_id: String,
+    vendor_connection_id: String,
+    seller_flow: String,
+    /// The seller flow's source standing for the vendor.
+    source: String,
+    buyer_flow: String,
+}
+
+/// The seller's entity for `partner`.
+async fn entity_for(env: &TestEnv, owner: &TestAccount, partner: &TestAccount) -> String {
+    let entities = env.get("/entities", owner).await;
+    let entity = entities.body.as_array().unwrap().iter().find(|e| e["connected_account_id"] == partner.id.to_string());
+    entity.unwrap_or_else(|| panic!("no entity for {} in {:?}", partner.name, entities.body))["id"].as_str().unwrap().to_string()
+}
+
+/// Seller connected to a vendor (source) and a buyer; the seller's flow takes the vendor's leads
+/// and has a buyer step to the buyer, whose delivery the buyer set up.
+async fn world(buyer_plan: Plan) -> World {
+    let env = TestEnv::new().await;
+    let seller = env.account_with_plan("seller", Plan::Paid).await;
+    let buyer = env.account_with_plan("buyer", buyer_plan).await;
+    let vendor = env.account("vendor").await;
+    let (_, connection_id) = connect(&env, &seller, &buyer).await;
+    let invited = env.call("POST", "/invitations/source", Some(&seller.key), Some(json!({ "email": vendor.email }))).await;
+    assert_eq!(invited.status, 201, "{:?}", invited.body);
+    let accepted = env.call("POST", &format!("/invitations/{}/accept", invited.body["invitation"]["id"].as_str().unwrap()), Some(&vendor.key), None).await;
+    let vendor_connection_id = accepted.body["connection"]["id"].as_str().unwrap().to_string();
+    let (buyer_entity, vendor_entity) = (entity_for(&env, &seller, &buyer).await, entity_for(&env, &seller, &vendor).await);
+    let flow = json!({
+        "name": "Auto leads", "enabled": true, "fields": ["email", "phone_1", "state"],
+        "sources": [{ "entity": { "id": vendor_entity } }],
+        "steps": [{ "type": "recipient", "entity": { "id": buyer_entity }, "integration": { "module_id": "leadconduit.buyer" } }],
+    });
+    let created = env.call("POST", "/flows", Some(&seller.key), Some(flow)).await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    let (seller_flow, source) = (created.body["id"].as_str().unwrap().to_string(), created.body["sources"][0]["id"].as_str().unwrap().to_string());
+    let setup = env.call("POST", "/onboard/buyer", Some(&buyer.key), Some(json!({ "connection_id": connection_id }))).await;
+    assert_eq!(setup.status, 200, "{:?}", setup.body);
+    let buyer_flow = setup.body["redirect"].as_str().unwrap().strip_prefix("/flows/").unwrap().to_string();
+    World { env, seller, buyer, vendor, connection_id, vendor_connection_id, seller_flow, source, buyer_flow }
+}
+
+impl World {
+    fn submit_uri(&self) -> String {
+        format!("/flows/{}/sources/{}/submit", self.seller_flow, self.source)
+    }
+
+    async fn submit(&self, as_account: &TestAccount, lead: Value) -> api_tests::Reply {
+        self.env.call("POST", &self.submit_uri(), Some(&as_account.key), Some(lead)).await
+    }
+
+    async fn lead(&self, owner: &TestAccount, id: &str) -> Value {
+        let reply = self.env.get(&format!("/leads/{id}"), owner).await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+        reply.body
+    }
+
+    async fn connection(&self, side: &TestAccount) -> Value {
+        self.env.get(&format!("/connections/{}", self.connection_id), side).await.body
+    }
+
+    async fn buyer_leads(&self) -> Vec<Value> {
+        let reply = self.env.get(&format!("/flows/{}/leads", self.buyer_flow), &self.buyer).await;
+        assert_eq!(reply.status, 200, "{:?}", reply.body);
+        reply.body.as_array().unwrap().clone()
+    }
+}
+
+#[tokio::test]
+async fn a_connected_sources_lead_reaches_the_buyers_flow_once() {
+    let w = world(Plan::Free).await;
+    let mut pipeline = w.env.pipeline().await;
+    let submitted = w.submit(&w.vendor, json!({ "email": "jane@example.com", "phone_1": "5125551234", "ssn": "not kept" })).await;
+    assert_eq!(submitted.status, 200, "{:?}", submitted.body);
+    assert_eq!(submitted.body["outcome"], "success");
+    assert!(submitted.body.get("reason").is_none());
+    let lead_id = submitted.body["lead"]["id"].as_str().unwrap().to_string();
+
+    let pending = w.lead(&w.seller, &lead_id).await;
+    assert_eq!((pending["submitted_by"].as_str(), pending["steps"][0]["outcome"].as_str()), (Some(w.vendor.id.to_string().as_str()), Some("pending")));
+    assert_eq!(pending["fields"], json!({ "email": "jane@example.com", "phone_1": "5125551234" }), "only the flow's fields are kept");
+    assert_eq!(pending["steps"][0]["buyer_flow_id"], w.buyer_flow);
+
+    let messages = pipeline.queued_leads(1).await;
+    assert_eq!(messages.records.len(), 1);
+    assert!(pipeline.deliver_leads(&messages).await.batch_item_failures.is_empty());
+
+    let delivered = w.lead(&w.seller, &lead_id).await;
+    let step = &delivered["steps"][0];
+    assert_eq!((step["outcome"].as_str(), step["reason"].as_str()), (Some("success"), None));
+    let buyer_leads = w.buyer_leads().await;
+    assert_eq!(buyer_leads.len(), 1, "{buyer_leads:?}");
+    let received = &buyer_leads[0];
+    assert_eq!(received["id"], step["delivered_lead_id"]);
+    assert_eq!(received["source"]["entity"]["name"], w.seller.name, "the seller is its source");
+    assert_eq!((received["submitted_by"].as_str(), received["hops"].as_u64()), (Some(w.seller.id.to_string().as_str()), Some(1)));
+    assert_eq!(received["origin"], json!({ "account_id": w.seller.id, "connection_id": w.connection_id }));
+    assert_eq!(received["fields"], delivered["fields"]);
+    assert_eq!(w.lead(&w.buyer, received["id"].as_str().unwrap()).await["outcome"], "success");
+    for side in [&w.seller, &w.buyer] {
+        let connection = w.connection(side).await;
+        assert_eq!((connection["leads_delivered"].as_u64(), connection["leads_rejected"].as_u64(), connection["leads_failed"].as_u64()), (Some(1), Some(0), Some(0)), "{connection:?}");
+        assert!(connection["last_delivery_at"].is_string());
+    }
+
+    // The queue redelivers: nothing more happens.
+    assert!(pipeline.deliver_leads(&messages).await.batch_item_failures.is_empty());
+    assert_eq!(w.buyer_leads().await.len(), 1);
+    assert_eq!(w.connection(&w.seller).await["leads_delivered"], 1);
+    // The buyer's lead has no buyer step to deliver: no further message.
+    assert!(pipeline.lead_reader.receive(0).await.unwrap().records.is_empty());
+    // The source learns its submission's outcome, nothing more.
+    assert_error(&w.env.get(&format!("/leads/{lead_id}"), &w.vendor).await, 404, "not found");
+    assert_error(&w.env.get(&format!("/flows/{}/leads", w.seller_flow), &w.vendor).await, 404, "not found");
+    let listed = w.env.get(&format!("/flows/{}/leads", w.seller_flow), &w.seller).await;
+    assert_eq!(listed.body.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_deliveries_of_one_lead_deliver_it_once() {
+    let w = Arc::new(world(Plan::Free).await);
+    let mut pipeline = w.env.pipeline().await;
+    assert_eq!(w.submit(&w.vendor, json!({ "email": "race@example.com" })).await.status, 200);
+    let messages = pipeline.queued_leads(1).await;
+    let message: shared::leads::domain::lead::LeadMessage = serde_json::from_str(messages.records[0].body.as_deref().unwrap()).unwrap();
+    let leads = pipeline.leads;
+    let results = concurrently(|_| {
+        let message = message.clone();
+        async move { leads.deliver(&message).await }
+    })
+    .await;
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(w.buyer_leads().await.len(), 1);
+    assert_eq!(w.connection(&w.buyer).await["leads_delivered"], 1);
+}
+
+#[tokio::test]
+async fn forms_and_retries_with_an_idempotency_key_store_one_lead() {
+    let w = world(Plan::Free).await;
+    let uri = w.submit_uri();
+    let headers = [("content-type", "application/x-www-form-urlencoded"), ("authorization", &format!("Bearer {}", w.vendor.key) as &str), ("idempotency-key", "lead-1")];
+    let first = w.env.post_raw(&uri, &headers, b"email=form%40example.com&state=TX").await;
+    assert_eq!(first.status, 200, "{:?}", first.body);
+    let again = w.env.post_raw(&uri, &headers, b"email=form%40example.com&state=TX").await;
+    assert_eq!((again.status, again.headers.get("idempotent-replayed").map(String::as_str)), (200, Some("true")));
+    assert_eq!(again.body["lead"]["id"], first.body["lead"]["id"]);
+    let lead = w.lead(&w.seller, first.body["lead"]["id"].as_str().unwrap()).await;
+    assert_eq!(lead["fields"], json!({ "email": "form@example.com", "state": "TX" }));
+    assert_eq!(w.env.get(&format!("/flows/{}/leads", w.seller_flow), &w.seller).await.body.as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn only_the_owner_and_the_connected_source_may_submit() {
+    let w = world(Plan::Free).await;
+    let stranger = w.env.account("stranger").await;
+    let lead = json!({ "email": "x@example.com" });
+    let unknown = assert_error(&w.env.call("POST", &format!("/flows/{}/sources/{}/submit", shared::Id::generate(), w.source), Some(&w.vendor.key), Some(lead.clone())).await, 404, "not found");
+    assert_eq!(assert_error(&w.submit(&stranger, lead.clone()).await, 404, "not found"), unknown, "another account's flow reads as unknown");
+    assert_eq!(assert_error(&w.submit(&w.buyer, lead.clone()).await, 404, "not found"), unknown, "a partner that is not this source");
+    let other_source = format!("/flows/{}/sources/{}/submit", w.seller_flow, shared::Id::generate());
+    assert_error(&w.env.call("POST", &other_source, Some(&w.vendor.key), Some(lead.clone())).await, 404, "not found");
+    assert_eq!(w.submit(&w.seller, lead.clone()).await.body["outcome"], "success", "the owner submits as any of its sources");
+    assert_error(&w.env.call("POST", &format!("/flows/not-an-id/sources/{}/submit", w.source), Some(&w.vendor.key), Some(lead.clone())).await, 400, "bad request");
+    assert_error(&w.submit(&w.vendor, json!({ "address": { "city": "Austin" } })).await, 422, "validation failed");
+    assert_error(&w.env.call("POST", &w.submit_uri(), None, Some(lead.clone())).await, 401, "authentication failed");
+
+    // Revoking the vendor's connection refuses its next submission at once, like an unknown flow.
+    assert_eq!(w.env.call("DELETE", &format!("/connections/{}", w.vendor_connection_id), Some(&w.vendor.key), None).await.status, 200);
+    assert_eq!(assert_error(&w.submit(&w.vendor, lead).await, 404, "not found"), unknown);
+    assert_eq!(w.env.get(&format!("/flows/{}/leads", w.seller_flow), &w.seller).await.body.as_array().unwrap().len(), 1, "only the owner's lead");
+}
+
+#[tokio::test]
+async fn a_paid_buyers_acceptance_criteria_reject_with_the_reason_the_seller_sees() {
+    let w = world(Plan::Paid).await;
+    let mut pipeline = w.env.pipeline().await;
+    let buyer_flow = w.env.get(&format!("/flows/{}", w.buyer_flow), &w.buyer).await.body;
+    let sources: Vec<Value> = buyer_flow["sources"].as_array().unwrap().iter().map(|s| json!({ "id": s["id"], "entity": { "id": s["entity"]["id"] } })).collect();
+    let criteria = json!({ "required": ["phone_1"], "rules": [{ "field": "state", "operator": "is_one_of", "values": ["TX", "CA"] }] });
+    let updated = w.env.call("PUT", &format!("/flows/{}", w.buyer_flow), Some(&w.buyer.key), Some(json!({ "name": "Picky", "enabled": true, "sources": sources, "acceptance_criteria": criteria }))).await;
+    assert_eq!(updated.status, 200, "{:?}", updated.body);
+
+    let rejected = w.submit(&w.vendor, json!({ "email": "a@example.com", "state": "NY", "phone_1": "5125551234" })).await;
+    let accepted = w.submit(&w.vendor, json!({ "email": "b@example.com", "state": "tx", "phone_1": "5125551234" })).await;
+    assert_eq!((rejected.body["outcome"].as_str(), accepted.body["outcome"].as_str()), (Some("success"), Some("success")), "the seller's flow takes both");
+    let messages = pipeline.queued_leads(2).await;
+    assert!(pipeline.deliver_leads(&messages).await.batch_item_failures.is_empty());
+
+    let step = w.lead(&w.seller, rejected.body["lead"]["id"].as_str().unwrap()).await["steps"][0].clone();
+    assert_eq!(step["outcome"], "failure");
+    assert_eq!(step["reason"], "rejected by buyer Inc: state must be one of: TX, CA");
+    assert_eq!(w.lead(&w.seller, accepted.body["lead"]["id"].as_str().unwrap()).await["steps"][0]["outcome"], "success");
+    let at_buyer = w.buyer_leads().await;
+    let outcomes: Vec<&str> = at_buyer.iter().map(|l| l["outcome"].as_str().unwrap()).collect();
+    assert_eq!(outcomes.iter().filter(|o| **o == "failure").count(), 1, "the buyer sees what it rejected: {outcomes:?}");
+    let connection = w.connection(&w.seller).await;
+    assert_eq!((connection["leads_delivered"].as_u64(), connection["leads_rejected"].as_u64()), (Some(1), Some(1)));
+}
+
+#[tokio::test]
+async fn a_paid_sellers_own_criteria_answer_the_source_and_free_accounts_cannot_set_them() {
+    let w = world(Plan::Free).await;
+    let flow = w.env.get(&format!("/flows/{}", w.seller_flow), &w.seller).await.body;
+    let mut body = json!({ "name": "Auto leads", "enabled": true, "fields": flow["fields"], "acceptance_criteria": { "required": ["phone_1"] } });
+    body["sources"] = json!([{ "id": w.source, "entity": { "id": flow["sources"][0]["entity"]["id"] } }]);
+    assert_eq!(w.env.call("PUT", &format!("/flows/{}", w.seller_flow), Some(&w.seller.key), Some(body)).await.status, 200);
+    let reply = w.submit(&w.vendor, json!({ "email": "a@example.com" })).await;
+    assert_eq!((reply.body["outcome"].as_str(), reply.body["reason"].as_str()), (Some("failure"), Some("phone_1 is required")));
+    assert!(w.lead(&w.seller, reply.body["lead"]["id"].as_str().unwrap()).await["steps"].as_array().unwrap().is_empty(), "a rejected lead goes to no buyer");
+    let free = w.env.call("POST", "/flows", Some(&w.vendor.key), Some(json!({ "name": "Mine", "enabled": true, "acceptance_criteria": { "required": ["email"] } }))).await;
+    assert_error(&free, 403, "forbidden");
+}
+
+#[tokio::test]
+async fn after_the_buyer_connection_is_revoked_nothing_reaches_the_buyer() {
+    let w = world(Plan::Free).await;
+    let mut pipeline = w.env.pipeline().await;
+    assert_eq!(w.env.call("DELETE", &format!("/connections/{}", w.connection_id), Some(&w.buyer.key), None).await.status, 200);
+    let reply = w.submit(&w.vendor, json!({ "email": "late@example.com" })).await;
+    assert_eq!(reply.body["outcome"], "success");
+    let messages = pipeline.queued_leads(1).await;
+    assert!(pipeline.deliver_leads(&messages).await.batch_item_failures.is_empty());
+    let step = w.lead(&w.seller, reply.body["lead"]["id"].as_str().unwrap()).await["steps"][0].clone();
+    assert_eq!((step["outcome"].as_str(), step["reason"].as_str()), (Some("failure"), Some("the connection with buyer Inc was revoked")));
+    assert!(w.buyer_leads().await.is_empty());
+}
+
+#[tokio::test]
+async fn a_buyer_step_without_delivery_set_up_is_skipped_with_the_reason() {
+    let env = TestEnv::new().await;
+    let seller = env.account("seller").await;
+    let buyer = env.account("buyer").await;
+    connect(&env, &seller, &buyer).await;
+    let entity = entity_for(&env, &seller, &buyer).await;
+    let flow = json!({ "name": "Direct", "enabled": true, "sources": [{ "entity": { "id": entity } }], "steps": [{ "type": "recipient", "entity": { "id": entity } }] });
+    let created = env.call("POST", "/flows", Some(&seller.key), Some(flow)).await;
+    let uri = format!("/flows/{}/sources/{}/submit", created.body["id"].as_str().unwrap(), created.body["sources"][0]["id"].as_str().unwrap());
+    let reply = env.call("POST", &uri, Some(&seller.key), Some(json!({ "email": "a@example.com" }))).await;
+    let lead = env.get(&format!("/leads/{}", reply.body["lead"]["id"].as_str().unwrap()), &seller).await.body;
+    assert_eq!((lead["steps"][0]["outcome"].as_str(), lead["steps"][0]["reason"].as_str()), (Some("skipped"), Some("buyer delivery to buyer Inc is not set up")));
+    // A buyer is not a source: it cannot submit as the seller's source standing for it.
+    assert_error(&env.call("POST", &uri, Some(&buyer.key), Some(json!({ "email": "a@example.com" }))).await, 404, "not found");
+}
+
+#[tokio::test]
+async fn a_source_reads_its_submission_documents_and_nobody_else_does() {
+    let w = world(Plan::Free).await;
+    let uri = format!("/flows/{}/sources/{}/docs", w.seller_flow, w.source);
+    let docs = w.env.get(&uri, &w.vendor).await;
+    assert_eq!(docs.status, 200, "{:?}", docs.body);
+    assert!(docs.body["submit_url"].as_str().unwrap().ends_with(&w.submit_uri()), "{:?}", docs.body["submit_url"]);
+    let fields: Vec<(&str, &str)> = docs.body["fields"].as_array().unwrap().iter().map(|f| (f["name"].as_str().unwrap(), f["type"].as_str().unwrap())).collect();
+    assert_eq!(fields, vec![("email", "email"), ("phone_1", "phone"), ("state", "state")]);
+    assert_eq!(docs.body["source"]["name"], w.vendor.name);
+    assert!(docs.body["example"]["curl"].as_str().unwrap().contains("Authorization: Bearer <your API key>"));
+    let stranger = w.env.account("stranger").await;
+    assert_error(&w.env.get(&uri, &stranger).await, 404, "not found");
+    assert_error(&w.env.call("GET", &uri, None, None).await, 401, "authentication failed");
+    // A browser gets the page without a key; it holds no data of the flow.
+    let page = w.env.request(api_tests::browser_get(&uri)).await;
+    let html = page.body.as_str().unwrap();
+    assert_eq!(page.status, 200);
+    assert!(html.contains("Sending leads") && !html.contains(&w.seller_flow) && !html.contains("Auto leads"));
+}
