@@ -450,28 +450,7 @@ mod tests {
     }
 
     fn connection(configured: bool) -> Connection {
-        Connection {
-            id: Id::generate(),
-            account_id: Id::generate(),
-            connected_account: AccountRef { id: Id::generate(), name: "Buyer Co".into() },
-            invitation_id: Id::generate(),
-            relationship_type: Relationship::Buyer,
-            status: ConnectionStatus::Active,
-            buyer_delivery_configured: configured,
-            buyer_delivery_configured_at: None,
-            buyer_flow_id: None,
-            created_by: "s@example.com".into(),
-            entity_id: Id::generate(),
-            partner_entity_id: Id::generate(),
-            created_at: NOW.into(),
-            updated_at: NOW.into(),
-            revoked_at: None,
-            revoked_by: None,
-            leads_delivered: 0,
-            leads_rejected: 0,
-            leads_failed: 0,
-            last_delivery_at: None,
-        }
+        Connection { buyer_delivery_configured: configured, ..crate::partners::domain::test_connection(Relationship::Buyer, "Buyer Co") }
     }
 
     #[test]

@@ -130,7 +130,6 @@ fn map_buyer_steps(mut flow: Flow, entity: &Id, buyer_flow: &Id, now: &Timestamp
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::partners::domain::AccountRef;
     use crate::onboards::domain::flow::{EntityRef, Step};
 
     fn account(plan: Plan) -> Account {
@@ -138,28 +137,7 @@ mod tests {
     }
 
     fn connection(relationship: Relationship, status: ConnectionStatus) -> Connection {
-        Connection {
-            id: Id::generate(),
-            account_id: Id::generate(),
-            connected_account: AccountRef { id: Id::generate(), name: "Seller Co".into() },
-            invitation_id: Id::generate(),
-            relationship_type: relationship,
-            status,
-            buyer_delivery_configured: false,
-            buyer_delivery_configured_at: None,
-            buyer_flow_id: None,
-            created_by: "s@example.com".into(),
-            entity_id: Id::generate(),
-            partner_entity_id: Id::generate(),
-            created_at: "t".into(),
-            updated_at: "t".into(),
-            revoked_at: None,
-            revoked_by: None,
-            leads_delivered: 0,
-            leads_rejected: 0,
-            leads_failed: 0,
-            last_delivery_at: None,
-        }
+        Connection { status, ..crate::partners::domain::test_connection(relationship, "Seller Co") }
     }
 
     fn entity() -> Entity {

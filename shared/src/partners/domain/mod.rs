@@ -141,6 +141,33 @@ pub struct AuditEvent {
     pub at: Timestamp,
 }
 
+/// A connection as one side holds it, for other areas' tests: active, set up for nothing yet.
+#[cfg(test)]
+pub(crate) fn test_connection(relationship: Relationship, partner: &str) -> Connection {
+    Connection {
+        id: Id::generate(),
+        account_id: Id::generate(),
+        connected_account: AccountRef { id: Id::generate(), name: partner.into() },
+        invitation_id: Id::generate(),
+        relationship_type: relationship,
+        status: ConnectionStatus::Active,
+        buyer_delivery_configured: false,
+        buyer_delivery_configured_at: None,
+        buyer_flow_id: None,
+        created_by: "s@example.com".into(),
+        entity_id: Id::generate(),
+        partner_entity_id: Id::generate(),
+        created_at: "2019-08-24T14:15:22Z".into(),
+        updated_at: "2019-08-24T14:15:22Z".into(),
+        revoked_at: None,
+        revoked_by: None,
+        leads_delivered: 0,
+        leads_rejected: 0,
+        leads_failed: 0,
+        last_delivery_at: None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
