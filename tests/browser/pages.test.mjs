@@ -289,8 +289,8 @@ test("a client confirms the details behind its onboarding link, and the receiver
 });
 
 test("a connected source opens its submission instructions with its own key and copies the example", async () => {
-  const seller = stack.account("Flow owner");
-  const vendor = stack.account("Lead vendor");
+  const seller = stack.account("Owner");
+  const vendor = stack.account("Vendor");
   const invited = await stack.api("POST", "/invitations/source", seller.key, { email: vendor.email });
   assert.equal(invited.status, 201, JSON.stringify(invited.body));
   assert.equal((await stack.api("POST", `/invitations/${invited.body.invitation.id}/accept`, vendor.key)).status, 200);
@@ -311,7 +311,7 @@ test("a connected source opens its submission instructions with its own key and 
   await shot(page, "14-submission-docs-key");
   await page.getByLabel("Your API key").fill(vendor.key);
   await page.getByRole("button", { name: "Show the instructions" }).click();
-  await heading(page).filter({ hasText: "Sending leads to Solar leads as Lead vendor Inc" }).waitFor();
+  await heading(page).filter({ hasText: "Sending leads to Solar leads as Vendor Inc" }).waitFor();
   const submitUrl = await page.locator("#docs-url").textContent();
   assert.equal(submitUrl, `${stack.url}/flows/${flow.body.id}/sources/${flow.body.sources[0].id}/submit`);
   const rows = await page.locator("#docs-fields tbody tr").allTextContents();

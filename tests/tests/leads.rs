@@ -226,6 +226,9 @@ async fn a_paid_sellers_own_criteria_answer_the_source_and_free_accounts_cannot_
     assert!(w.lead(&w.seller, reply.body["lead"]["id"].as_str().unwrap()).await["steps"].as_array().unwrap().is_empty(), "a rejected lead goes to no buyer");
     let free = w.env.call("POST", "/flows", Some(&w.vendor.key), Some(json!({ "name": "Mine", "enabled": true, "acceptance_criteria": { "required": ["email"] } }))).await;
     assert_error(&free, 403, "forbidden");
+    let plain = w.env.call("POST", "/flows", Some(&w.vendor.key), Some(json!({ "name": "Mine", "enabled": true }))).await;
+    let replaced = json!({ "name": "Mine", "enabled": true, "acceptance_criteria": { "required": ["email"] } });
+    assert_error(&w.env.call("PUT", &format!("/flows/{}", plain.body["id"].as_str().unwrap()), Some(&w.vendor.key), Some(replaced)).await, 403, "forbidden");
 }
 
 #[tokio::test]
