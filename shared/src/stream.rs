@@ -31,44 +31,30 @@ pub fn completion(record: &EventRecord) -> Option<SetupRequest> {
     })
 }
 
+/// The new item of an INSERT record whose `type` is `kind`, read as `T`.
+fn inserted<T: serde::de::DeserializeOwned>(record: &EventRecord, kind: crate::platform::store::keys::ItemType) -> Option<T> {
+    let image = &record.change.new_image;
+    let is_kind = matches!(image.get(crate::platform::store::keys::TYPE), Some(serde_dynamo::AttributeValue::S(t)) if t == kind.as_str());
+    (record.event_name == "INSERT" && is_kind).then(|| serde_dynamo::from_item(image.clone()).ok()).flatten()
+}
+
 /// A new outbound webhook delivery (an outbox item) to queue for sending.
 pub fn new_delivery(record: &EventRecord) -> Option<crate::client_onboarding::domain::webhook_endpoint::DeliveryMessage> {
-    if record.event_name != "INSERT" {
-        return None;
-    }
     #[derive(serde::Deserialize)]
     struct DeliveryImage {
-        #[serde(rename = "type")]
-        kind: String,
         account_id: crate::platform::id::Id,
         endpoint_id: crate::platform::id::Id,
         id: crate::platform::id::Id,
     }
-    let image: DeliveryImage = serde_dynamo::from_item(record.change.new_image.clone()).ok()?;
-    (image.kind == crate::platform::store::keys::ItemType::Delivery.as_str())
-        .then_some(crate::client_onboarding::domain::webhook_endpoint::DeliveryMessage { account_id: image.account_id, endpoint_id: image.endpoint_id, delivery_id: image.id })
+    let image: DeliveryImage = inserted(record, crate::platform::store::keys::ItemType::Delivery)?;
+    Some(crate::client_onboarding::domain::webhook_endpoint::DeliveryMessage { account_id: image.account_id, endpoint_id: image.endpoint_id, delivery_id: image.id })
 }
 
 /// A new lead with a buyer step to deliver. Only an INSERT: the steps a delivery settles later
 /// are MODIFYs, and every pending step is delivered from the one message.
 pub fn new_lead(record: &EventRecord) -> Option<crate::leads::domain::lead::LeadMessage> {
-    if record.event_name != "INSERT" {
-        return None;
-    }
-    #[derive(serde::Deserialize)]
-    struct TypeOnly {
-        #[serde(rename = "type")]
-        kind: String,
-    }
-    let image = &record.change.new_image;
-    let kind: TypeOnly = serde_dynamo::from_item(image.clone()).ok()?;
-    if kind.kind != crate::platform::store::keys::ItemType::Lead.as_str() {
-        return None;
-    }
-    let lead: crate::leads::domain::lead::Lead = serde_dynamo::from_item(image.clone()).ok()?;
-    if lead.pending_steps().next().is_none() {
-        return None;
-    }
+    let lead: crate::leads::domain::lead::Lead = inserted(record, crate::platform::store::keys::ItemType::Lead)?;
+    lead.pending_steps().next()?;
     Some(crate::leads::domain::lead::LeadMessage { account_id: lead.account_id, flow_id: lead.flow_id, lead_id: lead.id })
 }
 
