@@ -37,7 +37,7 @@ pub fn render() {
             .replace("{{style}}", &format!("<style>{style}</style>"))
             .replace("{{script}}", &format!("<script>{script}</script>"));
         let csp = format!(
-            "default-src 'none'; script-src {}; style-src {}; connect-src 'self'; img-src 'self' data:; form-action 'none'; base-uri 'none'; frame-ancestors 'none'",
+            "default-src 'none'; script-src {}; style-src {}; connect-src 'self'; img-src 'self' data:",
             hash(&script),
             hash(&style)
         );

@@ -2,15 +2,14 @@
 //! self-contained document, made at build time (build/pages.rs), with the data it shows in a JSON
 //! island that its script reads.
 
-use lambda_http::http::StatusCode;
-use lambda_http::{Body, Response};
 use serde::Serialize;
 use shared::ApiError;
-use shared::platform::http::HandlerResult;
+use shared::platform::http::{Caching, HandlerResult, html};
 
 pub struct Page {
     html: &'static str,
-    /// Allows the page's own inlined style and script, by hash, and calls to its own origin.
+    /// Allows the page's own inlined style and script, by hash, and calls to its own origin
+    /// (`html` adds what every page's policy says).
     csp: &'static str,
 }
 
@@ -24,15 +23,6 @@ impl Page {
         // Inside a script element only `</script` could end the island: JSON may spell < > & as
         // escapes, and then no text from the data can close it.
         let island = json.replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026");
-        Response::builder()
-            .status(StatusCode::OK)
-            .header("content-type", "text/html; charset=utf-8")
-            .header("content-security-policy", self.csp)
-            // The URL may carry a token: no page it links to learns it.
-            .header("referrer-policy", "no-referrer")
-            .header("x-content-type-options", "nosniff")
-            .header("cache-control", "no-store")
-            .body(Body::Text(self.html.replacen("{{data}}", &island, 1)))
-            .map_err(|e| ApiError::Internal(e.to_string()))
+        html(self.html.replacen("{{data}}", &island, 1), self.csp, Caching::NoStore)
     }
 }

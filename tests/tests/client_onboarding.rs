@@ -156,7 +156,7 @@ async fn clients_get_an_onboarding_link_that_completes_them() {
     assert_error(&env.call("POST", "/api/v1/clients", Some(&account.key), Some(unknown)).await, 404, "not found");
     assert_error(&env.call("POST", "/api/v1/clients", Some(&other.key), Some(json!({ "campaign_id": campaign, "email": "a@b.co" }))).await, 404, "not found");
     let draft = env.call("POST", "/api/v1/campaigns", Some(&account.key), Some(json!({ "name": "Draft" }))).await.body["campaign"]["id"].clone();
-    assert_error(&env.call("POST", "/api/v1/clients", Some(&account.key), Some(json!({ "campaign_id": draft, "email": "a@b.co" }))).await, 400, "bad request");
+    assert_error(&env.call("POST", "/api/v1/clients", Some(&account.key), Some(json!({ "campaign_id": draft, "email": "a@b.co" }))).await, 409, "conflict");
     let huge = json!({ "campaign_id": campaign, "email": "a@b.co", "company_name": "x".repeat(70_000) });
     assert_error(&env.call("POST", "/api/v1/clients", Some(&account.key), Some(huge)).await, 413, "payload too large");
 
@@ -374,7 +374,7 @@ async fn outbound_urls_must_be_public_https_outside_local_mode() {
         let created = env.call("POST", "/api/v1/webhooks", Some(&account.key), Some(json!({ "url": format!("https://hooks.example.com/{n}") }))).await;
         assert_eq!(created.status, 201);
     }
-    assert_error(&env.call("POST", "/api/v1/webhooks", Some(&account.key), Some(json!({ "url": "https://hooks.example.com/11" }))).await, 400, "bad request");
+    assert_error(&env.call("POST", "/api/v1/webhooks", Some(&account.key), Some(json!({ "url": "https://hooks.example.com/11" }))).await, 409, "conflict");
 
     // At delivery, names are checked on the addresses DNS gives: `localhost` reaches nothing.
     let receiver = FakeServer::start(vec![(200, "{}")]).await;

@@ -59,7 +59,7 @@ async fn flows_name_connected_partners_and_show_revocation_at_once() {
     assert_eq!(listed.body[0]["steps"][1]["active"], false);
 
     let new_step = env.call("POST", "/flows", Some(&seller.key), Some(buyer_flow(&entity))).await;
-    assert!(assert_error(&new_step, 422, "validation failed").contains("not active"), "no new buyer steps to a revoked partner");
+    assert!(assert_error(&new_step, 409, "conflict").contains("not active"), "no new buyer steps to a revoked partner");
 }
 
 #[tokio::test]
@@ -120,7 +120,7 @@ async fn flows_are_validated_bounded_and_private() {
     let too_many: Vec<Value> = (0..41).map(|_| json!({ "type": "filter" })).collect();
     assert!(field(&post(json!({ "name": "f", "enabled": true, "steps": too_many })).await).contains("at most 40"));
     let foreign = env.get("/entities", &buyer).await.body[0]["id"].as_str().unwrap().to_string();
-    assert!(field(&post(buyer_flow(&foreign)).await).contains("not one of this account's entities"));
+    assert_error(&post(buyer_flow(&foreign)).await, 404, "not found");
     let huge = json!({ "name": "f", "enabled": true, "fields": vec!["x".repeat(900); 80] });
     assert_error(&post(huge).await, 413, "payload too large");
 

@@ -114,7 +114,7 @@ async fn a_failed_request_releases_its_key() {
     let created = post(&env, &account, "/api/v1/campaigns", None, &json!({ "name": "Draft" })).await;
     let campaign = created.body["campaign"]["id"].as_str().unwrap().to_string();
     let body = json!({ "campaign_id": campaign, "email": "c@example.com" });
-    assert_error(&post(&env, &account, "/api/v1/clients", Some("after-publish"), &body).await, 400, "bad request");
+    assert_error(&post(&env, &account, "/api/v1/clients", Some("after-publish"), &body).await, 409, "conflict");
     assert_eq!(post(&env, &account, &format!("/api/v1/campaigns/{campaign}/publish"), None, &json!({})).await.status, 200);
     assert_eq!(post(&env, &account, "/api/v1/clients", Some("after-publish"), &body).await.status, 201, "the retry runs");
 }

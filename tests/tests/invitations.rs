@@ -448,7 +448,7 @@ async fn invalid_invitation_requests_get_clear_4xx_errors() {
     assert!(field(&post("/invitations/source", json!([])).await).contains("body"));
 
     let self_invite = post("/invitations/source", json!({ "email": seller.email })).await;
-    assert!(assert_error(&self_invite, 400, "bad request").contains("itself"));
+    assert!(assert_error(&self_invite, 409, "conflict").contains("itself"));
     let unknown_account = post("/invitations/source", json!({ "account_id": shared::Id::generate().to_string() })).await;
     assert_error(&unknown_account, 404, "not found");
 
@@ -496,7 +496,7 @@ async fn the_three_invitation_routes_answer_alike() {
         let unknown = env.call("POST", path, Some(&inviter.key), Some(with(json!({ "account_id": shared::Id::generate().to_string() })))).await;
         assert_error(&unknown, 404, "not found");
         let itself = env.call("POST", path, Some(&inviter.key), Some(with(json!({ "account_id": inviter.id.to_string() })))).await;
-        assert_error(&itself, 400, "bad request");
+        assert_error(&itself, 409, "conflict");
         let invalid = env.call("POST", path, Some(&inviter.key), Some(with(json!({ "email": "nope" })))).await;
         assert_error(&invalid, 422, "validation failed");
         let mut huge = api_tests_raw(&inviter.key, &format!("{{\"email\":\"a@b.co\",\"name\":\"{}\"}}", "x".repeat(70_000)));

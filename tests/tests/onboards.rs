@@ -90,10 +90,17 @@ async fn creating_needs_an_accepted_invitation_of_ones_own_and_only_once() {
     let other = api_tests::unique("x");
     let pending = s.env.call("POST", "/invitations/recipient", Some(&s.seller.key), Some(json!({ "email": format!("{other}@example.com") }))).await;
     let pending_id = pending.body["invitation"]["id"].as_str().unwrap();
-    let not_accepted = s.env.call("POST", "/onboards", Some(&s.seller.key), Some(json!({ "invitation_id": pending_id }))).await;
-    assert!(details(&not_accepted, 400, "bad request").contains("not been accepted"));
+    // Only the buying side onboards: the seller of an invitation to a buyer is refused, pending or accepted.
+    let seller_pending = s.env.call("POST", "/onboards", Some(&s.seller.key), Some(json!({ "invitation_id": pending_id }))).await;
+    assert!(details(&seller_pending, 403, "forbidden").contains("only the buying side"));
+    let seller_accepted = s.env.call("POST", "/onboards", Some(&s.seller.key), Some(json!({ "invitation_id": s.invitation_id }))).await;
+    assert!(details(&seller_accepted, 403, "forbidden").contains("only the buying side"));
+    // A seller that invited a source is its buyer, and onboards once the source accepts.
+    let source = s.env.call("POST", "/invitations/source", Some(&s.seller.key), Some(json!({ "email": format!("source-{other}@example.com") }))).await;
+    let not_accepted = s.env.call("POST", "/onboards", Some(&s.seller.key), Some(json!({ "invitation_id": source.body["invitation"]["id"] }))).await;
+    assert!(details(&not_accepted, 409, "conflict").contains("not been accepted"));
     let not_mine = s.env.call("POST", "/onboards", Some(&stranger.key), Some(json!({ "invitation_id": s.invitation_id }))).await;
-    assert_error(&not_mine, 400, "bad request");
+    assert_error(&not_mine, 404, "not found");
     let foreign_flow = create(&s, json!({ "invitation_id": s.invitation_id, "flow_id": stranger_flow })).await;
     assert!(details(&foreign_flow, 400, "bad request").contains("flow"));
 
@@ -177,10 +184,16 @@ async fn updates_that_move_or_misname_an_onboard_are_refused() {
     };
     let inv = s.invitation_id.as_str();
     let other = shared::Id::generate().to_string();
+    // Identity fields naming another invitation, connection or account: the onboard does not move (409).
     for (body, fragment) in [
         (json!({ "invitation_id": other }), "invitation_id"),
         (json!({ "invitation_id": inv, "connection_id": other }), "connection_id"),
         (json!({ "invitation_id": inv, "account_id": stranger.id.to_string() }), "account_id"),
+    ] {
+        let reply = put(body.clone()).await;
+        assert!(assert_error(&reply, 409, "conflict").contains(fragment), "{body}: {:?}", reply.body);
+    }
+    for (body, fragment) in [
         (json!({ "invitation_id": inv, "status": "done" }), "status"),
         (json!({ "invitation_id": inv, "status": 5 }), "status"),
         (json!({ "status": "in_progress" }), "invitation_id"),

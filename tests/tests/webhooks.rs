@@ -325,7 +325,7 @@ async fn channel_redirects_record_claims_and_hub_events_set_status() {
     assert!(page.body.as_str().unwrap().contains("2 WhatsApp number(s) connected"));
     assert_eq!(redirect(&env, &id, "client=cl1&channels=[]").await.status, 200, "empty list");
     assert_eq!(redirect(&env, &id, "client=cl1&channels=[ch3]").await.status, 200, "one channel");
-    for bad in ["client=cl1&channels=ch1", "client=cl1&channels=[ch1", "client=cl1&channels=[ch1,,ch2]", "channels=[ch1]", "client=cl1", "client=cl1&channels=[a]&revoked=[a]"] {
+    for bad in ["client=cl1&channels=ch1", "client=cl1&channels=[ch1", "client=cl1&channels=[ch1,,ch2]", "channels=[ch1]", "client=cl1"] {
         assert_error(&redirect(&env, &id, bad).await, 400, "bad request");
     }
     assert_error(&env.call("GET", &format!("/integrations/{}/redirect?client=c&channels=[]", shared::Id::generate()), None, None).await, 404, "not found");

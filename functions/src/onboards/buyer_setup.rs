@@ -56,7 +56,7 @@ pub async fn run_now(setup: &BuyerSetup, req: Request) -> HandlerResult {
     };
     let connection_id = match (body.connection_id, invitation.as_ref().map(|i| i.connection_id.clone())) {
         (None, None) => return Err(ApiError::validation("connection_id", "give connection_id or invitation_id")),
-        (_, Some(None)) => return Err(ApiError::BadRequest("the invitation has not been accepted".into())),
+        (_, Some(None)) => return Err(ApiError::Conflict("the invitation has not been accepted".into())),
         (Some(given), Some(Some(resolved))) if given != resolved => {
             return Err(ApiError::BadRequest("connection_id and invitation_id name different connections".into()));
         }

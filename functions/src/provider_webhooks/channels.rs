@@ -6,7 +6,7 @@ use lambda_http::http::StatusCode;
 use shared::{ApiError, Db};
 use shared::platform::auth::authenticate;
 use shared::provider_webhooks::domain::channel::Redirect;
-use shared::platform::http::{HandlerResult, json, page, page_request, path_id, path_text, query_param};
+use shared::platform::http::{Caching, HandlerResult, html, json, page, page_request, path_id, path_text, query_param};
 use shared::platform::idempotency::once;
 use shared::provider_webhooks::partner_api::PartnerApi;
 
@@ -21,15 +21,20 @@ pub async fn redirect(db: &Db, req: Request) -> HandlerResult {
     let redirect = Redirect::parse(param("client").as_deref(), param("channels").as_deref(), param("revoked").as_deref())?;
     let integration = db.provider_webhooks().dialog_integration(&id).await?;
     db.provider_webhooks().record_redirect(&integration, &redirect).await?;
-    let response = match integration.redirect_url {
+    match integration.redirect_url {
         Some(onward) => {
             let separator = if onward.contains('?') { '&' } else { '?' };
             let query = req.uri().query().unwrap_or_default();
-            Response::builder().status(StatusCode::FOUND).header("location", format!("{onward}{separator}{query}")).body(Body::Empty)
+            Response::builder()
+                .status(StatusCode::FOUND)
+                .header("location", format!("{onward}{separator}{query}"))
+                .header("cache-control", "no-store")
+                .body(Body::Empty)
+                .map_err(|e| ApiError::Internal(e.to_string()))
         }
-        None => Response::builder().status(StatusCode::OK).header("content-type", "text/html; charset=utf-8").body(Body::Text(thank_you_page(&redirect))),
-    };
-    response.map_err(|e| ApiError::Internal(e.to_string()))
+        // No script, no style, nothing from elsewhere.
+        None => html(thank_you_page(&redirect), "default-src 'none'", Caching::NoStore),
+    }
 }
 
 /// Ids are validated to `[A-Za-z0-9_-]`, so they need no escaping.

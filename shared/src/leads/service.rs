@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::leads::domain::docs::{SubmissionDocs, submission_docs};
-use crate::leads::domain::lead::{BuyerSide, Fields, Lead, LeadMessage, Submission, may_submit, plan_delivery};
+use crate::leads::domain::lead::{BuyerSide, DELIVERY_BUDGET, Fields, Lead, LeadMessage, Submission, may_submit, plan_delivery};
 use crate::onboards::domain::flow::{Flow, MAX_STEPS, Source};
 use crate::partners::domain::{Connection, Entity};
 use crate::platform::accounts::{Account, Plan};
@@ -61,7 +61,7 @@ impl Leads {
     /// A submission: the lead the flow makes of it, stored (accepted or rejected).
     pub async fn submit(&self, caller: &Id, flow_id: &Id, source_id: &Id, fields: Fields) -> Result<Lead, ApiError> {
         let access = self.source_for(caller, flow_id, source_id).await?;
-        let submission = Submission { flow: &access.flow, source: &access.source, submitted_by: caller.clone(), fields, enforce_criteria: access.owner_paid, hops: 0, origin: None };
+        let submission = Submission { flow: &access.flow, source: &access.source, submitted_by: caller.clone(), fields, enforce_criteria: access.owner_paid, hops: 0, budget: DELIVERY_BUDGET, origin: None };
         let lead = Lead::receive(submission, access.owner, Id::generate(), &time::now(), time::from_now(self.retention));
         self.db.leads().store(&lead).await?;
         Ok(lead)
@@ -87,7 +87,9 @@ impl Leads {
             let Some((index, step)) = lead.pending_steps().next() else { return Ok(()) };
             let seller = &lead.account_id;
             let entity: Option<Entity> = self.db.get_as(&keys::entity(seller, &step.entity.id)).await?;
-            let connection: Option<Connection> = match entity.as_ref().and_then(|e| e.connection_id.as_ref()) {
+            let step = &step.named_as(entity.as_ref());
+            // A revoked entity names the connection it had, so that the failure is counted there.
+            let connection: Option<Connection> = match entity.as_ref().and_then(|e| e.connection_id.as_ref().or(e.former_connection_id.as_ref())) {
                 Some(id) => self.db.get_as(&keys::connection(seller, id)).await?,
                 None => None,
             };

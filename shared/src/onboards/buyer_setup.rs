@@ -7,9 +7,9 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::platform::config::{ConfigError, Env, FromEnv};
-use crate::onboards::domain::flow::Flow;
+use crate::onboards::domain::flow::{EntityRef, Flow};
 use crate::onboards::domain::onboard::{OnboardStatus, SetupStatus};
-use crate::onboards::domain::buyer_setup::{SetupPlan, SetupRequest, check_connection, plan};
+use crate::onboards::domain::buyer_setup::{SetupPlan, SetupRequest, check_active, check_buyer, plan};
 use crate::platform::accounts::Account;
 use crate::partners::domain::{Connection, ConnectionStatus, Entity};
 use crate::onboards::domain::email;
@@ -80,6 +80,7 @@ impl BuyerSetup {
                 .get_as(&keys::connection(&request.account_id, &request.connection_id))
                 .await?
                 .ok_or(ApiError::NotFound("connection"))?;
+            check_buyer(&connection)?;
             if connection.buyer_delivery_configured {
                 // Finish what an earlier run may have left (it may have died after committing),
                 // then answer as the mode says.
@@ -89,7 +90,7 @@ impl BuyerSetup {
                 }
                 return Ok(done);
             }
-            check_connection(&connection)?;
+            check_active(&connection)?;
             let plan = self.plan(&connection, request).await?;
             if crash == Some(Crash::BeforeCommit) {
                 return Err(crashed(Crash::BeforeCommit));
@@ -118,18 +119,21 @@ impl BuyerSetup {
         // Step 2: one Query on the buyer-step index of the seller's entity for this buyer.
         let refs = db.onboards().flows_delivering_to(seller, &connection.partner_entity_id).await?;
         let flow_keys = refs.iter().map(|r| keys::flow(seller, &r.flow_id));
-        let mut wanted = vec![keys::account(buyer), keys::entity(buyer, &connection.entity_id)];
+        // The seller's entity for the buyer too: its name now (an invited address gives way to
+        // the account's name on acceptance) is what the seller's steps show.
+        let mut wanted = vec![keys::account(buyer), keys::entity(buyer, &connection.entity_id), keys::entity(seller, &connection.partner_entity_id)];
         if let Some(flow) = &request.flow_id {
             wanted.push(keys::flow(buyer, flow));
         }
         wanted.extend(flow_keys);
         let items = db.get_many(&wanted).await?;
-        let (mut account, mut entity, mut requested, mut seller_flows) = (None, None, None, vec![]);
+        let (mut account, mut entity, mut seller_entity, mut requested, mut seller_flows) = (None, None, None, None, vec![]);
         for item in items {
             let pk = item.get(keys::PK).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
             match item.get(keys::TYPE).and_then(|v| v.as_s().ok()).map(String::as_str) {
                 Some("account") => account = Some(keys::parse::<Account>(item)?),
-                Some("entity") => entity = Some(keys::parse::<Entity>(item)?),
+                Some("entity") if pk == keys::account_partition(buyer) => entity = Some(keys::parse::<Entity>(item)?),
+                Some("entity") => seller_entity = Some(keys::parse::<Entity>(item)?),
                 Some("flow") if pk == keys::account_partition(buyer) => requested = Some(keys::parse::<Flow>(item)?),
                 Some("flow") => seller_flows.push(keys::parse::<Flow>(item)?),
                 _ => {}
@@ -140,7 +144,8 @@ impl BuyerSetup {
         if let (Some(flow), None) = (&request.flow_id, &requested) {
             return Err(ApiError::BadRequest(format!("flow {flow} is not one of this account's flows")));
         }
-        plan(&account, connection, &entity, requested, seller_flows, &connection.partner_entity_id, &time::now())
+        let seller_entity = seller_entity.map_or_else(|| EntityRef { id: connection.partner_entity_id.clone(), name: account.name.clone() }, |e| EntityRef { id: e.id, name: e.name });
+        plan(&account, connection, &entity, requested, seller_flows, &seller_entity, &time::now())
     }
 
     /// Steps 3, 4 and 6 in one transaction, conditioned on the connection not being set up yet and

@@ -116,6 +116,35 @@ pub fn json<T: Serialize>(status: StatusCode, body: &T) -> HandlerResult {
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
+/// How long a browser or proxy may keep a page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Caching {
+    /// A page showing one person's data, or reached by a URL with a token: never kept.
+    NoStore,
+    /// The same page for everyone (the API's reference), kept five minutes.
+    Public,
+}
+
+/// Every HTML response the API gives, with one header set: `policy` (the page's own
+/// Content-Security-Policy sources) plus what every page gets — no forms posted, no `<base>`,
+/// never framed (also `X-Frame-Options` for old browsers), no MIME sniffing, no referrer (a URL
+/// may carry a token).
+pub fn html(body: String, policy: &str, caching: Caching) -> HandlerResult {
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "text/html; charset=utf-8")
+        .header("content-security-policy", format!("{policy}; form-action 'none'; base-uri 'none'; frame-ancestors 'none'"))
+        .header("x-content-type-options", "nosniff")
+        .header("x-frame-options", "DENY")
+        .header("referrer-policy", "no-referrer")
+        .header("cache-control", match caching {
+            Caching::NoStore => "no-store",
+            Caching::Public => "public, max-age=300",
+        })
+        .body(Body::Text(body))
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
 pub fn no_content() -> HandlerResult {
     Response::builder().status(StatusCode::NO_CONTENT).body(Body::Empty).map_err(|e| ApiError::Internal(e.to_string()))
 }
@@ -127,11 +156,13 @@ pub fn with_etag<T: Serialize>(status: StatusCode, body: &T, version: u64) -> Ha
     Ok(response)
 }
 
-/// The version in `If-Match` (`"3"` or `3`), if the client sent one.
+/// The version in `If-Match` (`"3"` or `3`), if the client sent one. A tag that is none of our
+/// versions can match no version: the precondition fails (409, as a stale version does).
 pub fn if_match(req: &Request) -> Result<Option<u64>, ApiError> {
-    let Some(value) = req.headers().get("if-match") else { return Ok(None) };
+    // An empty header states no version, and `*` any version (RFC 9110): the same as none.
+    let Some(value) = req.headers().get("if-match").filter(|v| !matches!(v.as_bytes().trim_ascii(), b"" | b"*")) else { return Ok(None) };
     let text = value.to_str().unwrap_or_default().trim().trim_start_matches("W/").trim_matches('"');
-    text.parse().map(Some).map_err(|_| ApiError::BadRequest("If-Match must be a version from an ETag, like \"3\"".into()))
+    text.parse().map(Some).map_err(|_| ApiError::Conflict("not updated: If-Match names no version of this resource (its ETag is a version, like \"3\")".into()))
 }
 
 /// A list is a JSON array (the seeds' list shape); the next page is named by `X-Next-Cursor`

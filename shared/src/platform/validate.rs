@@ -10,15 +10,32 @@ pub fn email(field: &str, raw: &str) -> Result<String, ApiError> {
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
         && match email.split_once('@') {
             Some((local, domain)) => {
-                !local.is_empty()
+                is_local_part(local)
                     && !domain.contains('@')
                     && domain.contains('.')
-                    && !domain.starts_with('.')
-                    && !domain.ends_with('.')
+                    && domain.split('.').all(is_domain_label)
             }
             None => false,
         };
     if valid { Ok(email) } else { Err(ApiError::validation(field, format!("'{raw}' is not a valid email address"))) }
+}
+
+/// RFC 5322's dot-atom (without its 64-character limit, which the contract's pattern cannot
+/// state: the address's 254 bound holds), which SES parses as one address: ASCII letters, digits and
+/// `!#$%&'*+/=?^_`{|}~-`, in dot-separated non-empty runs (a comma or angle bracket would make a
+/// second address of it).
+fn is_local_part(local: &str) -> bool {
+    local.split('.').all(|run| !run.is_empty() && run.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+/=?^_`{|}~-".contains(&b)))
+}
+
+/// What SES accepts as a domain part, checked here so that a send never fails on it: labels of
+/// 1-63 letters, digits and inner hyphens (an internationalised domain in its ASCII form).
+fn is_domain_label(label: &str) -> bool {
+    !label.is_empty()
+        && label.len() <= 63
+        && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        && !label.starts_with('-')
+        && !label.ends_with('-')
 }
 
 /// An id another system gave us (a 360dialog channel or client, an Incode interview) as it may
@@ -31,16 +48,53 @@ pub fn external_id(raw: &str) -> Option<&str> {
 /// What `external_id` refuses, for error details.
 pub const EXTERNAL_ID_RULE: &str = "must be 1-64 letters, digits, '_' or '-'";
 
-/// A display name: trimmed, non-empty, bounded.
-pub fn name(field: &str, raw: &str) -> Result<String, ApiError> {
-    let name = raw.trim();
-    if name.is_empty() {
+/// Characters no name or label may hold: C0 and C1 controls (CR and LF among them, which would
+/// split an email header such as a subject built from a name), DEL, and the Unicode line and
+/// paragraph separators.
+fn is_forbidden(c: char) -> bool {
+    c.is_control() || c == '\u{2028}' || c == '\u{2029}'
+}
+
+/// One line of text a person typed (a name, a label, a field name): trimmed, non-empty, at most
+/// `max` characters, without control characters. Every name that enters the system passes here.
+pub fn text(field: &str, raw: &str, max: usize) -> Result<String, ApiError> {
+    let text = raw.trim();
+    if text.is_empty() {
         return Err(ApiError::validation(field, "must not be empty"));
     }
-    if name.chars().count() > 200 {
-        return Err(ApiError::validation(field, "must be at most 200 characters"));
+    if text.chars().count() > max {
+        return Err(ApiError::validation(field, format!("must be at most {max} characters")));
     }
-    Ok(name.to_string())
+    if text.chars().any(is_forbidden) {
+        return Err(ApiError::validation(field, "must not contain control characters (line breaks, tabs, NUL...)"));
+    }
+    Ok(text.to_string())
+}
+
+/// The longest display name.
+pub const MAX_NAME: usize = 200;
+
+/// A display name (an account, a user, a campaign, a flow, a client's name).
+pub fn name(field: &str, raw: &str) -> Result<String, ApiError> {
+    text(field, raw, MAX_NAME)
+}
+
+/// A phone number as people write it: an optional leading `+`, then 4 to 20 digits, which may be
+/// grouped by spaces, dots, dashes and one pair of parentheses.
+pub fn phone(field: &str, raw: &str) -> Result<String, ApiError> {
+    let phone = raw.trim();
+    let digits = phone.chars().filter(char::is_ascii_digit).count();
+    let body = phone.strip_prefix('+').unwrap_or(phone);
+    let (opens, closes) = (body.matches('(').count(), body.matches(')').count());
+    let valid = phone.len() <= 32
+        && (4..=20).contains(&digits)
+        && body.starts_with(|c: char| c.is_ascii_digit() || c == '(')
+        && body.chars().all(|c| c.is_ascii_digit() || " -.()".contains(c))
+        && opens == closes
+        && opens <= 1
+        && body.find('(') <= body.find(')')
+        && !body.contains("()");
+    if valid { Ok(phone.to_string()) } else { Err(ApiError::validation(field, "must be a phone number like +1 555 010 0100")) }
 }
 
 #[cfg(test)]
@@ -54,7 +108,7 @@ mod tests {
 
     #[test]
     fn bad_emails_name_the_field() {
-        for bad in ["", "a", "a@b", "@b.com", "a@b.com@c.com", "a b@c.com", "a@.com", "a@com."] {
+        for bad in ["", "a", "a@b", "@b.com", "a@", "a@.", "a@b.", "a@b.com@c.com", "a b@c.com", "a@.com", "a@com."] {
             match email("email", bad) {
                 Err(ApiError::Validation { field, .. }) => assert_eq!(field, "email"),
                 other => panic!("{bad:?} gave {other:?}"),
@@ -67,5 +121,34 @@ mod tests {
         assert_eq!(name("name", "  Acme ").unwrap(), "Acme");
         assert!(name("name", "   ").is_err());
         assert!(name("name", &"x".repeat(201)).is_err());
+    }
+
+    #[test]
+    fn names_refuse_every_control_character() {
+        for bad in ["Acme\r\nBcc: x@y.z", "A\u{0}cme", "A\tcme", "Ac\u{7f}me", "Ac\u{85}me", "Ac\u{2028}me", "A\u{1b}[31mcme"] {
+            match name("account_name", bad) {
+                Err(ApiError::Validation { field, message }) => assert!(field == "account_name" && message.contains("control"), "{message}"),
+                other => panic!("{bad:?} gave {other:?}"),
+            }
+        }
+        assert_eq!(name("name", "Zoë & Søn – Ltd").unwrap(), "Zoë & Søn – Ltd", "letters and punctuation of any script are names");
+    }
+
+    #[test]
+    fn phones_need_digits_in_a_phone_shape() {
+        for good in ["+1234567890", "+1 555 010 0100", "(555) 010-0100", "555.010.0100", "+44 (20) 7946 0958"] {
+            assert_eq!(phone("phone", good).unwrap(), good);
+        }
+        for bad in ["", "+", "((()))", "()", "123", "+1 555 ( 010", "1)555(0", "+-1 555 0100", "call me", "+1 555 0100 0100 0100 0100 0100"] {
+            assert!(phone("phone", bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn addresses_ses_refuses_are_refused() {
+        for bad in ["a@b..com", "a@-b.com", "a@b_c.com", "a@b.c-", "a@exa mple.com", "a,b@c.com", "<a>@c.com", ".a@c.com", "a..b@c.com", "\"a\"@c.com", "zoë@c.com"] {
+            assert!(email("email", bad).is_err(), "{bad:?}");
+        }
+        assert!(email("email", "a+tag@mail.example.co.uk").is_ok());
     }
 }

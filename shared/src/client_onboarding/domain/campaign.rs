@@ -97,12 +97,7 @@ impl ClientBody {
 }
 
 fn phone(value: Option<String>) -> Result<Option<String>, ApiError> {
-    match value {
-        Some(p) if p.len() > 32 || !p.trim_start_matches('+').chars().all(|c| c.is_ascii_digit() || " -().".contains(c)) => {
-            Err(ApiError::validation("phone", "must be a phone number like +1234567890"))
-        }
-        other => Ok(other),
-    }
+    value.map(|p| validate::phone("phone", &p)).transpose()
 }
 
 /// `POST /c/{token}/complete`: the details the client confirmed or completed on the onboarding

@@ -94,7 +94,7 @@ impl ClientOnboardingTable<'_> {
     pub async fn create_client(&self, account: &Id, body: ClientBody, link_base: &str) -> Result<(Client, String), ApiError> {
         let campaign = self.campaign(account, &body.campaign_id).await?;
         if campaign.status != CampaignStatus::Published {
-            return Err(ApiError::BadRequest(format!("campaign {} is a draft; publish it before adding clients", campaign.id)));
+            return Err(ApiError::Conflict(format!("campaign {} is a draft; publish it before adding clients", campaign.id)));
         }
         let now = time::now();
         let client = body.into_client(Id::generate(), now.clone())?;

@@ -20,7 +20,7 @@ impl ClientOnboardingTable<'_> {
     pub async fn create_endpoint(&self, account: &Id, body: EndpointBody, policy: UrlPolicy) -> Result<(Endpoint, String), ApiError> {
         let existing: Page<Endpoint> = self.list(account, prefix::WEBHOOK_ENDPOINT, &PageRequest { limit: 100, cursor: None }, None).await?;
         if existing.items.len() >= webhook_endpoint::MAX_ENDPOINTS {
-            return Err(ApiError::BadRequest(format!("an account has at most {} webhook endpoints", webhook_endpoint::MAX_ENDPOINTS)));
+            return Err(ApiError::Conflict(format!("an account has at most {} webhook endpoints; delete one first", webhook_endpoint::MAX_ENDPOINTS)));
         }
         let secret = signature::new_standard_secret();
         let endpoint = body.into_endpoint(Id::generate(), secret.clone(), policy, time::now())?;

@@ -2,7 +2,7 @@
 //! its buyer steps did with it. A lead a buyer step delivers is a lead of the buyer's flow, from
 //! the seller's entity, decided by the same rules.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +19,11 @@ pub const MAX_VALUE: usize = 2000;
 /// A lead passes from flow to flow through buyer steps at most this many times, so that two
 /// accounts delivering to each other cannot pass one lead back and forth for ever.
 pub const MAX_HOPS: u8 = 3;
+/// The most leads one submission may cause in other flows, every hop together: a lead delivers
+/// to at most this many buyer steps, and what each delivered lead may pass on is its share of
+/// what is left. Bounds one request's writes (1 + 50 leads) however partners chain their flows;
+/// at least `MAX_STEPS`, so one flow's buyer steps are never cut at the first hop.
+pub const DELIVERY_BUDGET: u32 = 50;
 
 /// A lead's fields: names and their values as text.
 pub type Fields = BTreeMap<String, String>;
@@ -85,6 +90,10 @@ pub struct Lead {
     pub steps: Vec<StepResult>,
     /// How many buyer steps the lead came through (0: submitted).
     pub hops: u8,
+    /// How many leads each of its pending buyer steps may cause further on (its share of the
+    /// submission's `DELIVERY_BUDGET`). Kept with the lead, so a delivery needs nothing else.
+    #[serde(default)]
+    pub onward_budget: u32,
     pub origin: Option<Origin>,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
@@ -127,6 +136,8 @@ pub struct Submission<'a> {
     /// Whether the flow's acceptance criteria apply (its account is on the paid plan).
     pub enforce_criteria: bool,
     pub hops: u8,
+    /// How many leads this lead may cause in other flows (`DELIVERY_BUDGET` for a submission).
+    pub budget: u32,
     pub origin: Option<Origin>,
 }
 
@@ -165,9 +176,7 @@ pub fn parse_fields(form: bool, body: &[u8]) -> Result<Fields, ApiError> {
     }
     let mut fields = Fields::new();
     for (name, value) in pairs {
-        if name.trim().is_empty() || name.chars().count() > MAX_NAME || name.chars().any(char::is_control) {
-            return Err(ApiError::validation("body", format!("field names are 1 to {MAX_NAME} characters without control characters")));
-        }
+        crate::platform::validate::text("body", &name, MAX_NAME).map_err(|_| ApiError::validation("body", format!("field names are 1 to {MAX_NAME} characters without control characters")))?;
         if value.chars().count() > MAX_VALUE {
             return Err(field_error(&name, &format!("must be at most {MAX_VALUE} characters")));
         }
@@ -194,7 +203,7 @@ impl Lead {
     /// The lead a flow makes of a submission: accepted or rejected (disabled flow, acceptance
     /// criteria), and for an accepted one, each buyer step pending or skipped with its reason.
     pub fn receive(submission: Submission, account_id: Id, id: Id, now: &Timestamp, expires_at: Timestamp) -> Lead {
-        let Submission { flow, source, submitted_by, mut fields, enforce_criteria, hops, origin } = submission;
+        let Submission { flow, source, submitted_by, mut fields, enforce_criteria, hops, budget, origin } = submission;
         // A flow that lists its fields keeps only those: leads are personal data.
         if !flow.fields.is_empty() {
             fields.retain(|name, _| flow.fields.contains(name));
@@ -209,8 +218,10 @@ impl Lead {
         };
         let (outcome, reason, steps) = match verdict {
             Err(reason) => (Outcome::Failure, Some(reason), vec![]),
-            Ok(()) => (Outcome::Success, None, flow.steps.iter().filter(|s| s.kind == StepType::Recipient).filter_map(|s| step_result(s, hops, now)).collect()),
+            Ok(()) => (Outcome::Success, None, buyer_steps(flow, hops, budget, now)),
         };
+        let pending = steps.iter().filter(|s| s.outcome == StepOutcome::Pending).count() as u32;
+        let onward_budget = if pending == 0 { 0 } else { (budget - pending) / pending };
         Lead {
             id,
             account_id,
@@ -222,6 +233,7 @@ impl Lead {
             reason,
             steps,
             hops,
+            onward_budget,
             origin,
             created_at: now.clone(),
             updated_at: now.clone(),
@@ -240,15 +252,32 @@ impl Lead {
     }
 }
 
-fn step_result(step: &Step, hops: u8, now: &Timestamp) -> Option<StepResult> {
-    let entity = step.entity.clone()?;
-    let buyer_flow_id = mapped_buyer_flow(step);
-    let (outcome, reason, at) = match &buyer_flow_id {
-        _ if hops >= MAX_HOPS => (StepOutcome::Skipped, Some(format!("the lead already came through {MAX_HOPS} buyer steps")), Some(now.clone())),
-        None => (StepOutcome::Skipped, Some(format!("buyer delivery to {} is not set up", entity.name)), Some(now.clone())),
-        Some(_) => (StepOutcome::Pending, None, None),
-    };
-    Some(StepResult { step_id: step.id.clone(), entity, outcome, reason, buyer_flow_id, delivered_lead_id: None, at })
+/// One result per buyer step, in the flow's order: pending while the lead may travel and the
+/// budget lasts, each buyer once (a second step to the same entity is skipped), else skipped
+/// with the reason.
+fn buyer_steps(flow: &Flow, hops: u8, budget: u32, now: &Timestamp) -> Vec<StepResult> {
+    let mut pending = 0;
+    let mut seen = HashSet::new();
+    let mut results = vec![];
+    for step in flow.steps.iter().filter(|s| s.kind == StepType::Recipient) {
+        let Some(entity) = step.entity.clone() else { continue };
+        let buyer_flow_id = mapped_buyer_flow(step);
+        let skipped = if hops >= MAX_HOPS {
+            Some(format!("the lead already came through {MAX_HOPS} buyer steps"))
+        } else if buyer_flow_id.is_none() {
+            Some(format!("buyer delivery to {} is not set up", entity.name))
+        } else if !seen.insert(entity.id.clone()) {
+            Some(format!("an earlier step already delivers to {}", entity.name))
+        } else if pending >= budget {
+            Some(format!("the submission's delivery budget ({DELIVERY_BUDGET} leads in other flows) is used up"))
+        } else {
+            pending += 1;
+            None
+        };
+        let (outcome, at) = if skipped.is_some() { (StepOutcome::Skipped, Some(now.clone())) } else { (StepOutcome::Pending, None) };
+        results.push(StepResult { step_id: step.id.clone(), entity, outcome, reason: skipped, buyer_flow_id, delivered_lead_id: None, at });
+    }
+    results
 }
 
 /// What a delivery counts as in the connection's figures.
@@ -307,9 +336,21 @@ pub fn plan_delivery(lead: &Lead, step: &StepResult, buyer: BuyerSide, delivered
         fields: lead.fields.clone(),
         enforce_criteria: buyer.paid,
         hops: lead.hops + 1,
+        budget: lead.onward_budget,
         origin: Some(Origin { account_id: lead.account_id.clone(), connection_id: connection.id.clone() }),
     };
     Delivery::Deliver(Box::new(Lead::receive(submission, connection.connected_account.id.clone(), delivered_id, now, lead.expires_at.clone())))
+}
+
+impl StepResult {
+    /// The step naming its entity as the entity is named now (an invited address gives way to
+    /// the account's name on acceptance; the seller may rename it).
+    pub fn named_as(&self, entity: Option<&Entity>) -> StepResult {
+        match entity {
+            Some(e) => StepResult { entity: EntityRef { id: self.entity.id.clone(), name: e.name.clone() }, ..self.clone() },
+            None => self.clone(),
+        }
+    }
 }
 
 impl Delivery {
@@ -374,7 +415,7 @@ mod tests {
     }
 
     fn submit(flow: &Flow, fields: Fields, enforce: bool, hops: u8) -> Lead {
-        let submission = Submission { flow, source: &flow.sources[0], submitted_by: Id::generate(), fields, enforce_criteria: enforce, hops, origin: None };
+        let submission = Submission { flow, source: &flow.sources[0], submitted_by: Id::generate(), fields, enforce_criteria: enforce, hops, budget: DELIVERY_BUDGET, origin: None };
         Lead::receive(submission, Id::generate(), Id::generate(), &NOW.into(), "2027-03-02T10:00:00Z".into())
     }
 
@@ -492,6 +533,61 @@ mod tests {
         let rejected = plan_delivery(&lead, step, side(true), Id::generate(), &NOW.into());
         assert_eq!(rejected.figure(), Some(Figure::Rejected));
         assert_eq!(rejected.settled(step, &NOW.into()).reason.as_deref(), Some("rejected by Buyer Co: phone_1 is required"));
+    }
+
+    #[test]
+    fn one_submission_causes_at_most_its_budget_however_flows_chain() {
+        // The worst case: every flow has `k` buyer steps, each to another buyer set up to receive,
+        // whose flow is the same shape; every lead is accepted. Each delivery is planned as the
+        // lead-deliver function plans it.
+        let c = connection(true);
+        for k in [1usize, 2, 8, 40] {
+            let mut f = flow((0..k).map(|_| buyer_step(Some(&Id::generate()))).collect());
+            f.sources[0].entity.id = c.partner_entity_id.clone();
+            let (mut caused, mut leads) = (0, vec![submit(&f, fields(&[("email", "a@b.co")]), false, 0)]);
+            while let Some(lead) = leads.pop() {
+                for (_, step) in lead.pending_steps() {
+                    let entity = connected(&step.entity, &c);
+                    let buyer = BuyerSide { entity: Some(&entity), connection: Some(&c), flow: Some(&f), paid: false };
+                    let Delivery::Deliver(delivered) = plan_delivery(&lead, step, buyer, Id::generate(), &NOW.into()) else { panic!("deliverable") };
+                    caused += 1;
+                    leads.push(*delivered);
+                }
+            }
+            let unbounded = k + k * k + k * k * k;
+            println!("k = {k}: {caused} leads caused (without a budget: {unbounded})");
+            assert!(caused <= DELIVERY_BUDGET as usize, "k = {k}: {caused}");
+            assert!(caused >= k.min(DELIVERY_BUDGET as usize), "the first hop reaches every buyer step: k = {k}, {caused}");
+        }
+    }
+
+    #[test]
+    fn each_buyer_gets_a_lead_once_and_the_budget_skips_the_rest() {
+        let buyer = buyer_step(Some(&Id::generate()));
+        let again = Step { id: Id::generate(), ..buyer.clone() };
+        let lead = submit(&flow(vec![buyer, again]), fields(&[]), false, 0);
+        assert_eq!((lead.steps[0].outcome, lead.steps[1].outcome), (StepOutcome::Pending, StepOutcome::Skipped));
+        assert_eq!(lead.steps[1].reason.as_deref(), Some("an earlier step already delivers to Buyer Co"));
+
+        let f = flow((0..3).map(|_| buyer_step(Some(&Id::generate()))).collect());
+        let submission = Submission { flow: &f, source: &f.sources[0], submitted_by: Id::generate(), fields: fields(&[]), enforce_criteria: false, hops: 1, budget: 2, origin: None };
+        let lead = Lead::receive(submission, Id::generate(), Id::generate(), &NOW.into(), NOW.into());
+        assert_eq!(lead.steps.iter().map(|s| s.outcome).collect::<Vec<_>>(), [StepOutcome::Pending, StepOutcome::Pending, StepOutcome::Skipped]);
+        assert!(lead.steps[2].reason.as_deref().is_some_and(|r| r.contains("delivery budget")), "{:?}", lead.steps[2]);
+        assert_eq!(lead.onward_budget, 0, "two pending steps use a budget of two");
+    }
+
+    #[test]
+    fn a_step_names_its_buyer_as_the_entity_is_named_now() {
+        let c = connection(true);
+        let lead = submit(&flow(vec![buyer_step(Some(&Id::generate()))]), fields(&[]), false, 0);
+        let mut entity = connected(&lead.steps[0].entity, &c);
+        entity.name = "Paid Buyer Inc".into();
+        let step = lead.steps[0].named_as(Some(&entity));
+        assert_eq!((&step.entity.id, step.entity.name.as_str()), (&lead.steps[0].entity.id, "Paid Buyer Inc"));
+        let buyer_flow = flow(vec![]);
+        let delivery = plan_delivery(&lead, &step, BuyerSide { entity: Some(&entity), connection: Some(&c), flow: Some(&buyer_flow), paid: false }, Id::generate(), &NOW.into());
+        assert_eq!(delivery.settled(&step, &NOW.into()).reason.as_deref(), Some("Paid Buyer Inc's flow Auto leads does not take leads from this account"));
     }
 
     #[test]

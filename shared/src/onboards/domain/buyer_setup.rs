@@ -1,7 +1,7 @@
 //! Buyer delivery setup (seed 000's six steps), as a pure plan: given what the store read, what
 //! must be written. The store commits the plan in one transaction.
 
-use crate::onboards::domain::flow::{Flow, Integration, Mapping, Source, StepType};
+use crate::onboards::domain::flow::{EntityRef, Flow, Integration, Mapping, Source, StepType};
 use crate::platform::accounts::{Account, Plan};
 use crate::partners::domain::{Connection, ConnectionStatus, Entity, Relationship};
 use crate::platform::error::ApiError;
@@ -40,27 +40,34 @@ pub struct SetupPlan {
     pub seller_flows: Vec<(u64, Flow)>,
 }
 
-/// Step 1: the connection must be active, with the caller as its buyer.
-pub fn check_connection(connection: &Connection) -> Result<(), ApiError> {
+/// Step 1, first half: the caller must be the connection's buyer (its partner sells to it).
+/// Checked before anything else, so that the other side's request changes and sends nothing.
+pub fn check_buyer(connection: &Connection) -> Result<(), ApiError> {
+    // `relationship_type` is the partner's role as the caller sees it: the partner must sell.
+    if connection.relationship_type == Relationship::Buyer {
+        return Err(ApiError::Forbidden(format!("this account is not the buyer on connection {}; only the buyer sets up delivery", connection.id)));
+    }
+    Ok(())
+}
+
+/// Step 1, second half: the connection must be active.
+pub fn check_active(connection: &Connection) -> Result<(), ApiError> {
     if connection.status != ConnectionStatus::Active {
         return Err(ApiError::BadRequest(format!("connection {} has been revoked", connection.id)));
-    }
-    // `relationship_type` is the partner's role as the buyer sees it: the partner must sell.
-    if connection.relationship_type == Relationship::Buyer {
-        return Err(ApiError::BadRequest(format!("this account is not the buyer on connection {}", connection.id)));
     }
     Ok(())
 }
 
 /// Steps 3 and 4. `requested` is the buyer flow the request or onboard names (paid accounts only);
-/// `seller_flows` are the seller's flows with a buyer step to `seller_entity_for_buyer`.
+/// `seller_flows` are the seller's flows with a buyer step to `seller_entity_for_buyer`, whose
+/// steps take its current name.
 pub fn plan(
     buyer: &Account,
     connection: &Connection,
     buyer_entity_for_seller: &Entity,
     requested: Option<Flow>,
     seller_flows: Vec<Flow>,
-    seller_entity_for_buyer: &Id,
+    seller_entity_for_buyer: &EntityRef,
     now: &Timestamp,
 ) -> Result<SetupPlan, ApiError> {
     if seller_flows.len() > MAX_SELLER_FLOWS {
@@ -71,7 +78,7 @@ pub fn plan(
     }
     let seller_source = Source {
         id: Id::generate(),
-        entity: crate::onboards::domain::flow::EntityRef { id: buyer_entity_for_seller.id.clone(), name: buyer_entity_for_seller.name.clone() },
+        entity: EntityRef { id: buyer_entity_for_seller.id.clone(), name: buyer_entity_for_seller.name.clone() },
     };
     let (buyer_flow, buyer_flow_previous) = match requested {
         Some(_) if buyer.plan == Plan::Free => {
@@ -115,9 +122,10 @@ pub fn plan(
 }
 
 /// Every buyer step to `entity` maps `flow_id` to `buyer_flow` (once: an existing mapping is
-/// replaced, not duplicated).
-fn map_buyer_steps(mut flow: Flow, entity: &Id, buyer_flow: &Id, now: &Timestamp) -> Flow {
-    for step in flow.steps.iter_mut().filter(|s| s.kind == StepType::Recipient && s.entity.as_ref().is_some_and(|e| &e.id == entity)) {
+/// replaced, not duplicated) and names the entity as it is named now.
+fn map_buyer_steps(mut flow: Flow, entity: &EntityRef, buyer_flow: &Id, now: &Timestamp) -> Flow {
+    for step in flow.steps.iter_mut().filter(|s| s.kind == StepType::Recipient && s.entity.as_ref().is_some_and(|e| e.id == entity.id)) {
+        step.entity = Some(entity.clone());
         let integration = step.integration.get_or_insert_with(|| Integration { module_id: "leadconduit.buyer".into(), mappings: vec![] });
         integration.mappings.retain(|m| m.property != FLOW_ID_PROPERTY);
         integration.mappings.push(Mapping { property: FLOW_ID_PROPERTY.into(), value: buyer_flow.to_string() });
@@ -130,7 +138,7 @@ fn map_buyer_steps(mut flow: Flow, entity: &Id, buyer_flow: &Id, now: &Timestamp
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::onboards::domain::flow::{EntityRef, Step};
+    use crate::onboards::domain::flow::Step;
 
     fn account(plan: Plan) -> Account {
         Account { id: Id::generate(), name: "Buyer".into(), plan, created_at: "t".into(), updated_at: "t".into() }
@@ -148,6 +156,7 @@ mod tests {
             connected: Some(Relationship::Seller),
             connected_account_id: Some(Id::generate()),
             connection_id: Some(Id::generate()),
+            former_connection_id: None,
             invitation_id: None,
             invitation_expires_at: None,
             created_at: "t".into(),
@@ -175,18 +184,20 @@ mod tests {
 
     #[test]
     fn only_an_active_connection_with_the_caller_as_buyer_is_set_up() {
-        assert!(check_connection(&connection(Relationship::Seller, ConnectionStatus::Active)).is_ok());
-        assert!(check_connection(&connection(Relationship::Both, ConnectionStatus::Active)).is_ok());
-        assert!(check_connection(&connection(Relationship::Buyer, ConnectionStatus::Active)).unwrap_err().details().contains("not the buyer"));
-        assert!(check_connection(&connection(Relationship::Seller, ConnectionStatus::Revoked)).unwrap_err().details().contains("revoked"));
+        assert!(check_buyer(&connection(Relationship::Seller, ConnectionStatus::Active)).is_ok());
+        assert!(check_buyer(&connection(Relationship::Both, ConnectionStatus::Active)).is_ok());
+        let seller = check_buyer(&connection(Relationship::Buyer, ConnectionStatus::Active)).unwrap_err();
+        assert_eq!((seller.status().as_u16(), seller.details().contains("not the buyer")), (403, true));
+        assert!(check_active(&connection(Relationship::Seller, ConnectionStatus::Active)).is_ok());
+        assert!(check_active(&connection(Relationship::Seller, ConnectionStatus::Revoked)).unwrap_err().details().contains("revoked"));
     }
 
     #[test]
     fn a_free_buyer_gets_a_default_flow_and_each_buyer_step_one_mapping() {
         let conn = connection(Relationship::Seller, ConnectionStatus::Active);
-        let seller_entity = Id::generate();
+        let seller_entity = EntityRef { id: Id::generate(), name: "Buyer Inc".into() };
         let stale = Mapping { property: FLOW_ID_PROPERTY.into(), value: "old".into() };
-        let flows = vec![flow_with_step(&seller_entity, vec![stale, Mapping { property: "x".into(), value: "y".into() }])];
+        let flows = vec![flow_with_step(&seller_entity.id, vec![stale, Mapping { property: "x".into(), value: "y".into() }])];
         let buyer_entity = entity();
         let plan = plan(&account(Plan::Free), &conn, &buyer_entity, None, flows, &seller_entity, &"now".into()).unwrap();
         assert!(plan.buyer_flow_previous.is_none());
@@ -200,7 +211,9 @@ mod tests {
         assert_eq!(flow_ids.len(), 1, "replaced, not duplicated");
         assert_eq!(flow_ids[0].value, plan.buyer_flow.id.to_string());
         assert!(mappings.iter().any(|m| m.property == "x"), "other mappings kept");
+        assert_eq!(seller.steps[0].entity.as_ref().map(|e| e.name.as_str()), Some("Buyer Inc"), "the step takes the entity's name now (it was \"B\")");
         assert!(seller.steps[1].integration.is_none(), "steps to other buyers untouched");
+        assert_eq!(seller.steps[1].entity.as_ref().map(|e| e.name.as_str()), Some("Other"));
     }
 
     #[test]
@@ -208,20 +221,20 @@ mod tests {
         let conn = connection(Relationship::Seller, ConnectionStatus::Active);
         let buyer_entity = entity();
         let chosen = Flow { sources: vec![], ..flow_with_step(&Id::generate(), vec![]) };
-        let free = plan(&account(Plan::Free), &conn, &buyer_entity, Some(chosen.clone()), vec![], &Id::generate(), &"now".into());
+        let free = plan(&account(Plan::Free), &conn, &buyer_entity, Some(chosen.clone()), vec![], &EntityRef { id: Id::generate(), name: "B".into() }, &"now".into());
         assert!(free.unwrap_err().details().contains("paid"));
-        let paid = plan(&account(Plan::Paid), &conn, &buyer_entity, Some(chosen.clone()), vec![], &Id::generate(), &"now".into()).unwrap();
+        let paid = plan(&account(Plan::Paid), &conn, &buyer_entity, Some(chosen.clone()), vec![], &EntityRef { id: Id::generate(), name: "B".into() }, &"now".into()).unwrap();
         assert_eq!(paid.buyer_flow.id, chosen.id);
         assert_eq!(paid.buyer_flow.sources.len(), 1);
-        let again = plan(&account(Plan::Paid), &conn, &buyer_entity, Some(paid.buyer_flow.clone()), vec![], &Id::generate(), &"now".into()).unwrap();
+        let again = plan(&account(Plan::Paid), &conn, &buyer_entity, Some(paid.buyer_flow.clone()), vec![], &EntityRef { id: Id::generate(), name: "B".into() }, &"now".into()).unwrap();
         assert_eq!(again.buyer_flow.sources.len(), 1, "the seller is a source once");
     }
 
     #[test]
     fn more_seller_flows_than_one_transaction_holds_is_a_clear_error() {
         let conn = connection(Relationship::Seller, ConnectionStatus::Active);
-        let seller_entity = Id::generate();
-        let flows: Vec<Flow> = (0..=MAX_SELLER_FLOWS).map(|_| flow_with_step(&seller_entity, vec![])).collect();
+        let seller_entity = EntityRef { id: Id::generate(), name: "B".into() };
+        let flows: Vec<Flow> = (0..=MAX_SELLER_FLOWS).map(|_| flow_with_step(&seller_entity.id, vec![])).collect();
         let err = plan(&account(Plan::Free), &conn, &entity(), None, flows, &seller_entity, &"now".into()).unwrap_err();
         assert_eq!(err.status().as_u16(), 400);
         assert!(err.details().contains(&format!("at most {MAX_SELLER_FLOWS}")));

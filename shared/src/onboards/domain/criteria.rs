@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::platform::error::ApiError;
+use crate::platform::validate;
 
 pub const MAX_RULES: usize = 50;
 pub const MAX_VALUES: usize = 100;
@@ -38,13 +39,6 @@ pub struct AcceptanceCriteria {
     pub rules: Vec<Rule>,
 }
 
-fn text(field: &str, value: &str) -> Result<(), ApiError> {
-    if value.trim().is_empty() || value.chars().count() > MAX_TEXT {
-        return Err(ApiError::validation(field, format!("must be 1 to {MAX_TEXT} characters")));
-    }
-    Ok(())
-}
-
 /// Values compare trimmed and without regard to case: `CA` and ` ca` are the same state.
 fn same(a: &str, b: &str) -> bool {
     a.trim().eq_ignore_ascii_case(b.trim())
@@ -56,15 +50,15 @@ impl AcceptanceCriteria {
             return Err(ApiError::validation(field, format!("at most {MAX_RULES} required fields and {MAX_RULES} rules")));
         }
         for (i, name) in self.required.iter().enumerate() {
-            text(&format!("{field}.required[{i}]"), name)?;
+            validate::text(&format!("{field}.required[{i}]"), name, MAX_TEXT)?;
         }
         for (i, rule) in self.rules.iter().enumerate() {
-            text(&format!("{field}.rules[{i}].field"), &rule.field)?;
+            validate::text(&format!("{field}.rules[{i}].field"), &rule.field, MAX_TEXT)?;
             if rule.values.is_empty() || rule.values.len() > MAX_VALUES {
                 return Err(ApiError::validation(format!("{field}.rules[{i}].values"), format!("1 to {MAX_VALUES} values")));
             }
             for (j, value) in rule.values.iter().enumerate() {
-                text(&format!("{field}.rules[{i}].values[{j}]"), value)?;
+                validate::text(&format!("{field}.rules[{i}].values[{j}]"), value, MAX_TEXT)?;
             }
         }
         Ok(())

@@ -9,6 +9,7 @@ use crate::onboards::domain::criteria::AcceptanceCriteria;
 use crate::partners::domain::Entity;
 use crate::platform::accounts::Plan;
 use crate::platform::error::ApiError;
+use crate::platform::validate;
 use crate::platform::id::Id;
 use crate::platform::time::Timestamp;
 
@@ -125,16 +126,6 @@ pub struct FlowBody {
     pub acceptance_criteria: Option<AcceptanceCriteria>,
 }
 
-fn text(field: String, value: &str) -> Result<(), ApiError> {
-    if value.trim().is_empty() {
-        return Err(ApiError::validation(field, "must not be empty"));
-    }
-    if value.chars().count() > MAX_TEXT {
-        return Err(ApiError::validation(field, format!("must be at most {MAX_TEXT} characters")));
-    }
-    Ok(())
-}
-
 fn at_most<T>(field: &str, items: &[T], max: usize) -> Result<(), ApiError> {
     if items.len() > max {
         return Err(ApiError::validation(field, format!("at most {max} allowed, got {}", items.len())));
@@ -145,7 +136,7 @@ fn at_most<T>(field: &str, items: &[T], max: usize) -> Result<(), ApiError> {
 impl FlowBody {
     /// Shape and bounds, before any entity is looked up.
     pub fn validate(&self) -> Result<(), ApiError> {
-        crate::platform::validate::name("name", &self.name)?;
+        validate::name("name", &self.name)?;
         at_most("fields", &self.fields, MAX_FIELDS)?;
         at_most("sources", &self.sources, MAX_SOURCES)?;
         at_most("steps", &self.steps, MAX_STEPS)?;
@@ -153,10 +144,17 @@ impl FlowBody {
             criteria.validate("acceptance_criteria")?;
         }
         for (i, field) in self.fields.iter().enumerate() {
-            text(format!("fields[{i}]"), field)?;
+            validate::text(&format!("fields[{i}]"), field, MAX_TEXT)?;
         }
-        let mut ids = HashSet::new();
+        let (mut ids, mut buyers) = (HashSet::new(), HashSet::new());
         for (i, step) in self.steps.iter().enumerate() {
+            // One step per buyer: a second would deliver the same lead to it again (and multiply
+            // what one submission causes).
+            if let Some(entity) = step.entity.as_ref().filter(|_| step.kind == StepType::Recipient) {
+                if !buyers.insert(&entity.id) {
+                    return Err(ApiError::validation(format!("steps[{i}].entity.id"), "an earlier step already delivers to this entity"));
+                }
+            }
             if let Some(id) = &step.id {
                 if !ids.insert(id) {
                     return Err(ApiError::validation(format!("steps[{i}].id"), "step ids must be unique"));
@@ -168,11 +166,11 @@ impl FlowBody {
                 _ => {}
             }
             if let Some(integration) = &step.integration {
-                text(format!("steps[{i}].integration.module_id"), &integration.module_id)?;
+                validate::text(&format!("steps[{i}].integration.module_id"), &integration.module_id, MAX_TEXT)?;
                 at_most(&format!("steps[{i}].integration.mappings"), &integration.mappings, MAX_MAPPINGS)?;
                 for (j, mapping) in integration.mappings.iter().enumerate() {
-                    text(format!("steps[{i}].integration.mappings[{j}].property"), &mapping.property)?;
-                    text(format!("steps[{i}].integration.mappings[{j}].value"), &mapping.value)?;
+                    validate::text(&format!("steps[{i}].integration.mappings[{j}].property"), &mapping.property, MAX_TEXT)?;
+                    validate::text(&format!("steps[{i}].integration.mappings[{j}].value"), &mapping.value, MAX_TEXT)?;
                 }
             }
         }
@@ -195,28 +193,26 @@ impl FlowBody {
     }
 
     /// The flow this body describes, given the caller's entities it names (looked up by the
-    /// store). Entities must be the caller's; a recipient step that delivers to another account
+    /// store). Entities must be the caller's (another's is a 404); a recipient step that delivers to another account
     /// needs that account's connection to be active.
     pub fn into_flow(self, id: Id, entities: &HashMap<Id, Entity>, created_at: Timestamp, now: Timestamp, version: u64) -> Result<Flow, ApiError> {
-        let entity_ref = |field: String, id: &Id| -> Result<(EntityRef, &Entity), ApiError> {
-            let entity = entities.get(id).ok_or_else(|| ApiError::validation(field, format!("entity {id} is not one of this account's entities")))?;
+        let entity_ref = |id: &Id| -> Result<(EntityRef, &Entity), ApiError> {
+            // An entity that is not the caller's is as absent as any other account's data.
+            let entity = entities.get(id).ok_or(ApiError::NotFound("entity"))?;
             Ok((EntityRef { id: entity.id.clone(), name: entity.name.clone() }, entity))
         };
         let mut sources = vec![];
-        for (i, source) in self.sources.into_iter().enumerate() {
-            let (entity, _) = entity_ref(format!("sources[{i}].entity.id"), &source.entity.id)?;
+        for source in self.sources {
+            let (entity, _) = entity_ref(&source.entity.id)?;
             sources.push(Source { id: source.id.unwrap_or_else(Id::generate), entity });
         }
         let mut steps = vec![];
         for (i, step) in self.steps.into_iter().enumerate() {
             let entity = match &step.entity {
                 Some(named) => {
-                    let (reference, entity) = entity_ref(format!("steps[{i}].entity.id"), &named.id)?;
+                    let (reference, entity) = entity_ref(&named.id)?;
                     if step.kind == StepType::Recipient && entity.connected_account_id.is_some() && !is_connected(entity) {
-                        return Err(ApiError::validation(
-                            format!("steps[{i}].entity.id"),
-                            format!("the connection with {} is not active", entity.name),
-                        ));
+                        return Err(ApiError::Conflict(format!("steps[{i}].entity.id: the connection with {} is not active", entity.name)));
                     }
                     Some(reference)
                 }
@@ -282,6 +278,7 @@ mod tests {
             connected: connected.then_some(Relationship::Buyer),
             connected_account_id: account.then(Id::generate),
             connection_id: connected.then(Id::generate),
+            former_connection_id: None,
             invitation_id: None,
             invitation_expires_at: None,
             created_at: "2019-08-24T14:15:22Z".into(),
@@ -336,8 +333,8 @@ mod tests {
         assert!(flow_with(&pending.id).is_ok(), "a partner still being invited may be named");
         let err = flow_with(&revoked.id).unwrap_err();
         assert!(err.to_string().contains("steps[0].entity.id") && err.to_string().contains("not active"), "{err}");
-        let err = flow_with(&Id::generate()).unwrap_err();
-        assert!(err.to_string().contains("not one of this account's entities"));
+        assert_eq!(flow_with(&revoked.id).unwrap_err().status().as_u16(), 409, "the partner's state, not the body, is what refuses");
+        assert_eq!(flow_with(&Id::generate()).unwrap_err(), ApiError::NotFound("entity"), "another account's entity is as absent as any");
     }
 
     #[test]

@@ -125,18 +125,18 @@ pub struct OnboardUpdate {
 }
 
 impl Onboard {
-    /// Why `update` may not apply to this onboard, if it may not: identity fields that differ are
-    /// a 400 (onboards never move between accounts, invitations or connections), a stale version
-    /// or a transition that makes no sense a 409.
+    /// Why `update` may not apply to this onboard, if it may not (a 409 each): identity fields
+    /// that differ (onboards never move between accounts, invitations or connections), a stale
+    /// version, a transition that makes no sense.
     pub fn check_update(&self, update: &OnboardUpdate) -> Result<(), ApiError> {
         if update.account_id.as_ref().is_some_and(|a| *a != self.account_id) {
-            return Err(ApiError::BadRequest("account_id does not match the onboard's account".into()));
+            return Err(ApiError::Conflict("account_id does not match the onboard's account".into()));
         }
         if update.invitation_id != self.invitation_id {
-            return Err(ApiError::BadRequest("invitation_id does not match the onboard's invitation".into()));
+            return Err(ApiError::Conflict("invitation_id does not match the onboard's invitation".into()));
         }
         if update.connection_id.as_ref().is_some_and(|c| *c != self.connection_id) {
-            return Err(ApiError::BadRequest("connection_id does not match the onboard's connection".into()));
+            return Err(ApiError::Conflict("connection_id does not match the onboard's connection".into()));
         }
         if update.expected_version.is_some_and(|v| v != self.version) {
             return Err(not_updated(format!("it changed since version {} (now {})", update.expected_version.unwrap_or_default(), self.version)));
@@ -233,13 +233,13 @@ mod tests {
         let stored = onboard(Created);
         let mut moved = update(&stored, None);
         moved.account_id = Some(Id::generate());
-        assert_eq!(stored.check_update(&moved).unwrap_err().status().as_u16(), 400);
+        assert_eq!(stored.check_update(&moved).unwrap_err().status().as_u16(), 409);
         let mut moved = update(&stored, None);
         moved.invitation_id = Id::generate();
-        assert_eq!(stored.check_update(&moved).unwrap_err().status().as_u16(), 400);
+        assert_eq!(stored.check_update(&moved).unwrap_err().status().as_u16(), 409);
         let mut moved = update(&stored, None);
         moved.connection_id = Some(Id::generate());
-        assert_eq!(stored.check_update(&moved).unwrap_err().status().as_u16(), 400);
+        assert_eq!(stored.check_update(&moved).unwrap_err().status().as_u16(), 409);
         let mut same = update(&stored, None);
         same.account_id = Some(stored.account_id.clone());
         same.connection_id = Some(stored.connection_id.clone());

@@ -122,10 +122,13 @@ impl OnboardsTable<'_> {
         let invitation = self
             .partners().invitation(&caller.account_id, invitation_id)
             .await?
-            .ok_or_else(|| ApiError::BadRequest(format!("invitation {invitation_id} is not one of this account's invitations")))?;
+            .ok_or(ApiError::NotFound("invitation"))?;
+        if !invitation.holder_buys() {
+            return Err(ApiError::Forbidden(format!("only the buying side onboards: this account sells to its partner on invitation {invitation_id}")));
+        }
         let connection_id = match (invitation.status, &invitation.connection_id) {
             (InvitationStatus::Accepted, Some(connection)) => connection.clone(),
-            _ => return Err(ApiError::BadRequest(format!("invitation {invitation_id} has not been accepted"))),
+            _ => return Err(ApiError::Conflict(format!("invitation {invitation_id} has not been accepted"))),
         };
         if let Some(flow) = &flow_id {
             self.check_own_flow(&caller.account_id, flow).await?;
@@ -163,7 +166,7 @@ impl OnboardsTable<'_> {
     /// `Onboard::check_update`, which explains a refusal from the item as it was.
     pub async fn update_onboard(&self, caller: &Caller, id: &Id, update: &OnboardUpdate) -> Result<Onboard, ApiError> {
         if update.account_id.as_ref().is_some_and(|a| *a != caller.account_id) {
-            return Err(ApiError::BadRequest("account_id does not match the onboard's account".into()));
+            return Err(ApiError::Conflict("account_id does not match the onboard's account".into()));
         }
         // A flow the onboard already has needs no check; a new one is verified first (below).
         let mut flow_checked = false;

@@ -132,6 +132,16 @@ impl Invitation {
         }
     }
 
+    /// Whether this copy's holder is a buyer in the relationship: it receives leads from the
+    /// partner, so it is the side that onboards (seed 000).
+    pub fn holder_buys(&self) -> bool {
+        match self.direction {
+            // The inviter buys when it proposed that the invitee sells to it (or both).
+            Direction::Sent => self.relationship_type != Relationship::Buyer,
+            Direction::Received => self.relationship_type != Relationship::Seller,
+        }
+    }
+
     pub fn check_direction(&self, required: Direction, action: &str) -> Result<(), ApiError> {
         if self.direction == required {
             Ok(())
@@ -206,7 +216,7 @@ impl NewInvitation {
     /// checks the accounts' own partner records.
     pub fn partner(&self) -> Result<Invitee, ApiError> {
         if self.invitee_account.as_ref().is_some_and(|a| a.id == self.inviter.id) {
-            return Err(ApiError::BadRequest("an account cannot invite itself".into()));
+            return Err(ApiError::Conflict("an account cannot invite itself".into()));
         }
         match (&self.invitee_email, &self.invitee_account) {
             (Some(email), _) => Ok(Invitee::Email(email.clone())),
@@ -357,6 +367,22 @@ mod tests {
     const AFTER: &str = "2030-01-01T00:00:00Z";
 
     #[test]
+    fn the_buying_side_is_the_one_its_partner_sells_to() {
+        use Relationship::{Both, Buyer, Seller};
+        for (direction, proposed, buys) in [
+            (Direction::Sent, Seller, true),
+            (Direction::Sent, Both, true),
+            (Direction::Sent, Buyer, false),
+            (Direction::Received, Buyer, true),
+            (Direction::Received, Both, true),
+            (Direction::Received, Seller, false),
+        ] {
+            let invitation = Invitation { relationship_type: proposed, ..sample(InvitationStatus::Accepted, direction) };
+            assert_eq!(invitation.holder_buys(), buys, "{direction:?} {proposed:?}");
+        }
+    }
+
+    #[test]
     fn a_send_is_refused_when_connected_answered_by_a_live_invitation_else_new() {
         let (connection, pending) = (Id::generate(), Id::generate());
         let record = |connection_id: Option<&Id>, pending_id: Option<&Id>| PartnerRecord {
@@ -418,7 +444,7 @@ mod tests {
         let by_account = new(Some(buyer.clone()), None);
         assert_eq!(by_account.partner().unwrap(), Invitee::Account(buyer.id.clone()));
         assert_eq!(by_account.entity_name(None), "Buyer Inc");
-        assert_eq!(new(Some(inviter.clone()), Some("me@seller.example")).partner().unwrap_err().status().as_u16(), 400, "no inviting oneself");
+        assert_eq!(new(Some(inviter.clone()), Some("me@seller.example")).partner().unwrap_err().status().as_u16(), 409, "no inviting oneself");
         assert_eq!(new(None, None).partner().unwrap_err().status().as_u16(), 422);
     }
 

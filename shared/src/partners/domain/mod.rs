@@ -41,6 +41,10 @@ pub struct Entity {
     pub connected: Option<Relationship>,
     pub connected_account_id: Option<Id>,
     pub connection_id: Option<Id>,
+    /// The connection a revoked partner had, until it connects again (a lead step to it fails,
+    /// and is counted on that connection).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub former_connection_id: Option<Id>,
     pub invitation_id: Option<Id>,
     pub invitation_expires_at: Option<Timestamp>,
     pub created_at: Timestamp,
@@ -57,6 +61,7 @@ impl Entity {
             connected: None,
             connected_account_id: None,
             connection_id: None,
+            former_connection_id: None,
             invitation_id: None,
             invitation_expires_at: None,
             created_at: now.clone(),
@@ -188,6 +193,7 @@ mod tests {
             connected: None,
             connected_account_id: None,
             connection_id: None,
+            former_connection_id: None,
             invitation_id: Some(Id::generate()),
             invitation_expires_at: Some("2030-01-01T00:00:00Z".into()),
             created_at: "2029-12-01T00:00:00Z".into(),

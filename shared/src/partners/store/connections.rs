@@ -60,6 +60,7 @@ impl PartnersTable<'_> {
                 Write::update("entity", keys::entity(account, entity))
                     .set("connected", AttributeValue::Null(true))
                     .set("connection_id", AttributeValue::Null(true))
+                    .set("former_connection_id", keys::value(&connection.id)?)
                     .set("updated_at", keys::string(now.as_str())),
             );
             writes.push(

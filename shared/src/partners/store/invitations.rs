@@ -527,8 +527,12 @@ impl PartnersTable<'_> {
         let addressee = self.addressee_account(&invitation).await?;
         let actor = link_actor(&invitation);
         match (claimant, addressee) {
-            (Claimant::Account(caller), _) => {
-                if invitation.invitee_account.as_ref().is_some_and(|a| a.id != caller.account_id) {
+            (Claimant::Account(caller), addressee) => {
+                // The link answers for the account it was emailed to (named at sending, or the
+                // one its address now belongs to). Only for an address with no account may a
+                // key holder accept for its own account, as the holder of the link could
+                // equally create one (docs/security.md).
+                if addressee.is_some_and(|a| a.id != caller.account_id) {
                     return Err(ApiError::Forbidden("this invitation is addressed to another account".into()));
                 }
                 let account = self.accounts().account(&caller.account_id).await?.ok_or(ApiError::Unauthenticated("account no longer exists"))?;

@@ -111,14 +111,13 @@ impl Redirect {
     pub fn parse(client: Option<&str>, channels: Option<&str>, revoked: Option<&str>) -> Result<Redirect, ApiError> {
         let client = client.ok_or_else(|| ApiError::BadRequest("the client query parameter is required".into()))?;
         let client = external_id(client).ok_or_else(|| ApiError::BadRequest(format!("client '{client}' is not a valid client id")))?;
-        let granted = parse_id_list("channels", channels.ok_or_else(|| ApiError::BadRequest("the channels query parameter is required".into()))?)?;
+        let mut granted = parse_id_list("channels", channels.ok_or_else(|| ApiError::BadRequest("the channels query parameter is required".into()))?)?;
         let revoked = revoked.map(|r| parse_id_list("revoked", r)).transpose()?.unwrap_or_default();
         if granted.len() + revoked.len() > MAX_CHANNELS_PER_REDIRECT {
             return Err(ApiError::BadRequest(format!("at most {MAX_CHANNELS_PER_REDIRECT} channels per redirect")));
         }
-        if let Some(both) = granted.iter().find(|id| revoked.contains(id)) {
-            return Err(ApiError::BadRequest(format!("channel {both} is both granted and revoked")));
-        }
+        // A channel named both ways lost its permission: removal is the later state.
+        granted.retain(|id| !revoked.contains(id));
         Ok(Redirect { client: client.to_string(), granted, revoked })
     }
 }
@@ -184,7 +183,8 @@ mod tests {
         assert!(Redirect::parse(None, Some("[]"), None).is_err());
         assert!(Redirect::parse(Some("cl1"), None, None).is_err());
         assert!(Redirect::parse(Some("bad client"), Some("[]"), None).is_err());
-        assert!(Redirect::parse(Some("cl1"), Some("[a]"), Some("[a]")).is_err());
+        let both = Redirect::parse(Some("cl1"), Some("[a,b]"), Some("[a]")).unwrap();
+        assert_eq!((both.granted, both.revoked), (vec!["b".to_string()], vec!["a".to_string()]), "a channel named both ways was revoked");
     }
 
     #[test]

@@ -61,7 +61,12 @@ fn read_delivery<'a>(provider: Provider, header: &dyn Fn(&str) -> Option<&'a str
     let dedupe_or = |fallback: String| message_id.as_ref().map_or(fallback, |id| format!("webhook-id:{id}"));
     match provider {
         Provider::Onboard360 => {
-            let event_type = label(ONBOARD_EVENT_HEADER, header(ONBOARD_EVENT_HEADER))?;
+            // The header names the event; a Standard Webhooks sender sends only `webhook-*`
+            // headers, and the body's `event` says the same (seed 001's envelope).
+            let event_type = match header(ONBOARD_EVENT_HEADER) {
+                Some(named) => label(ONBOARD_EVENT_HEADER, Some(named))?,
+                None => label("the X-360onboard-Event header or the body's event", text("event"))?,
+            };
             Ok(ReceivedEvent { event_type, subject: None, dedupe_key: dedupe_or(body_key()), effect: Effect::None })
         }
         Provider::Incode => {

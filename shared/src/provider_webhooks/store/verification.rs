@@ -27,7 +27,7 @@ impl ProviderWebhooksTable<'_> {
     /// with its history; one registered before is a 409.
     pub async fn register_verification_session(&self, account: &Id, body: SessionBody) -> Result<VerificationSession, ApiError> {
         let interview_id = verification::interview_id("interview_id", &body.interview_id)?;
-        if body.external_customer_id.as_ref().is_some_and(|e| e.is_empty() || e.len() > 256) {
+        if body.external_customer_id.as_ref().is_some_and(|e| e.is_empty() || e.chars().count() > 256) {
             return Err(ApiError::validation("external_customer_id", "must be 1-256 characters"));
         }
         let key = keys::verification_session(account, &interview_id);
