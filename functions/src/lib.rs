@@ -10,4 +10,5 @@ pub mod pages;
 pub mod partners;
 pub mod provider_webhooks;
 pub mod registry;
+pub mod routes;
 pub mod stream;

@@ -14,6 +14,8 @@ use crate::template::{Route, Template};
 
 pub struct LocalApi {
     routes: Vec<(Route, Handler)>,
+    /// The `$default` route: what answers a request no route takes.
+    fallback: Option<(Route, Handler)>,
 }
 
 /// An HTTP request as it reaches API Gateway.
@@ -29,16 +31,16 @@ pub struct HttpRequest {
 impl LocalApi {
     /// Every template route needs a handler and every handler a route.
     pub fn new(template: &Template, mut handlers: HashMap<&'static str, Handler>) -> Result<LocalApi, String> {
-        let mut routes = vec![];
-        for route in template.routes()? {
-            let handler = handlers.get(route.binary.as_str()).cloned().ok_or(format!("no handler for function {}", route.binary))?;
-            routes.push((route, handler));
-        }
-        handlers.retain(|name, _| !routes.iter().any(|(r, _)| r.binary == *name));
+        let mut handler_of = |route: Route| {
+            let handler = handlers.remove(route.binary.as_str()).ok_or(format!("no handler for function {}", route.binary))?;
+            Ok::<_, String>((route, handler))
+        };
+        let routes = template.routes()?.into_iter().map(&mut handler_of).collect::<Result<Vec<_>, _>>()?;
+        let fallback = template.default_route()?.map(&mut handler_of).transpose()?;
         if let Some(name) = handlers.keys().next() {
             return Err(format!("function {name} has a handler but no route in template.yaml"));
         }
-        Ok(LocalApi { routes })
+        Ok(LocalApi { routes, fallback })
     }
 
     pub fn routes(&self) -> impl Iterator<Item = &Route> {
@@ -71,8 +73,8 @@ impl LocalApi {
         let (route_key, mut response) = if request.method == "GET" && path == HEALTH_PATH {
             // The local stack's readiness: it answers once the stack exists and the API listens.
             (format!("GET {HEALTH_PATH}"), json_response(200, serde_json::json!({ "status": "ok" })))
-        } else if let Some((route, handler, params)) = self.route(&request.method, path) {
-            let route_key = format!("{} {}", route.method, route.path);
+        } else if let Some((route, handler, params)) = self.route(&request.method, path).or_else(|| self.fallback.as_ref().map(|(r, h)| (r, h, HashMap::new()))) {
+            let route_key = route_key(route);
             let event = api_gateway_event(route, &request, path, query, &params, &request_id);
             let request = serde_json::from_value::<ApiGatewayV2httpRequest>(event)
                 .map_err(|err| ApiError::BadRequest(err.to_string()))
@@ -103,6 +105,11 @@ impl LocalApi {
         );
         response
     }
+}
+
+/// API Gateway's `routeKey`: `METHOD /path`, or `$default`.
+fn route_key(route: &Route) -> String {
+    if route.path == crate::template::DEFAULT_ROUTE { route.path.clone() } else { format!("{} {}", route.method, route.path) }
 }
 
 /// The local stack's readiness route (not a function of the template: nothing to deploy).
@@ -176,7 +183,7 @@ pub fn api_gateway_event(route: &Route, request: &HttpRequest, path: &str, query
         Ok(text) => (text.to_string(), false),
         Err(_) => (base64::engine::general_purpose::STANDARD.encode(&request.body), true),
     };
-    let route_key = format!("{} {}", route.method, route.path);
+    let route_key = route_key(route);
     let mut event = serde_json::json!({
         "version": "2.0",
         "routeKey": route_key,

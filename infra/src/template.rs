@@ -10,6 +10,9 @@ pub struct Template {
     root: Value,
 }
 
+/// API Gateway's route for requests that no other route takes.
+pub const DEFAULT_ROUTE: &str = "$default";
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Route {
     pub method: String,
@@ -113,7 +116,17 @@ impl Template {
     }
 
     /// Every `HttpApi` event of every function, with the binary that serves it.
+    /// Every route but `$default` (see `default_route`).
     pub fn routes(&self) -> Result<Vec<Route>, String> {
+        Ok(self.all_routes()?.into_iter().filter(|r| r.path != DEFAULT_ROUTE).collect())
+    }
+
+    /// The route for requests no other route takes, if the template has one.
+    pub fn default_route(&self) -> Result<Option<Route>, String> {
+        Ok(self.all_routes()?.into_iter().find(|r| r.path == DEFAULT_ROUTE))
+    }
+
+    fn all_routes(&self) -> Result<Vec<Route>, String> {
         let mut routes = vec![];
         for (id, function) in self.resources_of_type("AWS::Serverless::Function") {
             let binary = s(&function["Metadata"]["BuildProperties"]["Binary"]).ok_or(format!("{id}: no Metadata.BuildProperties.Binary"))?;

@@ -94,12 +94,29 @@ async fn bearer_and_basic_with_any_username_authenticate() {
 }
 
 #[tokio::test]
-async fn unknown_routes_are_404_json() {
+async fn unknown_paths_are_404_and_other_methods_405_with_allow() {
     let env = TestEnv::new().await;
-    let reply = env.call("GET", "/nope", None, None).await;
-    assert_error(&reply, 404, "not found");
-    let wrong_method = env.call("PATCH", "/connections", None, None).await;
-    assert_error(&wrong_method, 404, "not found");
+    assert_error(&env.call("GET", "/nope", None, None).await, 404, "not found");
+    assert_error(&env.call("GET", "/flows/x/y/z", None, None).await, 404, "not found");
+    // Every path of the contract, asked with each method it does not take: 405 naming the ones it does.
+    let mut methods_of: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for route in Template::load().unwrap().routes().unwrap() {
+        methods_of.entry(route.path.replace("{id}", "01a2435e2ccd011b35b86984").replace("{source_id}", "01a2435e2ccd011b35b86985").replace("{delivery_id}", "01a2435e2ccd011b35b86986").replace("{integration_id}", "01a2435e2ccd011b35b86987").replace("{token}", "tok")).or_default().push(route.method);
+    }
+    for (path, methods) in &methods_of {
+        for method in ["GET", "POST", "PUT", "PATCH", "DELETE", "TRACE", "OPTIONS", "HEAD"].iter().filter(|m| env.api.route_for(m, path).is_none()) {
+            let reply = env.call(method, path, None, None).await;
+            assert_error(&reply, 405, "method not allowed");
+            let mut allowed: Vec<&str> = reply.headers["allow"].split(", ").collect();
+            allowed.sort();
+            // What API Gateway routes on this path: its own routes and any whose parameters match it.
+            let mut expected: Vec<&str> = ["DELETE", "GET", "POST", "PUT"].into_iter().filter(|m| env.api.route_for(m, path).is_some()).collect();
+            expected.sort();
+            assert!(methods.iter().all(|m| expected.contains(&m.as_str())), "{path}: {methods:?} in {expected:?}");
+            assert_eq!(allowed, expected, "{method} {path}");
+        }
+    }
+    assert!(methods_of.len() > 40, "every path was asked");
 }
 
 #[tokio::test]

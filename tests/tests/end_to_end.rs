@@ -440,7 +440,41 @@ async fn a_published_campaign_and_a_new_client_reach_a_webhook_receiver_signed()
         let body: Value = serde_json::from_slice(&request.body).expect("JSON body");
         assert_eq!(body["event"], request.headers["x-360onboard-event"].as_str());
     }
+
+    // The link reaches the endpoint once; what the backend keeps and lists leaves it out, and a
+    // replay sends the kept event.
+    let link = client.body["client"]["link"].as_str().expect("link").to_string();
+    let token = link.rsplit('/').next().expect("token").to_string();
+    let created = received.iter().find(|r| r.headers["x-360onboard-event"] == "client.created").expect("client.created");
+    assert_eq!(serde_json::from_slice::<Value>(&created.body).expect("JSON")["data"]["link"], link.as_str(), "the endpoint gets the link");
+    let endpoint_id = endpoint.body["webhook"]["id"].as_str().expect("endpoint id").to_string();
+    let deliveries_path = format!("/api/v1/webhooks/{endpoint_id}/deliveries");
+    let listed = eventually(60, "both deliveries listed as delivered", || async {
+        let listed = stack.call("GET", &deliveries_path, &key, None).await;
+        let deliveries = listed.body["deliveries"].as_array().cloned().unwrap_or_default();
+        (deliveries.len() == 2 && deliveries.iter().all(|d| d["status"] == "delivered")).then_some(listed.body)
+    })
+    .await;
+    assert!(!listed.to_string().contains(&token), "a listed delivery shows the link's token: {listed}");
+    let kept = listed["deliveries"].as_array().expect("deliveries").iter().find(|d| d["event"] == "client.created").expect("kept client.created").clone();
+    let replayed = stack.call("POST", &format!("{deliveries_path}/{}/replay", kept["id"].as_str().expect("id")), &key, None).await;
+    assert_eq!(replayed.status, 202, "{:?}", replayed.body);
+    let again = eventually(60, "the replay at the receiver", || async { receiver.requests().get(2).cloned() }).await;
+    let again: Value = serde_json::from_slice(&again.body).expect("JSON");
+    assert_eq!((again["event"].as_str(), again["data"]["email"].as_str()), (Some("client.created"), Some("jane@example.com")));
+    assert!(again["data"].get("link").is_none() && !again.to_string().contains(&token), "a replay sends the link again: {again}");
     stack.stop_and_forget().await;
+}
+
+#[test]
+fn a_stack_name_no_table_can_have_is_refused_at_once_in_words() {
+    for name in ["ab", "a b", "x/../y"] {
+        let output = script("infra/run").env("STACK_NAME", name).env("PORT", free_port().to_string()).stdin(Stdio::null()).output().expect("infra/run");
+        let said = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{name}: {said}");
+        assert!(said.contains(&format!("STACK_NAME '{name}'")) && said.contains("3 to 200 letters"), "{name}: {said}");
+        assert!(!repo().join(".local").join(name).exists(), "{name}: nothing made");
+    }
 }
 
 #[tokio::test]

@@ -24,9 +24,10 @@ pub async fn create(app: &ClientOnboarding, req: Request) -> HandlerResult {
 /// `GET /api/v1/clients`: the account's clients, optionally `?campaign_id=`.
 pub async fn list(db: &Db, req: Request) -> HandlerResult {
     let caller = authenticate(db, &req).await?;
+    let paging = page_request(&req)?;
     let campaign = query_param(&req, "campaign_id").map(|id| Id::from_path(&id)).transpose()?;
     if let Some(id) = &campaign {
         db.client_onboarding().campaign(&caller.account_id, id).await?;
     }
-    named_page(&req, "clients", &db.client_onboarding().clients(&caller.account_id, campaign.as_ref(), &page_request(&req)?).await?)
+    named_page(&req, "clients", &db.client_onboarding().clients(&caller.account_id, campaign.as_ref(), &paging).await?)
 }

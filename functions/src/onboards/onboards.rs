@@ -42,12 +42,17 @@ pub async fn get(db: &Db, req: Request) -> HandlerResult {
 /// onboarding page resumes).
 pub async fn list(db: &Db, req: Request) -> HandlerResult {
     let caller = authenticate(db, &req).await?;
+    // Every list validates its paging first, whatever else the query asks.
+    let paging = page_request(&req)?;
     if let Some(raw) = query_param(&req, "invitation_id") {
         let invitation = Id::from_path(&raw)?;
+        if paging.cursor.is_some() {
+            return Err(ApiError::BadRequest("cursor pages the whole list; with invitation_id there is one onboard at most".into()));
+        }
         let found = db.onboards().onboard_of_invitation(&caller.account_id, &invitation).await?;
         return page(&req, &Page { items: found.into_iter().collect(), next_cursor: None });
     }
-    let listed = db.onboards().onboards(&caller.account_id, &page_request(&req)?).await?;
+    let listed = db.onboards().onboards(&caller.account_id, &paging).await?;
     page(&req, &listed)
 }
 

@@ -84,10 +84,11 @@ impl Deliverer {
             self.db.client_onboarding().record_attempt(account, &delivery, attempt, DeliveryStatus::Failed, None).await?;
             return Ok(Next::Done);
         };
-        let headers = Deliverer::headers(&endpoint, delivery.event.as_str(), &delivery.message_id, &delivery.body, now);
+        let body = self.db.client_onboarding().body_to_send(account, &delivery);
+        let headers = Deliverer::headers(&endpoint, delivery.event.as_str(), &delivery.message_id, &body, now);
         let header_refs: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
         let started = Instant::now();
-        let result = self.http.send("POST", &endpoint.url, &header_refs, delivery.body.clone().into_bytes()).await;
+        let result = self.http.send("POST", &endpoint.url, &header_refs, body.into_bytes()).await;
         let duration_ms = started.elapsed().as_millis() as u64;
         let (status_code, error, retry_after) = match &result {
             Ok(response) => {

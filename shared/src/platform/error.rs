@@ -17,6 +17,9 @@ pub enum ApiError {
     /// 404: absent, or owned by another account (never tell the two apart).
     #[error("{0} not found")]
     NotFound(&'static str),
+    /// 405: the path is served, with other methods (`allow`, the `Allow` header).
+    #[error("{method} is not a method of this path; it takes {allow}")]
+    MethodNotAllowed { method: String, allow: String },
     /// 409: the resource is in a state that does not allow the change.
     #[error("conflict: {0}")]
     Conflict(String),
@@ -63,6 +66,7 @@ impl ApiError {
             ApiError::Unauthenticated(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::Gone(_) => StatusCode::GONE,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -81,6 +85,7 @@ impl ApiError {
             ApiError::Unauthenticated(_) => "authentication failed",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound(_) => "not found",
+            ApiError::MethodNotAllowed { .. } => "method not allowed",
             ApiError::Conflict(_) => "conflict",
             ApiError::Gone(_) => "gone",
             ApiError::PayloadTooLarge { .. } => "payload too large",
@@ -102,7 +107,7 @@ impl ApiError {
             ApiError::BadGateway { upstream, .. } => format!("{upstream} did not complete the request; retry later"),
             ApiError::Unauthenticated(d) => (*d).to_string(),
             ApiError::NotFound(what) => format!("{what} not found"),
-            ApiError::Validation { .. } | ApiError::PayloadTooLarge { .. } | ApiError::TooManyRequests { .. } => self.to_string(),
+            ApiError::Validation { .. } | ApiError::PayloadTooLarge { .. } | ApiError::TooManyRequests { .. } | ApiError::MethodNotAllowed { .. } => self.to_string(),
             ApiError::Internal(_) => "the request could not be completed; retry later".to_string(),
         }
     }

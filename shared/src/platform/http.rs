@@ -224,8 +224,16 @@ pub fn respond(result: HandlerResult) -> Response<Body> {
         let mut response = Response::new(Body::Text(err.body().to_string()));
         *response.status_mut() = err.status();
         response.headers_mut().insert("content-type", HeaderValue::from_static("application/json"));
-        if let ApiError::TooManyRequests { retry_after, .. } = err {
-            response.headers_mut().insert("retry-after", HeaderValue::from(retry_after));
+        match &err {
+            ApiError::TooManyRequests { retry_after, .. } => {
+                response.headers_mut().insert("retry-after", HeaderValue::from(*retry_after));
+            }
+            ApiError::MethodNotAllowed { allow, .. } => {
+                if let Ok(allow) = HeaderValue::from_str(allow) {
+                    response.headers_mut().insert("allow", allow);
+                }
+            }
+            _ => {}
         }
         response
     })

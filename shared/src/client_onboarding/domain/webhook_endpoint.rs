@@ -154,8 +154,13 @@ pub struct Delivery {
     pub id: Id,
     pub endpoint_id: Id,
     pub event: EventType,
-    /// The exact bytes sent (and signed).
+    /// The event as it is kept and listed: the exact bytes sent (and signed), unless the event
+    /// carries a secret (a client's onboarding link), which is left out here.
     pub body: String,
+    /// The exact bytes to send when they carry a secret, sealed under the stack's secret, until
+    /// the delivery settles; then removed (the link is shown once: a replay sends `body`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sealed_body: Option<String>,
     /// Standard Webhooks `webhook-id`: the same on every attempt, so receivers can dedupe.
     pub message_id: String,
     pub status: DeliveryStatus,
@@ -165,6 +170,13 @@ pub struct Delivery {
     pub next_attempt_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub replay_of: Option<Id>,
+}
+
+impl Delivery {
+    /// The delivery as the API lists it: never the sealed body.
+    pub fn shown(self) -> Delivery {
+        Delivery { sealed_body: None, ..self }
+    }
 }
 
 /// The queue message naming a delivery (sent by the stream router, and again for each retry).

@@ -81,7 +81,7 @@ impl ClientOnboardingTable<'_> {
                 .only_if("#status = :draft")
                 .value(":draft", keys::value(&CampaignStatus::Draft)?),
         ];
-        writes.extend(self.event_writes(account, EventType::FlowCreated, &campaign::campaign_published_event(&published, &now)?).await?);
+        writes.extend(self.event_writes(account, EventType::FlowCreated, &campaign::campaign_published_event(&published, &now)?, None).await?);
         match self.transact(writes).await {
             Ok(()) => Ok(published),
             // Published meanwhile by another request: that one emitted the event.
@@ -109,8 +109,10 @@ impl ClientOnboardingTable<'_> {
             // The campaign must still exist when the client is added to it.
             Write::check("campaign", keys::campaign(account, &campaign.id)).only_if("attribute_exists(#pk)"),
         ];
-        let body = campaign::client_event(EventType::ClientCreated, &client, &campaign.name, Some(&link), &now)?;
-        writes.extend(self.event_writes(account, EventType::ClientCreated, &body).await?);
+        // The link goes to the endpoints once; what is kept and listed leaves it out.
+        let sent = campaign::client_event(EventType::ClientCreated, &client, &campaign.name, Some(&link), &now)?;
+        let kept = campaign::client_event(EventType::ClientCreated, &client, &campaign.name, None, &now)?;
+        writes.extend(self.event_writes(account, EventType::ClientCreated, &kept, Some(&sent)).await?);
         self.transact(writes).await.map_err(tx_error("campaign"))?;
         Ok((client, link))
     }
@@ -146,7 +148,7 @@ impl ClientOnboardingTable<'_> {
         }
         let mut writes = vec![update.only_if("#status = :invited").value(":invited", keys::value(&ClientStatus::Invited)?)];
         let body = campaign::client_event(EventType::ClientCompleted, &completed, &campaign.name, None, &now)?;
-        writes.extend(self.event_writes(&account, EventType::ClientCompleted, &body).await?);
+        writes.extend(self.event_writes(&account, EventType::ClientCompleted, &body, None).await?);
         match self.transact(writes).await {
             Ok(()) => Ok(completed),
             Err(TxError::Condition(_)) => Ok(self.client_by_link(token).await?.1),

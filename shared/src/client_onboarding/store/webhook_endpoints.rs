@@ -13,7 +13,12 @@ use crate::platform::error::ApiError;
 use crate::platform::public_url::UrlPolicy;
 use crate::platform::id::Id;
 use crate::platform::store::keys::{self, ItemType, prefix};
-use crate::platform::{signature, time};
+use crate::platform::{seal, signature, time};
+
+/// What a delivery's sealed body is sealed for: that delivery of that account, nothing else.
+fn seal_context(account: &Id, delivery: &Id) -> Vec<u8> {
+    format!("webhook delivery {account} {delivery}").into_bytes()
+}
 
 impl ClientOnboardingTable<'_> {
     /// The new endpoint and its secret, shown once.
@@ -72,18 +77,22 @@ impl ClientOnboardingTable<'_> {
 
     /// The outbox writes of one event: a delivery per active endpoint subscribed to it, to go
     /// into the transaction of the change that caused the event.
-    pub async fn event_writes(&self, account: &Id, event: EventType, body: &str) -> Result<Vec<Write>, ApiError> {
+    /// One delivery of `event` per subscribed endpoint, kept as `body`; `secret_body`, when the
+    /// event carries a secret, is what is sent (sealed until the delivery settles).
+    pub async fn event_writes(&self, account: &Id, event: EventType, body: &str, secret_body: Option<&str>) -> Result<Vec<Write>, ApiError> {
         let endpoints: Page<Endpoint> = self.list(account, prefix::WEBHOOK_ENDPOINT, &PageRequest { limit: 100, cursor: None }, None).await?;
         let now = time::now();
         let mut writes = vec![];
         for endpoint in endpoints.items.iter().filter(|e| e.subscribes_to(event)) {
             let id = Id::generate();
+            let sealed_body = secret_body.map(|secret| seal::seal(&seal_context(account, &id), secret.as_bytes()).ok_or_else(|| ApiError::Internal("sealing a delivery body".into()))).transpose()?;
             let delivery = Delivery {
                 message_id: format!("msg_{id}"),
                 id,
                 endpoint_id: endpoint.id.clone(),
                 event,
                 body: body.to_string(),
+                sealed_body,
                 status: DeliveryStatus::Pending,
                 attempts: vec![],
                 created_at: now.clone(),
@@ -93,6 +102,15 @@ impl ClientOnboardingTable<'_> {
             writes.push(self.delivery_put(account, &delivery)?);
         }
         Ok(writes)
+    }
+
+    /// The bytes to send for `delivery`: its sealed body while it has one, else its body.
+    pub fn body_to_send(&self, account: &Id, delivery: &Delivery) -> String {
+        let opened = delivery.sealed_body.as_deref().and_then(|sealed| seal::open(&seal_context(account, &delivery.id), sealed));
+        match opened.map(String::from_utf8) {
+            Some(Ok(body)) => body,
+            _ => delivery.body.clone(),
+        }
     }
 
     fn delivery_put(&self, account: &Id, delivery: &Delivery) -> Result<Write, ApiError> {
@@ -105,7 +123,8 @@ impl ClientOnboardingTable<'_> {
     /// Newest first; another account's endpoint is a 404.
     pub async fn deliveries(&self, account: &Id, endpoint: &Id, page: &PageRequest) -> Result<Page<Delivery>, ApiError> {
         self.endpoint(account, endpoint).await?;
-        self.list(account, &keys::deliveries_prefix(endpoint), page, None).await
+        let page: Page<Delivery> = self.list(account, &keys::deliveries_prefix(endpoint), page, None).await?;
+        Ok(Page { items: page.items.into_iter().map(Delivery::shown).collect(), next_cursor: page.next_cursor })
     }
 
     pub async fn delivery(&self, account: &Id, endpoint: &Id, id: &Id) -> Result<Delivery, ApiError> {
@@ -146,6 +165,8 @@ impl ClientOnboardingTable<'_> {
             created_at: now.clone(),
             next_attempt_at: Some(now),
             replay_of: Some(original.id.clone()),
+            // The secret the original carried was shown once: the replay sends the kept body.
+            sealed_body: None,
             ..original
         };
         self.transact(vec![self.delivery_put(account, &replay)?]).await.map_err(|err| match err {
@@ -168,6 +189,10 @@ impl ClientOnboardingTable<'_> {
             Some(at) => write.set("next_attempt_at", keys::string(at)),
             None => write.remove("next_attempt_at"),
         };
+        if status != DeliveryStatus::Pending {
+            // Settled: the secret it carried is kept no longer.
+            write = write.remove("sealed_body");
+        }
         match self.update_returning(write).await {
             Ok(_) => Ok(true),
             Err(UpdateError::Condition(_)) => Ok(false),
