@@ -243,6 +243,75 @@ async fn after_the_buyer_connection_is_revoked_nothing_reaches_the_buyer() {
     let step = w.lead(&w.seller, reply.body["lead"]["id"].as_str().unwrap()).await["steps"][0].clone();
     assert_eq!((step["outcome"].as_str(), step["reason"].as_str()), (Some("failure"), Some("the connection with buyer Inc was revoked")));
     assert!(w.buyer_leads().await.is_empty());
+    // Counted where the contract says: on the (revoked) connection, both sides.
+    for side in [&w.seller, &w.buyer] {
+        let connection = w.connection(side).await;
+        assert_eq!((connection["status"].as_str(), connection["leads_delivered"].as_u64(), connection["leads_failed"].as_u64()), (Some("revoked"), Some(0), Some(1)), "{connection:?}");
+    }
+}
+
+/// A flow's sources as a PUT names them.
+fn request_sources(flow: &Value) -> Value {
+    flow["sources"].as_array().unwrap().iter().map(|s| json!({ "id": s["id"], "entity": { "id": s["entity"]["id"] } })).collect()
+}
+
+#[tokio::test]
+async fn a_flow_delivers_to_each_buyer_once() {
+    let w = world(Plan::Free).await;
+    let mut pipeline = w.env.pipeline().await;
+    let flow = w.env.get(&format!("/flows/{}", w.seller_flow), &w.seller).await.body;
+    let step = json!({ "type": "recipient", "entity": { "id": flow["steps"][0]["entity"]["id"] }, "integration": flow["steps"][0]["integration"] });
+    let twice = json!({ "name": flow["name"], "enabled": true, "fields": flow["fields"], "sources": request_sources(&flow), "steps": [step, step] });
+    let refused = w.env.call("PUT", &format!("/flows/{}", w.seller_flow), Some(&w.seller.key), Some(twice)).await;
+    assert!(assert_error(&refused, 422, "validation failed").contains("steps[1].entity.id: an earlier step already delivers"), "{:?}", refused.body);
+
+    // A flow stored before that rule, with two steps to the buyer, still delivers the lead once.
+    let id = shared::Id::parse(&w.seller_flow).unwrap();
+    let mut stored = w.env.db.onboards().flow(&w.seller.id, &id).await.unwrap().unwrap();
+    stored.steps.push(shared::onboards::domain::flow::Step { id: shared::Id::generate(), ..stored.steps[0].clone() });
+    let item = shared::platform::store::keys::flow_item(&w.seller.id, &stored).unwrap();
+    w.env.db.client().put_item().table_name(&w.env.db.table).set_item(Some(item)).send().await.unwrap();
+    let reply = w.submit(&w.vendor, json!({ "email": "once@example.com" })).await;
+    let lead = w.lead(&w.seller, reply.body["lead"]["id"].as_str().unwrap()).await;
+    assert_eq!((lead["steps"][0]["outcome"].as_str(), lead["steps"][1]["outcome"].as_str()), (Some("pending"), Some("skipped")));
+    assert_eq!(lead["steps"][1]["reason"], "an earlier step already delivers to buyer Inc");
+    let messages = pipeline.queued_leads(1).await;
+    assert!(pipeline.deliver_leads(&messages).await.batch_item_failures.is_empty());
+    assert_eq!(w.buyer_leads().await.len(), 1, "one lead for the buyer");
+}
+
+#[tokio::test]
+async fn steps_and_reasons_name_the_buyer_as_its_account_is_named_after_it_accepts() {
+    let env = TestEnv::new().await;
+    let seller = env.account_with_plan("seller", Plan::Paid).await;
+    let buyer = env.account_with_plan("paidbuyer", Plan::Paid).await;
+    // Invited by address: the seller's entity is named by the address until the buyer accepts.
+    let invited = env.call("POST", "/invitations/recipient", Some(&seller.key), Some(json!({ "email": buyer.email }))).await;
+    let entity = invited.body["entity"]["id"].as_str().unwrap().to_string();
+    assert_eq!(invited.body["entity"]["name"], buyer.email.as_str());
+    let flow = json!({ "name": "Early", "enabled": true, "sources": [{ "entity": { "id": entity } }], "steps": [{ "type": "recipient", "entity": { "id": entity } }] });
+    let created = env.call("POST", "/flows", Some(&seller.key), Some(flow)).await;
+    assert_eq!(created.status, 201, "{:?}", created.body);
+    assert_eq!(created.body["steps"][0]["entity"]["name"], buyer.email.as_str());
+    let accepted = env.call("POST", &format!("/invitations/{}/accept", invited.body["invitation"]["id"].as_str().unwrap()), Some(&buyer.key), None).await;
+    let connection_id = accepted.body["connection"]["id"].as_str().unwrap().to_string();
+    let setup = env.call("POST", "/onboard/buyer", Some(&buyer.key), Some(json!({ "connection_id": connection_id }))).await;
+    assert_eq!(setup.status, 200, "{:?}", setup.body);
+    let buyer_flow = setup.body["redirect"].as_str().unwrap().strip_prefix("/flows/").unwrap().to_string();
+    let criteria = json!({ "name": "Leads", "enabled": true, "sources": request_sources(&env.get(&format!("/flows/{buyer_flow}"), &buyer).await.body), "acceptance_criteria": { "required": ["phone_1"] } });
+    assert_eq!(env.call("PUT", &format!("/flows/{buyer_flow}"), Some(&buyer.key), Some(criteria)).await.status, 200);
+
+    let seller_flow = env.get(&format!("/flows/{}", created.body["id"].as_str().unwrap()), &seller).await.body;
+    assert_eq!(seller_flow["steps"][0]["entity"]["name"], buyer.name.as_str(), "the setup renames the seller's steps");
+    let mut pipeline = env.pipeline().await;
+    let uri = format!("/flows/{}/sources/{}/submit", seller_flow["id"].as_str().unwrap(), seller_flow["sources"][0]["id"].as_str().unwrap());
+    let reply = env.call("POST", &uri, Some(&seller.key), Some(json!({ "email": "a@example.com" }))).await;
+    let messages = pipeline.queued_leads(1).await;
+    assert!(pipeline.deliver_leads(&messages).await.batch_item_failures.is_empty());
+    let lead = env.get(&format!("/leads/{}", reply.body["lead"]["id"].as_str().unwrap()), &seller).await.body;
+    assert_eq!(lead["steps"][0]["reason"], format!("rejected by {}: phone_1 is required", buyer.name));
+    assert_eq!(lead["steps"][0]["entity"]["name"], buyer.name.as_str());
+    assert!(!lead.to_string().contains(&buyer.email), "the address is not the buyer's name any more: {lead}");
 }
 
 #[tokio::test]

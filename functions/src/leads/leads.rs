@@ -9,9 +9,9 @@ use shared::platform::http::{HandlerResult, json, page, page_request, path_id};
 /// `GET /flows/{id}/leads`: the flow's leads, newest first (another account's flow is a 404).
 pub async fn list(db: &Db, req: Request) -> HandlerResult {
     let caller = authenticate(db, &req).await?;
-    let flow = path_id(&req, "id")?;
+    let (flow, paging) = (path_id(&req, "id")?, page_request(&req)?);
     db.onboards().flow(&caller.account_id, &flow).await?.ok_or(ApiError::NotFound("flow"))?;
-    page(&req, &db.leads().leads_of_flow(&caller.account_id, &flow, &page_request(&req)?).await?)
+    page(&req, &db.leads().leads_of_flow(&caller.account_id, &flow, &paging).await?)
 }
 
 /// `GET /leads/{id}`: one of the account's leads, with each buyer step's outcome.

@@ -36,6 +36,12 @@ pub fn seal(context: &[u8], plaintext: &[u8]) -> Option<String> {
     Some(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode([&nonce[..], &sealed].concat()))
 }
 
+/// Whether `text` has the shape of a sealed value (base64 of a nonce, at least a byte, a tag):
+/// checked before anything is looked up; `open` is what proves it genuine.
+pub fn looks_sealed(text: &str) -> bool {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(text).is_ok_and(|bytes| bytes.len() > NONCE_LEN + AES_256_GCM.tag_len())
+}
+
 /// The plaintext, if `sealed` was sealed for `context` by this stack and is unaltered.
 pub fn open(context: &[u8], sealed: &str) -> Option<Vec<u8>> {
     let bytes = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(sealed).ok()?;
@@ -68,5 +74,7 @@ mod tests {
         assert_eq!(open(b"list A", "not base64!"), None);
         assert_eq!(open(b"list A", ""), None);
         assert_ne!(seal(b"list A", b"x"), seal(b"list A", b"x"), "a fresh nonce each time");
+        assert!(looks_sealed(&sealed) && looks_sealed(&seal(b"list A", b"x").unwrap()));
+        assert!(!looks_sealed("junk") && !looks_sealed("not base64!") && !looks_sealed(""), "too short or not base64");
     }
 }

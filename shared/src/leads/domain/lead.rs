@@ -435,6 +435,8 @@ mod tests {
         assert_eq!(status(false, b"[1, 2]"), 422);
         assert_eq!(status(false, br#"{"address": {"city": "x"}}"#), 422);
         assert_eq!(status(false, br#"{"": "x"}"#), 422);
+        assert_eq!(status(false, br#"{"na\r\nme": "x"}"#), 422, "a field name is one line");
+        assert_eq!(status(true, b"na%0Ame=x"), 422);
         assert_eq!(status(false, format!(r#"{{"x": "{}"}}"#, "a".repeat(MAX_VALUE + 1)).as_bytes()), 422);
         let many: String = (0..=MAX_FIELDS).map(|i| format!("f{i}=v&")).collect();
         assert_eq!(status(true, many.as_bytes()), 422);

@@ -122,8 +122,11 @@ pub fn plan(
 }
 
 /// Every buyer step to `entity` maps `flow_id` to `buyer_flow` (once: an existing mapping is
-/// replaced, not duplicated) and names the entity as it is named now.
+/// replaced, not duplicated); the flow names the entity as it is named now, in steps and sources.
 fn map_buyer_steps(mut flow: Flow, entity: &EntityRef, buyer_flow: &Id, now: &Timestamp) -> Flow {
+    for source in flow.sources.iter_mut().filter(|s| s.entity.id == entity.id) {
+        source.entity = entity.clone();
+    }
     for step in flow.steps.iter_mut().filter(|s| s.kind == StepType::Recipient && s.entity.as_ref().is_some_and(|e| e.id == entity.id)) {
         step.entity = Some(entity.clone());
         let integration = step.integration.get_or_insert_with(|| Integration { module_id: "leadconduit.buyer".into(), mappings: vec![] });

@@ -31,6 +31,9 @@ impl PageRequest {
                 _ => return Err(ApiError::BadRequest(format!("limit must be an integer from 1 to {MAX_LIMIT}"))),
             },
         };
+        if cursor.is_some_and(|c| !crate::platform::seal::looks_sealed(c)) {
+            return Err(ApiError::BadRequest("cursor is not valid for this list".into()));
+        }
         Ok(PageRequest { limit, cursor: cursor.map(str::to_string) })
     }
 }

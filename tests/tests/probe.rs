@@ -1,0 +1,434 @@
+//! What an outside probe of the running product found (issue 24), each kept closed as a class:
+//! a claim link answers only for its addressee whatever key comes with it; only the buying side
+//! onboards, and the other side's setup request changes and sends nothing; no text input takes
+//! control characters; no read shows a secret shown once; every HTML response carries the same
+//! protections; every list validates its paging before anything else; a Standard Webhooks sender
+//! needs only the `webhook-*` headers.
+
+use api_tests::{TestAccount, TestEnv, assert_error, browser_get, connect, unique};
+use infra::local_api::HttpRequest;
+use infra::template::Template;
+use serde_json::{Value, json};
+use shared::platform::accounts::Plan;
+
+/// Who holds the key sent with the link's token.
+#[derive(Clone, Copy, Debug)]
+enum Key {
+    None,
+    Addressee,
+    Stranger,
+    Inviter,
+}
+
+/// Who the link was emailed to.
+#[derive(Clone, Copy, Debug)]
+enum Addressee {
+    /// An account, invited by its id.
+    Account,
+    /// An address that became a user of an account after the invitation was sent.
+    AddressThatJoinedAnAccount,
+    /// An address with no account.
+    AddressWithoutAccount,
+}
+
+#[tokio::test]
+async fn a_claim_link_answers_only_for_the_account_it_was_emailed_to_whatever_key_comes_with_it() {
+    let env = TestEnv::new().await;
+    let inviter = env.account("inviter").await;
+    let stranger = env.account("stranger").await;
+    let cases = [
+        (Addressee::Account, Key::None, 200),
+        (Addressee::Account, Key::Addressee, 200),
+        (Addressee::Account, Key::Stranger, 403),
+        (Addressee::Account, Key::Inviter, 403),
+        (Addressee::AddressThatJoinedAnAccount, Key::None, 200),
+        (Addressee::AddressThatJoinedAnAccount, Key::Addressee, 200),
+        (Addressee::AddressThatJoinedAnAccount, Key::Stranger, 403),
+        (Addressee::AddressThatJoinedAnAccount, Key::Inviter, 403),
+        // Without an account, the link holder may create one (201 with names; 422 without) or, as
+        // decided in docs/security.md, accept for the account whose key it holds.
+        (Addressee::AddressWithoutAccount, Key::None, 422),
+        (Addressee::AddressWithoutAccount, Key::Stranger, 200),
+        (Addressee::AddressWithoutAccount, Key::Inviter, 400),
+    ];
+    for (addressee, key, status) in cases {
+        let case = format!("{addressee:?} with {key:?}'s key");
+        let account = env.account("addressee").await;
+        let address = format!("{}@example.com", unique("invited").to_lowercase());
+        let (body, token_to) = match addressee {
+            Addressee::Account => (json!({ "account_id": account.id.to_string() }), account.email.clone()),
+            Addressee::AddressThatJoinedAnAccount | Addressee::AddressWithoutAccount => (json!({ "email": address }), address.clone()),
+        };
+        let sent = env.call("POST", "/invitations/recipient", Some(&inviter.key), Some(body)).await;
+        assert_eq!(sent.status, 201, "{case}: {:?}", sent.body);
+        let invitation = sent.body["invitation"]["id"].as_str().unwrap().to_string();
+        if let Addressee::AddressThatJoinedAnAccount = addressee {
+            env.db.accounts().add_user(&account.id, address.clone(), "Joined".into()).await.unwrap();
+        }
+        let token = env.invitation_token(&token_to).await;
+        let holder = match key {
+            Key::None => None,
+            Key::Addressee => Some(&account),
+            Key::Stranger => Some(&stranger),
+            Key::Inviter => Some(&inviter),
+        };
+        let reply = env.call("POST", "/invitations/claim", holder.map(|a| a.key.as_str()), Some(json!({ "token": token }))).await;
+        assert_eq!(reply.status, status, "{case}: {:?}", reply.body);
+        let invitation_now = env.get(&format!("/invitations/{invitation}"), &inviter).await.body;
+        if status == 200 {
+            let accepting = match (addressee, key) {
+                (Addressee::AddressWithoutAccount, Key::Stranger) => &stranger,
+                _ => &account,
+            };
+            assert_eq!(reply.body["connection"]["account_id"], accepting.id.to_string(), "{case}");
+            assert_eq!(invitation_now["status"], "accepted", "{case}");
+            // The stranger's connection is undone, so that it can accept the next case's link.
+            if accepting.id == stranger.id {
+                let revoked = env.call("DELETE", &format!("/connections/{}", reply.body["connection"]["id"].as_str().unwrap()), Some(&stranger.key), None).await;
+                assert_eq!(revoked.status, 200, "{case}");
+            }
+        } else {
+            assert_eq!(reply.body["error"].as_str().is_some(), true, "{case}");
+            assert_eq!(invitation_now["status"], "pending", "{case}: a refused claim changes nothing");
+        }
+    }
+    // Refused claims connected nobody to the stranger.
+    let connections = env.get("/connections?status=active", &stranger).await.body;
+    assert!(connections.as_array().unwrap().iter().all(|c| c["status"] == "revoked"), "{connections:?}");
+}
+
+#[tokio::test]
+async fn only_the_buying_side_onboards_and_the_sellers_setup_request_changes_and_sends_nothing() {
+    let env = TestEnv::new().await;
+    let seller = env.account("seller").await;
+    let buyer = env.account("buyer").await;
+    let vendor = env.account("vendor").await;
+    let (invitation, connection) = connect(&env, &seller, &buyer).await;
+    let setup = |key: String| {
+        let (env, connection) = (&env, connection.clone());
+        async move { env.call("POST", "/onboard/buyer", Some(&key), Some(json!({ "connection_id": connection }))).await }
+    };
+    let mail = || async { (env.emails_to(&seller.email).await.len(), env.emails_to(&buyer.email).await.len()) };
+
+    // Before and after the buyer's setup, the seller's request is refused and sends nothing.
+    let before = mail().await;
+    assert!(assert_error(&setup(seller.key.clone()).await, 403, "forbidden").contains("only the buyer"));
+    assert_eq!(mail().await, before);
+    assert_eq!(env.get(&format!("/connections/{connection}"), &seller).await.body["buyer_delivery_configured"], false);
+    assert_eq!(setup(buyer.key.clone()).await.status, 200);
+    let after_setup = mail().await;
+    assert_eq!(after_setup, (before.0 + 1, before.1), "the seller's users are told, once");
+    let refused = setup(seller.key.clone()).await;
+    assert_eq!(mail().await, after_setup, "no role-inverted email to the buyer");
+    assert!(assert_error(&refused, 403, "forbidden").contains("only the buyer"));
+
+    // POST /onboards: neither the seller nor a source onboards.
+    let onboard = |key: String, invitation: String| {
+        let env = &env;
+        async move { env.call("POST", "/onboards", Some(&key), Some(json!({ "invitation_id": invitation }))).await }
+    };
+    assert_error(&onboard(seller.key.clone(), invitation.clone()).await, 403, "forbidden");
+    let sourced = env.call("POST", "/invitations/source", Some(&seller.key), Some(json!({ "email": vendor.email }))).await;
+    let source_invitation = sourced.body["invitation"]["id"].as_str().unwrap().to_string();
+    assert_eq!(env.call("POST", &format!("/invitations/{source_invitation}/accept"), Some(&vendor.key), None).await.status, 200);
+    assert_error(&onboard(vendor.key.clone(), source_invitation.clone()).await, 403, "forbidden");
+    assert_eq!(onboard(seller.key.clone(), source_invitation).await.status, 201, "the seller buys from its source");
+    assert_eq!(onboard(buyer.key.clone(), invitation).await.status, 201);
+}
+
+/// One line of text that would split an email header, and other controls.
+const CONTROLS: [&str; 4] = ["Acme\r\nBcc: victim@example.com", "A\u{0}cme", "Ac\u{1b}[31mme", "Ac\u{2028}me"];
+
+#[tokio::test]
+async fn no_text_input_takes_control_characters() {
+    let env = TestEnv::new().await;
+    let account = env.account_with_plan("texts", Plan::Paid).await;
+    let campaign = env.call("POST", "/api/v1/campaigns", Some(&account.key), Some(json!({ "name": "Spring" }))).await.body["campaign"]["id"].as_str().unwrap().to_string();
+    assert_eq!(env.call("POST", &format!("/api/v1/campaigns/{campaign}/publish"), Some(&account.key), None).await.status, 200);
+    let client = env.call("POST", "/api/v1/clients", Some(&account.key), Some(json!({ "campaign_id": campaign, "email": "c@example.com" }))).await;
+    let link_token = client.body["client"]["link"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    let flow = env.call("POST", "/flows", Some(&account.key), Some(json!({ "name": "Mine", "enabled": true }))).await.body["id"].as_str().unwrap().to_string();
+    let invited = format!("{}@example.com", unique("claimer").to_lowercase());
+    assert_eq!(env.call("POST", "/invitations/recipient", Some(&account.key), Some(json!({ "email": invited }))).await.status, 201);
+    let claim_token = env.invitation_token(&invited).await;
+    let emails_before = env.emails_to(&invited).await.len();
+
+    // Every text field a request takes, with what makes the rest of the body valid.
+    let inputs: Vec<(&str, String, Option<&str>, Box<dyn Fn(&str) -> Value>, &str)> = vec![
+        ("POST", "/invitations/recipient".into(), Some(&account.key), Box::new(|t| json!({ "email": "n@example.com", "name": t })), "name"),
+        ("POST", "/invitations/recipient".into(), Some(&account.key), Box::new(|t| json!({ "email": format!("n@example.com{t}") })), "email"),
+        ("POST", "/invitations/claim".into(), None, Box::new(|t| json!({ "token": claim_token, "account_name": t, "name": "Ann" })), "account_name"),
+        ("POST", "/invitations/claim".into(), None, Box::new(|t| json!({ "token": claim_token, "account_name": "Ann Co", "name": t })), "name"),
+        ("POST", "/flows".into(), Some(&account.key), Box::new(|t| json!({ "name": t, "enabled": true })), "name"),
+        ("POST", "/flows".into(), Some(&account.key), Box::new(|t| json!({ "name": "f", "enabled": true, "fields": [t] })), "fields[0]"),
+        ("POST", "/flows".into(), Some(&account.key), Box::new(|t| json!({ "name": "f", "enabled": true, "steps": [{ "type": "filter", "integration": { "module_id": t } }] })), "steps[0].integration.module_id"),
+        ("POST", "/flows".into(), Some(&account.key), Box::new(|t| json!({ "name": "f", "enabled": true, "steps": [{ "type": "filter", "integration": { "module_id": "m", "mappings": [{ "property": t, "value": "v" }] } }] })), "steps[0].integration.mappings[0].property"),
+        ("POST", "/flows".into(), Some(&account.key), Box::new(|t| json!({ "name": "f", "enabled": true, "acceptance_criteria": { "required": [t] } })), "acceptance_criteria.required[0]"),
+        ("POST", "/flows".into(), Some(&account.key), Box::new(|t| json!({ "name": "f", "enabled": true, "acceptance_criteria": { "rules": [{ "field": "state", "operator": "is_one_of", "values": [t] }] } })), "acceptance_criteria.rules[0].values[0]"),
+        ("PUT", format!("/flows/{flow}"), Some(&account.key), Box::new(|t| json!({ "name": t, "enabled": true })), "name"),
+        ("POST", "/api/v1/campaigns".into(), Some(&account.key), Box::new(|t| json!({ "name": t })), "name"),
+        ("PUT", format!("/api/v1/campaigns/{campaign}"), Some(&account.key), Box::new(|t| json!({ "name": t })), "name"),
+        ("POST", "/api/v1/clients".into(), Some(&account.key), Box::new(|t| json!({ "campaign_id": campaign, "email": "c2@example.com", "first_name": t })), "first_name"),
+        ("POST", "/api/v1/clients".into(), Some(&account.key), Box::new(|t| json!({ "campaign_id": campaign, "email": "c2@example.com", "last_name": t })), "last_name"),
+        ("POST", "/api/v1/clients".into(), Some(&account.key), Box::new(|t| json!({ "campaign_id": campaign, "email": "c2@example.com", "company_name": t })), "company_name"),
+        ("POST", "/api/v1/clients".into(), Some(&account.key), Box::new(|t| json!({ "campaign_id": campaign, "email": "c2@example.com", "phone": format!("+1 555{t}") })), "phone"),
+        ("POST", format!("/c/{link_token}/complete"), None, Box::new(|t| json!({ "company_name": t })), "company_name"),
+        ("POST", "/integrations".into(), Some(&account.key), Box::new(|t| json!({ "provider": "incode", "name": t })), "name"),
+    ];
+    for (method, path, key, body, field) in &inputs {
+        for text in CONTROLS {
+            let reply = env.call(method, path, *key, Some(body(text))).await;
+            let details = assert_error(&reply, 422, "validation failed");
+            assert!(details.starts_with(&format!("{field}:")), "{method} {path} {text:?}: {details}");
+        }
+    }
+    assert_eq!(env.emails_to(&invited).await.len(), emails_before, "a refused claim sends nothing");
+    assert_eq!(env.get("/api/v1/clients", &account).await.body["clients"].as_array().unwrap().len(), 1, "nothing was created");
+}
+
+/// Every `type: string` property of every request body, with what constrains it.
+fn string_properties(document: &Value, schema: &Value, at: &str, found: &mut Vec<(String, bool)>) {
+    let schema = match schema["$ref"].as_str() {
+        Some(target) => {
+            // A named text schema (Name, Text, Email, Phone, ExternalId, Id, ...) states its rule.
+            let resolved = document.pointer(target.trim_start_matches('#')).unwrap();
+            if resolved["type"] == "string" {
+                found.push((at.to_string(), resolved["pattern"].is_string() || resolved["enum"].is_array()));
+                return;
+            }
+            resolved
+        }
+        None => schema,
+    };
+    for part in ["allOf", "oneOf", "anyOf"] {
+        for sub in schema[part].as_array().into_iter().flatten() {
+            string_properties(document, sub, at, found);
+        }
+    }
+    if schema["type"] == "string" {
+        found.push((at.to_string(), schema["pattern"].is_string() || schema["enum"].is_array() || schema["const"].is_string()));
+    }
+    for (name, property) in schema["properties"].as_object().into_iter().flatten() {
+        string_properties(document, property, &format!("{at}.{name}"), found);
+    }
+    string_properties_of(document, &schema["items"], &format!("{at}[]"), found);
+    string_properties_of(document, &schema["additionalProperties"], &format!("{at}.*"), found);
+}
+
+fn string_properties_of(document: &Value, schema: &Value, at: &str, found: &mut Vec<(String, bool)>) {
+    if schema.is_object() {
+        string_properties(document, schema, at, found);
+    }
+}
+
+#[test]
+fn every_text_a_request_body_takes_states_what_it_accepts() {
+    // Opaque values the server only compares or stores (secrets, tokens): any visible text.
+    const OPAQUE: [&str; 8] = [
+        "POST /invitations/claim.token",
+        "POST /integrations.partner_api_key",
+        "POST /verification-sessions.external_customer_id",
+        "POST /flows/{id}/sources/{source_id}/submit.*",
+        // Ignored: the entity's own name is used.
+        "POST /flows.sources[].entity.name",
+        "POST /flows.steps[].entity.name",
+        "PUT /flows/{id}.sources[].entity.name",
+        "PUT /flows/{id}.steps[].entity.name",
+    ];
+    let document = api_tests::openapi::OPENAPI.document();
+    let mut unconstrained = vec![];
+    for (path, item) in document["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap().iter().filter(|(m, _)| *m != "parameters") {
+            for (_, media) in operation["requestBody"]["content"].as_object().into_iter().flatten() {
+                let mut found = vec![];
+                string_properties(document, &media["schema"], &format!("{} {path}", method.to_uppercase()), &mut found);
+                unconstrained.extend(found.into_iter().filter(|(at, constrained)| !constrained && !OPAQUE.contains(&at.as_str())).map(|(at, _)| at));
+            }
+        }
+    }
+    unconstrained.sort();
+    unconstrained.dedup();
+    assert!(unconstrained.is_empty(), "text fields without a pattern (use Name, Text, Email, Phone or ExternalId): {unconstrained:#?}");
+}
+
+/// Everything whose secret is shown once, and the ids to read them back by.
+struct Secrets {
+    env: TestEnv,
+    account: TestAccount,
+    /// Shown once: API keys, signing secrets, link tokens.
+    secrets: Vec<String>,
+    ids: Vec<String>,
+    /// A path parameter's value for each name a route uses.
+    params: Vec<(&'static str, String)>,
+}
+
+/// One of everything that has a secret shown once, or a public page.
+async fn secrets() -> Secrets {
+    // Every route read many times from one key: more than a minute's default allowance.
+    let env = TestEnv::with_rate_limit(shared::platform::ratelimit::RateLimit { requests: 10_000, window: std::time::Duration::from_secs(60) }).await;
+    let account = env.account("keeper").await;
+    let other = env.account("other").await;
+    let mut secrets = vec![account.key.clone(), other.key.clone()];
+    let endpoint = env.call("POST", "/api/v1/webhooks", Some(&account.key), Some(json!({ "url": "https://hooks.example.com/in" }))).await;
+    secrets.push(endpoint.body["webhook"]["secret"].as_str().unwrap().to_string());
+    let endpoint_id = endpoint.body["webhook"]["id"].as_str().unwrap().to_string();
+    let rotated = env.call("POST", &format!("/api/v1/webhooks/{endpoint_id}/secrets"), Some(&account.key), None).await;
+    assert_eq!(rotated.status, 201, "{:?}", rotated.body);
+    secrets.push(rotated.body["webhook"]["secret"].as_str().expect("rotated secret").to_string());
+    let integration = env.call("POST", "/integrations", Some(&account.key), Some(json!({ "provider": "360dialog", "partner_id": "prt1", "partner_api_key": "partner-api-key-kept-quiet" }))).await;
+    secrets.extend([integration.body["secret"].as_str().unwrap().to_string(), "partner-api-key-kept-quiet".to_string()]);
+    let integration_id = integration.body["id"].as_str().unwrap().to_string();
+    let campaign = env.call("POST", "/api/v1/campaigns", Some(&account.key), Some(json!({ "name": "Spring" }))).await.body["campaign"]["id"].as_str().unwrap().to_string();
+    env.call("POST", &format!("/api/v1/campaigns/{campaign}/publish"), Some(&account.key), None).await;
+    let client = env.call("POST", "/api/v1/clients", Some(&account.key), Some(json!({ "campaign_id": campaign, "email": "c@example.com" }))).await;
+    let link_token = client.body["client"]["link"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    secrets.push(link_token.clone());
+    let invited = format!("{}@example.com", unique("newcomer").to_lowercase());
+    let invitation = env.call("POST", "/invitations/recipient", Some(&account.key), Some(json!({ "email": invited }))).await.body["invitation"]["id"].as_str().unwrap().to_string();
+    let claim_token = env.invitation_token(&invited).await;
+    secrets.push(claim_token.clone());
+    let claimed = env.call("POST", "/invitations/claim", None, Some(json!({ "token": claim_token, "account_name": "Newcomer Co", "name": "New" }))).await;
+    assert_eq!(claimed.status, 201, "{:?}", claimed.body);
+    secrets.push(claimed.body["api_key"].as_str().unwrap().to_string());
+    let connection = claimed.body["connection"]["id"].as_str().unwrap().to_string();
+    let entity = env.get("/entities", &account).await.body[0]["id"].as_str().unwrap().to_string();
+    let flow = env.call("POST", "/flows", Some(&account.key), Some(json!({ "name": "Mine", "enabled": true, "sources": [{ "entity": { "id": entity } }] }))).await.body;
+    let (flow_id, source_id) = (flow["id"].as_str().unwrap().to_string(), flow["sources"][0]["id"].as_str().unwrap().to_string());
+    let deliveries = env.get(&format!("/api/v1/webhooks/{endpoint_id}/deliveries"), &account).await.body;
+    let delivery = deliveries["deliveries"][0]["id"].as_str().unwrap().to_string();
+    let ids = vec![endpoint_id.clone(), integration_id.clone(), campaign, invitation, connection, entity, flow_id.clone()];
+    let params = vec![("source_id", source_id), ("delivery_id", delivery), ("integration_id", integration_id), ("token", link_token)];
+    Secrets { env, account, secrets, ids, params }
+}
+
+/// `route`'s path with each parameter filled: `{id}` by `id`, the others from `params`.
+fn fill(path: &str, id: &str, params: &[(&'static str, String)]) -> String {
+    let mut filled = path.replace("{id}", id);
+    for (name, value) in params {
+        filled = filled.replace(&format!("{{{name}}}"), value);
+    }
+    filled
+}
+
+#[tokio::test]
+async fn no_read_shows_a_secret_that_was_shown_once() {
+    let s = secrets().await;
+    let mut reads = 0;
+    for route in Template::load().unwrap().routes().unwrap().into_iter().filter(|r| r.method == "GET") {
+        // The two links themselves carry their token in the URL; what they show is checked by
+        // their own tests (tests/tests/invitations.rs, client_onboarding.rs).
+        if route.path == "/invitations/claim" || route.path == "/c/{token}" {
+            continue;
+        }
+        let ids: Vec<&str> = if route.path.contains("{id}") { s.ids.iter().map(String::as_str).collect() } else { vec![""] };
+        for id in ids {
+            let path = fill(&route.path, id, &s.params);
+            for accept in ["application/json", "text/html"] {
+                let reply = s.env.request(HttpRequest { headers: vec![("authorization".into(), format!("Bearer {}", s.account.key)), ("accept".into(), accept.into())], ..browser_get(&path) }).await;
+                assert!(reply.status < 500 && reply.status != 429, "GET {path}: {}", reply.status);
+                reads += usize::from(reply.status == 200);
+                let text = reply.body.to_string();
+                for secret in &s.secrets {
+                    assert!(!text.contains(secret.as_str()), "GET {path} ({accept}) shows a secret shown once: {text}");
+                }
+            }
+        }
+    }
+    assert!(reads >= 50, "{reads} reads answered 200");
+}
+
+#[tokio::test]
+async fn every_html_response_has_the_same_protections() {
+    let s = secrets().await;
+    let mut pages = std::collections::BTreeSet::new();
+    let claim = format!("/invitations/claim?token={}", unique("t"));
+    for route in Template::load().unwrap().routes().unwrap().into_iter().filter(|r| r.method == "GET") {
+        let ids: Vec<&str> = if route.path.contains("{id}") { s.ids.iter().map(String::as_str).collect() } else { vec![""] };
+        for id in ids {
+            let mut path = fill(&route.path, id, &s.params);
+            match route.path.as_str() {
+                "/invitations/claim" => path = claim.clone(),
+                "/integrations/{id}/redirect" => path += "?client=cl1&channels=[ch1]",
+                _ => {}
+            }
+            let reply = s.env.request(browser_get(&path)).await;
+            if !reply.headers.get("content-type").is_some_and(|t| t.starts_with("text/html")) {
+                continue;
+            }
+            pages.insert(route.path.clone());
+            let header = |name: &str| reply.headers.get(name).map(String::as_str).unwrap_or_default();
+            let csp = header("content-security-policy");
+            for directive in ["default-src 'none'", "frame-ancestors 'none'", "base-uri 'none'", "form-action 'none'"] {
+                assert!(csp.contains(directive), "GET {path}: CSP {csp:?} lacks {directive}");
+            }
+            assert_eq!((header("x-content-type-options"), header("x-frame-options"), header("referrer-policy")), ("nosniff", "DENY", "no-referrer"), "GET {path}");
+            assert!(["no-store", "public, max-age=300"].contains(&header("cache-control")), "GET {path}: {:?}", header("cache-control"));
+        }
+    }
+    let expected = ["/buyer-onboarding", "/c/{token}", "/docs", "/flows/{id}/sources/{source_id}/docs", "/integrations/{id}/redirect", "/invitations/claim"];
+    assert_eq!(pages.iter().map(String::as_str).collect::<Vec<_>>(), expected, "every route that answers a browser with a page was checked");
+}
+
+/// A valid value for a query parameter of the contract.
+fn valid(document: &Value, parameter: &Value) -> Option<String> {
+    let schema = &parameter["schema"];
+    let schema = schema["$ref"].as_str().map_or(schema, |target| document.pointer(target.trim_start_matches('#')).unwrap());
+    if let Some(first) = schema["enum"].as_array().and_then(|values| values.first()) {
+        return first.as_str().map(str::to_string);
+    }
+    (schema["pattern"] == "^[0-9a-fA-F]{24}$").then(|| shared::Id::generate().to_string())
+}
+
+#[tokio::test]
+async fn every_list_validates_its_paging_before_anything_else() {
+    // Some hundred requests from one key: more than a minute's default allowance.
+    let env = TestEnv::with_rate_limit(shared::platform::ratelimit::RateLimit { requests: 10_000, window: std::time::Duration::from_secs(60) }).await;
+    let account = env.account("lister").await;
+    let document = api_tests::openapi::OPENAPI.document();
+    let mut lists = 0;
+    for (path, item) in document["paths"].as_object().unwrap() {
+        let Some(operation) = item.get("get") else { continue };
+        let parameters: Vec<Value> = operation["parameters"].as_array().into_iter().flatten().map(|p| match p["$ref"].as_str() {
+            Some(target) => document.pointer(target.trim_start_matches('#')).unwrap().clone(),
+            None => p.clone(),
+        }).collect();
+        if !parameters.iter().any(|p| p["name"] == "limit") {
+            continue;
+        }
+        lists += 1;
+        // Each filter the list takes, set to a valid value, alone and all together; the path's
+        // id names nothing: paging is checked before anything is looked up.
+        let filters: Vec<String> = parameters.iter().filter(|p| p["in"] == "query" && p["name"] != "limit" && p["name"] != "cursor").filter_map(|p| valid(document, p).map(|v| format!("{}={v}", p["name"].as_str().unwrap()))).collect();
+        let mut queries = vec![String::new(), filters.join("&")];
+        queries.extend(filters.iter().cloned());
+        let base = path.replace("{id}", &shared::Id::generate().to_string());
+        for query in queries {
+            for paging in ["limit=-285&cursor=junk", "limit=0", "limit=101", "limit=ten", "cursor=junk"] {
+                let uri = format!("{base}?{}", [query.as_str(), paging].into_iter().filter(|q| !q.is_empty()).collect::<Vec<_>>().join("&"));
+                assert_error(&env.get(&uri, &account).await, 400, "bad request");
+            }
+        }
+    }
+    assert!(lists >= 14, "{lists} lists");
+}
+
+#[tokio::test]
+async fn a_standard_webhooks_sender_needs_only_the_webhook_headers() {
+    let env = TestEnv::new().await;
+    let account = env.account("standard").await;
+    let created = env.call("POST", "/integrations", Some(&account.key), Some(json!({ "provider": "360onboard", "standard_webhooks": true }))).await;
+    let (id, secret) = (created.body["id"].as_str().unwrap().to_string(), created.body["secret"].as_str().unwrap().to_string());
+    let body = br#"{"event":"client.created","data":{"client_id":"770e"},"timestamp":"2026-12-04T09:00:00Z"}"#;
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let signature = shared::platform::signature::sign_standard(&secret, "msg_std_1", now, body);
+    let headers = [("content-type", "application/json"), ("webhook-id", "msg_std_1"), ("webhook-timestamp", &now.to_string()), ("webhook-signature", &signature)];
+    let reply = env.post_raw(&format!("/webhooks/{id}"), &headers, body).await;
+    assert_eq!((reply.status, &reply.body), (200, &json!({ "success": true })));
+    let events = env.get(&format!("/integrations/{id}/events"), &account).await.body;
+    assert_eq!(events[0]["event_type"], "client.created", "the event is named by the body");
+    // A body that names no event, with no header naming one, is the sender's error.
+    let unnamed = br#"{"data":{}}"#;
+    let signature = shared::platform::signature::sign_standard(&secret, "msg_std_2", now, unnamed);
+    let headers = [("content-type", "application/json"), ("webhook-id", "msg_std_2"), ("webhook-timestamp", &now.to_string()), ("webhook-signature", &signature)];
+    assert!(assert_error(&env.post_raw(&format!("/webhooks/{id}"), &headers, unnamed).await, 400, "bad request").contains("event"));
+}
