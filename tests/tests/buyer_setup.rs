@@ -252,6 +252,9 @@ async fn post_onboard_buyer_answers_every_status_of_the_seed() {
     };
     let key = Some(w.buyer.key.clone());
     assert!(assert_error(&post(json!({}), key.clone()).await, 422, "validation failed").contains("connection_id"));
+    let pending = w.env.call("POST", "/invitations/source", Some(&w.buyer.key), Some(json!({ "email": format!("{}@example.com", api_tests::unique("later")) }))).await;
+    let pending = json!({ "invitation_id": pending.body["invitation"]["id"] });
+    assert!(assert_error(&post(pending, key.clone()).await, 409, "conflict").contains("not been accepted"), "the account's state, not the request, is in the way");
     assert_error(&post(json!({ "connection_id": 5 }), key.clone()).await, 422, "validation failed");
     let other = Id::generate().to_string();
     assert!(assert_error(&post(json!({ "connection_id": other, "invitation_id": w.invitation_id }), key.clone()).await, 400, "bad request").contains("different"));

@@ -104,12 +104,17 @@ impl ClientOnboardingTable<'_> {
         Ok(writes)
     }
 
-    /// The bytes to send for `delivery`: its sealed body while it has one, else its body.
+    /// The bytes to send for `delivery`: its sealed body while it has one, else its body. A
+    /// sealed body that does not open (the stack secret was rotated since) is sent as kept,
+    /// without its secret, and logged.
     pub fn body_to_send(&self, account: &Id, delivery: &Delivery) -> String {
-        let opened = delivery.sealed_body.as_deref().and_then(|sealed| seal::open(&seal_context(account, &delivery.id), sealed));
-        match opened.map(String::from_utf8) {
+        let Some(sealed) = delivery.sealed_body.as_deref() else { return delivery.body.clone() };
+        match seal::open(&seal_context(account, &delivery.id), sealed).map(String::from_utf8) {
             Some(Ok(body)) => body,
-            _ => delivery.body.clone(),
+            _ => {
+                tracing::error!(delivery = %delivery.id, "a delivery's sealed body does not open (was the stack secret rotated?): sending the event without its secret");
+                delivery.body.clone()
+            }
         }
     }
 
