@@ -325,6 +325,13 @@ async fn seed_000_walkthrough_completes_the_setup_after_a_refused_second_onboard
     // The setup succeeded: no onboard is stuck.
     let stuck = stack.admin(&["stuck-onboards", "--older-than-minutes", "0"]);
     assert_eq!(stuck["count"], 0, "{stuck}");
+    // The operator's names pass the API's validator: no line break reaches an email subject.
+    let email = format!("{}@example.com", unique("crlf").to_lowercase());
+    for (name, user) in [("Evil\r\nBcc: victim@example.com", "U"), ("Fine Inc", "U\u{1b}[31mser")] {
+        let out = script("infra/admin").env("STACK_NAME", &stack.name).args(["create-account", "--name", name, "--email", &email, "--user-name", user]).output().expect("infra/admin");
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && said.contains("control characters"), "{name:?} {user:?}: {said}");
+    }
     stack.stop_and_forget().await;
 }
 
