@@ -201,6 +201,10 @@ impl StreamReader {
                 Ok(out) => out,
                 Err(err) if err.as_service_error().is_some_and(|e| e.is_expired_iterator_exception() || e.is_trimmed_data_access_exception()) => {
                     tracing::info!(shard, "shard iterator expired; re-acquiring it from the checkpoint");
+                    // Nothing read from it yet: "from now" would skip what came since the lost
+                    // iterator was taken, so read from the shard's start (at least once, as the
+                    // consumers expect), never lose.
+                    self.initial.remove(&shard);
                     self.iterators.insert(shard, None);
                     continue;
                 }

@@ -1,6 +1,6 @@
 //! openapi.yaml as the tests see it: every response the local API gives in any test is checked
 //! against the document (its status must be documented for that operation, its body must match
-//! the schema), and recorded so that `tests/openapi.rs` can check that every documented status
+//! the schema), and recorded so that `tests/tests/api/openapi.rs` can check that every documented status
 //! code was produced by some test.
 
 use std::collections::{BTreeSet, HashMap};

@@ -20,8 +20,8 @@ fn request(method: &str, path: &str, authorization: Option<&str>) -> HttpRequest
 }
 
 /// Reached without an API key: providers (their own signature or token authenticates them,
-/// tests/tests/webhooks.rs), browsers (the redirect records only claims) and clients holding an
-/// onboarding link (the token is the credential, tests/tests/client_onboarding.rs).
+/// tests/tests/api/webhooks.rs), browsers (the redirect records only claims) and clients holding an
+/// onboarding link (the token is the credential, tests/tests/api/client_onboarding.rs).
 /// The contract and its page are public documents.
 const PUBLIC_ROUTES: [(&str, &str); 8] = [
     ("POST", "/webhooks/{integration_id}"),

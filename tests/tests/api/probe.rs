@@ -316,7 +316,7 @@ async fn no_read_shows_a_secret_that_was_shown_once() {
     let mut reads = 0;
     for route in Template::load().unwrap().routes().unwrap().into_iter().filter(|r| r.method == "GET") {
         // The two links themselves carry their token in the URL; what they show is checked by
-        // their own tests (tests/tests/invitations.rs, client_onboarding.rs).
+        // their own tests (tests/tests/api/invitations.rs, client_onboarding.rs).
         if route.path == "/invitations/claim" || route.path == "/c/{token}" {
             continue;
         }
