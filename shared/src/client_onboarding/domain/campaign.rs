@@ -128,13 +128,16 @@ impl ClientDetails {
 }
 
 /// The outbound event types (seed 001).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
 pub enum EventType {
     #[serde(rename = "client.created")]
+    #[strum(serialize = "client.created")]
     ClientCreated,
     #[serde(rename = "flow.created")]
+    #[strum(serialize = "flow.created")]
     FlowCreated,
     #[serde(rename = "client.completed")]
+    #[strum(serialize = "client.completed")]
     ClientCompleted,
 }
 
@@ -142,11 +145,7 @@ impl EventType {
     pub const ALL: [EventType; 3] = [EventType::ClientCreated, EventType::FlowCreated, EventType::ClientCompleted];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            EventType::ClientCreated => "client.created",
-            EventType::FlowCreated => "flow.created",
-            EventType::ClientCompleted => "client.completed",
-        }
+        self.into()
     }
 }
 
@@ -237,6 +236,14 @@ pub fn campaign_published_event(campaign: &Campaign, timestamp: &str) -> Result<
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn event_names_are_the_ones_serde_writes() {
+        for event in EventType::ALL {
+            assert_eq!(serde_json::to_value(event).unwrap(), event.as_str());
+        }
+        assert_eq!(EventType::ClientCreated.as_str(), "client.created");
+    }
 
     #[test]
     fn completing_keeps_what_the_client_leaves_out_and_validates_what_it_gives() {

@@ -7,8 +7,9 @@ use crate::platform::error::ApiError;
 use crate::platform::id::Id;
 use crate::platform::time::Timestamp;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, strum::IntoStaticStr, strum::EnumString)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum OnboardStatus {
     Created,
     InProgress,
@@ -28,18 +29,12 @@ impl OnboardStatus {
     ];
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            OnboardStatus::Created => "created",
-            OnboardStatus::InProgress => "in_progress",
-            OnboardStatus::Completed => "completed",
-            OnboardStatus::CompletedFlowsSync => "completed_flows_sync",
-            OnboardStatus::Failed => "failed",
-        }
+        self.into()
     }
 
     /// A status value from a request: anything but the five known values is a 400.
     pub fn parse(raw: &str) -> Result<OnboardStatus, ApiError> {
-        OnboardStatus::ALL.into_iter().find(|s| s.as_str() == raw).ok_or_else(|| {
+        raw.parse().map_err(|_| {
             ApiError::BadRequest(format!(
                 "status '{raw}' is not one of created, in_progress, completed, completed_flows_sync, failed"
             ))
@@ -74,8 +69,9 @@ impl OnboardStatus {
 }
 
 /// Where the buyer setup of a completed onboard is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum SetupStatus {
     /// Completed; the setup is queued or running.
     Pending,
@@ -85,11 +81,7 @@ pub enum SetupStatus {
 
 impl SetupStatus {
     pub fn as_str(self) -> &'static str {
-        match self {
-            SetupStatus::Pending => "pending",
-            SetupStatus::Succeeded => "succeeded",
-            SetupStatus::Failed => "failed",
-        }
+        self.into()
     }
 }
 

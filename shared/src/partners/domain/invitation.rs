@@ -7,8 +7,9 @@ use crate::platform::error::ApiError;
 use crate::platform::id::Id;
 use crate::platform::time::Timestamp;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "lowercase")]
+#[strum(serialize_all = "lowercase")]
 pub enum InvitationStatus {
     Pending,
     Accepted,
@@ -19,13 +20,7 @@ pub enum InvitationStatus {
 
 impl InvitationStatus {
     pub fn as_str(self) -> &'static str {
-        match self {
-            InvitationStatus::Pending => "pending",
-            InvitationStatus::Accepted => "accepted",
-            InvitationStatus::Declined => "declined",
-            InvitationStatus::Revoked => "revoked",
-            InvitationStatus::Expired => "expired",
-        }
+        self.into()
     }
 }
 

@@ -260,7 +260,9 @@ pub fn account_index(account: &Id, sk: String) -> [(String, AttributeValue); 2] 
     [(GSI1_PK.to_string(), AttributeValue::S(account_partition(account))), (GSI1_SK.to_string(), AttributeValue::S(sk))]
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Every item's `type` attribute: the variant's name in snake_case.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum ItemType {
     Account,
     User,
@@ -284,6 +286,7 @@ pub enum ItemType {
     Client,
     ClientLink,
     WebhookEndpoint,
+    #[strum(serialize = "webhook_delivery")]
     Delivery,
     IdempotencyKey,
     Lead,
@@ -291,33 +294,7 @@ pub enum ItemType {
 
 impl ItemType {
     pub fn as_str(self) -> &'static str {
-        match self {
-            ItemType::Account => "account",
-            ItemType::User => "user",
-            ItemType::ApiKey => "api_key",
-            ItemType::Invitation => "invitation",
-            ItemType::InvitationToken => "invitation_token",
-            ItemType::Entity => "entity",
-            ItemType::Connection => "connection",
-            ItemType::Partner => "partner",
-            ItemType::Audit => "audit",
-            ItemType::Onboard => "onboard",
-            ItemType::OnboardGuard => "onboard_guard",
-            ItemType::Flow => "flow",
-            ItemType::BuyerStep => "buyer_step",
-            ItemType::Integration => "integration",
-            ItemType::WebhookEvent => "webhook_event",
-            ItemType::WebhookDedupe => "webhook_dedupe",
-            ItemType::VerificationSession => "verification_session",
-            ItemType::Channel => "channel",
-            ItemType::Campaign => "campaign",
-            ItemType::Client => "client",
-            ItemType::ClientLink => "client_link",
-            ItemType::WebhookEndpoint => "webhook_endpoint",
-            ItemType::Delivery => "webhook_delivery",
-            ItemType::IdempotencyKey => "idempotency_key",
-            ItemType::Lead => "lead",
-        }
+        self.into()
     }
 }
 
@@ -350,6 +327,22 @@ pub fn string(s: impl Into<String>) -> AttributeValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn item_types_keep_the_names_stored_items_carry() {
+        use ItemType::*;
+        let names = [
+            (Account, "account"), (User, "user"), (ApiKey, "api_key"), (Invitation, "invitation"), (InvitationToken, "invitation_token"),
+            (Entity, "entity"), (Connection, "connection"), (Partner, "partner"), (Audit, "audit"), (Onboard, "onboard"),
+            (OnboardGuard, "onboard_guard"), (Flow, "flow"), (BuyerStep, "buyer_step"), (Integration, "integration"),
+            (WebhookEvent, "webhook_event"), (WebhookDedupe, "webhook_dedupe"), (VerificationSession, "verification_session"),
+            (Channel, "channel"), (Campaign, "campaign"), (Client, "client"), (ClientLink, "client_link"),
+            (WebhookEndpoint, "webhook_endpoint"), (Delivery, "webhook_delivery"), (IdempotencyKey, "idempotency_key"), (Lead, "lead"),
+        ];
+        for (kind, name) in names {
+            assert_eq!(kind.as_str(), name);
+        }
+    }
 
     #[test]
     fn rate_limit_counters_are_per_key_and_window() {
