@@ -4,7 +4,8 @@ use lambda_http::http::StatusCode;
 use serde::Deserialize;
 
 use crate::platform::accounts::Caller;
-use crate::platform::config::{ConfigError, Env, FromEnv, InvitationSettings};
+use crate::partners::settings::InvitationSettings;
+use crate::platform::config::{ConfigError, Env, FromEnv};
 use crate::partners::domain::Relationship;
 use crate::partners::domain::email;
 use crate::platform::validate;

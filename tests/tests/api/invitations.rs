@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use api_tests::{all_at_once, concurrently, statuses, LINK_BASE, TestAccount, TestEnv, assert_error, race, unique};
 use serde_json::{Value, json};
-use shared::platform::config::InvitationSettings;
+use shared::partners::settings::InvitationSettings;
 
 async fn invite_buyer(env: &TestEnv, seller: &TestAccount, email: &str) -> Value {
     let reply = env.call("POST", "/invitations/recipient", Some(&seller.key), Some(json!({ "email": email }))).await;

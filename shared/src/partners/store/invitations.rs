@@ -22,7 +22,8 @@ use crate::platform::error::ApiError;
 use crate::platform::id::Id;
 use crate::platform::store::keys::{self, ItemType};
 use crate::platform::time::{self, Timestamp};
-use crate::platform::{config::InvitationSettings, secret};
+use crate::partners::settings::InvitationSettings;
+use crate::platform::secret;
 
 /// The invitation link's token, stored by hash; DynamoDB's TTL removes it after expiry.
 #[derive(Debug, Serialize, Deserialize)]
