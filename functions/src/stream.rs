@@ -3,7 +3,7 @@
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use shared::platform::config::{ConfigError, Env, FromEnv};
-use shared::stream::{completion, new_delivery, new_lead};
+use shared::store::stream::{completion, new_delivery, new_lead};
 
 pub struct Queues {
     /// Built at the first message sent, not at cold start.

@@ -10,7 +10,7 @@
 //! `provider_webhooks` (integrations, the receiver, verification sessions, channels) and `leads`
 //! (submissions by connected sources, buyer-step deliveries, submission documents). Under them,
 //! `platform`: the Lambda glue, HTTP, auth, rate limits, idempotency, configuration, the table
-//! (`platform::store`, whose `keys` is the one place key shapes are written) and the small
+//! (`store`, whose `keys` is the one place key shapes are written) and the small
 //! pieces (ids, time, errors, secrets). `stream` reads the table's stream for two areas at once.
 
 pub mod client_onboarding;
@@ -19,9 +19,8 @@ pub mod onboards;
 pub mod partners;
 pub mod platform;
 pub mod provider_webhooks;
-#[cfg(feature = "events")]
-pub mod stream;
+pub mod store;
 
 pub use platform::error::ApiError;
 pub use platform::id::Id;
-pub use platform::store::Db;
+pub use store::Db;

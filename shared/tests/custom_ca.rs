@@ -63,17 +63,17 @@ async fn an_https_endpoint_with_a_locally_generated_ca_works_when_configured() {
         std::env::set_var("AWS_SECRET_ACCESS_KEY", "test");
         std::env::set_var("TABLE_NAME", "t");
     }
-    let key = shared::platform::store::keys::idempotency_key(&shared::Id::generate(), "k");
+    let account = shared::Id::generate();
 
     // As a function builds it: an endpoint is configured, so the system roots (SSL_CERT_FILE).
     let env = shared::platform::config::Env::lambda();
     let config = env.aws().unwrap().clone();
     let db = <shared::Db as shared::platform::config::FromEnv>::from_env(&env).unwrap();
-    assert_eq!(db.get(&key).await.map_err(|e| e.to_string()).unwrap(), None, "the local CA is trusted");
+    assert_eq!(db.accounts().account(&account).await.map_err(|e| e.to_string()).unwrap(), None, "the local CA is trusted");
 
     // The AWS-only trust store does not know the local CA.
     let aws_only = config.to_builder().http_client(shared::platform::config::https_client_trusting(shared::platform::config::Trust::Aws)).build();
-    let refused = shared::Db::new(aws_sdk_dynamodb::Client::new(&aws_only), "t").get(&key).await;
+    let refused = shared::Db::new(aws_sdk_dynamodb::Client::new(&aws_only), "t").accounts().account(&account).await;
     assert!(refused.is_err(), "a certificate from an unknown CA is refused");
 
     let _ = server.kill();

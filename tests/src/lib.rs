@@ -17,7 +17,7 @@ use shared::partners::settings::InvitationSettings;
 use shared::platform::config::Env;
 use shared::platform::accounts::Plan;
 use shared::platform::mail::Mailer;
-use shared::platform::store::accounts::NewAccount;
+use shared::store::accounts::NewAccount;
 use shared::{Db, Id};
 
 pub mod openapi;
@@ -247,6 +247,8 @@ pub struct TestEnv {
     pub api: LocalApi,
     pub config: aws_config::SdkConfig,
     pub db: Db,
+    /// The SDK client under `db`, for tests that read or plant raw items.
+    pub ddb: aws_sdk_dynamodb::Client,
     pub calls: CallCounter,
     /// DynamoDB capacity units consumed through `db`.
     pub capacity: CapacityMeter,
@@ -333,11 +335,24 @@ impl TestEnv {
         let sender = template.parameter_default("SenderEmail").expect("SenderEmail default");
         let ses = aws_sdk_ses::Client::new(&config);
         ses.verify_email_identity().email_address(&sender).send().await.expect("verify sender");
-        let db = Db::new(ddb, table);
-        let api = local_api(&config, &db, &sender, &settings, None, true);
+        let db = Db::new(ddb.clone(), table);
+        let api = local_api(&config, &ddb, &db, &sender, &settings, None, true);
         calls.take();
         let (queue_calls, mail_calls) = (CallCounter::default(), CallCounter::default());
-        TestEnv { api, config, db, calls, capacity, queue_calls, mail_calls, gate, mail_endpoint, settings, partner_api_url: None, local_webhooks: true }
+        TestEnv { api, config, db, ddb, calls, capacity, queue_calls, mail_calls, gate, mail_endpoint, settings, partner_api_url: None, local_webhooks: true }
+    }
+
+    /// The item stored under `pk`/`sk`, read past the stores (tests of what is stored; the key
+    /// is spelled out, which pins its shape).
+    pub async fn stored_item(&self, pk: &str, sk: &str) -> Option<HashMap<String, aws_sdk_dynamodb::types::AttributeValue>> {
+        use aws_sdk_dynamodb::types::AttributeValue::S;
+        let key = HashMap::from([("pk".to_string(), S(pk.into())), ("sk".to_string(), S(sk.into()))]);
+        self.ddb.get_item().table_name(&self.db.table).set_key(Some(key)).consistent_read(true).send().await.expect("GetItem").item
+    }
+
+    /// Stores `item` as it is, past the stores (an item written by an earlier version, say).
+    pub async fn plant_item(&self, item: HashMap<String, aws_sdk_dynamodb::types::AttributeValue>) {
+        self.ddb.put_item().table_name(&self.db.table).set_item(Some(item)).send().await.expect("PutItem");
     }
 
     /// The API again, after a test changed what its functions are built with.
@@ -347,7 +362,7 @@ impl TestEnv {
 
     /// Another API on the same table whose emails are sent from `sender`.
     pub fn api_sending_as(&self, sender: &str) -> LocalApi {
-        local_api(&self.config, &self.db, sender, &self.settings, self.partner_api_url.clone(), self.local_webhooks)
+        local_api(&self.config, &self.ddb, &self.db, sender, &self.settings, self.partner_api_url.clone(), self.local_webhooks)
     }
 
     /// A new account whose first user's email is unique to this test run.
@@ -442,7 +457,7 @@ pub async fn captured_emails(ses_endpoint: &str, address: &str) -> Vec<Value> {
 
 /// The local API with every function built from the variables a deployed one would read, on the
 /// test's table (and its counted DynamoDB client).
-fn local_api(config: &aws_config::SdkConfig, db: &Db, sender: &str, settings: &InvitationSettings, partner_api_url: Option<String>, local_webhooks: bool) -> LocalApi {
+fn local_api(config: &aws_config::SdkConfig, ddb: &aws_sdk_dynamodb::Client, db: &Db, sender: &str, settings: &InvitationSettings, partner_api_url: Option<String>, local_webhooks: bool) -> LocalApi {
     let vars = HashMap::from([
         ("TABLE_NAME", db.table.clone()),
         ("SENDER_EMAIL", sender.to_string()),
@@ -453,7 +468,7 @@ fn local_api(config: &aws_config::SdkConfig, db: &Db, sender: &str, settings: &I
         ("RATE_LIMIT_PER_MINUTE", db.rate_limit.requests.to_string()),
         ("RATE_LIMIT_WINDOW_SECONDS", db.rate_limit.window.as_secs().to_string()),
     ]);
-    let env = Env::new(config.clone(), move |name| vars.get(name).cloned()).with_dynamodb(db.client().clone());
+    let env = Env::new(config.clone(), move |name| vars.get(name).cloned()).with_dynamodb(ddb.clone());
     LocalApi::new(&Template::load().expect("template.yaml"), functions::registry::handlers(&env).expect("configuration")).expect("routes")
 }
 

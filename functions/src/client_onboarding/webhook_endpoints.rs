@@ -7,7 +7,7 @@ use shared::platform::auth::authenticate;
 use shared::platform::http::{HandlerResult, json_body, named, named_page, no_content, page_request, path_id};
 use shared::platform::idempotency::once;
 use shared::client_onboarding::ClientOnboarding;
-use shared::platform::store::lists::Page;
+use shared::store::lists::Page;
 
 /// `POST /api/v1/webhooks`: a webhook endpoint; its signing secret is shown once.
 pub async fn create(app: &ClientOnboarding, req: Request) -> HandlerResult {

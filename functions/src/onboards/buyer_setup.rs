@@ -9,7 +9,7 @@ use shared::{ApiError, Id};
 use shared::platform::auth::authenticate;
 use shared::platform::http::{HandlerResult, json, json_body};
 use shared::onboards::buyer_setup::{BuyerSetup, Mode, is_permanent};
-use shared::onboards::domain::buyer_setup::SetupRequest;
+use shared::onboards::domain::buyer_setup::{SetupRequest, setup_connection};
 
 /// The buyer-setup queue's consumer. Messages are processed concurrently; a transient failure is
 /// reported as a batch item failure (the queue redelivers it, and after five receives moves it to
@@ -54,14 +54,7 @@ pub async fn run_now(setup: &BuyerSetup, req: Request) -> HandlerResult {
         Some(id) => Some(setup.db.partners().invitation(&caller.account_id, id).await?.ok_or(ApiError::NotFound("invitation"))?),
         None => None,
     };
-    let connection_id = match (body.connection_id, invitation.as_ref().map(|i| i.connection_id.clone())) {
-        (None, None) => return Err(ApiError::validation("connection_id", "give connection_id or invitation_id")),
-        (_, Some(None)) => return Err(ApiError::Conflict("the invitation has not been accepted".into())),
-        (Some(given), Some(Some(resolved))) if given != resolved => {
-            return Err(ApiError::BadRequest("connection_id and invitation_id name different connections".into()));
-        }
-        (Some(id), _) | (None, Some(Some(id))) => id,
-    };
+    let connection_id = setup_connection(body.connection_id, invitation.as_ref())?;
     let request = SetupRequest {
         onboard_id: setup.db.onboards().onboard_of_connection(&caller.account_id, &connection_id).await?,
         account_id: caller.account_id,

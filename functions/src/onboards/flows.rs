@@ -7,7 +7,7 @@ use shared::platform::auth::authenticate;
 use shared::onboards::domain::flow::Flow;
 use shared::platform::http::{HandlerResult, if_match, json_body, page, page_request, path_id, with_etag};
 use shared::platform::idempotency::once;
-use shared::platform::store::lists::Page;
+use shared::store::lists::Page;
 
 /// `POST /flows`: a flow with sources and steps naming the caller's entities.
 pub async fn create(db: &Db, req: Request) -> HandlerResult {

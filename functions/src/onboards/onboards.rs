@@ -7,7 +7,7 @@ use shared::{ApiError, Db, Id};
 use shared::platform::auth::authenticate;
 use shared::onboards::domain::onboard::{OnboardStatus, OnboardUpdate};
 use shared::platform::http::{HandlerResult, if_match, json_body, page, page_request, path_id, query_param, with_etag};
-use shared::platform::store::lists::Page;
+use shared::store::lists::Page;
 use shared::platform::idempotency::once;
 
 use crate::pages;

@@ -6,7 +6,7 @@ use shared::{ApiError, Db};
 use shared::platform::time;
 use shared::platform::auth::authenticate;
 use shared::platform::http::{HandlerResult, json, page, page_request, path_id};
-use shared::platform::store::lists::Page;
+use shared::store::lists::Page;
 
 /// `GET /entities/{id}`: one of the caller's entities.
 pub async fn get(db: &Db, req: Request) -> HandlerResult {

@@ -13,7 +13,7 @@ use shared::partners::domain::invitation::{Direction, InvitationStatus};
 use shared::platform::http::{api_origin, HandlerResult, json, json_body, page, page_request, path_id, query_param};
 use shared::platform::idempotency::once;
 use shared::partners::inviter::Inviter;
-use shared::partners::store::invitations::Claimant;
+use shared::partners::domain::acceptance::Claimant;
 
 use crate::pages;
 

@@ -7,7 +7,7 @@ use shared::Db;
 use shared::platform::auth::authenticate;
 use shared::platform::http::{api_origin, HandlerResult, json, json_body, no_content, page, page_request, path_id};
 use shared::platform::idempotency::once;
-use shared::platform::store::lists::Page;
+use shared::store::lists::Page;
 
 /// `GET /integrations/{id}/events`: every accepted delivery, newest first.
 pub async fn events(db: &Db, req: Request) -> HandlerResult {

@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use shared::onboards::domain::buyer_setup::SetupRequest;
 use shared::platform::accounts::Plan;
 use shared::platform::validate;
-use shared::platform::store::accounts::NewAccount;
+use shared::store::accounts::NewAccount;
 use shared::{ApiError, Db, Id};
 
 #[derive(Parser)]

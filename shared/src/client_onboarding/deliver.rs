@@ -6,10 +6,9 @@ use crate::platform::config::{ConfigError, Env, FromEnv};
 use crate::client_onboarding::domain::webhook_endpoint::{self, Attempt, DeliveryMessage, DeliveryStatus, Endpoint, EndpointStatus, Verdict};
 use crate::platform::public_url::UrlPolicy;
 use crate::platform::error::ApiError;
-use crate::platform::store::keys;
 use crate::platform::outbound::HttpClient;
 use crate::platform::signature;
-use crate::platform::store::Db;
+use crate::store::Db;
 use crate::platform::time;
 
 /// What the queue should do next with the message.
@@ -64,15 +63,12 @@ impl Deliverer {
 
     pub async fn attempt(&self, message: &DeliveryMessage) -> Result<Next, ApiError> {
         let account = &message.account_id;
-        // Both keys are in the message: one round trip for the two reads.
-        let (delivery_key, endpoint_key) = (keys::delivery(account, &message.endpoint_id, &message.delivery_id), keys::webhook_endpoint(account, &message.endpoint_id));
-        let (delivery, endpoint) = tokio::join!(self.db.get_as::<webhook_endpoint::Delivery>(&delivery_key), self.db.get_as::<Endpoint>(&endpoint_key));
-        let delivery = match delivery? {
+        let (delivery, endpoint) = self.db.client_onboarding().delivery_to_send(account, &message.endpoint_id, &message.delivery_id).await?;
+        let delivery = match delivery {
             Some(d) if d.status == DeliveryStatus::Pending => d,
             // Settled already (a redelivered message) or gone with its account.
             _ => return Ok(Next::Done),
         };
-        let endpoint = endpoint?;
         let now = SystemTime::now();
         let refusal = match &endpoint {
             None => Some("the endpoint was deleted".to_string()),

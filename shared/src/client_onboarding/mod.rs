@@ -5,11 +5,10 @@
 #[cfg(feature = "outbound")]
 pub mod deliver;
 pub mod domain;
-pub mod store;
 
 use crate::platform::config::{ConfigError, Env, FromEnv};
 use crate::platform::public_url::UrlPolicy;
-use crate::platform::store::Db;
+use crate::store::Db;
 
 #[derive(Clone, Debug)]
 pub struct ClientOnboarding {

@@ -4,4 +4,3 @@
 
 pub mod domain;
 pub mod service;
-pub mod store;

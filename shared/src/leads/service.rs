@@ -6,13 +6,11 @@ use std::time::Duration;
 use crate::leads::domain::docs::{SubmissionDocs, submission_docs};
 use crate::leads::domain::lead::{BuyerSide, DELIVERY_BUDGET, Fields, Lead, LeadMessage, Submission, may_submit, plan_delivery};
 use crate::onboards::domain::flow::{Flow, MAX_STEPS, Source};
-use crate::partners::domain::{Connection, Entity};
-use crate::platform::accounts::{Account, Plan};
+use crate::platform::accounts::Plan;
 use crate::platform::config::{ConfigError, Env, FromEnv};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
-use crate::platform::store::Db;
-use crate::platform::store::keys;
+use crate::store::Db;
 use crate::platform::time;
 
 pub struct Leads {
@@ -47,11 +45,10 @@ impl Leads {
     /// account's, a revoked connection) is the same 404, so a caller learns nothing of flows it
     /// may not use.
     pub async fn source_for(&self, caller: &Id, flow_id: &Id, source_id: &Id) -> Result<SourceAccess, ApiError> {
-        let (owner, flow) = self.db.leads().flow_by_id(flow_id).await?.ok_or(ApiError::NotFound("flow"))?;
+        let (owner, flow) = self.db.onboards().flow_by_id(flow_id).await?.ok_or(ApiError::NotFound("flow"))?;
         let source = flow.sources.iter().find(|s| &s.id == source_id).cloned().ok_or(ApiError::NotFound("flow"))?;
-        let entity_key = keys::entity(&owner, &source.entity.id);
-        let owner_key = keys::account(&owner);
-        let (entity, account) = tokio::join!(async { if caller == &owner { Ok(None) } else { self.db.get_as::<Entity>(&entity_key).await } }, self.db.get_as::<Account>(&owner_key));
+        let (partners, accounts) = (self.db.partners(), self.db.accounts());
+        let (entity, account) = tokio::join!(async { if caller == &owner { Ok(None) } else { partners.entity(&owner, &source.entity.id).await } }, accounts.account(&owner));
         if !may_submit(caller, &owner, entity?.as_ref()) {
             return Err(ApiError::NotFound("flow"));
         }
@@ -86,17 +83,18 @@ impl Leads {
             let Some(lead) = leads.lead_in_flow(&message.account_id, &message.flow_id, &message.lead_id).await? else { return Ok(()) };
             let Some((index, step)) = lead.pending_steps().next() else { return Ok(()) };
             let seller = &lead.account_id;
-            let entity: Option<Entity> = self.db.get_as(&keys::entity(seller, &step.entity.id)).await?;
+            let entity = self.db.partners().entity(seller, &step.entity.id).await?;
             let step = &step.named_as(entity.as_ref());
             // A revoked entity names the connection it had, so that the failure is counted there.
-            let connection: Option<Connection> = match entity.as_ref().and_then(|e| e.connection_id.as_ref().or(e.former_connection_id.as_ref())) {
-                Some(id) => self.db.get_as(&keys::connection(seller, id)).await?,
+            let connection = match entity.as_ref().and_then(|e| e.connection_id.as_ref().or(e.former_connection_id.as_ref())) {
+                Some(id) => self.db.partners().connection(seller, id).await?,
                 None => None,
             };
             let (flow, account) = match (&connection, &step.buyer_flow_id) {
                 (Some(c), Some(flow_id)) => {
-                    let (flow_key, account_key) = (keys::flow(&c.connected_account.id, flow_id), keys::account(&c.connected_account.id));
-                    let (flow, account) = tokio::join!(self.db.get_as::<Flow>(&flow_key), self.db.get_as::<Account>(&account_key));
+                    let buyer = &c.connected_account.id;
+                    let (onboards, accounts) = (self.db.onboards(), self.db.accounts());
+                    let (flow, account) = tokio::join!(onboards.flow(buyer, flow_id), accounts.account(buyer));
                     (flow?, account?)
                 }
                 _ => (None, None),

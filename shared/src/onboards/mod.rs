@@ -4,4 +4,3 @@
 #[cfg(feature = "mail")]
 pub mod buyer_setup;
 pub mod domain;
-pub mod store;

@@ -13,8 +13,8 @@ use crate::platform::error::ApiError;
 use crate::platform::http::{HandlerResult, json};
 use crate::platform::id::Id;
 use crate::platform::mail::Mailer;
-use crate::platform::store::Db;
-use crate::partners::store::invitations::{InviteeRequest, Sent};
+use crate::store::Db;
+use crate::store::partners::invitations::{InviteeRequest, Sent};
 use crate::platform::time;
 
 /// What the invitation endpoints need: the table, SES, and the invitation settings.

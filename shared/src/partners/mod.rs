@@ -5,4 +5,3 @@ pub mod domain;
 #[cfg(feature = "mail")]
 pub mod inviter;
 pub mod settings;
-pub mod store;

@@ -5,11 +5,10 @@ use base64::Engine;
 use lambda_http::Request;
 use lambda_http::http::HeaderMap;
 
-use crate::platform::accounts::{ApiKeyRecord, Caller};
+use crate::platform::accounts::Caller;
 use crate::platform::error::ApiError;
-use crate::platform::store::keys;
 use crate::platform::secret::{self, API_KEY_PREFIX};
-use crate::platform::store::Db;
+use crate::store::Db;
 
 /// The API key in the request's `Authorization` header, without looking it up.
 pub fn presented_key(headers: &HeaderMap) -> Result<String, ApiError> {
@@ -38,16 +37,9 @@ pub fn presented_key(headers: &HeaderMap) -> Result<String, ApiError> {
 pub async fn authenticate(db: &Db, req: &Request) -> Result<Caller, ApiError> {
     let key = presented_key(req.headers())?;
     let hash = secret::hash(&key);
-    let lookup = keys::api_key(&hash);
-    let (item, counted) = tokio::join!(db.get(&lookup), db.count_request(&hash));
-    let item = item?.ok_or(ApiError::Unauthenticated("invalid API key"))?;
-    // The lookup is by hash already; comparing the stored hash in constant time as well keeps
-    // the check independent of how the store matched it.
-    let stored_hash = item.get(keys::PK).and_then(|v| v.as_s().ok()).and_then(|pk| keys::api_key_hash(pk));
-    if !stored_hash.is_some_and(|stored| secret::hashes_match(stored, &hash)) {
-        return Err(ApiError::Unauthenticated("invalid API key"));
-    }
-    let record: ApiKeyRecord = keys::parse(item)?;
+    let accounts = db.accounts();
+    let (record, counted) = tokio::join!(accounts.api_key(&hash), db.count_request(&hash));
+    let record = record?.ok_or(ApiError::Unauthenticated("invalid API key"))?;
     if record.revoked_at.is_some() {
         tracing::info!(key_id = %record.key_id, "revoked API key presented");
         return Err(ApiError::Unauthenticated("invalid API key"));

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
-use crate::platform::store::lists::{Page, PageRequest};
+use crate::store::lists::{Page, PageRequest};
 
 /// Bodies here are small JSON documents; anything larger is a mistake or an attack.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;

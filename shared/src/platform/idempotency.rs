@@ -16,8 +16,8 @@ use sha2::{Digest, Sha256};
 use crate::platform::error::ApiError;
 use crate::platform::http::{HandlerResult, body_bytes};
 use crate::platform::id::Id;
-use crate::platform::store::Db;
-use crate::platform::store::idempotency::KeyRecord;
+use crate::store::Db;
+use crate::store::idempotency::KeyRecord;
 
 pub const HEADER: &str = "idempotency-key";
 const MAX_KEY_LEN: usize = 255;

@@ -19,6 +19,5 @@ pub mod ratelimit;
 pub mod seal;
 pub mod secret;
 pub mod signature;
-pub mod store;
 pub mod time;
 pub mod validate;

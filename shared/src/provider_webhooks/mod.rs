@@ -4,4 +4,3 @@
 pub mod domain;
 #[cfg(feature = "outbound")]
 pub mod partner_api;
-pub mod store;

@@ -11,7 +11,7 @@ use crate::provider_webhooks::domain::channel::{self, Channel};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
 use crate::platform::outbound::HttpClient;
-use crate::platform::store::Db;
+use crate::store::Db;
 
 pub const DEFAULT_BASE_URL: &str = "https://hub.360dialog.io/api/v2";
 const PARTNER_API: &str = "360dialog's Partner API";

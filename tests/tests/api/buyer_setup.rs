@@ -127,7 +127,7 @@ async fn completing_an_onboard_runs_the_setup_through_stream_and_queue() {
     w.assert_set_up_once(&redirect).await;
     // The onboard update the setup made is not a new completion.
     let changes = pipeline.stream.poll().await.unwrap();
-    assert!(changes.records.iter().all(|r| shared::stream::completion(r).is_none()));
+    assert!(changes.records.iter().all(|r| shared::store::stream::completion(r).is_none()));
     let audit = w.env.get("/audit", &w.seller).await;
     assert_eq!(audit.body[0]["event"], "connection.buyer_delivery_configured");
 }

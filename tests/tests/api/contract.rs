@@ -76,12 +76,12 @@ async fn the_bootstrapped_stack_is_what_the_template_declares() {
 fn the_template_declares_the_stack_this_code_expects() {
     let template = template();
     let table = template.table().unwrap();
-    assert_eq!(table.key, infra::template::KeySchema { hash: shared::platform::store::keys::PK.into(), range: Some(shared::platform::store::keys::SK.into()) });
+    assert_eq!(table.key, infra::template::KeySchema { hash: shared::store::schema::PK.into(), range: Some(shared::store::schema::SK.into()) });
     assert_eq!(
         table.indexes,
-        [(shared::platform::store::keys::GSI1.to_string(), infra::template::KeySchema { hash: shared::platform::store::keys::GSI1_PK.into(), range: Some(shared::platform::store::keys::GSI1_SK.into()) })]
+        [(shared::store::schema::GSI1.to_string(), infra::template::KeySchema { hash: shared::store::schema::GSI1_PK.into(), range: Some(shared::store::schema::GSI1_SK.into()) })]
     );
-    assert_eq!(table.ttl_attribute.as_deref(), Some(shared::platform::store::keys::TTL));
+    assert_eq!(table.ttl_attribute.as_deref(), Some(shared::store::schema::TTL));
     assert_eq!(table.stream_view_type.as_deref(), Some("NEW_AND_OLD_IMAGES"));
     let queues = template.queues().unwrap();
     let setup = queues.iter().find(|q| q.logical_id == "BuyerSetupQueue").expect("buyer setup queue");
@@ -128,15 +128,15 @@ fn every_function_in_the_template_is_a_binary_with_a_handler_and_a_sample_event(
     };
     // The event-driven functions: their samples are the events their sources deliver.
     let stream: aws_lambda_events::event::dynamodb::Event = serde_json::from_str(&std::fs::read_to_string(root.join("events/table-stream.json")).unwrap()).unwrap();
-    assert!(shared::stream::completion(&stream.records[0]).is_some(), "the stream sample is a completion");
+    assert!(shared::store::stream::completion(&stream.records[0]).is_some(), "the stream sample is a completion");
     let queue: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&std::fs::read_to_string(root.join("events/buyer-setup.json")).unwrap()).unwrap();
     let body: shared::onboards::domain::buyer_setup::SetupRequest = serde_json::from_str(queue.records[0].body.as_deref().unwrap()).unwrap();
-    assert_eq!(body.onboard_id, shared::stream::completion(&stream.records[0]).unwrap().onboard_id);
-    let delivery = shared::stream::new_delivery(&stream.records[1]).expect("the second stream sample is a new webhook delivery");
+    assert_eq!(body.onboard_id, shared::store::stream::completion(&stream.records[0]).unwrap().onboard_id);
+    let delivery = shared::store::stream::new_delivery(&stream.records[1]).expect("the second stream sample is a new webhook delivery");
     let queue: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&std::fs::read_to_string(root.join("events/webhook-deliver.json")).unwrap()).unwrap();
     let body: shared::client_onboarding::domain::webhook_endpoint::DeliveryMessage = serde_json::from_str(queue.records[0].body.as_deref().unwrap()).unwrap();
     assert_eq!(body, delivery, "the delivery queue's sample is what the stream router sends");
-    let lead = shared::stream::new_lead(&stream.records[2]).expect("the third stream sample is a new lead with a buyer step to deliver");
+    let lead = shared::store::stream::new_lead(&stream.records[2]).expect("the third stream sample is a new lead with a buyer step to deliver");
     let queue: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&std::fs::read_to_string(root.join("events/lead-deliver.json")).unwrap()).unwrap();
     let body: shared::leads::domain::lead::LeadMessage = serde_json::from_str(queue.records[0].body.as_deref().unwrap()).unwrap();
     assert_eq!(body, lead, "the lead-delivery queue's sample is what the stream router sends");
@@ -146,7 +146,7 @@ fn every_function_in_the_template_is_a_binary_with_a_handler_and_a_sample_event(
 }
 
 /// Every `.rs` file of `shared/src` (but `lib.rs`) with the code before its tests, named by its
-/// module at the depth the cycle check counts: an area's part (`partners::store`, `partners::inviter`,
+/// module at the depth the cycle check counts: an area's part (`store::partners`, `partners::inviter`,
 /// `platform::http`) or a top-level module (`stream`).
 fn shared_modules() -> Vec<(String, String)> {
     let src = Template::path().parent().unwrap().join("shared/src");

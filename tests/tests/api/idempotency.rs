@@ -142,7 +142,7 @@ async fn a_secret_shown_once_is_replayed_but_never_stored_in_the_clear() {
     let secret = first.body["secret"].as_str().unwrap().to_string();
     let retry = post(&env, &account, "/integrations", Some("incode-1"), &json!({ "provider": "incode" })).await;
     assert_eq!(retry.body["secret"], secret.as_str(), "the retry gets what the first request got");
-    let item = env.db.get(&shared::platform::store::keys::idempotency_key(&account.id, &shared::platform::secret::hash("incode-1"))).await.unwrap().unwrap();
+    let item = env.stored_item(&format!("ACCOUNT#{}", account.id), &format!("IDEMPOTENCY#{}", shared::platform::secret::hash("incode-1"))).await.expect("the key's record");
     let stored = format!("{item:?}");
     assert!(!stored.contains(&secret) && !stored.contains("incode-1"), "neither the secret nor the key in the clear: {stored}");
 }

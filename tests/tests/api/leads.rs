@@ -269,8 +269,9 @@ async fn a_flow_delivers_to_each_buyer_once() {
     let id = shared::Id::parse(&w.seller_flow).unwrap();
     let mut stored = w.env.db.onboards().flow(&w.seller.id, &id).await.unwrap().unwrap();
     stored.steps.push(shared::onboards::domain::flow::Step { id: shared::Id::generate(), ..stored.steps[0].clone() });
-    let item = shared::platform::store::keys::flow_item(&w.seller.id, &stored).unwrap();
-    w.env.db.client().put_item().table_name(&w.env.db.table).set_item(Some(item)).send().await.unwrap();
+    let mut item = w.env.stored_item(&format!("ACCOUNT#{}", w.seller.id), &format!("FLOW#{id}")).await.expect("the flow's item");
+    item.insert("steps".into(), serde_dynamo::to_attribute_value(&stored.steps).unwrap());
+    w.env.plant_item(item).await;
     let reply = w.submit(&w.vendor, json!({ "email": "once@example.com" })).await;
     let lead = w.lead(&w.seller, reply.body["lead"]["id"].as_str().unwrap()).await;
     assert_eq!((lead["steps"][0]["outcome"].as_str(), lead["steps"][1]["outcome"].as_str()), (Some("pending"), Some("skipped")));

@@ -367,9 +367,8 @@ async fn channel_redirects_record_claims_and_hub_events_set_status() {
     let claims: Vec<Value> = events(&env, &account, &id).await.into_iter().filter(|e| e["event_type"] == "redirect").collect();
     assert_eq!(claims[0]["payload"]["client"], "attacker", "the claim itself is recorded");
     let ttl = |channel: &'static str| {
-        let key = shared::platform::store::keys::channel(&account.id, channel);
-        let db = env.db.clone();
-        async move { db.get(&key).await.unwrap().unwrap().contains_key(shared::platform::store::keys::TTL) }
+        let (env, pk) = (&env, format!("ACCOUNT#{}", account.id));
+        async move { env.stored_item(&pk, &format!("CHANNEL#{channel}")).await.expect("the channel's item").contains_key(shared::store::schema::TTL) }
     };
     assert!(ttl("ch2").await, "a claim the hub never confirmed expires");
     assert!(!ttl("ch1").await, "a channel the hub reported stays");

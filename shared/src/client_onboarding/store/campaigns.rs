@@ -2,12 +2,12 @@
 //! deliveries in one transaction.
 
 use super::ClientOnboardingTable;
-use crate::platform::store::lists::{Filter, Page, PageRequest};
-use crate::platform::store::tx::{TxError, UpdateError, Write};
+use crate::store::lists::{Filter, Page, PageRequest};
+use crate::store::tx::{TxError, UpdateError, Write};
 use crate::client_onboarding::domain::campaign::{self, Campaign, CampaignBody, CampaignStatus, Client, ClientBody, ClientDetails, ClientStatus, EventType};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
-use crate::platform::store::keys::{self, ItemType, prefix};
+use crate::store::keys::{self, ItemType, prefix};
 use crate::platform::{secret, time};
 
 /// What a link token resolves to.
@@ -15,6 +15,11 @@ use crate::platform::{secret, time};
 pub struct ClientLink {
     pub account_id: Id,
     pub client_id: Id,
+}
+
+/// The check that a client exists, for another area's transaction that names one.
+pub(in crate::store) fn client_exists(account: &Id, client: &Id) -> Write {
+    Write::check("client", keys::client(account, client)).only_if("attribute_exists(#pk)")
 }
 
 fn tx_error(what: &'static str) -> impl Fn(TxError) -> ApiError {
@@ -31,12 +36,12 @@ impl ClientOnboardingTable<'_> {
         let campaign = Campaign { id: Id::generate(), name: body.name()?, status: CampaignStatus::Draft, created_at: now.clone(), updated_at: now, published_at: None };
         let key = keys::campaign(account, &campaign.id);
         let put = Write::put("campaign", key.clone(), keys::item(&key, ItemType::Campaign, &campaign)?).only_if("attribute_not_exists(#pk)");
-        self.transact(vec![put]).await.map_err(tx_error("campaign"))?;
+        self.db.transact(vec![put]).await.map_err(tx_error("campaign"))?;
         Ok(campaign)
     }
 
     pub async fn campaign(&self, account: &Id, id: &Id) -> Result<Campaign, ApiError> {
-        self.get_as(&keys::campaign(account, id)).await?.ok_or(ApiError::NotFound("campaign"))
+        self.db.get_as(&keys::campaign(account, id)).await?.ok_or(ApiError::NotFound("campaign"))
     }
 
     /// Published ones (the seed's list) unless `status` asks for drafts or `all`.
@@ -48,7 +53,7 @@ impl ClientOnboardingTable<'_> {
             other => return Err(ApiError::BadRequest(format!("status must be published, draft or all, not '{other}'"))),
         };
         let filter = wanted.map(|s| Ok::<_, ApiError>(Filter { expression: "#status = :status".into(), values: vec![(":status", keys::value(&s)?)] })).transpose()?;
-        self.list(account, prefix::CAMPAIGN, page, filter).await
+        self.db.list(account, prefix::CAMPAIGN, page, filter).await
     }
 
     pub async fn rename_campaign(&self, account: &Id, id: &Id, body: CampaignBody) -> Result<Campaign, ApiError> {
@@ -56,7 +61,7 @@ impl ClientOnboardingTable<'_> {
             .set("name", keys::string(body.name()?))
             .set("updated_at", keys::string(time::now()))
             .only_if("attribute_exists(#pk)");
-        match self.update_returning(write).await {
+        match self.db.update_returning(write).await {
             Ok(item) => keys::parse(item),
             Err(UpdateError::Condition(_)) => Err(ApiError::NotFound("campaign")),
             Err(UpdateError::Other(e)) => Err(e),
@@ -82,7 +87,7 @@ impl ClientOnboardingTable<'_> {
                 .value(":draft", keys::value(&CampaignStatus::Draft)?),
         ];
         writes.extend(self.event_writes(account, EventType::FlowCreated, &campaign::campaign_published_event(&published, &now)?, None).await?);
-        match self.transact(writes).await {
+        match self.db.transact(writes).await {
             Ok(()) => Ok(published),
             // Published meanwhile by another request: that one emitted the event.
             Err(TxError::Condition(_)) => self.campaign(account, id).await,
@@ -113,20 +118,20 @@ impl ClientOnboardingTable<'_> {
         let sent = campaign::client_event(EventType::ClientCreated, &client, &campaign.name, Some(&link), &now)?;
         let kept = campaign::client_event(EventType::ClientCreated, &client, &campaign.name, None, &now)?;
         writes.extend(self.event_writes(account, EventType::ClientCreated, &kept, Some(&sent)).await?);
-        self.transact(writes).await.map_err(tx_error("campaign"))?;
+        self.db.transact(writes).await.map_err(tx_error("campaign"))?;
         Ok((client, link))
     }
 
     /// The account's clients, optionally of one campaign.
     pub async fn clients(&self, account: &Id, campaign_id: Option<&Id>, page: &PageRequest) -> Result<Page<Client>, ApiError> {
         let filter = campaign_id.map(|id| Ok::<_, ApiError>(Filter { expression: "#campaign_id = :campaign".into(), values: vec![(":campaign", keys::value(id)?)] })).transpose()?;
-        self.list(account, prefix::CLIENT, page, filter).await
+        self.db.list(account, prefix::CLIENT, page, filter).await
     }
 
     /// The client and campaign behind an onboarding link; an unknown token is a 404.
     pub async fn client_by_link(&self, token: &str) -> Result<(Id, Client, Campaign), ApiError> {
-        let link: ClientLink = self.get_as(&keys::client_link(&secret::hash(token))).await?.ok_or(ApiError::NotFound("onboarding link"))?;
-        let client: Client = self.get_as(&keys::client(&link.account_id, &link.client_id)).await?.ok_or(ApiError::NotFound("onboarding link"))?;
+        let link: ClientLink = self.db.get_as(&keys::client_link(&secret::hash(token))).await?.ok_or(ApiError::NotFound("onboarding link"))?;
+        let client: Client = self.db.get_as(&keys::client(&link.account_id, &link.client_id)).await?.ok_or(ApiError::NotFound("onboarding link"))?;
         let campaign = self.campaign(&link.account_id, &client.campaign_id).await.map_err(|_| ApiError::NotFound("onboarding link"))?;
         Ok((link.account_id, client, campaign))
     }
@@ -149,7 +154,7 @@ impl ClientOnboardingTable<'_> {
         let mut writes = vec![update.only_if("#status = :invited").value(":invited", keys::value(&ClientStatus::Invited)?)];
         let body = campaign::client_event(EventType::ClientCompleted, &completed, &campaign.name, None, &now)?;
         writes.extend(self.event_writes(&account, EventType::ClientCompleted, &body, None).await?);
-        match self.transact(writes).await {
+        match self.db.transact(writes).await {
             Ok(()) => Ok(completed),
             Err(TxError::Condition(_)) => Ok(self.client_by_link(token).await?.1),
             Err(err) => Err(tx_error("client")(err)),

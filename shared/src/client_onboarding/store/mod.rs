@@ -3,7 +3,15 @@
 pub mod campaigns;
 pub mod webhook_endpoints;
 
-crate::platform::store::table_part! {
+/// The client onboarding area's part of the table: campaigns, clients, webhook endpoints and their deliveries.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientOnboardingTable<'a> {
+    db: &'a crate::store::Db,
+}
+
+impl crate::store::Db {
     /// The client onboarding area's part of the table: campaigns, clients, webhook endpoints and their deliveries.
-    ClientOnboardingTable, client_onboarding
+    pub fn client_onboarding(&self) -> ClientOnboardingTable<'_> {
+        ClientOnboardingTable { db: self }
+    }
 }

@@ -3,8 +3,8 @@
 //! table's stream then queues each new delivery for the `webhook-deliver` function.
 
 use super::ClientOnboardingTable;
-use crate::platform::store::lists::{Page, PageRequest};
-use crate::platform::store::tx::{TxError, UpdateError, Write};
+use crate::store::lists::{Page, PageRequest};
+use crate::store::tx::{TxError, UpdateError, Write};
 use crate::client_onboarding::domain::campaign::EventType;
 use crate::client_onboarding::domain::webhook_endpoint::{
     self, Attempt, Delivery, DeliveryStatus, Endpoint, EndpointBody, EndpointStatus, SigningSecret,
@@ -12,7 +12,7 @@ use crate::client_onboarding::domain::webhook_endpoint::{
 use crate::platform::error::ApiError;
 use crate::platform::public_url::UrlPolicy;
 use crate::platform::id::Id;
-use crate::platform::store::keys::{self, ItemType, prefix};
+use crate::store::keys::{self, ItemType, prefix};
 use crate::platform::{seal, signature, time};
 
 /// What a delivery's sealed body is sealed for: that delivery of that account, nothing else.
@@ -23,14 +23,14 @@ fn seal_context(account: &Id, delivery: &Id) -> Vec<u8> {
 impl ClientOnboardingTable<'_> {
     /// The new endpoint and its secret, shown once.
     pub async fn create_endpoint(&self, account: &Id, body: EndpointBody, policy: UrlPolicy) -> Result<(Endpoint, String), ApiError> {
-        let existing: Page<Endpoint> = self.list(account, prefix::WEBHOOK_ENDPOINT, &PageRequest { limit: 100, cursor: None }, None).await?;
+        let existing: Page<Endpoint> = self.db.list(account, prefix::WEBHOOK_ENDPOINT, &PageRequest { limit: 100, cursor: None }, None).await?;
         if existing.items.len() >= webhook_endpoint::MAX_ENDPOINTS {
             return Err(ApiError::Conflict(format!("an account has at most {} webhook endpoints; delete one first", webhook_endpoint::MAX_ENDPOINTS)));
         }
         let secret = signature::new_standard_secret();
         let endpoint = body.into_endpoint(Id::generate(), secret.clone(), policy, time::now())?;
         let key = keys::webhook_endpoint(account, &endpoint.id);
-        self.transact(vec![Write::put("endpoint", key.clone(), keys::item(&key, ItemType::WebhookEndpoint, &endpoint)?).only_if("attribute_not_exists(#pk)")])
+        self.db.transact(vec![Write::put("endpoint", key.clone(), keys::item(&key, ItemType::WebhookEndpoint, &endpoint)?).only_if("attribute_not_exists(#pk)")])
             .await
             .map_err(|err| match err {
                 TxError::Other(e) => e,
@@ -40,16 +40,16 @@ impl ClientOnboardingTable<'_> {
     }
 
     pub async fn endpoint(&self, account: &Id, id: &Id) -> Result<Endpoint, ApiError> {
-        self.get_as(&keys::webhook_endpoint(account, id)).await?.ok_or(ApiError::NotFound("webhook endpoint"))
+        self.db.get_as(&keys::webhook_endpoint(account, id)).await?.ok_or(ApiError::NotFound("webhook endpoint"))
     }
 
     pub async fn endpoints(&self, account: &Id, page: &PageRequest) -> Result<Page<Endpoint>, ApiError> {
-        self.list(account, prefix::WEBHOOK_ENDPOINT, page, None).await
+        self.db.list(account, prefix::WEBHOOK_ENDPOINT, page, None).await
     }
 
     /// Its deliveries stay readable until the account's data is removed; none is sent again.
     pub async fn delete_endpoint(&self, account: &Id, id: &Id) -> Result<(), ApiError> {
-        self.transact(vec![Write::delete("endpoint", keys::webhook_endpoint(account, id)).only_if("attribute_exists(#pk)")]).await.map_err(|err| match err {
+        self.db.transact(vec![Write::delete("endpoint", keys::webhook_endpoint(account, id)).only_if("attribute_exists(#pk)")]).await.map_err(|err| match err {
             TxError::Condition(_) => ApiError::NotFound("webhook endpoint"),
             TxError::Conflict => ApiError::Conflict("the endpoint is being changed; retry".into()),
             TxError::Other(e) => e,
@@ -68,7 +68,7 @@ impl ClientOnboardingTable<'_> {
         let secret = signature::new_standard_secret();
         endpoint.secrets.push(SigningSecret { secret: secret.clone(), created_at: now, expires_at: None });
         let write = Write::update("endpoint", keys::webhook_endpoint(account, id)).set("secrets", keys::value(&endpoint.secrets)?).only_if("attribute_exists(#pk)");
-        match self.update_returning(write).await {
+        match self.db.update_returning(write).await {
             Ok(_) => Ok((endpoint, secret)),
             Err(UpdateError::Condition(_)) => Err(ApiError::NotFound("webhook endpoint")),
             Err(UpdateError::Other(e)) => Err(e),
@@ -79,8 +79,8 @@ impl ClientOnboardingTable<'_> {
     /// into the transaction of the change that caused the event.
     /// One delivery of `event` per subscribed endpoint, kept as `body`; `secret_body`, when the
     /// event carries a secret, is what is sent (sealed until the delivery settles).
-    pub async fn event_writes(&self, account: &Id, event: EventType, body: &str, secret_body: Option<&str>) -> Result<Vec<Write>, ApiError> {
-        let endpoints: Page<Endpoint> = self.list(account, prefix::WEBHOOK_ENDPOINT, &PageRequest { limit: 100, cursor: None }, None).await?;
+    pub(in crate::store) async fn event_writes(&self, account: &Id, event: EventType, body: &str, secret_body: Option<&str>) -> Result<Vec<Write>, ApiError> {
+        let endpoints: Page<Endpoint> = self.db.list(account, prefix::WEBHOOK_ENDPOINT, &PageRequest { limit: 100, cursor: None }, None).await?;
         let now = time::now();
         let mut writes = vec![];
         for endpoint in endpoints.items.iter().filter(|e| e.subscribes_to(event)) {
@@ -128,12 +128,20 @@ impl ClientOnboardingTable<'_> {
     /// Newest first; another account's endpoint is a 404.
     pub async fn deliveries(&self, account: &Id, endpoint: &Id, page: &PageRequest) -> Result<Page<Delivery>, ApiError> {
         self.endpoint(account, endpoint).await?;
-        let page: Page<Delivery> = self.list(account, &keys::deliveries_prefix(endpoint), page, None).await?;
+        let page: Page<Delivery> = self.db.list(account, &keys::deliveries_prefix(endpoint), page, None).await?;
         Ok(Page { items: page.items.into_iter().map(Delivery::shown).collect(), next_cursor: page.next_cursor })
     }
 
     pub async fn delivery(&self, account: &Id, endpoint: &Id, id: &Id) -> Result<Delivery, ApiError> {
-        self.get_as(&keys::delivery(account, endpoint, id)).await?.ok_or(ApiError::NotFound("delivery"))
+        self.db.get_as(&keys::delivery(account, endpoint, id)).await?.ok_or(ApiError::NotFound("delivery"))
+    }
+
+    /// A delivery as its sender reads it, with its endpoint (absent once deleted): both keys are
+    /// in the queue message, so the two reads run at once.
+    pub async fn delivery_to_send(&self, account: &Id, endpoint: &Id, id: &Id) -> Result<(Option<Delivery>, Option<Endpoint>), ApiError> {
+        let (delivery_key, endpoint_key) = (keys::delivery(account, endpoint, id), keys::webhook_endpoint(account, endpoint));
+        let (delivery, endpoint) = tokio::join!(self.db.get_as::<Delivery>(&delivery_key), self.db.get_as::<Endpoint>(&endpoint_key));
+        Ok((delivery?, endpoint?))
     }
 
     /// The endpoint's failed deliveries created at or after `since`, newest first: pages of its
@@ -174,7 +182,7 @@ impl ClientOnboardingTable<'_> {
             sealed_body: None,
             ..original
         };
-        self.transact(vec![self.delivery_put(account, &replay)?]).await.map_err(|err| match err {
+        self.db.transact(vec![self.delivery_put(account, &replay)?]).await.map_err(|err| match err {
             TxError::Other(e) => e,
             _ => ApiError::Conflict("the replay could not be recorded; retry".into()),
         })?;
@@ -198,7 +206,7 @@ impl ClientOnboardingTable<'_> {
             // Settled: the secret it carried is kept no longer.
             write = write.remove("sealed_body");
         }
-        match self.update_returning(write).await {
+        match self.db.update_returning(write).await {
             Ok(_) => Ok(true),
             Err(UpdateError::Condition(_)) => Ok(false),
             Err(UpdateError::Other(e)) => Err(e),
@@ -211,7 +219,7 @@ impl ClientOnboardingTable<'_> {
             .set("status", keys::value(&EndpointStatus::Disabled)?)
             .set("disabled_reason", keys::string(reason))
             .only_if("attribute_exists(#pk)");
-        match self.update_returning(write).await {
+        match self.db.update_returning(write).await {
             Ok(_) | Err(UpdateError::Condition(_)) => Ok(()),
             Err(UpdateError::Other(e)) => Err(e),
         }

@@ -4,18 +4,26 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::leads::domain::lead::{Delivery, Figure, Lead, StepResult};
-use crate::onboards::domain::flow::Flow;
+use crate::store::partners::connections::delivery_counted;
 use crate::partners::domain::Connection;
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
-use crate::platform::store::keys::{self, Item, ItemType};
-use crate::platform::store::lists::{Filter, Page, PageRequest};
-use crate::platform::store::tx::{TxError, Write};
+use crate::store::keys::{self, Item, ItemType};
+use crate::store::lists::{Filter, Page, PageRequest};
+use crate::store::tx::{TxError, Write};
 use crate::platform::time;
 
-crate::platform::store::table_part! {
+/// The leads area's part of the table.
+#[derive(Clone, Copy, Debug)]
+pub struct LeadsTable<'a> {
+    db: &'a crate::store::Db,
+}
+
+impl crate::store::Db {
     /// The leads area's part of the table.
-    LeadsTable, leads
+    pub fn leads(&self) -> LeadsTable<'_> {
+        LeadsTable { db: self }
+    }
 }
 
 fn lead_item(lead: &Lead) -> Result<Item, ApiError> {
@@ -33,16 +41,8 @@ fn live(lead: Lead) -> Option<Lead> {
 }
 
 impl LeadsTable<'_> {
-    /// A flow by its id alone, with its account: one Query on GSI1.
-    pub async fn flow_by_id(&self, id: &Id) -> Result<Option<(Id, Flow)>, ApiError> {
-        let Some(item) = self.find_indexed(keys::flow_index(id)).await? else { return Ok(None) };
-        let owner = item.get(keys::PK).and_then(|v| v.as_s().ok()).and_then(|pk| pk.strip_prefix("ACCOUNT#")).and_then(Id::parse);
-        let flow: Flow = keys::parse(item)?;
-        Ok(owner.map(|owner| (owner, flow)))
-    }
-
     pub async fn store(&self, lead: &Lead) -> Result<(), ApiError> {
-        self.transact(vec![Write::put("lead", keys::lead(&lead.account_id, &lead.flow_id, &lead.id), lead_item(lead)?).only_if("attribute_not_exists(#pk)")])
+        self.db.transact(vec![Write::put("lead", keys::lead(&lead.account_id, &lead.flow_id, &lead.id), lead_item(lead)?).only_if("attribute_not_exists(#pk)")])
             .await
             .map_err(|err| match err {
                 TxError::Other(e) => e,
@@ -52,20 +52,20 @@ impl LeadsTable<'_> {
 
     /// One of the account's leads by its id (404 for another account's).
     pub async fn lead(&self, account: &Id, id: &Id) -> Result<Option<Lead>, ApiError> {
-        let Some(item) = self.find_indexed(keys::lead_index(id)).await? else { return Ok(None) };
+        let Some(item) = self.db.find_indexed(keys::lead_index(id)).await? else { return Ok(None) };
         let lead: Lead = keys::parse(item)?;
         Ok(live(lead).filter(|l| &l.account_id == account))
     }
 
     /// A lead as its delivery reads it: strongly consistent, by its full key.
     pub async fn lead_in_flow(&self, account: &Id, flow: &Id, id: &Id) -> Result<Option<Lead>, ApiError> {
-        Ok(self.get_as(&keys::lead(account, flow, id)).await?.and_then(live))
+        Ok(self.db.get_as(&keys::lead(account, flow, id)).await?.and_then(live))
     }
 
     /// A flow's leads, newest first.
     pub async fn leads_of_flow(&self, account: &Id, flow: &Id, page: &PageRequest) -> Result<Page<Lead>, ApiError> {
         let unexpired = Filter { expression: "#expires_at > :now".into(), values: vec![(":now", keys::string(time::now()))] };
-        self.list(account, &keys::leads_prefix(flow), page, Some(unexpired)).await
+        self.db.list(account, &keys::leads_prefix(flow), page, Some(unexpired)).await
     }
 
     /// Settles step `index` of `lead` as `delivery` says, once: the seller's lead is conditioned
@@ -93,15 +93,10 @@ impl LeadsTable<'_> {
                 Figure::Failed => "leads_failed",
             };
             for side in [&connection.account_id, &connection.connected_account.id] {
-                writes.push(
-                    Write::update("connection", keys::connection(side, &connection.id))
-                        .add(counter, AttributeValue::N("1".into()))
-                        .set("last_delivery_at", keys::string(now.as_str()))
-                        .only_if("attribute_exists(#pk)"),
-                );
+                writes.push(delivery_counted(side, &connection.id, counter, &now));
             }
         }
-        match self.transact(writes).await {
+        match self.db.transact(writes).await {
             Ok(()) => Ok(true),
             Err(TxError::Condition("lead") | TxError::Conflict) => Ok(false),
             Err(TxError::Condition(what)) => Err(ApiError::Internal(format!("settling a lead step: the {what} write's condition failed"))),

@@ -3,6 +3,7 @@
 
 use crate::onboards::domain::flow::{EntityRef, Flow, Integration, Mapping, Source, StepType};
 use crate::platform::accounts::{Account, Plan};
+use crate::partners::domain::invitation::Invitation;
 use crate::partners::domain::{Connection, ConnectionStatus, Entity, Relationship};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
@@ -38,6 +39,18 @@ pub struct SetupPlan {
     /// The seller's flows whose buyer steps now map `flow_id` to the buyer flow, with the version
     /// each had when read (the write is conditioned on it).
     pub seller_flows: Vec<(u64, Flow)>,
+}
+
+/// The connection a `POST /onboard/buyer` body names: by its id, through the invitation that
+/// created it, or both if they agree.
+pub fn setup_connection(given: Option<Id>, invitation: Option<&Invitation>) -> Result<Id, ApiError> {
+    let resolved = invitation.map(Invitation::accepted_connection).transpose()?;
+    match (given, resolved) {
+        (None, None) => Err(ApiError::validation("connection_id", "give connection_id or invitation_id")),
+        (Some(given), Some(resolved)) if &given != resolved => Err(ApiError::BadRequest("connection_id and invitation_id name different connections".into())),
+        (Some(id), _) => Ok(id),
+        (None, Some(id)) => Ok(id.clone()),
+    }
 }
 
 /// Step 1, first half: the caller must be the connection's buyer (its partner sells to it).
@@ -183,6 +196,20 @@ mod tests {
             updated_at: "t".into(),
             version: 4,
         }
+    }
+
+    #[test]
+    fn the_connection_to_set_up_is_named_by_id_or_by_its_accepted_invitation() {
+        use crate::partners::domain::invitation::{Direction, InvitationStatus, sample};
+        let connection = Id::generate();
+        let accepted = Invitation { connection_id: Some(connection.clone()), ..sample(InvitationStatus::Accepted, Direction::Received) };
+        assert_eq!(setup_connection(None, Some(&accepted)).unwrap(), connection);
+        assert_eq!(setup_connection(Some(connection.clone()), Some(&accepted)).unwrap(), connection);
+        assert_eq!(setup_connection(Some(connection.clone()), None).unwrap(), connection);
+        assert!(matches!(setup_connection(Some(Id::generate()), Some(&accepted)), Err(ApiError::BadRequest(_))), "they disagree");
+        assert!(matches!(setup_connection(None, None), Err(ApiError::Validation { .. })));
+        let pending = sample(InvitationStatus::Pending, Direction::Received);
+        assert!(matches!(setup_connection(Some(connection), Some(&pending)), Err(ApiError::Conflict(_))), "not accepted yet");
     }
 
     #[test]

@@ -47,7 +47,7 @@ impl OnboardStatus {
     }
 
     /// The statuses an onboard may be in for an update setting `status` (or, with `None`,
-    /// changing only other fields). The store's condition and `check_update` both use it.
+    /// changing only other fields): `Precondition::StatusIn`.
     pub fn updatable_from(status: Option<OnboardStatus>) -> Vec<OnboardStatus> {
         match status {
             Some(target) => target.allowed_from().to_vec(),
@@ -124,20 +124,43 @@ impl Onboard {
         if update.account_id.as_ref().is_some_and(|a| *a != self.account_id) {
             return Err(ApiError::Conflict("account_id does not match the onboard's account".into()));
         }
-        if update.invitation_id != self.invitation_id {
-            return Err(ApiError::Conflict("invitation_id does not match the onboard's invitation".into()));
+        update.preconditions().iter().try_for_each(|precondition| precondition.check(self, update.status))
+    }
+}
+
+/// What must hold of the stored onboard for an update to apply. Written once: the store turns
+/// them into its write's condition, and `Onboard::check_update` explains which one failed.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Precondition {
+    Invitation(Id),
+    Connection(Id),
+    Version(u64),
+    /// The transition rule (`OnboardStatus::updatable_from`).
+    StatusIn(Vec<OnboardStatus>),
+}
+
+impl OnboardUpdate {
+    pub fn preconditions(&self) -> Vec<Precondition> {
+        let mut preconditions = vec![Precondition::Invitation(self.invitation_id.clone())];
+        preconditions.extend(self.connection_id.clone().map(Precondition::Connection));
+        preconditions.extend(self.expected_version.map(Precondition::Version));
+        preconditions.push(Precondition::StatusIn(OnboardStatus::updatable_from(self.status)));
+        preconditions
+    }
+}
+
+impl Precondition {
+    /// The 409 that says why `onboard` fails it, on its way to `target` (if the update moves it).
+    pub fn check(&self, onboard: &Onboard, target: Option<OnboardStatus>) -> Result<(), ApiError> {
+        match self {
+            Precondition::Invitation(id) if *id != onboard.invitation_id => Err(ApiError::Conflict("invitation_id does not match the onboard's invitation".into())),
+            Precondition::Connection(id) if *id != onboard.connection_id => Err(ApiError::Conflict("connection_id does not match the onboard's connection".into())),
+            Precondition::Version(version) if *version != onboard.version => Err(not_updated(format!("it changed since version {version} (now {})", onboard.version))),
+            Precondition::StatusIn(allowed) if !allowed.contains(&onboard.status) => {
+                Err(not_updated(format!("it cannot go from {} to {}", onboard.status.as_str(), target.unwrap_or(onboard.status).as_str())))
+            }
+            _ => Ok(()),
         }
-        if update.connection_id.as_ref().is_some_and(|c| *c != self.connection_id) {
-            return Err(ApiError::Conflict("connection_id does not match the onboard's connection".into()));
-        }
-        if update.expected_version.is_some_and(|v| v != self.version) {
-            return Err(not_updated(format!("it changed since version {} (now {})", update.expected_version.unwrap_or_default(), self.version)));
-        }
-        if !OnboardStatus::updatable_from(update.status).contains(&self.status) {
-            let target = update.status.unwrap_or(self.status);
-            return Err(not_updated(format!("it cannot go from {} to {}", self.status.as_str(), target.as_str())));
-        }
-        Ok(())
     }
 }
 

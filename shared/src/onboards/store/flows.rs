@@ -3,14 +3,13 @@
 use std::collections::HashMap;
 
 use super::OnboardsTable;
-use crate::platform::store::tx::{TxError, Write};
+use crate::store::tx::{TxError, Write};
 use crate::onboards::domain::flow::{Flow, FlowBody, StepType};
 use crate::partners::domain::Entity;
-use crate::platform::accounts::Account;
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
-use crate::platform::store::keys::{self, ItemType, prefix};
-use crate::platform::store::lists::{Page, PageRequest};
+use crate::store::keys::{self, ItemType, prefix};
+use crate::store::lists::{Page, PageRequest};
 use crate::platform::time;
 
 /// A buyer-step index entry: which step of which flow delivers to the entity in its key.
@@ -57,11 +56,19 @@ fn flow_writes(account: &Id, flow: &Flow, previous: Option<&Flow>) -> Result<Vec
 impl OnboardsTable<'_> {
     /// The account's flows, newest first.
     pub async fn flows(&self, account: &Id, page: &PageRequest) -> Result<Page<Flow>, ApiError> {
-        self.list(account, prefix::FLOW, page, None).await
+        self.db.list(account, prefix::FLOW, page, None).await
+    }
+
+    /// A flow by its id alone, with its account: one Query on GSI1.
+    pub async fn flow_by_id(&self, id: &Id) -> Result<Option<(Id, Flow)>, ApiError> {
+        let Some(item) = self.db.find_indexed(keys::flow_index(id)).await? else { return Ok(None) };
+        let owner = keys::account_of(&item);
+        let flow: Flow = keys::parse(item)?;
+        Ok(owner.map(|owner| (owner, flow)))
     }
 
     pub async fn flow(&self, account: &Id, id: &Id) -> Result<Option<Flow>, ApiError> {
-        self.get_as(&keys::flow(account, id)).await
+        self.db.get_as(&keys::flow(account, id)).await
     }
 
     /// Criteria need the paid plan: the account is read only for a body that has them.
@@ -69,7 +76,7 @@ impl OnboardsTable<'_> {
         if body.acceptance_criteria.is_none() {
             return Ok(());
         }
-        let owner: Account = self.get_as(&keys::account(account)).await?.ok_or(ApiError::NotFound("account"))?;
+        let owner = self.db.accounts().account(account).await?.ok_or(ApiError::NotFound("account"))?;
         body.check_plan(owner.plan)
     }
 
@@ -78,10 +85,10 @@ impl OnboardsTable<'_> {
         body.validate()?;
         self.check_plan(account, &body).await?;
         let ids: Vec<Id> = body.entity_ids().into_iter().map(|(_, id)| id).collect();
-        let entities = self.partners().entities_among(account, &ids).await?;
+        let entities = self.db.partners().entities_among(account, &ids).await?;
         let now = time::now();
         let flow = body.into_flow(Id::generate(), &entities, now.clone(), now, 1)?;
-        self.transact(flow_writes(account, &flow, None)?).await.map_err(|err| match err {
+        self.db.transact(flow_writes(account, &flow, None)?).await.map_err(|err| match err {
             TxError::Other(e) => e,
             _ => ApiError::Conflict("flow could not be created; retry".into()),
         })?;
@@ -98,9 +105,9 @@ impl OnboardsTable<'_> {
             return Err(ApiError::Conflict(format!("flow {id} changed since version {} (now {})", expected_version.unwrap_or_default(), old.version)));
         }
         let ids: Vec<Id> = body.entity_ids().into_iter().map(|(_, id)| id).collect();
-        let entities = self.partners().entities_among(account, &ids).await?;
+        let entities = self.db.partners().entities_among(account, &ids).await?;
         let flow = body.into_flow(id.clone(), &entities, old.created_at.clone(), time::now(), old.version + 1)?;
-        self.transact(flow_writes(account, &flow, Some(&old))?).await.map_err(|err| match err {
+        self.db.transact(flow_writes(account, &flow, Some(&old))?).await.map_err(|err| match err {
             TxError::Other(e) => e,
             _ => ApiError::Conflict(format!("flow {id} was changed concurrently; retry")),
         })?;
@@ -111,9 +118,9 @@ impl OnboardsTable<'_> {
     /// Query on the buyer-step index.
     pub async fn flows_delivering_to(&self, account: &Id, entity: &Id) -> Result<Vec<BuyerStepRef>, ApiError> {
         let out = self
-            .client()
+            .db.client()
             .query()
-            .table_name(&self.table)
+            .table_name(&self.db.table)
             .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
             .expression_attribute_names("#pk", keys::PK)
             .expression_attribute_names("#sk", keys::SK)

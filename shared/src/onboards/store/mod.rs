@@ -2,8 +2,17 @@
 
 pub mod flows;
 pub mod onboards;
+pub mod setup;
 
-crate::platform::store::table_part! {
+/// The onboards area's part of the table: onboards and flows.
+#[derive(Clone, Copy, Debug)]
+pub struct OnboardsTable<'a> {
+    db: &'a crate::store::Db,
+}
+
+impl crate::store::Db {
     /// The onboards area's part of the table: onboards and flows.
-    OnboardsTable, onboards
+    pub fn onboards(&self) -> OnboardsTable<'_> {
+        OnboardsTable { db: self }
+    }
 }

@@ -3,15 +3,19 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::OnboardsTable;
-use crate::platform::store::tx::{TxError, UpdateError, Write};
+use crate::store::tx::{TxError, UpdateError, Write};
 use crate::platform::accounts::Caller;
-use crate::partners::domain::invitation::InvitationStatus;
-use crate::onboards::domain::onboard::{Onboard, OnboardStatus, OnboardUpdate, SetupStatus, not_updated};
+use crate::onboards::domain::onboard::{Onboard, OnboardStatus, OnboardUpdate, Precondition, SetupStatus, not_updated};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
-use crate::platform::store::keys::{self, ItemType, prefix};
-use crate::platform::store::lists::{Page, PageRequest};
+use crate::store::keys::{self, ItemType, prefix};
+use crate::store::lists::{Page, PageRequest};
 use crate::platform::time;
+
+/// The check that an onboard exists, for another area's transaction that names one.
+pub(in crate::store) fn onboard_exists(account: &Id, onboard: &Id) -> Write {
+    Write::check("onboard", keys::onboard(account, onboard)).only_if("attribute_exists(#pk)")
+}
 
 #[derive(serde::Serialize)]
 struct OnboardGuard<'a> {
@@ -21,16 +25,16 @@ struct OnboardGuard<'a> {
 impl OnboardsTable<'_> {
     /// The account's onboards, newest first.
     pub async fn onboards(&self, account: &Id, page: &PageRequest) -> Result<Page<Onboard>, ApiError> {
-        self.list(account, prefix::ONBOARD, page, None).await
+        self.db.list(account, prefix::ONBOARD, page, None).await
     }
 
     pub async fn onboard(&self, account: &Id, id: &Id) -> Result<Option<Onboard>, ApiError> {
-        self.get_as(&keys::onboard(account, id)).await
+        self.db.get_as(&keys::onboard(account, id)).await
     }
 
     /// The onboard of the invitation that created `connection`, if the buyer made one.
     pub async fn onboard_of_connection(&self, account: &Id, connection: &Id) -> Result<Option<Id>, ApiError> {
-        let Some(connection) = self.get_as::<crate::partners::domain::Connection>(&keys::connection(account, connection)).await? else { return Ok(None) };
+        let Some(connection) = self.db.partners().connection_by_id(account, connection).await? else { return Ok(None) };
         self.onboard_id_of_invitation(account, &connection.invitation_id).await
     }
 
@@ -41,9 +45,9 @@ impl OnboardsTable<'_> {
         let mut start = None;
         loop {
             let out = self
-                .client()
+                .db.client()
                 .query()
-                .table_name(&self.table)
+                .table_name(&self.db.table)
                 .index_name(keys::GSI1)
                 .key_condition_expression("#pk = :pk AND #sk < :before")
                 .expression_attribute_names("#pk", keys::GSI1_PK)
@@ -82,7 +86,7 @@ impl OnboardsTable<'_> {
                     write = write.set(&name, value);
                 }
                 let write = write.only_if("#status = :failed").value(":failed", keys::value(&OnboardStatus::Failed)?);
-                match self.update_returning(write).await {
+                match self.db.update_returning(write).await {
                     Ok(item) => Ok((keys::parse(item)?, true)),
                     Err(UpdateError::Other(e)) => Err(e),
                     Err(UpdateError::Condition(_)) => Err(not_updated("it was changed by another request".into())),
@@ -103,14 +107,14 @@ impl OnboardsTable<'_> {
 
     /// From the guard that keeps an invitation to one onboard.
     async fn onboard_id_of_invitation(&self, account: &Id, invitation: &Id) -> Result<Option<Id>, ApiError> {
-        let guard = self.get(&keys::onboard_of_invitation(account, invitation)).await?;
+        let guard = self.db.get(&keys::onboard_of_invitation(account, invitation)).await?;
         Ok(guard.and_then(|g| g.get("onboard_id").and_then(|v| v.as_s().ok()).and_then(|s| Id::parse(s))))
     }
 
     /// A flow id the caller names must be one of its own flows (400 otherwise: seed 000 lists
     /// no 404 for these requests).
     async fn check_own_flow(&self, account: &Id, flow: &Id) -> Result<(), ApiError> {
-        match self.get(&keys::flow(account, flow)).await? {
+        match self.db.get(&keys::flow(account, flow)).await? {
             Some(_) => Ok(()),
             None => Err(ApiError::BadRequest(format!("flow {flow} is not one of this account's flows"))),
         }
@@ -120,16 +124,13 @@ impl OnboardsTable<'_> {
     /// when two requests race (the second gets a 400, as the seed says).
     pub async fn create_onboard(&self, caller: &Caller, invitation_id: &Id, flow_id: Option<Id>) -> Result<Onboard, ApiError> {
         let invitation = self
-            .partners().invitation(&caller.account_id, invitation_id)
+            .db.partners().invitation(&caller.account_id, invitation_id)
             .await?
             .ok_or(ApiError::NotFound("invitation"))?;
         if !invitation.holder_buys() {
             return Err(ApiError::Forbidden(format!("only the buying side onboards: this account sells to its partner on invitation {invitation_id}")));
         }
-        let connection_id = match (invitation.status, &invitation.connection_id) {
-            (InvitationStatus::Accepted, Some(connection)) => connection.clone(),
-            _ => return Err(ApiError::Conflict(format!("invitation {invitation_id} has not been accepted"))),
-        };
+        let connection_id = invitation.accepted_connection()?.clone();
         if let Some(flow) = &flow_id {
             self.check_own_flow(&caller.account_id, flow).await?;
         }
@@ -155,15 +156,15 @@ impl OnboardsTable<'_> {
             Write::put("guard", guard.clone(), keys::item(&guard, ItemType::OnboardGuard, &OnboardGuard { onboard_id: &onboard.id })?)
                 .only_if("attribute_not_exists(#pk)"),
         ];
-        self.transact(writes).await.map_err(|err| match err {
+        self.db.transact(writes).await.map_err(|err| match err {
             TxError::Other(e) => e,
             _ => ApiError::BadRequest(format!("an onboard already exists for invitation {invitation_id}")),
         })?;
         Ok(onboard)
     }
 
-    /// Applies a PUT in one conditional UpdateItem: the condition holds the same rules as
-    /// `Onboard::check_update`, which explains a refusal from the item as it was.
+    /// Applies a PUT in one conditional UpdateItem whose condition is the update's
+    /// preconditions; `Onboard::check_update` explains a refusal from the item as it was.
     pub async fn update_onboard(&self, caller: &Caller, id: &Id, update: &OnboardUpdate) -> Result<Onboard, ApiError> {
         if update.account_id.as_ref().is_some_and(|a| *a != caller.account_id) {
             return Err(ApiError::Conflict("account_id does not match the onboard's account".into()));
@@ -172,7 +173,7 @@ impl OnboardsTable<'_> {
         let mut flow_checked = false;
         loop {
             let write = self.onboard_write(caller, id, update, !flow_checked)?;
-            match self.update_returning(write).await {
+            match self.db.update_returning(write).await {
                 Ok(item) => return keys::parse(item),
                 Err(UpdateError::Other(e)) => return Err(e),
                 Err(UpdateError::Condition(None)) => return Err(ApiError::NotFound("onboard")),
@@ -194,34 +195,34 @@ impl OnboardsTable<'_> {
 
     fn onboard_write(&self, caller: &Caller, id: &Id, update: &OnboardUpdate, flow_unchanged: bool) -> Result<Write, ApiError> {
         let now = time::now();
-        let mut conditions = vec!["attribute_exists(#pk)", "#invitation_id = :invitation_id"];
+        let mut conditions = vec!["attribute_exists(#pk)".to_string()];
         let mut write = Write::update("onboard", keys::onboard(&caller.account_id, id))
             .set("updated_at", keys::string(now.as_str()))
-            .add("version", AttributeValue::N("1".into()))
-            .value(":invitation_id", keys::value(&update.invitation_id)?);
-        if let Some(connection) = &update.connection_id {
-            conditions.push("#connection_id = :connection_id");
-            write = write.value(":connection_id", keys::value(connection)?);
-        }
-        if let Some(version) = update.expected_version {
-            conditions.push("#version = :version");
-            write = write.value(":version", AttributeValue::N(version.to_string()));
+            .add("version", AttributeValue::N("1".into()));
+        for precondition in update.preconditions() {
+            let (condition, values) = match precondition {
+                Precondition::Invitation(id) => ("#invitation_id = :invitation_id".to_string(), vec![(":invitation_id".to_string(), keys::value(&id)?)]),
+                Precondition::Connection(id) => ("#connection_id = :connection_id".to_string(), vec![(":connection_id".to_string(), keys::value(&id)?)]),
+                Precondition::Version(version) => ("#version = :version".to_string(), vec![(":version".to_string(), AttributeValue::N(version.to_string()))]),
+                Precondition::StatusIn(allowed) => {
+                    let values = allowed.iter().enumerate().map(|(i, from)| Ok((format!(":from{i}"), keys::value(from)?))).collect::<Result<Vec<_>, ApiError>>()?;
+                    let placeholders: Vec<&str> = values.iter().map(|(name, _)| name.as_str()).collect();
+                    (format!("#status IN ({})", placeholders.join(", ")), values)
+                }
+            };
+            conditions.push(condition);
+            for (placeholder, value) in values {
+                write = write.value(&placeholder, value);
+            }
         }
         if let Some(flow) = &update.flow_id {
+            // A flow the onboard already has needs no check of its own (see `update_onboard`).
             if flow_unchanged {
-                conditions.push("#flow_id = :flow_id");
+                conditions.push("#flow_id = :flow_id".into());
                 write = write.value(":flow_id", keys::value(flow)?);
             }
             write = write.set("flow_id", keys::value(flow)?);
         }
-        // The transition rule, shared with `Onboard::check_update`.
-        let allowed = OnboardStatus::updatable_from(update.status);
-        let placeholders: Vec<String> = (0..allowed.len()).map(|i| format!(":from{i}")).collect();
-        for (placeholder, from) in placeholders.iter().zip(&allowed) {
-            write = write.value(placeholder, keys::value(from)?);
-        }
-        let status_condition = format!("#status IN ({})", placeholders.join(", "));
-        conditions.push(&status_condition);
         if let Some(status) = update.status {
             write = write.set("status", keys::value(&status)?);
             if status.is_completion() {

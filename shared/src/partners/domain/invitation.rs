@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::partners::domain::{AccountRef, Connection, ConnectionStatus, Entity, Relationship};
+use crate::partners::domain::{AccountRef, AuditAction, Entity, Relationship};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
 use crate::platform::time::Timestamp;
@@ -21,6 +21,40 @@ pub enum InvitationStatus {
 impl InvitationStatus {
     pub fn as_str(self) -> &'static str {
         self.into()
+    }
+}
+
+/// One of the two parties to an invitation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Side {
+    Inviter,
+    Invitee,
+}
+
+/// How an open invitation ends without a connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Closing {
+    Revoked,
+    Declined,
+    Expired,
+}
+
+impl Closing {
+    pub fn status(self) -> InvitationStatus {
+        match self {
+            Closing::Revoked => InvitationStatus::Revoked,
+            Closing::Declined => InvitationStatus::Declined,
+            Closing::Expired => InvitationStatus::Expired,
+        }
+    }
+
+    /// What the audit trail records of it.
+    pub fn audit_action(self) -> AuditAction {
+        match self {
+            Closing::Revoked => AuditAction::InvitationRevoked,
+            Closing::Declined => AuditAction::InvitationDeclined,
+            Closing::Expired => AuditAction::InvitationExpired,
+        }
     }
 }
 
@@ -135,6 +169,39 @@ impl Invitation {
             Direction::Sent => self.relationship_type != Relationship::Buyer,
             Direction::Received => self.relationship_type != Relationship::Seller,
         }
+    }
+
+    /// The connection an accepted invitation created; anything else is not accepted yet (409).
+    pub fn accepted_connection(&self) -> Result<&Id, ApiError> {
+        match (self.status, &self.connection_id) {
+            (InvitationStatus::Accepted, Some(connection)) => Ok(connection),
+            _ => Err(ApiError::Conflict(format!("invitation {} has not been accepted", self.id))),
+        }
+    }
+
+    /// Renewed by a resend: pending again until `expires_at`.
+    pub fn renewed(&self, expires_at: Timestamp, now: &Timestamp) -> Invitation {
+        Invitation { status: InvitationStatus::Pending, expires_at, updated_at: now.clone(), ..self.clone() }
+    }
+
+    /// As `closing` leaves it, answered by `actor` at `now`.
+    pub fn closed(&self, closing: Closing, actor: &str, now: &Timestamp) -> Invitation {
+        Invitation { status: closing.status(), responded_by: Some(actor.to_string()), responded_at: Some(now.clone()), updated_at: now.clone(), ..self.clone() }
+    }
+
+    /// The invited account's copy of this (inviter's) copy.
+    pub fn received_copy(&self) -> Invitation {
+        Invitation { direction: Direction::Received, ..self.clone() }
+    }
+
+    /// Every copy of this invitation with its holder: the inviter's and, once an account is
+    /// invited (or has accepted), that account's received copy. A change writes them all.
+    pub fn copies(&self) -> Vec<(Side, Id, Invitation)> {
+        let mut copies = vec![(Side::Inviter, self.inviter.id.clone(), Invitation { direction: Direction::Sent, ..self.clone() })];
+        if let Some(invitee) = &self.invitee_account {
+            copies.push((Side::Invitee, invitee.id.clone(), self.received_copy()));
+        }
+        copies
     }
 
     pub fn check_direction(&self, required: Direction, action: &str) -> Result<(), ApiError> {
@@ -261,76 +328,6 @@ pub fn pending_entity(existing: Option<Entity>, name: &str, invitation: &Invitat
     }
 }
 
-/// What accepting an invitation creates: the connection seen from each side, the invitation as
-/// accepted (the inviter's copy), and the accepting account's entity for the inviter.
-#[derive(Debug)]
-pub struct Acceptance {
-    pub inviter_side: Connection,
-    pub accepting_side: Connection,
-    pub accepted: Invitation,
-    pub mirror_entity: Entity,
-    /// The inviter's entity takes the account's name when it only had the invited address (who
-    /// owns it was not the inviter's to know until now).
-    pub inviter_entity_name: Option<String>,
-}
-
-impl Invitation {
-    /// `accepting` accepts this invitation as `actor` at `now`. `mirror` is its existing entity for
-    /// the inviter, if any; `inviter_entity_name` the name of the inviter's entity, if known.
-    pub fn accept(&self, accepting: &AccountRef, actor: &str, mirror: Option<Entity>, inviter_entity_name: Option<&str>, now: &Timestamp) -> Acceptance {
-        let connection_id = Id::generate();
-        let mirror_entity_id = mirror.as_ref().map_or_else(Id::generate, |e| e.id.clone());
-        let side = |account: &Id, partner: &AccountRef, relationship: Relationship, entity: &Id, partner_entity: &Id| Connection {
-            id: connection_id.clone(),
-            account_id: account.clone(),
-            connected_account: partner.clone(),
-            invitation_id: self.id.clone(),
-            relationship_type: relationship,
-            status: ConnectionStatus::Active,
-            buyer_delivery_configured: false,
-            buyer_delivery_configured_at: None,
-            buyer_flow_id: None,
-            created_by: self.created_by.clone(),
-            entity_id: entity.clone(),
-            partner_entity_id: partner_entity.clone(),
-            created_at: now.clone(),
-            updated_at: now.clone(),
-            revoked_at: None,
-            revoked_by: None,
-            leads_delivered: 0,
-            leads_rejected: 0,
-            leads_failed: 0,
-            last_delivery_at: None,
-        };
-        let relationship = self.relationship_type;
-        let inviter_side = side(&self.inviter.id, accepting, relationship, &self.entity_id, &mirror_entity_id);
-        let accepting_side = side(&accepting.id, &self.inviter, relationship.flipped(), &mirror_entity_id, &self.entity_id);
-        let mirror_base = mirror.unwrap_or_else(|| Entity::new(mirror_entity_id, &self.inviter.name, now));
-        let mirror_entity = Entity {
-            pending: false,
-            connected: Some(relationship.flipped()),
-            connected_account_id: Some(self.inviter.id.clone()),
-            connection_id: Some(connection_id.clone()),
-            invitation_id: Some(self.id.clone()),
-            invitation_expires_at: None,
-            updated_at: now.clone(),
-            ..mirror_base
-        };
-        let accepted = Invitation {
-            direction: Direction::Sent,
-            status: InvitationStatus::Accepted,
-            invitee_account: Some(accepting.clone()),
-            connection_id: Some(connection_id),
-            responded_by: Some(actor.to_string()),
-            responded_at: Some(now.clone()),
-            updated_at: now.clone(),
-            ..self.clone()
-        };
-        let named_by_address = self.invitee_email.is_some() && self.invitee_email.as_deref() == inviter_entity_name;
-        Acceptance { inviter_side, accepting_side, accepted, mirror_entity, inviter_entity_name: named_by_address.then(|| accepting.name.clone()) }
-    }
-}
-
 /// A pending-or-not invitation for unit tests.
 #[cfg(test)]
 pub(crate) fn sample(status: InvitationStatus, direction: Direction) -> Invitation {
@@ -390,34 +387,6 @@ mod tests {
         assert_eq!(record(Some(&connection), Some(&pending)).send_decision(BEFORE), SendDecision::Connected(connection));
         assert_eq!(record(None, Some(&pending)).send_decision(BEFORE), SendDecision::Pending(pending.clone()));
         assert_eq!(record(None, Some(&pending)).send_decision(AFTER), SendDecision::New, "an expired invitation is replaced");
-    }
-
-    #[test]
-    fn acceptance_connects_both_sides_with_flipped_relationships() {
-        let invitation = Invitation { invitee_email: Some("buyer@example.com".into()), ..sample(InvitationStatus::Pending, Direction::Sent) };
-        let accepting = AccountRef { id: Id::generate(), name: "Buyer Inc".into() };
-        let now = BEFORE.to_string();
-        let plan = invitation.accept(&accepting, "buyer@example.com", None, Some("buyer@example.com"), &now);
-        assert_eq!(plan.inviter_side.id, plan.accepting_side.id);
-        assert_eq!(plan.inviter_side.relationship_type, invitation.relationship_type);
-        assert_eq!(plan.accepting_side.relationship_type, invitation.relationship_type.flipped());
-        assert_eq!((&plan.inviter_side.entity_id, &plan.accepting_side.partner_entity_id), (&invitation.entity_id, &invitation.entity_id));
-        assert_eq!(plan.accepting_side.entity_id, plan.mirror_entity.id);
-        assert_eq!((plan.mirror_entity.name.as_str(), plan.mirror_entity.connection_id.as_ref()), (invitation.inviter.name.as_str(), Some(&plan.inviter_side.id)));
-        assert_eq!((plan.accepted.status, plan.accepted.connection_id.as_ref()), (InvitationStatus::Accepted, Some(&plan.inviter_side.id)));
-        assert_eq!(plan.inviter_entity_name.as_deref(), Some("Buyer Inc"), "an entity named by the address takes the account's name");
-        let renamed = invitation.accept(&accepting, "buyer@example.com", None, Some("Chosen name"), &now);
-        assert_eq!(renamed.inviter_entity_name, None, "a name the inviter chose stays");
-    }
-
-    #[test]
-    fn acceptance_reuses_the_accepting_accounts_entity() {
-        let invitation = sample(InvitationStatus::Pending, Direction::Sent);
-        let now = BEFORE.to_string();
-        let mirror = pending_entity(None, "Seller as I named it", &invitation, &now);
-        let plan = invitation.accept(&AccountRef { id: Id::generate(), name: "B".into() }, "b@example.com", Some(mirror.clone()), None, &now);
-        assert_eq!((&plan.mirror_entity.id, plan.mirror_entity.name.as_str(), plan.mirror_entity.pending), (&mirror.id, "Seller as I named it", false));
-        assert_eq!(plan.accepting_side.entity_id, mirror.id);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! The partners area's rules, pure (no AWS): entities, connections, invitations and their audit
 //! trail. The structs are both what the API returns and the attributes stored in DynamoDB (keys are
-//! added by `crate::platform::store::keys`).
+//! added by `crate::store::keys`).
 
+pub mod acceptance;
 pub mod email;
 pub mod invitation;
 
@@ -132,15 +133,55 @@ pub struct Connection {
     pub last_delivery_at: Option<Timestamp>,
 }
 
+/// What an audit event records; its name is what the trail shows (`invitation.sent`, ...).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum AuditAction {
+    #[serde(rename = "invitation.sent")]
+    InvitationSent,
+    #[serde(rename = "invitation.resent")]
+    InvitationResent,
+    #[serde(rename = "invitation.accepted")]
+    InvitationAccepted,
+    #[serde(rename = "invitation.declined")]
+    InvitationDeclined,
+    #[serde(rename = "invitation.revoked")]
+    InvitationRevoked,
+    #[serde(rename = "invitation.expired")]
+    InvitationExpired,
+    #[serde(rename = "connection.created")]
+    ConnectionCreated,
+    #[serde(rename = "connection.revoked")]
+    ConnectionRevoked,
+    #[serde(rename = "connection.buyer_delivery_configured")]
+    ConnectionBuyerDeliveryConfigured,
+}
+
+impl AuditAction {
+    /// What the event is about: an invitation or a connection.
+    pub fn subject_type(self) -> SubjectType {
+        use AuditAction::*;
+        match self {
+            InvitationSent | InvitationResent | InvitationAccepted | InvitationDeclined | InvitationRevoked | InvitationExpired => SubjectType::Invitation,
+            ConnectionCreated | ConnectionRevoked | ConnectionBuyerDeliveryConfigured => SubjectType::Connection,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SubjectType {
+    Invitation,
+    Connection,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuditEvent {
     pub id: Id,
     pub account_id: Id,
-    /// `invitation.sent`, `invitation.accepted`, `connection.revoked`, ...
-    pub event: String,
+    pub event: AuditAction,
     /// The acting user's email, or `system`.
     pub actor: String,
-    pub subject_type: String,
+    pub subject_type: SubjectType,
     pub subject_id: Id,
     pub partner_account_id: Option<Id>,
     pub at: Timestamp,

@@ -1,30 +1,29 @@
 //! Audit events are written in the same transaction as the change they record.
 
-use crate::platform::store::tx::Write;
-use crate::partners::domain::AuditEvent;
+use crate::store::tx::Write;
+use crate::partners::domain::{AuditAction, AuditEvent};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
-use crate::platform::store::keys::{self, ItemType};
+use crate::store::keys::{self, ItemType};
 use crate::platform::time::Timestamp;
 
 /// What happened, to what, by whom; `audit::write` turns it into one account's event.
-pub struct Audit<'a> {
-    pub event: &'static str,
+pub(in crate::store) struct Audit<'a> {
+    pub event: AuditAction,
     pub actor: &'a str,
-    pub subject_type: &'static str,
     pub subject_id: &'a Id,
     pub at: &'a Timestamp,
 }
 
 impl Audit<'_> {
     /// The event as recorded in `account`'s trail, naming the other account involved.
-    pub fn write(&self, account: &Id, partner: Option<&Id>) -> Result<Write, ApiError> {
+    pub(in crate::store) fn write(&self, account: &Id, partner: Option<&Id>) -> Result<Write, ApiError> {
         let event = AuditEvent {
             id: Id::generate(),
             account_id: account.clone(),
-            event: self.event.to_string(),
+            event: self.event,
             actor: self.actor.to_string(),
-            subject_type: self.subject_type.to_string(),
+            subject_type: self.event.subject_type(),
             subject_id: self.subject_id.clone(),
             partner_account_id: partner.cloned(),
             at: self.at.clone(),
@@ -34,7 +33,7 @@ impl Audit<'_> {
     }
 
     /// The same event in both parties' trails.
-    pub fn writes_for_both(&self, a: &Id, b: Option<&Id>) -> Result<Vec<Write>, ApiError> {
+    pub(in crate::store) fn writes_for_both(&self, a: &Id, b: Option<&Id>) -> Result<Vec<Write>, ApiError> {
         let mut writes = vec![self.write(a, b)?];
         if let Some(b) = b {
             writes.push(self.write(b, Some(a))?);

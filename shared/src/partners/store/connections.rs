@@ -3,37 +3,43 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::PartnersTable;
-use crate::partners::store::audit::Audit;
-use crate::platform::store::tx::{TxError, Write};
+use crate::partners::domain::AuditAction;
+use crate::store::partners::audit::Audit;
+use crate::store::tx::{TxError, UpdateError, Write};
 use crate::platform::accounts::Caller;
 use crate::partners::domain::invitation::Invitee;
 use crate::partners::domain::{AuditEvent, Connection, ConnectionStatus};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
-use crate::platform::store::keys::{self, prefix};
-use crate::platform::store::lists::{Page, PageRequest};
+use crate::store::keys::{self, prefix};
+use crate::store::lists::{Page, PageRequest};
 use crate::platform::time;
 
 impl PartnersTable<'_> {
     /// The account's connections, each seen from its side, newest first.
     pub async fn connections(&self, account: &Id, page: &PageRequest) -> Result<Page<Connection>, ApiError> {
-        self.list(account, prefix::CONNECTION, page, None).await
+        self.db.list(account, prefix::CONNECTION, page, None).await
     }
 
     /// The account's audit trail, newest first.
     pub async fn audit_events(&self, account: &Id, page: &PageRequest) -> Result<Page<AuditEvent>, ApiError> {
-        self.list(account, prefix::AUDIT, page, None).await
+        self.db.list(account, prefix::AUDIT, page, None).await
     }
 
     /// By connection id, or by the id of the invitation that created it (LeadConduit accepts both).
     pub async fn connection(&self, account: &Id, id: &Id) -> Result<Option<Connection>, ApiError> {
-        if let Some(connection) = self.get_as(&keys::connection(account, id)).await? {
+        if let Some(connection) = self.connection_by_id(account, id).await? {
             return Ok(Some(connection));
         }
         match self.invitation(account, id).await?.and_then(|invitation| invitation.connection_id) {
-            Some(connection_id) => self.get_as(&keys::connection(account, &connection_id)).await,
+            Some(connection_id) => self.connection_by_id(account, &connection_id).await,
             None => Ok(None),
         }
+    }
+
+    /// The account's copy of a connection, by its id only.
+    pub async fn connection_by_id(&self, account: &Id, id: &Id) -> Result<Option<Connection>, ApiError> {
+        self.db.get_as(&keys::connection(account, id)).await
     }
 
     /// Either party revokes; from the commit on, neither side's copy is active.
@@ -80,9 +86,9 @@ impl PartnersTable<'_> {
                     .value(":id", keys::value(&connection.id)?),
             );
         }
-        let audit = Audit { event: "connection.revoked", actor: &caller.user_email, subject_type: "connection", subject_id: &connection.id, at: &now };
+        let audit = Audit { event: AuditAction::ConnectionRevoked, actor: &caller.user_email, subject_id: &connection.id, at: &now };
         writes.extend(audit.writes_for_both(own, Some(partner))?);
-        self.transact(writes).await.map_err(|err| match err {
+        self.db.transact(writes).await.map_err(|err| match err {
             TxError::Other(e) => e,
             _ => ApiError::Conflict(format!("connection {} was changed concurrently (already revoked?)", connection.id)),
         })?;
@@ -92,6 +98,54 @@ impl PartnersTable<'_> {
             revoked_by: Some(caller.user_email.clone()),
             updated_at: now,
             ..connection
+        })
+    }
+}
+
+/// The write that marks one copy of an active connection as set up for buyer delivery (the
+/// onboards area commits it with the flows it plans): fails if the connection was revoked or
+/// set up meanwhile.
+pub(in crate::store) fn buyer_delivery_configured(owner: &Id, connection: &Id, buyer_flow: &Id, now: &time::Timestamp) -> Result<Write, ApiError> {
+    Ok(Write::update("connection", keys::connection(owner, connection))
+        .set("buyer_delivery_configured", AttributeValue::Bool(true))
+        .set("buyer_delivery_configured_at", keys::string(now.as_str()))
+        .set("buyer_flow_id", keys::value(buyer_flow)?)
+        .set("updated_at", keys::string(now.as_str()))
+        .only_if("#status = :active AND #buyer_delivery_configured = :false")
+        .value(":active", keys::value(&ConnectionStatus::Active)?)
+        .value(":false", AttributeValue::Bool(false)))
+}
+
+/// The write that counts one settled lead delivery on one copy of a connection (the leads area
+/// commits it with the lead's step).
+pub(in crate::store) fn delivery_counted(owner: &Id, connection: &Id, counter: &str, now: &time::Timestamp) -> Write {
+    Write::update("connection", keys::connection(owner, connection))
+        .add(counter, AttributeValue::N("1".into()))
+        .set("last_delivery_at", keys::string(now.as_str()))
+        .only_if("attribute_exists(#pk)")
+}
+
+impl PartnersTable<'_> {
+    /// The right to send the seller email for a set-up connection, held until `until` on the
+    /// buyer's copy: `false` if it was sent already or another worker holds a live lease.
+    pub async fn take_notify_lease(&self, connection: &Connection, until: &str) -> Result<bool, ApiError> {
+        let lease = Write::update("connection", keys::connection(&connection.account_id, &connection.id))
+            .set("notify_lease_until", keys::string(until))
+            .only_if("attribute_not_exists(#sellers_notified_at) AND (attribute_not_exists(#notify_lease_until) OR #notify_lease_until < :now)")
+            .value(":now", keys::string(time::now()));
+        match self.db.update_returning(lease).await {
+            Ok(_) => Ok(true),
+            Err(UpdateError::Condition(_)) => Ok(false),
+            Err(UpdateError::Other(e)) => Err(e),
+        }
+    }
+
+    /// The seller email was sent: no lease is granted again.
+    pub async fn mark_sellers_notified(&self, connection: &Connection) -> Result<(), ApiError> {
+        let sent = Write::update("connection", keys::connection(&connection.account_id, &connection.id)).set("sellers_notified_at", keys::string(time::now()));
+        self.db.update_returning(sent).await.map(drop).map_err(|e| match e {
+            UpdateError::Other(e) => e,
+            UpdateError::Condition(_) => ApiError::Internal("unconditional update failed its condition".into()),
         })
     }
 }

@@ -6,23 +6,23 @@ use super::PartnersTable;
 use crate::partners::domain::Entity;
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
-use crate::platform::store::keys::{self, prefix};
-use crate::platform::store::lists::{Page, PageRequest};
+use crate::store::keys::{self, prefix};
+use crate::store::lists::{Page, PageRequest};
 
 impl PartnersTable<'_> {
     pub async fn entity(&self, account: &Id, id: &Id) -> Result<Option<Entity>, ApiError> {
-        self.get_as(&keys::entity(account, id)).await
+        self.db.get_as(&keys::entity(account, id)).await
     }
 
     /// The partners the account sees (pending, connected or former), newest first.
     pub async fn entities(&self, account: &Id, page: &PageRequest) -> Result<Page<Entity>, ApiError> {
-        self.list(account, prefix::ENTITY, page, None).await
+        self.db.list(account, prefix::ENTITY, page, None).await
     }
 
     /// The account's entities among `ids` (others' ids simply are not found).
     pub async fn entities_among(&self, account: &Id, ids: &[Id]) -> Result<HashMap<Id, Entity>, ApiError> {
         let keys: Vec<keys::Key> = ids.iter().map(|id| keys::entity(account, id)).collect();
-        let items = self.get_many(&keys).await?;
+        let items = self.db.get_many(&keys).await?;
         items.into_iter().map(|item| keys::parse::<Entity>(item).map(|e| (e.id.clone(), e))).collect()
     }
 }

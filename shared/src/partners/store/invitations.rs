@@ -11,16 +11,18 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 
 use super::PartnersTable;
-use crate::platform::store::accounts::NewAccount;
-use crate::platform::store::lists::{Filter, Page, PageRequest};
-use crate::partners::store::audit::Audit;
-use crate::platform::store::tx::{TxError, Write};
+use crate::store::accounts::NewAccount;
+use crate::store::lists::{Filter, Page, PageRequest};
+use crate::partners::domain::AuditAction;
+use crate::store::partners::audit::Audit;
+use crate::store::tx::{TxError, Write};
 use crate::platform::accounts::Caller;
-use crate::partners::domain::invitation::{Acceptance, Direction, Invitation, InvitationStatus, Invitee, NewInvitation, PartnerRecord, SendDecision, pending_entity};
+use crate::partners::domain::acceptance::{Acceptance, Accepter, Claimant, accepter, link_actor};
+use crate::partners::domain::invitation::{Closing, Direction, Invitation, InvitationStatus, Invitee, NewInvitation, PartnerRecord, SendDecision, Side, pending_entity};
 use crate::partners::domain::{AccountRef, Connection, Entity, Relationship};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
-use crate::platform::store::keys::{self, ItemType};
+use crate::store::keys::{self, ItemType};
 use crate::platform::time::{self, Timestamp};
 use crate::partners::settings::InvitationSettings;
 use crate::platform::secret;
@@ -58,20 +60,6 @@ pub struct InvitationLink {
     pub recipients: Vec<String>,
 }
 
-/// Who accepts through an invitation link.
-pub enum Claimant {
-    /// An authenticated account (its API key was presented with the token).
-    Account(Caller),
-    /// The link alone: it accepts for the account it was emailed to or, for an address without
-    /// one, creates that account (free plan; these are its name and its first user's name).
-    Link { new_account: Option<(String, String)> },
-}
-
-/// Who answered through a link, for the audit trail: the address it was emailed to.
-fn link_actor(invitation: &Invitation) -> String {
-    invitation.invitee_email.clone().unwrap_or_else(|| "invitation link".into())
-}
-
 #[derive(Debug)]
 pub struct Accepted {
     /// The accepting side's view of the new connection.
@@ -93,40 +81,57 @@ fn token_write(invitation: &Invitation, token: &str, ttl: u64) -> Result<Write, 
     Ok(Write::put("token", key.clone(), keys::item(&key, ItemType::InvitationToken, &record)?))
 }
 
-fn copy_write(label: &'static str, owner: &Id, invitation: &Invitation, token_hash: Option<&str>) -> Result<Write, ApiError> {
-    let key = keys::invitation(owner, &invitation.id);
-    let mut item = keys::item(&key, ItemType::Invitation, invitation)?;
-    if let Some(hash) = token_hash {
-        item.insert(TOKEN_HASH.into(), keys::string(hash));
-    }
-    Ok(Write::put(label, key, item).only_if("attribute_not_exists(#pk)"))
-}
-
-fn received_copy(invitation: &Invitation) -> Invitation {
-    Invitation { direction: Direction::Received, ..invitation.clone() }
-}
-
 fn already_connected(partner: &str) -> ApiError {
     ApiError::Conflict(format!("this account is already connected with {partner}"))
 }
 
-/// Both copies' status change, conditioned on the invitation still being open.
-fn status_updates(invitation: &Invitation, status: InvitationStatus, actor: &str, now: &Timestamp) -> Result<Vec<Write>, ApiError> {
-    let mut owners = vec![("invitation", invitation.inviter.id.clone())];
-    if let Some(invitee) = &invitation.invitee_account {
-        owners.push(("invitee_invitation", invitee.id.clone()));
+/// The label of the write of one side's copy of an invitation.
+fn copy_label(side: Side) -> &'static str {
+    match side {
+        Side::Inviter => "invitation",
+        Side::Invitee => "invitee_invitation",
     }
-    owners
+}
+
+/// Every copy of `invitation` written whole, with `token_hash` beside it, conditioned by
+/// `condition` for its side.
+fn copies_put(invitation: &Invitation, token_hash: Option<&str>, condition: impl Fn(Side, Write) -> Result<Write, ApiError>) -> Result<Vec<Write>, ApiError> {
+    invitation
+        .copies()
         .into_iter()
-        .map(|(label, owner)| {
-            Ok(Write::update(label, keys::invitation(&owner, &invitation.id))
-                .set("status", keys::value(&status)?)
-                .set("responded_by", keys::string(actor))
-                .set("responded_at", keys::string(now.as_str()))
-                .set("updated_at", keys::string(now.as_str()))
-                .only_if("#status = :pending OR #status = :expired")
-                .value(":pending", keys::value(&InvitationStatus::Pending)?)
-                .value(":expired", keys::value(&InvitationStatus::Expired)?))
+        .map(|(side, owner, copy)| {
+            let key = keys::invitation(&owner, &copy.id);
+            let mut item = keys::item(&key, ItemType::Invitation, &copy)?;
+            if let Some(hash) = token_hash {
+                item.insert(TOKEN_HASH.into(), keys::string(hash));
+            }
+            condition(side, Write::put(copy_label(side), key, item))
+        })
+        .collect()
+}
+
+/// `write` only while the invitation is open (pending, or expired without anyone answering).
+fn while_open(write: Write) -> Result<Write, ApiError> {
+    Ok(write
+        .only_if("#status = :pending OR #status = :expired")
+        .value(":pending", keys::value(&InvitationStatus::Pending)?)
+        .value(":expired", keys::value(&InvitationStatus::Expired)?))
+}
+
+/// Both copies' status change, conditioned on the invitation still being open. An update, not a
+/// put: the link's token hash stays beside them, so that a resend can retire that link.
+fn status_updates(closed: &Invitation) -> Result<Vec<Write>, ApiError> {
+    closed
+        .copies()
+        .into_iter()
+        .map(|(side, owner, _)| {
+            while_open(
+                Write::update(copy_label(side), keys::invitation(&owner, &closed.id))
+                    .set("status", keys::value(&closed.status)?)
+                    .set("responded_by", keys::value(&closed.responded_by)?)
+                    .set("responded_at", keys::value(&closed.responded_at)?)
+                    .set("updated_at", keys::string(closed.updated_at.as_str())),
+            )
         })
         .collect()
 }
@@ -145,14 +150,11 @@ fn new_invitation_writes(caller: &Caller, target: &Invitee, invitation: &Invitat
             )
             .value(":now", keys::string(now.as_str())),
         Write::put("entity", entity_key.clone(), keys::item(&entity_key, ItemType::Entity, entity)?),
-        copy_write("invitation", &caller.account_id, invitation, Some(&secret::hash(token)))?,
         token_write(invitation, token, token_ttl)?,
     ];
+    writes.extend(copies_put(invitation, Some(&secret::hash(token)), |_, write| Ok(write.only_if("attribute_not_exists(#pk)")))?);
     let invitee_account = invitation.invitee_account.as_ref().map(|a| &a.id);
-    if let Some(account) = invitee_account {
-        writes.push(copy_write("invitee_invitation", account, &received_copy(invitation), Some(&secret::hash(token)))?);
-    }
-    let audit = Audit { event: "invitation.sent", actor: &caller.user_email, subject_type: "invitation", subject_id: &invitation.id, at: now };
+    let audit = Audit { event: AuditAction::InvitationSent, actor: &caller.user_email, subject_id: &invitation.id, at: now };
     writes.extend(audit.writes_for_both(&caller.account_id, invitee_account)?);
     Ok(writes)
 }
@@ -163,19 +165,17 @@ fn new_invitation_writes(caller: &Caller, target: &Invitee, invitation: &Invitat
 fn acceptance_writes(invitation: &Invitation, accepting: &AccountRef, plan: &Acceptance, actor: &str, now: &Timestamp) -> Result<Vec<Write>, ApiError> {
     let inviter = &invitation.inviter;
     let connection_id = &plan.inviter_side.id;
-    // The invitee's copy exists unless the invitation was addressed to an email that had no
-    // account when it was sent.
-    let inviter_copy = keys::invitation(&inviter.id, &invitation.id);
-    let invitee_copy = keys::invitation(&accepting.id, &invitation.id);
-    let mut writes = vec![
-        Write::put("invitation", inviter_copy.clone(), keys::item(&inviter_copy, ItemType::Invitation, &plan.accepted)?)
-            .only_if("#status = :pending AND #expires_at > :now")
-            .value(":pending", keys::value(&InvitationStatus::Pending)?)
-            .value(":now", keys::string(now.as_str())),
-        Write::put("invitee_invitation", invitee_copy.clone(), keys::item(&invitee_copy, ItemType::Invitation, &received_copy(&plan.accepted))?)
-            .only_if("attribute_not_exists(#pk) OR #status = :pending")
-            .value(":pending", keys::value(&InvitationStatus::Pending)?),
-    ];
+    // The accepted invitation names the accepting account, so its copies are the inviter's and
+    // the accepting account's. The latter exists unless the invitation was addressed to an email
+    // that had no account when it was sent.
+    let pending = keys::value(&InvitationStatus::Pending)?;
+    let mut writes = copies_put(&plan.accepted, None, |side, write| {
+        Ok(match side {
+            Side::Inviter => write.only_if("#status = :pending AND #expires_at > :now").value(":now", keys::string(now.as_str())),
+            Side::Invitee => write.only_if("attribute_not_exists(#pk) OR #status = :pending"),
+        }
+        .value(":pending", pending.clone()))
+    })?;
     for connection in [&plan.inviter_side, &plan.accepting_side] {
         let key = keys::connection(&connection.account_id, &connection.id);
         writes.push(Write::put("connection", key.clone(), keys::item(&key, ItemType::Connection, connection)?).only_if("attribute_not_exists(#pk)"));
@@ -224,9 +224,9 @@ fn acceptance_writes(invitation: &Invitation, accepting: &AccountRef, plan: &Acc
             .set("connection_id", keys::value(connection_id)?)
             .only_if("attribute_not_exists(#connection_id)"),
     );
-    let accepted_event = Audit { event: "invitation.accepted", actor, subject_type: "invitation", subject_id: &invitation.id, at: now };
+    let accepted_event = Audit { event: AuditAction::InvitationAccepted, actor, subject_id: &invitation.id, at: now };
     writes.extend(accepted_event.writes_for_both(&inviter.id, Some(&accepting.id))?);
-    let created_event = Audit { event: "connection.created", actor, subject_type: "connection", subject_id: connection_id, at: now };
+    let created_event = Audit { event: AuditAction::ConnectionCreated, actor, subject_id: connection_id, at: now };
     writes.extend(created_event.writes_for_both(&inviter.id, Some(&accepting.id))?);
     Ok(writes)
 }
@@ -263,7 +263,7 @@ impl PartnersTable<'_> {
     /// Sent and received, newest first, as seen at `now`; narrowed by status and direction.
     pub async fn invitations(&self, account: &Id, status: Option<InvitationStatus>, direction: Option<Direction>, page: &PageRequest) -> Result<Page<Invitation>, ApiError> {
         let now = time::now();
-        let mut listed = self.list::<Invitation>(account, keys::prefix::INVITATION, page, invitation_filter(status, direction, &now)?).await?;
+        let mut listed = self.db.list::<Invitation>(account, keys::prefix::INVITATION, page, invitation_filter(status, direction, &now)?).await?;
         listed.items = listed.items.into_iter().map(|i| i.as_seen_at(&now)).collect();
         Ok(listed)
     }
@@ -274,7 +274,7 @@ impl PartnersTable<'_> {
 
     /// The copy and the hash of its current link token (stored beside it, never shown).
     async fn invitation_and_token(&self, owner: &Id, id: &Id) -> Result<Option<(Invitation, Option<String>)>, ApiError> {
-        let Some(mut item) = self.get(&keys::invitation(owner, id)).await? else { return Ok(None) };
+        let Some(mut item) = self.db.get(&keys::invitation(owner, id)).await? else { return Ok(None) };
         let token_hash = item.remove(TOKEN_HASH).and_then(|v| v.as_s().ok().cloned());
         Ok(Some((keys::parse(item)?, token_hash)))
     }
@@ -283,7 +283,7 @@ impl PartnersTable<'_> {
     async fn invitation_recipients(&self, invitation: &Invitation) -> Result<Vec<String>, ApiError> {
         Ok(match (&invitation.invitee_email, &invitation.invitee_account) {
             (Some(email), _) => vec![email.clone()],
-            (None, Some(account)) => self.accounts().account_user_emails(&account.id).await?,
+            (None, Some(account)) => self.db.accounts().account_user_emails(&account.id).await?,
             (None, None) => vec![],
         })
     }
@@ -293,22 +293,22 @@ impl PartnersTable<'_> {
     async fn addressee(&self, invitee: InviteeRequest) -> Result<(Option<AccountRef>, Option<String>), ApiError> {
         let (account_id, email) = match invitee {
             InviteeRequest::Account(id) => (Some(id), None),
-            InviteeRequest::Email(email) => (self.accounts().user(&email).await?.map(|user| user.account_id), Some(email)),
+            InviteeRequest::Email(email) => (self.db.accounts().user(&email).await?.map(|user| user.account_id), Some(email)),
         };
         let account = match account_id {
-            Some(id) => Some(self.accounts().account(&id).await?.ok_or(ApiError::NotFound("account"))?),
+            Some(id) => Some(self.db.accounts().account(&id).await?.ok_or(ApiError::NotFound("account"))?),
             None => None,
         };
         Ok((account.map(|a| AccountRef { id: a.id, name: a.name }), email))
     }
 
     async fn partner(&self, owner: &Id, invitee: &Invitee) -> Result<PartnerRecord, ApiError> {
-        Ok(self.get_as(&keys::partner(owner, invitee)).await?.unwrap_or_default())
+        Ok(self.db.get_as(&keys::partner(owner, invitee)).await?.unwrap_or_default())
     }
 
     /// An entity the invitation names, which must exist.
     async fn existing_entity(&self, owner: &Id, id: &Id) -> Result<Entity, ApiError> {
-        self.get_as(&keys::entity(owner, id)).await?.ok_or_else(|| ApiError::Internal(format!("entity {id} of {owner} missing")))
+        self.db.get_as(&keys::entity(owner, id)).await?.ok_or_else(|| ApiError::Internal(format!("entity {id} of {owner} missing")))
     }
 
     /// Sends an invitation, or returns the pending one to the same partner (`created: false`).
@@ -320,7 +320,7 @@ impl PartnersTable<'_> {
         name: Option<String>,
         settings: &InvitationSettings,
     ) -> Result<Sent, ApiError> {
-        let inviter = self.accounts().account(&caller.account_id).await?.ok_or(ApiError::Unauthenticated("account no longer exists"))?;
+        let inviter = self.db.accounts().account(&caller.account_id).await?.ok_or(ApiError::Unauthenticated("account no longer exists"))?;
         let (invitee_account, invitee_email) = self.addressee(invitee).await?;
         let new = NewInvitation {
             inviter: AccountRef { id: inviter.id, name: inviter.name },
@@ -357,7 +357,7 @@ impl PartnersTable<'_> {
             };
             let entity = pending_entity(existing, &entity_name, &invitation, &now);
             let token = secret::new_token();
-            match self.transact(new_invitation_writes(caller, &target, &invitation, &entity, &token, token_ttl, &now)?).await {
+            match self.db.transact(new_invitation_writes(caller, &target, &invitation, &entity, &token, token_ttl, &now)?).await {
                 Ok(()) => {
                     let recipients = self.invitation_recipients(&invitation).await?;
                     return Ok(Sent { created: true, invitation, entity, link: Some(InvitationLink { token, recipients }) });
@@ -377,24 +377,8 @@ impl PartnersTable<'_> {
         invitation.check_resendable(&now)?;
         let (expires_at, token_ttl) = expiry(settings);
         let token = secret::new_token();
-        let renewed = Invitation { status: InvitationStatus::Pending, expires_at: expires_at.clone(), updated_at: now.clone(), ..invitation.clone() };
-
-        let mut writes = vec![];
-        let mut copies = vec![("invitation", caller.account_id.clone(), renewed.clone())];
-        if let Some(invitee) = &renewed.invitee_account {
-            copies.push(("invitee_invitation", invitee.id.clone(), received_copy(&renewed)));
-        }
-        for (label, owner, copy) in copies {
-            let copy_key = keys::invitation(&owner, &copy.id);
-            let mut item = keys::item(&copy_key, ItemType::Invitation, &copy)?;
-            item.insert(TOKEN_HASH.into(), keys::string(secret::hash(&token)));
-            writes.push(
-                Write::put(label, copy_key, item)
-                    .only_if("#status = :pending OR #status = :expired")
-                    .value(":pending", keys::value(&InvitationStatus::Pending)?)
-                    .value(":expired", keys::value(&InvitationStatus::Expired)?),
-            );
-        }
+        let renewed = invitation.renewed(expires_at.clone(), &now);
+        let mut writes = copies_put(&renewed, Some(&secret::hash(&token)), |_, write| while_open(write))?;
         writes.push(
             Write::update("partner", keys::partner(&caller.account_id, &invitation.invitee()))
                 .set("pending_invitation_id", keys::value(id)?)
@@ -417,10 +401,10 @@ impl PartnersTable<'_> {
             writes.push(Write::delete("old_token", keys::invitation_token(&hash)));
         }
         writes.push(token_write(&renewed, &token, token_ttl)?);
-        let audit = Audit { event: "invitation.resent", actor: &caller.user_email, subject_type: "invitation", subject_id: id, at: &now };
+        let audit = Audit { event: AuditAction::InvitationResent, actor: &caller.user_email, subject_id: id, at: &now };
         writes.extend(audit.writes_for_both(&caller.account_id, renewed.invitee_account.as_ref().map(|a| &a.id))?);
 
-        self.transact(writes).await.map_err(|err| match err {
+        self.db.transact(writes).await.map_err(|err| match err {
             TxError::Condition("partner") => ApiError::Conflict("another invitation to this partner is pending, or it is already connected".into()),
             TxError::Condition(_) | TxError::Conflict => ApiError::Conflict(format!("invitation {id} changed while resending; retry")),
             TxError::Other(e) => e,
@@ -432,10 +416,11 @@ impl PartnersTable<'_> {
 
     /// Ends an open invitation (revoked, declined or expired): both copies, the inviter's partner
     /// record and entity if they still point at it, and the link.
-    async fn close_invitation(&self, invitation: &Invitation, status: InvitationStatus, actor: &str) -> Result<Invitation, ApiError> {
+    async fn close_invitation(&self, invitation: &Invitation, closing: Closing, actor: &str) -> Result<Invitation, ApiError> {
         let now = time::now();
         let inviter = &invitation.inviter.id;
-        let mut writes = status_updates(invitation, status, actor, &now)?;
+        let closed = invitation.closed(closing, actor, &now);
+        let mut writes = status_updates(&closed)?;
         let partner = self.partner(inviter, &invitation.invitee()).await?;
         if partner.pending_invitation_id.as_ref() == Some(&invitation.id) {
             writes.push(
@@ -451,25 +436,20 @@ impl PartnersTable<'_> {
                     .set("updated_at", keys::string(now.as_str())),
             );
         }
-        let event = match status {
-            InvitationStatus::Revoked => "invitation.revoked",
-            InvitationStatus::Declined => "invitation.declined",
-            _ => "invitation.expired",
-        };
-        let audit = Audit { event, actor, subject_type: "invitation", subject_id: &invitation.id, at: &now };
+        let audit = Audit { event: closing.audit_action(), actor, subject_id: &invitation.id, at: &now };
         writes.extend(audit.writes_for_both(inviter, invitation.invitee_account.as_ref().map(|a| &a.id))?);
-        self.transact(writes).await.map_err(|err| match err {
+        self.db.transact(writes).await.map_err(|err| match err {
             TxError::Other(e) => e,
             _ => ApiError::Conflict(format!("invitation {} changed concurrently; retry", invitation.id)),
         })?;
-        Ok(Invitation { status, responded_by: Some(actor.to_string()), responded_at: Some(now.clone()), updated_at: now, ..invitation.clone() })
+        Ok(closed)
     }
 
     /// The inviter withdraws an open invitation.
     pub async fn revoke_invitation(&self, caller: &Caller, id: &Id) -> Result<Invitation, ApiError> {
         let invitation = self.invitation(&caller.account_id, id).await?.ok_or(ApiError::NotFound("invitation"))?;
         invitation.check_revocable(&time::now())?;
-        self.close_invitation(&invitation, InvitationStatus::Revoked, &caller.user_email).await
+        self.close_invitation(&invitation, Closing::Revoked, &caller.user_email).await
     }
 
     /// The invited account declines.
@@ -477,7 +457,7 @@ impl PartnersTable<'_> {
         let invitation = self.invitation(&caller.account_id, id).await?.ok_or(ApiError::NotFound("invitation"))?;
         invitation.check_direction(Direction::Received, "decline")?;
         self.check_open(&invitation).await?;
-        self.close_invitation(&invitation, InvitationStatus::Declined, &caller.user_email).await
+        self.close_invitation(&invitation, Closing::Declined, &caller.user_email).await
     }
 
     /// Open, or the error saying why not. The first operation to find an invitation past its
@@ -486,7 +466,7 @@ impl PartnersTable<'_> {
         let now = time::now();
         let result = invitation.check_answerable(&now);
         if matches!(result, Err(ApiError::Gone(_))) && invitation.status == InvitationStatus::Pending {
-            self.close_invitation(invitation, InvitationStatus::Expired, "system").await?;
+            self.close_invitation(invitation, Closing::Expired, "system").await?;
         }
         result
     }
@@ -496,7 +476,7 @@ impl PartnersTable<'_> {
         let invitation = self.invitation(&caller.account_id, id).await?.ok_or(ApiError::NotFound("invitation"))?;
         invitation.check_direction(Direction::Received, "accept")?;
         self.check_open(&invitation).await?;
-        let account = self.accounts().account(&caller.account_id).await?.ok_or(ApiError::Unauthenticated("account no longer exists"))?;
+        let account = self.db.accounts().account(&caller.account_id).await?.ok_or(ApiError::Unauthenticated("account no longer exists"))?;
         let accepting = AccountRef { id: account.id, name: account.name };
         self.connect(&invitation, accepting, &caller.user_email, None).await
     }
@@ -504,7 +484,7 @@ impl PartnersTable<'_> {
     /// The invitation an emailed link belongs to (the inviter's copy), whatever became of it.
     pub async fn invitation_by_link(&self, token: &str) -> Result<Invitation, ApiError> {
         let unknown = || ApiError::NotFound("invitation");
-        let record: TokenRecord = self.get_as(&keys::invitation_token(&secret::hash(token))).await?.ok_or_else(unknown)?;
+        let record: TokenRecord = self.db.get_as(&keys::invitation_token(&secret::hash(token))).await?.ok_or_else(unknown)?;
         self.invitation(&record.inviter_account_id, &record.invitation_id).await?.ok_or_else(unknown)
     }
 
@@ -516,8 +496,8 @@ impl PartnersTable<'_> {
             return Ok(Some(account.clone()));
         }
         let Some(email) = &invitation.invitee_email else { return Ok(None) };
-        let Some(user) = self.accounts().user(email).await? else { return Ok(None) };
-        Ok(self.accounts().account(&user.account_id).await?.map(|a| AccountRef { id: a.id, name: a.name }))
+        let Some(user) = self.db.accounts().user(email).await? else { return Ok(None) };
+        Ok(self.db.accounts().account(&user.account_id).await?.map(|a| AccountRef { id: a.id, name: a.name }))
     }
 
     /// Accepts through the emailed link's token: with an API key, for the invited account the
@@ -526,38 +506,25 @@ impl PartnersTable<'_> {
         let invitation = self.invitation_by_link(token).await?;
         self.check_open(&invitation).await?;
         let addressee = self.addressee_account(&invitation).await?;
-        let actor = link_actor(&invitation);
-        match (claimant, addressee) {
-            (Claimant::Account(caller), addressee) => {
-                // The link answers for the account it was emailed to (named at sending, or the
-                // one its address now belongs to). Only for an address with no account may a
-                // key holder accept for its own account, as the holder of the link could
-                // equally create one (docs/security.md).
-                if addressee.is_some_and(|a| a.id != caller.account_id) {
-                    return Err(ApiError::Forbidden("this invitation is addressed to another account".into()));
-                }
-                let account = self.accounts().account(&caller.account_id).await?.ok_or(ApiError::Unauthenticated("account no longer exists"))?;
-                self.connect(&invitation, AccountRef { id: account.id, name: account.name }, &caller.user_email, None).await
+        let (accepting, actor, new_account) = match accepter(&invitation, addressee, claimant)? {
+            Accepter::Caller(caller) => {
+                let account = self.db.accounts().account(&caller.account_id).await?.ok_or(ApiError::Unauthenticated("account no longer exists"))?;
+                (AccountRef { id: account.id, name: account.name }, caller.user_email, None)
             }
-            (Claimant::Link { .. }, Some(account)) => self.connect(&invitation, account, &actor, None).await,
-            (Claimant::Link { new_account: Some((account_name, user_name)) }, None) => {
-                let Some(email) = invitation.invitee_email.clone() else { return Err(ApiError::NotFound("invitation")) };
+            Accepter::Addressee(account) => (account, link_actor(&invitation), None),
+            Accepter::NewAccount { email, account_name, user_name } => {
                 let new = NewAccount::new(account_name, crate::platform::accounts::Plan::Free, email.clone(), user_name);
-                let accepting = AccountRef { id: new.account.id.clone(), name: new.account.name.clone() };
-                self.connect(&invitation, accepting, &email, Some(new)).await
+                (AccountRef { id: new.account.id.clone(), name: new.account.name.clone() }, email, Some(new))
             }
-            (Claimant::Link { new_account: None }, None) => Err(ApiError::validation(
-                "account_name",
-                "missing field `account_name` (and `name`): the invited address has no account yet, so accepting creates one",
-            )),
-        }
+        };
+        self.connect(&invitation, accepting, &actor, new_account).await
     }
 
     /// Declines through the emailed link's token: whoever the link was emailed to may say no.
     pub async fn decline_by_link(&self, token: &str) -> Result<Invitation, ApiError> {
         let invitation = self.invitation_by_link(token).await?;
         self.check_open(&invitation).await?;
-        self.close_invitation(&invitation, InvitationStatus::Declined, &link_actor(&invitation)).await.map(|closed| received_copy(&closed))
+        self.close_invitation(&invitation, Closing::Declined, &link_actor(&invitation)).await.map(|closed| Invitation::received_copy(&closed))
     }
 
     /// Accepts `invitation` for `accepting`: one transaction writes the connection (both sides),
@@ -570,9 +537,6 @@ impl PartnersTable<'_> {
         new_account: Option<NewAccount>,
     ) -> Result<Accepted, ApiError> {
         let inviter = &invitation.inviter;
-        if inviter.id == accepting.id {
-            return Err(ApiError::BadRequest("an account cannot accept its own invitation".into()));
-        }
         let now = time::now();
         let mirror_target = Invitee::Account(inviter.id.clone());
         let mirror = self.partner(&accepting.id, &mirror_target).await?;
@@ -588,11 +552,11 @@ impl PartnersTable<'_> {
             Some(_) => Some(self.existing_entity(&inviter.id, &invitation.entity_id).await?.name),
             None => None,
         };
-        let plan = invitation.accept(&accepting, actor, mirror_entity, inviter_entity_name.as_deref(), &now);
+        let plan = invitation.accept(&accepting, actor, mirror_entity, inviter_entity_name.as_deref(), &now)?;
         let mut writes = new_account.as_ref().map(NewAccount::writes).transpose()?.unwrap_or_default();
         writes.extend(acceptance_writes(invitation, &accepting, &plan, actor, &now)?);
-        match self.transact(writes).await {
-            Ok(()) => Ok(Accepted { invitation: received_copy(&plan.accepted), connection: plan.accepting_side, new_account }),
+        match self.db.transact(writes).await {
+            Ok(()) => Ok(Accepted { invitation: Invitation::received_copy(&plan.accepted), connection: plan.accepting_side, new_account }),
             Err(TxError::Other(e)) => Err(e),
             Err(TxError::Condition("user")) => Err(ApiError::Conflict(format!(
                 "a user with email {actor} already exists; accept with that account's API key"

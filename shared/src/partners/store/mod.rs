@@ -5,7 +5,15 @@ pub mod connections;
 pub mod entities;
 pub mod invitations;
 
-crate::platform::store::table_part! {
+/// The partners area's part of the table: invitations, entities, connections and their audit trail.
+#[derive(Clone, Copy, Debug)]
+pub struct PartnersTable<'a> {
+    db: &'a crate::store::Db,
+}
+
+impl crate::store::Db {
     /// The partners area's part of the table: invitations, entities, connections and their audit trail.
-    PartnersTable, partners
+    pub fn partners(&self) -> PartnersTable<'_> {
+        PartnersTable { db: self }
+    }
 }

@@ -1,14 +1,14 @@
 //! Channels: claims from the public redirect, statuses from the partner hub's events.
 
 use super::ProviderWebhooksTable;
-use crate::platform::store::lists::{Page, PageRequest};
-use crate::platform::store::tx::{TxError, Write};
+use crate::store::lists::{Page, PageRequest};
+use crate::store::tx::{TxError, Write};
 use crate::provider_webhooks::domain::channel::{Channel, Permission, Redirect};
 use crate::platform::validate::external_id;
 use crate::provider_webhooks::domain::integration::{Integration, Outcome, Provider, WebhookEvent};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
-use crate::platform::store::keys::{self, ItemType, prefix};
+use crate::store::keys::{self, ItemType, prefix};
 use crate::platform::time;
 
 /// A channel known only from a redirect's claim is removed after this unless a hub event
@@ -18,11 +18,11 @@ pub const UNCONFIRMED_CLAIM_TTL: std::time::Duration = std::time::Duration::from
 impl ProviderWebhooksTable<'_> {
     pub async fn channel(&self, account: &Id, channel_id: &str) -> Result<Channel, ApiError> {
         let id = external_id(channel_id).ok_or_else(|| ApiError::BadRequest(format!("'{channel_id}' is not a valid channel id")))?;
-        self.get_as(&keys::channel(account, id)).await?.ok_or(ApiError::NotFound("channel"))
+        self.db.get_as(&keys::channel(account, id)).await?.ok_or(ApiError::NotFound("channel"))
     }
 
     pub async fn channels(&self, account: &Id, page: &PageRequest) -> Result<Page<Channel>, ApiError> {
-        self.list(account, prefix::CHANNEL, page, None).await
+        self.db.list(account, prefix::CHANNEL, page, None).await
     }
 
     /// The 360dialog integration `id` (any other is not found), for its public redirect.
@@ -48,13 +48,13 @@ impl ProviderWebhooksTable<'_> {
         };
         let event_key = keys::webhook_event(&integration.id, &event.id);
         let mut event_item = keys::item(&event_key, ItemType::WebhookEvent, &event)?;
-        event_item.insert(keys::TTL.into(), keys::expires_after(crate::provider_webhooks::store::receiver::EVENT_TTL));
+        event_item.insert(keys::TTL.into(), keys::expires_after(crate::store::provider_webhooks::receiver::EVENT_TTL));
         let claims: Vec<(&String, Permission)> =
             redirect.granted.iter().map(|c| (c, Permission::Granted)).chain(redirect.revoked.iter().map(|c| (c, Permission::Revoked))).collect();
         // Twice: a hub event creating one of the channels meanwhile fails the first attempt.
         for _ in 0..2 {
             let claim_keys: Vec<_> = claims.iter().map(|(id, _)| keys::channel(&integration.account_id, id)).collect();
-            let known: Vec<Channel> = self.get_many(&claim_keys).await?.into_iter().map(keys::parse).collect::<Result<_, _>>()?;
+            let known: Vec<Channel> = self.db.get_many(&claim_keys).await?.into_iter().map(keys::parse).collect::<Result<_, _>>()?;
             let mut writes = vec![Write::put("event", event_key.clone(), event_item.clone())];
             for ((channel_id, permission), key) in claims.iter().zip(claim_keys) {
                 if known.iter().any(|c| &c.id == *channel_id) {
@@ -65,7 +65,7 @@ impl ProviderWebhooksTable<'_> {
                 item.insert(keys::TTL.into(), keys::expires_after(UNCONFIRMED_CLAIM_TTL));
                 writes.push(Write::put("channel", key, item).only_if("attribute_not_exists(#pk)"));
             }
-            match self.transact(writes).await {
+            match self.db.transact(writes).await {
                 Ok(()) => return Ok(()),
                 Err(TxError::Other(e)) => return Err(e),
                 Err(_) => continue,
@@ -76,10 +76,10 @@ impl ProviderWebhooksTable<'_> {
 
     pub async fn mark_api_key_created(&self, account: &Id, channel_id: &str) -> Result<(), ApiError> {
         let write = Write::update("channel", keys::channel(account, channel_id)).set("api_key_created_at", keys::string(time::now()));
-        match self.update_returning(write).await {
+        match self.db.update_returning(write).await {
             Ok(_) => Ok(()),
-            Err(crate::platform::store::tx::UpdateError::Other(e)) => Err(e),
-            Err(crate::platform::store::tx::UpdateError::Condition(_)) => Err(ApiError::Internal("unconditional update refused".into())),
+            Err(crate::store::tx::UpdateError::Other(e)) => Err(e),
+            Err(crate::store::tx::UpdateError::Condition(_)) => Err(ApiError::Internal("unconditional update refused".into())),
         }
     }
 }

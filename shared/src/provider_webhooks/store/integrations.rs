@@ -3,12 +3,12 @@
 //! deleted together.
 
 use super::ProviderWebhooksTable;
-use crate::platform::store::lists::{Page, PageRequest};
-use crate::platform::store::tx::{TxError, Write};
+use crate::store::lists::{Page, PageRequest};
+use crate::store::tx::{TxError, Write};
 use crate::provider_webhooks::domain::integration::{Integration, IntegrationBody, WebhookEvent};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
-use crate::platform::store::keys::{self, ItemType, prefix};
+use crate::store::keys::{self, ItemType, prefix};
 use crate::platform::time;
 
 impl ProviderWebhooksTable<'_> {
@@ -18,7 +18,7 @@ impl ProviderWebhooksTable<'_> {
         let lookup = keys::integration_lookup(&integration.id);
         let copy = keys::integration(account, &integration.id);
         let public = Integration { credentials: None, ..integration.clone() };
-        self.transact(vec![
+        self.db.transact(vec![
             Write::put("integration", lookup.clone(), keys::item(&lookup, ItemType::Integration, &integration)?).only_if("attribute_not_exists(#pk)"),
             Write::put("integration", copy.clone(), keys::item(&copy, ItemType::Integration, &public)?).only_if("attribute_not_exists(#pk)"),
         ])
@@ -32,21 +32,21 @@ impl ProviderWebhooksTable<'_> {
 
     /// The caller's integration (without credentials); another account's is not found.
     pub async fn integration(&self, account: &Id, id: &Id) -> Result<Integration, ApiError> {
-        self.get_as(&keys::integration(account, id)).await?.ok_or(ApiError::NotFound("integration"))
+        self.db.get_as(&keys::integration(account, id)).await?.ok_or(ApiError::NotFound("integration"))
     }
 
     /// The integration with its credentials, by id alone: for the public endpoints.
     pub async fn integration_for_delivery(&self, id: &Id) -> Result<Integration, ApiError> {
-        self.get_as(&keys::integration_lookup(id)).await?.ok_or(ApiError::NotFound("integration"))
+        self.db.get_as(&keys::integration_lookup(id)).await?.ok_or(ApiError::NotFound("integration"))
     }
 
     pub async fn integrations(&self, account: &Id, page: &PageRequest) -> Result<Page<Integration>, ApiError> {
-        self.list(account, prefix::INTEGRATION, page, None).await
+        self.db.list(account, prefix::INTEGRATION, page, None).await
     }
 
     /// Deliveries to a deleted integration are 404 from then on; its events expire by TTL.
     pub async fn delete_integration(&self, account: &Id, id: &Id) -> Result<(), ApiError> {
-        self.transact(vec![
+        self.db.transact(vec![
             Write::delete("integration", keys::integration(account, id)).only_if("attribute_exists(#pk)"),
             Write::delete("integration_lookup", keys::integration_lookup(id)),
         ])
@@ -61,6 +61,6 @@ impl ProviderWebhooksTable<'_> {
     /// Newest first. Checks the integration is the caller's first (another's is a 404).
     pub async fn integration_events(&self, account: &Id, id: &Id, page: &PageRequest) -> Result<Page<WebhookEvent>, ApiError> {
         self.integration(account, id).await?;
-        self.list_in(keys::integration_partition(id), prefix::WEBHOOK_EVENT, page, None).await
+        self.db.list_in(keys::integration_partition(id), prefix::WEBHOOK_EVENT, page, None).await
     }
 }

@@ -6,7 +6,15 @@ pub mod integrations;
 pub mod receiver;
 pub mod verification;
 
-crate::platform::store::table_part! {
+/// The provider webhooks area's part of the table: integrations and their events, verification sessions, channels.
+#[derive(Clone, Copy, Debug)]
+pub struct ProviderWebhooksTable<'a> {
+    db: &'a crate::store::Db,
+}
+
+impl crate::store::Db {
     /// The provider webhooks area's part of the table: integrations and their events, verification sessions, channels.
-    ProviderWebhooksTable, provider_webhooks
+    pub fn provider_webhooks(&self) -> ProviderWebhooksTable<'_> {
+        ProviderWebhooksTable { db: self }
+    }
 }

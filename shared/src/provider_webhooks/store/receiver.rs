@@ -5,13 +5,14 @@
 use std::time::{Duration, SystemTime};
 
 use super::ProviderWebhooksTable;
-use crate::platform::store::tx::{TxError, Write};
-use crate::provider_webhooks::domain::channel::{self, Channel, HubChannelEvent};
-use crate::provider_webhooks::domain::integration::{Integration, ONBOARD_EVENT_HEADER, Outcome, Provider, WebhookEvent};
-use crate::provider_webhooks::domain::verification::{self, VerificationSession};
+use crate::store::tx::{TxError, Write};
+use crate::provider_webhooks::domain::channel::{self, Channel};
+use crate::provider_webhooks::domain::delivery::{Effect, read_delivery};
+use crate::provider_webhooks::domain::integration::{Integration, Outcome, WebhookEvent};
+use crate::provider_webhooks::domain::verification::VerificationSession;
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
-use crate::platform::store::keys::{self, ItemType, TTL};
+use crate::store::keys::{self, ItemType, TTL};
 use crate::platform::{secret, time};
 
 /// Providers retry for hours to days; a week covers every documented retry policy.
@@ -27,75 +28,6 @@ pub enum Receipt {
     Accepted(Id),
     /// Taken before (same dedupe key): nothing done again.
     Duplicate,
-}
-
-/// What a delivery is about, read from its body.
-enum Effect {
-    None,
-    Session { interview_id: String, external_customer_id: Option<String>, status: String },
-    Channel(HubChannelEvent),
-}
-
-struct ReceivedEvent {
-    event_type: String,
-    subject: Option<String>,
-    dedupe_key: String,
-    effect: Effect,
-}
-
-fn bad(message: impl Into<String>) -> ApiError {
-    ApiError::BadRequest(message.into())
-}
-
-/// A short printable label (an event type, a status): 1–100 visible ASCII characters.
-fn label(what: &str, raw: Option<&str>) -> Result<String, ApiError> {
-    let raw = raw.ok_or_else(|| bad(format!("{what} is required")))?;
-    let valid = !raw.is_empty() && raw.len() <= 100 && raw.bytes().all(|b| b.is_ascii_graphic());
-    if valid { Ok(raw.to_string()) } else { Err(bad(format!("{what} must be 1-100 visible ASCII characters"))) }
-}
-
-/// The event in a delivery, per provider; `message_id` is the Standard Webhooks id, if any.
-fn read_delivery<'a>(provider: Provider, header: &dyn Fn(&str) -> Option<&'a str>, payload: &serde_json::Value, body: &[u8], message_id: Option<String>) -> Result<ReceivedEvent, ApiError> {
-    let text = |name: &str| payload.get(name).and_then(|v| v.as_str());
-    let body_key = || format!("body:{}", hex::encode(<sha2::Sha256 as sha2::Digest>::digest(body)));
-    let dedupe_or = |fallback: String| message_id.as_ref().map_or(fallback, |id| format!("webhook-id:{id}"));
-    match provider {
-        Provider::Onboard360 => {
-            // The header names the event; a Standard Webhooks sender sends only `webhook-*`
-            // headers, and the body's `event` says the same (seed 001's envelope).
-            let event_type = match header(ONBOARD_EVENT_HEADER) {
-                Some(named) => label(ONBOARD_EVENT_HEADER, Some(named))?,
-                None => label("the X-360onboard-Event header or the body's event", text("event"))?,
-            };
-            Ok(ReceivedEvent { event_type, subject: None, dedupe_key: dedupe_or(body_key()), effect: Effect::None })
-        }
-        Provider::Incode => {
-            let interview_id = verification::interview_id("interviewId", text("interviewId").ok_or_else(|| bad("interviewId (string) is required"))?)
-                .map_err(ApiError::as_bad_request)?;
-            let status = label("onboardingStatus", text("onboardingStatus"))?;
-            let external_customer_id = match payload.get("externalCustomerId") {
-                None | Some(serde_json::Value::Null) => None,
-                Some(serde_json::Value::String(s)) if s.len() <= 256 => Some(s.clone()),
-                Some(_) => return Err(bad("externalCustomerId must be a string of at most 256 characters")),
-            };
-            Ok(ReceivedEvent {
-                event_type: status.clone(),
-                subject: Some(interview_id.clone()),
-                dedupe_key: dedupe_or(format!("incode:{interview_id}:{status}")),
-                effect: Effect::Session { interview_id, external_customer_id, status },
-            })
-        }
-        Provider::Dialog360 => {
-            let event_type = label("event", text("event"))?;
-            let hub = channel::hub_channel_event(&event_type, payload);
-            Ok(ReceivedEvent {
-                subject: hub.as_ref().map(|h| h.channel_id.clone()),
-                event_type,
-                dedupe_key: dedupe_or(body_key()),
-                effect: hub.map_or(Effect::None, Effect::Channel),
-            })
-        }
-    }
 }
 
 /// The one answer to a delivery that is not taken.
@@ -116,11 +48,7 @@ impl ProviderWebhooksTable<'_> {
         };
         let now = time::epoch_seconds(SystemTime::now());
         let message_id = integration.authenticate(&header, body, now).map_err(|err| refuse(err.reason()))?;
-        let payload: serde_json::Value = serde_json::from_slice(body).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
-        if !payload.is_object() {
-            return Err(bad("the body must be a JSON object"));
-        }
-        let delivery = read_delivery(integration.provider, &header, &payload, body, message_id)?;
+        let delivery = read_delivery(integration.provider, &header, body, message_id)?;
         let body_text = String::from_utf8_lossy(body).into_owned();
         for _ in 0..ATTEMPTS {
             let received_at = time::now();
@@ -146,7 +74,7 @@ impl ProviderWebhooksTable<'_> {
                 Write::put("event", event_key, event_item),
             ];
             writes.extend(effect_writes);
-            match self.transact(writes).await {
+            match self.db.transact(writes).await {
                 Ok(()) => return Ok(Receipt::Accepted(event.id)),
                 Err(TxError::Condition("dedupe")) => return Ok(Receipt::Duplicate),
                 // The session or channel changed since it was read: read it again.
@@ -164,7 +92,7 @@ impl ProviderWebhooksTable<'_> {
             Effect::None => Ok((vec![], Outcome::Recorded)),
             Effect::Session { interview_id, external_customer_id, status } => {
                 let key = keys::verification_session(account, interview_id);
-                let current: Option<VerificationSession> = self.get_as(&key).await?;
+                let current: Option<VerificationSession> = self.db.get_as(&key).await?;
                 let read_version = current.as_ref().map(|s| s.version);
                 let session = current
                     .unwrap_or_else(|| VerificationSession::new(interview_id.clone(), false, now.to_string()))
@@ -179,7 +107,7 @@ impl ProviderWebhooksTable<'_> {
             }
             Effect::Channel(event) => {
                 let key = keys::channel(account, &event.channel_id);
-                let current: Option<Channel> = self.get_as(&key).await?;
+                let current: Option<Channel> = self.db.get_as(&key).await?;
                 let (status_now, version) = current.as_ref().map_or(("pending", 0), |c| (c.status.as_str(), c.version));
                 let Some(status) = event.status.as_deref().filter(|s| channel::status_applies(status_now, s)) else {
                     return Ok((vec![], Outcome::Recorded));

@@ -1,11 +1,11 @@
 //! Identity-verification sessions: registered by the account, advanced by Incode's webhooks.
 
 use super::ProviderWebhooksTable;
-use crate::platform::store::tx::{TxError, Write};
+use crate::store::tx::{TxError, Write};
 use crate::provider_webhooks::domain::verification::{self, VerificationSession};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
-use crate::platform::store::keys::{self, ItemType};
+use crate::store::keys::{self, ItemType};
 use crate::platform::time;
 
 /// `POST /verification-sessions`.
@@ -42,7 +42,7 @@ impl ProviderWebhooksTable<'_> {
             Err(TxError::Condition("session")) => {}
             other => return other.map(|()| fresh).map_err(|err| session_error(err, &interview_id)),
         }
-        let existing: VerificationSession = self.get_as(&key).await?.ok_or_else(|| ApiError::Conflict(format!("verification session {interview_id} changed concurrently; retry")))?;
+        let existing: VerificationSession = self.db.get_as(&key).await?.ok_or_else(|| ApiError::Conflict(format!("verification session {interview_id} changed concurrently; retry")))?;
         if existing.registered {
             return Err(ApiError::Conflict(format!("verification session {interview_id} is already registered")));
         }
@@ -69,17 +69,17 @@ impl ProviderWebhooksTable<'_> {
         };
         let mut writes = vec![put];
         if let Some(onboard) = &session.onboard_id {
-            writes.push(Write::check("onboard", keys::onboard(account, onboard)).only_if("attribute_exists(#pk)"));
+            writes.push(crate::store::onboards::onboards::onboard_exists(account, onboard));
         }
         if let Some(client) = &session.client_id {
-            writes.push(Write::check("client", keys::client(account, client)).only_if("attribute_exists(#pk)"));
+            writes.push(crate::store::client_onboarding::campaigns::client_exists(account, client));
         }
-        self.transact(writes).await
+        self.db.transact(writes).await
     }
 
     pub async fn verification_session(&self, account: &Id, interview_id: &str) -> Result<VerificationSession, ApiError> {
         let interview_id = verification::interview_id("id", interview_id).map_err(ApiError::as_bad_request)?;
-        self.get_as(&keys::verification_session(account, &interview_id)).await?.ok_or(ApiError::NotFound("verification session"))
+        self.db.get_as(&keys::verification_session(account, &interview_id)).await?.ok_or(ApiError::NotFound("verification session"))
     }
 }
 

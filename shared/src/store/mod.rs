@@ -2,41 +2,38 @@
 
 pub mod accounts;
 pub mod idempotency;
-pub mod keys;
+pub(in crate::store) mod keys;
+
+/// The table's attribute names that `template.yaml` declares too (tests check they agree).
+pub mod schema {
+    pub use super::keys::{GSI1, GSI1_PK, GSI1_SK, PK, SK, TTL};
+}
 pub mod lists;
 pub mod rate_limits;
-pub mod tx;
+#[cfg(feature = "events")]
+pub mod stream;
+pub(in crate::store) mod tx;
+
+// Each area's part of the table is a child of this module, so that the table's primitives and
+// key shapes, visible only in `crate::store`, are the compiler's business: no service or handler
+// can name an item. Their files sit in their areas' folders.
+#[path = "../client_onboarding/store/mod.rs"]
+pub mod client_onboarding;
+#[path = "../leads/store/mod.rs"]
+pub mod leads;
+#[path = "../onboards/store/mod.rs"]
+pub mod onboards;
+#[path = "../partners/store/mod.rs"]
+pub mod partners;
+#[path = "../provider_webhooks/store/mod.rs"]
+pub mod provider_webhooks;
 
 use aws_sdk_dynamodb::Client;
 
-/// Declares one area's part of the table (`db.partners()`, ...): the type its store methods are
-/// on, over the one `Db` it derefs to for the table's primitives (get, list, transact).
-macro_rules! table_part {
-    ($(#[$doc:meta])* $part:ident, $accessor:ident) => {
-        $(#[$doc])*
-        #[derive(Clone, Copy, Debug)]
-        pub struct $part<'a>(&'a $crate::platform::store::Db);
-
-        impl $crate::platform::store::Db {
-            $(#[$doc])*
-            pub fn $accessor(&self) -> $part<'_> {
-                $part(self)
-            }
-        }
-
-        impl std::ops::Deref for $part<'_> {
-            type Target = $crate::platform::store::Db;
-            fn deref(&self) -> &$crate::platform::store::Db {
-                self.0
-            }
-        }
-    };
-}
-pub(crate) use table_part;
 
 use crate::platform::config::{ConfigError, Env, FromEnv};
 use crate::platform::error::ApiError;
-use crate::platform::store::keys::{Item, Key};
+use crate::store::keys::{Item, Key};
 
 #[derive(Clone, Debug)]
 pub struct Db {
@@ -60,13 +57,13 @@ impl Db {
         Db { sdk: crate::platform::config::LazyClient::ready(client), table: table.into(), rate_limit: crate::platform::ratelimit::RateLimit::default() }
     }
 
-    pub fn client(&self) -> &Client {
+    pub(in crate::store) fn client(&self) -> &Client {
         self.sdk.get()
     }
 
 
     /// One strongly consistent GetItem: reads right after a write see it.
-    pub async fn get(&self, key: &Key) -> Result<Option<Item>, ApiError> {
+    pub(in crate::store) async fn get(&self, key: &Key) -> Result<Option<Item>, ApiError> {
         let out = self
             .client()
             .get_item()
@@ -81,7 +78,7 @@ impl Db {
     /// Several items in as few BatchGetItem calls as DynamoDB allows (100 keys each), strongly
     /// consistent; unprocessed keys are asked again. Absent items are simply not returned; a key
     /// named twice is asked once (BatchGetItem refuses duplicates).
-    pub async fn get_many(&self, keys: &[Key]) -> Result<Vec<Item>, ApiError> {
+    pub(in crate::store) async fn get_many(&self, keys: &[Key]) -> Result<Vec<Item>, ApiError> {
         use aws_sdk_dynamodb::types::KeysAndAttributes;
         let mut keys = keys.to_vec();
         keys.sort_by(|a, b| (&a.pk, &a.sk).cmp(&(&b.pk, &b.sk)));
@@ -106,16 +103,16 @@ impl Db {
 
     /// The item whose GSI1 key is `entry` (each such entry names one item). GSI reads are
     /// eventually consistent.
-    pub async fn find_indexed(&self, entry: [(String, aws_sdk_dynamodb::types::AttributeValue); 2]) -> Result<Option<Item>, ApiError> {
+    pub(in crate::store) async fn find_indexed(&self, entry: [(String, aws_sdk_dynamodb::types::AttributeValue); 2]) -> Result<Option<Item>, ApiError> {
         let [(_, pk), (_, sk)] = entry;
         let out = self
             .client()
             .query()
             .table_name(&self.table)
-            .index_name(crate::platform::store::keys::GSI1)
+            .index_name(crate::store::keys::GSI1)
             .key_condition_expression("#pk = :pk AND #sk = :sk")
-            .expression_attribute_names("#pk", crate::platform::store::keys::GSI1_PK)
-            .expression_attribute_names("#sk", crate::platform::store::keys::GSI1_SK)
+            .expression_attribute_names("#pk", crate::store::keys::GSI1_PK)
+            .expression_attribute_names("#sk", crate::store::keys::GSI1_SK)
             .expression_attribute_values(":pk", pk)
             .expression_attribute_values(":sk", sk)
             .send()
@@ -123,7 +120,7 @@ impl Db {
         Ok(out.items.unwrap_or_default().into_iter().next())
     }
 
-    pub async fn get_as<T: serde::de::DeserializeOwned>(&self, key: &Key) -> Result<Option<T>, ApiError> {
-        self.get(key).await?.map(crate::platform::store::keys::parse).transpose()
+    pub(in crate::store) async fn get_as<T: serde::de::DeserializeOwned>(&self, key: &Key) -> Result<Option<T>, ApiError> {
+        self.get(key).await?.map(crate::store::keys::parse).transpose()
     }
 }

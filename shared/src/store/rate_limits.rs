@@ -4,10 +4,10 @@
 
 use std::time::{Duration, SystemTime};
 
-use crate::platform::store::Db;
-use crate::platform::store::tx::{UpdateError, Write};
+use crate::store::Db;
+use crate::store::tx::{UpdateError, Write};
 use crate::platform::error::ApiError;
-use crate::platform::store::keys;
+use crate::store::keys;
 
 impl Db {
     /// Counts one request of the key; over the limit → 429 with the seconds until the window ends.

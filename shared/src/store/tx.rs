@@ -6,9 +6,9 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 
-use crate::platform::store::Db;
+use crate::store::Db;
 use crate::platform::error::ApiError;
-use crate::platform::store::keys::{Item, Key};
+use crate::store::keys::{Item, Key};
 
 /// Why a transaction did not commit.
 #[derive(Debug)]
@@ -210,7 +210,7 @@ pub enum UpdateError {
 impl Db {
     /// One conditional UpdateItem (one round trip) returning the item as written; on a failed
     /// condition, the item as it was, so the caller can say exactly why.
-    pub async fn update_returning(&self, write: Write) -> Result<Item, UpdateError> {
+    pub(in crate::store) async fn update_returning(&self, write: Write) -> Result<Item, UpdateError> {
         use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
         use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};
         let Write { key, kind: WriteKind::Update { set, remove, add }, condition, mut values, .. } = write else {
@@ -241,7 +241,7 @@ impl Db {
     }
 
     /// All writes commit or none do (at most 100 per call, DynamoDB's limit).
-    pub async fn transact(&self, writes: Vec<Write>) -> Result<(), TxError> {
+    pub(in crate::store) async fn transact(&self, writes: Vec<Write>) -> Result<(), TxError> {
         let labels: Vec<&'static str> = writes.iter().map(|w| w.label).collect();
         let items = writes.into_iter().map(|w| w.into_transact_item(&self.table)).collect::<Result<Vec<_>, _>>()?;
         match self.client().transact_write_items().set_transact_items(Some(items)).send().await {

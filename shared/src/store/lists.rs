@@ -7,10 +7,10 @@ use std::collections::HashMap;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::de::DeserializeOwned;
 
-use crate::platform::store::Db;
+use crate::store::Db;
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
-use crate::platform::store::keys::{self, Item, PK, SK};
+use crate::store::keys::{self, Item, PK, SK};
 
 pub const DEFAULT_LIMIT: i32 = 25;
 pub const MAX_LIMIT: i32 = 100;
@@ -74,7 +74,7 @@ fn decode_cursor(cursor: &str, partition: &str, prefix: &str) -> Result<Item, Ap
 
 impl Db {
     /// Newest-first page of the items whose sort key starts with `prefix` in the account's partition.
-    pub async fn list<T: DeserializeOwned>(
+    pub(in crate::store) async fn list<T: DeserializeOwned>(
         &self,
         account: &Id,
         prefix: &str,
@@ -85,7 +85,7 @@ impl Db {
     }
 
     /// The same in any partition (an integration's events, say).
-    pub async fn list_in<T: DeserializeOwned>(
+    pub(in crate::store) async fn list_in<T: DeserializeOwned>(
         &self,
         partition: String,
         prefix: &str,
@@ -106,7 +106,7 @@ impl Db {
             .limit(page.limit)
             .set_exclusive_start_key(start);
         if let Some(filter) = filter {
-            for (placeholder, name) in crate::platform::store::tx::placeholder_names(&filter.expression) {
+            for (placeholder, name) in crate::store::tx::placeholder_names(&filter.expression) {
                 query = query.expression_attribute_names(placeholder, name);
             }
             for (placeholder, value) in filter.values {

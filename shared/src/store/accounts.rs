@@ -1,11 +1,11 @@
 //! Accounts, users and API keys.
 
 
-use crate::platform::store::tx::{TxError, Write};
+use crate::store::tx::{TxError, Write};
 use crate::platform::accounts::{Account, ApiKeyRecord, Plan, User};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
-use crate::platform::store::keys::{self, ItemType, prefix};
+use crate::store::keys::{self, ItemType, prefix};
 use crate::platform::{secret, time};
 
 /// A new account with its first user and API key; the key is returned once and stored hashed.
@@ -27,7 +27,7 @@ impl NewAccount {
     }
 
     /// The writes that create it; the user's condition fails (label `user`) if the email is taken.
-    pub fn writes(&self) -> Result<Vec<Write>, ApiError> {
+    pub(in crate::store) fn writes(&self) -> Result<Vec<Write>, ApiError> {
         let account_key = keys::account(&self.account.id);
         Ok(vec![
             Write::put("account", account_key.clone(), keys::item(&account_key, ItemType::Account, &self.account)?)
@@ -69,14 +69,22 @@ fn email_taken(email: &str) -> ApiError {
     ApiError::Conflict(format!("a user with email {email} already exists"))
 }
 
-crate::platform::store::table_part! {
+/// Accounts, their users and their API keys.
+#[derive(Clone, Copy, Debug)]
+pub struct AccountsTable<'a> {
+    db: &'a crate::store::Db,
+}
+
+impl crate::store::Db {
     /// Accounts, their users and their API keys.
-    AccountsTable, accounts
+    pub fn accounts(&self) -> AccountsTable<'_> {
+        AccountsTable { db: self }
+    }
 }
 
 impl AccountsTable<'_> {
     pub async fn create_account(&self, new: &NewAccount) -> Result<(), ApiError> {
-        self.transact(new.writes()?).await.map_err(|err| match err {
+        self.db.transact(new.writes()?).await.map_err(|err| match err {
             TxError::Condition("user") => email_taken(&new.user.email),
             TxError::Condition(_) | TxError::Conflict => ApiError::Conflict("account could not be created; retry".into()),
             TxError::Other(e) => e,
@@ -84,18 +92,18 @@ impl AccountsTable<'_> {
     }
 
     pub async fn account(&self, id: &Id) -> Result<Option<Account>, ApiError> {
-        self.get_as(&keys::account(id)).await
+        self.db.get_as(&keys::account(id)).await
     }
 
     pub async fn user(&self, email: &str) -> Result<Option<User>, ApiError> {
-        self.get_as(&keys::user(email)).await
+        self.db.get_as(&keys::user(email)).await
     }
 
     /// Adds a user to an existing account (the account's existence is part of the condition).
     pub async fn add_user(&self, account_id: &Id, email: String, name: String) -> Result<User, ApiError> {
         let user = User { email, name, account_id: account_id.clone(), created_at: time::now() };
         let writes = vec![Write::check("account", keys::account(account_id)).only_if("attribute_exists(#pk)"), user_write(&user)?];
-        self.transact(writes).await.map_err(|err| match err {
+        self.db.transact(writes).await.map_err(|err| match err {
             TxError::Condition("account") => ApiError::NotFound("account"),
             TxError::Condition(_) | TxError::Conflict => email_taken(&user.email),
             TxError::Other(e) => e,
@@ -107,21 +115,33 @@ impl AccountsTable<'_> {
     pub async fn issue_api_key(&self, email: &str) -> Result<(String, ApiKeyRecord), ApiError> {
         let user = self.user(email).await?.ok_or(ApiError::NotFound("user"))?;
         let (api_key, record) = new_key(&user);
-        self.transact(vec![key_write(&api_key, &record)?]).await.map_err(|err| match err {
+        self.db.transact(vec![key_write(&api_key, &record)?]).await.map_err(|err| match err {
             TxError::Other(e) => e,
             _ => ApiError::Conflict("key could not be issued; retry".into()),
         })?;
         Ok((api_key, record))
     }
 
+    /// The API key stored under `hash`, the hash of a presented key. The lookup is by hash
+    /// already; the stored hash is compared in constant time as well, which keeps the check
+    /// independent of how the table matched it.
+    pub async fn api_key(&self, hash: &str) -> Result<Option<ApiKeyRecord>, ApiError> {
+        let Some(item) = self.db.get(&keys::api_key(hash)).await? else { return Ok(None) };
+        let stored_hash = item.get(keys::PK).and_then(|v| v.as_s().ok()).and_then(|pk| keys::api_key_hash(pk));
+        if !stored_hash.is_some_and(|stored| secret::hashes_match(stored, hash)) {
+            return Ok(None);
+        }
+        keys::parse(item).map(Some)
+    }
+
     /// Revokes by key id (the secret itself is never stored): found through the account's index.
     pub async fn revoke_api_key(&self, account_id: &Id, key_id: &Id) -> Result<(), ApiError> {
         let entry = keys::account_index(account_id, format!("{}{key_id}", prefix::API_KEY));
-        let item = self.find_indexed(entry).await?.ok_or(ApiError::NotFound("API key"))?;
+        let item = self.db.find_indexed(entry).await?.ok_or(ApiError::NotFound("API key"))?;
         let hash = item.get(keys::PK).and_then(|v| v.as_s().ok()).and_then(|pk| keys::api_key_hash(pk));
         let key = keys::api_key(hash.ok_or(ApiError::NotFound("API key"))?);
         let revoke = Write::update("api_key", key).set("revoked_at", keys::string(time::now())).only_if("attribute_exists(#pk)");
-        self.transact(vec![revoke]).await.map_err(|err| match err {
+        self.db.transact(vec![revoke]).await.map_err(|err| match err {
             TxError::Other(e) => e,
             _ => ApiError::NotFound("API key"),
         })
@@ -130,9 +150,9 @@ impl AccountsTable<'_> {
     /// Every user's email, for notifications (GSI1 on the account; users per account are few).
     pub async fn account_user_emails(&self, account_id: &Id) -> Result<Vec<String>, ApiError> {
         let out = self
-            .client()
+            .db.client()
             .query()
-            .table_name(&self.table)
+            .table_name(&self.db.table)
             .index_name(keys::GSI1)
             .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
             .expression_attribute_names("#pk", keys::GSI1_PK)

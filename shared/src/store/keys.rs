@@ -48,6 +48,11 @@ pub fn account_partition(account: &Id) -> String {
     format!("ACCOUNT#{account}")
 }
 
+/// The account whose partition an item is in, read from the item's partition key.
+pub fn account_of(item: &Item) -> Option<Id> {
+    item.get(PK).and_then(|v| v.as_s().ok()).and_then(|pk| pk.strip_prefix("ACCOUNT#")).and_then(Id::parse)
+}
+
 /// Sort-key prefixes of the lists kept in an account's partition.
 pub mod prefix {
     pub const INVITATION: &str = "INVITATION#";
@@ -354,6 +359,9 @@ mod tests {
     fn an_api_key_record_names_its_hash() {
         assert_eq!(api_key_hash(&api_key("abc").pk), Some("abc"));
         assert_eq!(api_key_hash("ACCOUNT#abc"), None);
+        let account = Id::generate();
+        assert_eq!(account_of(&self::account(&account).to_item()), Some(account));
+        assert_eq!(account_of(&api_key("abc").to_item()), None);
     }
 
     #[test]

@@ -1,8 +1,10 @@
 //! What the table's stream router looks for: onboard completions (→ buyer setup), new outbound
 //! webhook deliveries (→ the delivery queue) and new leads with buyer steps to deliver (→ the
-//! lead-delivery queue).
+//! lead-delivery queue). The records' images are stored items, so they are read here.
 
 use aws_lambda_events::event::dynamodb::EventRecord;
+
+use crate::store::keys;
 
 use crate::onboards::domain::onboard::{Onboard, OnboardStatus};
 use crate::onboards::domain::buyer_setup::SetupRequest;
@@ -14,7 +16,7 @@ pub fn completion(record: &EventRecord) -> Option<SetupRequest> {
         return None;
     }
     let status = |image: &serde_dynamo::Item| -> Option<OnboardStatus> {
-        serde_dynamo::from_item::<_, StatusOnly>(image.clone()).ok().filter(|s| s.kind == "onboard").map(|s| s.status)
+        serde_dynamo::from_item::<_, StatusOnly>(image.clone()).ok().filter(|s| s.kind == keys::ItemType::Onboard.as_str()).map(|s| s.status)
     };
     let new_status = status(&record.change.new_image)?;
     let old_status = status(&record.change.old_image);
@@ -32,9 +34,9 @@ pub fn completion(record: &EventRecord) -> Option<SetupRequest> {
 }
 
 /// The new item of an INSERT record whose `type` is `kind`, read as `T`.
-fn inserted<T: serde::de::DeserializeOwned>(record: &EventRecord, kind: crate::platform::store::keys::ItemType) -> Option<T> {
+fn inserted<T: serde::de::DeserializeOwned>(record: &EventRecord, kind: keys::ItemType) -> Option<T> {
     let image = &record.change.new_image;
-    let is_kind = matches!(image.get(crate::platform::store::keys::TYPE), Some(serde_dynamo::AttributeValue::S(t)) if t == kind.as_str());
+    let is_kind = matches!(image.get(keys::TYPE), Some(serde_dynamo::AttributeValue::S(t)) if t == kind.as_str());
     (record.event_name == "INSERT" && is_kind).then(|| serde_dynamo::from_item(image.clone()).ok()).flatten()
 }
 
@@ -46,14 +48,14 @@ pub fn new_delivery(record: &EventRecord) -> Option<crate::client_onboarding::do
         endpoint_id: crate::platform::id::Id,
         id: crate::platform::id::Id,
     }
-    let image: DeliveryImage = inserted(record, crate::platform::store::keys::ItemType::Delivery)?;
+    let image: DeliveryImage = inserted(record, keys::ItemType::Delivery)?;
     Some(crate::client_onboarding::domain::webhook_endpoint::DeliveryMessage { account_id: image.account_id, endpoint_id: image.endpoint_id, delivery_id: image.id })
 }
 
 /// A new lead with a buyer step to deliver. Only an INSERT: the steps a delivery settles later
 /// are MODIFYs, and every pending step is delivered from the one message.
 pub fn new_lead(record: &EventRecord) -> Option<crate::leads::domain::lead::LeadMessage> {
-    let lead: crate::leads::domain::lead::Lead = inserted(record, crate::platform::store::keys::ItemType::Lead)?;
+    let lead: crate::leads::domain::lead::Lead = inserted(record, keys::ItemType::Lead)?;
     lead.pending_steps().next()?;
     Some(crate::leads::domain::lead::LeadMessage { account_id: lead.account_id, flow_id: lead.flow_id, lead_id: lead.id })
 }

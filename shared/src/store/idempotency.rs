@@ -4,11 +4,11 @@ use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
-use crate::platform::store::Db;
-use crate::platform::store::tx::{UpdateError, Write};
+use crate::store::Db;
+use crate::store::tx::{UpdateError, Write};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
-use crate::platform::store::keys::{self, ItemType, TTL};
+use crate::store::keys::{self, ItemType, TTL};
 use crate::platform::time;
 
 /// How long a key replays its first response.
