@@ -121,7 +121,8 @@ fn parse_time(raw: &str) -> Result<String, String> {
     if shape { Ok(raw.to_string()) } else { Err("must be a UTC time like 2026-11-23T00:00:00Z".into()) }
 }
 
-fn api(err: ApiError) -> String {
+fn api(err: impl Into<ApiError>) -> String {
+    let err = err.into();
     format!("{}: {}", err.code(), err.details())
 }
 

@@ -4,7 +4,7 @@
 
 #[cfg(feature = "outbound")]
 pub mod deliver;
-pub mod domain;
+pub use ::domain::client_onboarding as domain;
 
 use crate::platform::config::{ConfigError, Env, FromEnv};
 use crate::platform::public_url::UrlPolicy;

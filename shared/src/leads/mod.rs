@@ -2,5 +2,5 @@
 //! accepts or rejects them, and its buyer steps deliver them to the buyers' flows, durably
 //! (table stream → lead-delivery queue → `lead-deliver`), each step once.
 
-pub mod domain;
+pub use ::domain::leads as domain;
 pub mod service;

@@ -125,7 +125,7 @@ impl BuyerSetup {
             return Err(ApiError::BadRequest(format!("flow {flow} is not one of this account's flows")));
         }
         let seller_entity = seller_entity?.map_or_else(|| EntityRef { id: connection.partner_entity_id.clone(), name: account.name.clone() }, |e| EntityRef { id: e.id, name: e.name });
-        plan(&account, connection, &entity, requested, seller_flows?, &seller_entity, &time::now())
+        Ok(plan(&account, connection, &entity, requested, seller_flows?, &seller_entity, &time::now())?)
     }
 
     /// After the commit: step 5 (the seller's users are told, once) and the onboard's outcome.

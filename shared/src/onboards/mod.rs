@@ -3,4 +3,4 @@
 
 #[cfg(feature = "mail")]
 pub mod buyer_setup;
-pub mod domain;
+pub use ::domain::onboards as domain;

@@ -232,6 +232,13 @@ impl<C> std::fmt::Debug for LazyClient<C> {
     }
 }
 
+/// `WEBHOOK_LOCAL_MODE=true` is the local mode (`http://` and private addresses allowed).
+impl FromEnv for crate::platform::public_url::UrlPolicy {
+    fn from_env(env: &Env) -> Result<Self, ConfigError> {
+        Ok(crate::platform::public_url::UrlPolicy { allow_private: env.optional("WEBHOOK_LOCAL_MODE").is_some_and(|v| v == "true") })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -117,6 +117,23 @@ impl ApiError {
     }
 }
 
+/// Each kind of refusal a rule gives, as the API answers it: the one place the domain meets HTTP.
+impl From<domain::Refusal> for ApiError {
+    fn from(refusal: domain::Refusal) -> Self {
+        use domain::Refusal::*;
+        match refusal {
+            Invalid { field, message } => ApiError::Validation { field, message },
+            Malformed(d) => ApiError::BadRequest(d),
+            NotJson(d) => ApiError::InvalidJson(d),
+            NotAllowed(d) => ApiError::Forbidden(d),
+            NotFound(what) => ApiError::NotFound(what),
+            Conflict(d) => ApiError::Conflict(d),
+            Expired(d) => ApiError::Gone(d),
+            Broken(d) => ApiError::Internal(d),
+        }
+    }
+}
+
 /// Any SDK failure that the store did not translate into a domain error is ours (500): a
 /// throttle or an outage, not something the caller can fix by changing the request.
 impl<E, R> From<aws_sdk_dynamodb::error::SdkError<E, R>> for ApiError
@@ -168,6 +185,29 @@ mod tests {
         assert!(!err.details().contains("onboarding-prod"));
         let upstream = ApiError::BadGateway { upstream: "360dialog's Partner API", cause: "dns error: no such host hub.internal".into() };
         assert_eq!(upstream.details(), "360dialog's Partner API did not complete the request; retry later");
+    }
+
+    #[test]
+    fn each_refusal_keeps_its_message_and_gets_its_status() {
+        use domain::Refusal;
+        let cases = [
+            (Refusal::invalid("email", "missing"), 422),
+            (Refusal::Malformed("x".into()), 400),
+            (Refusal::NotJson("x".into()), 400),
+            (Refusal::NotAllowed("x".into()), 403),
+            (Refusal::NotFound("invitation"), 404),
+            (Refusal::Conflict("x".into()), 409),
+            (Refusal::Expired("x".into()), 410),
+            (Refusal::Broken("x".into()), 500),
+        ];
+        for (refusal, status) in cases {
+            let detail = refusal.detail();
+            let err = ApiError::from(refusal);
+            assert_eq!(err.status().as_u16(), status, "{err:?}");
+            if status != 500 {
+                assert_eq!(err.details(), detail, "{err:?}");
+            }
+        }
     }
 
     #[test]

@@ -69,7 +69,7 @@ fn field_name(path: &str, message: &str) -> String {
 pub fn path_id(req: &Request, name: &str) -> Result<Id, ApiError> {
     let params = req.path_parameters();
     let raw = params.first(name).ok_or_else(|| ApiError::BadRequest(format!("missing path parameter {name}")))?;
-    Id::from_path(raw)
+    Ok(Id::from_path(raw)?)
 }
 
 /// A path parameter that is not one of our ids (a provider's id, validated by the caller).

@@ -77,7 +77,7 @@ impl OnboardsTable<'_> {
             return Ok(());
         }
         let owner = self.db.accounts().account(account).await?.ok_or(ApiError::NotFound("account"))?;
-        body.check_plan(owner.plan)
+        Ok(body.check_plan(owner.plan)?)
     }
 
     /// The new flow, with the entities it names (for its view).

@@ -89,7 +89,7 @@ impl OnboardsTable<'_> {
                 match self.db.update_returning(write).await {
                     Ok(item) => Ok((keys::parse(item)?, true)),
                     Err(UpdateError::Other(e)) => Err(e),
-                    Err(UpdateError::Condition(_)) => Err(not_updated("it was changed by another request".into())),
+                    Err(UpdateError::Condition(_)) => Err(not_updated("it was changed by another request".into()).into()),
                 }
             }
             (status, _) if status.is_completion() => Ok((onboard, false)),
@@ -186,7 +186,7 @@ impl OnboardsTable<'_> {
                             flow_checked = true;
                         }
                         // The rules pass on what we read, so it changed in between: a lost race.
-                        _ => return Err(not_updated("it was changed by another request".into())),
+                        _ => return Err(not_updated("it was changed by another request".into()).into()),
                     }
                 }
             }

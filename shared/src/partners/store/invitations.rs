@@ -21,6 +21,7 @@ use crate::partners::domain::acceptance::{Acceptance, Accepter, Claimant, accept
 use crate::partners::domain::invitation::{Closing, Direction, Invitation, InvitationStatus, Invitee, NewInvitation, PartnerRecord, SendDecision, Side, pending_entity};
 use crate::partners::domain::{AccountRef, Connection, Entity, Relationship};
 use crate::platform::error::ApiError;
+use domain::Refusal;
 use crate::platform::id::Id;
 use crate::store::keys::{self, ItemType};
 use crate::platform::time::{self, Timestamp};
@@ -465,10 +466,10 @@ impl PartnersTable<'_> {
     async fn check_open(&self, invitation: &Invitation) -> Result<(), ApiError> {
         let now = time::now();
         let result = invitation.check_answerable(&now);
-        if matches!(result, Err(ApiError::Gone(_))) && invitation.status == InvitationStatus::Pending {
+        if matches!(result, Err(Refusal::Expired(_))) && invitation.status == InvitationStatus::Pending {
             self.close_invitation(invitation, Closing::Expired, "system").await?;
         }
-        result
+        Ok(result?)
     }
 
     /// The invited account accepts with its API key.

@@ -78,7 +78,7 @@ impl ProviderWebhooksTable<'_> {
     }
 
     pub async fn verification_session(&self, account: &Id, interview_id: &str) -> Result<VerificationSession, ApiError> {
-        let interview_id = verification::interview_id("id", interview_id).map_err(ApiError::as_bad_request)?;
+        let interview_id = verification::interview_id("id", interview_id).map_err(domain::Refusal::as_malformed)?;
         self.db.get_as(&keys::verification_session(account, &interview_id)).await?.ok_or(ApiError::NotFound("verification session"))
     }
 }

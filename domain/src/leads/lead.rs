@@ -6,10 +6,10 @@ use std::collections::{BTreeMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::onboards::domain::buyer_setup::FLOW_ID_PROPERTY;
-use crate::onboards::domain::flow::{EntityRef, Flow, Source, Step, StepType};
-use crate::partners::domain::{Connection, ConnectionStatus, Entity, Relationship};
-use crate::platform::error::ApiError;
+use crate::onboards::buyer_setup::FLOW_ID_PROPERTY;
+use crate::onboards::flow::{EntityRef, Flow, Source, Step, StepType};
+use crate::partners::{Connection, ConnectionStatus, Entity, Relationship};
+use crate::Refusal;
 use crate::platform::id::Id;
 use crate::platform::time::Timestamp;
 
@@ -141,22 +141,22 @@ pub struct Submission<'a> {
     pub origin: Option<Origin>,
 }
 
-fn field_error(name: &str, message: &str) -> ApiError {
-    ApiError::validation(format!("fields.{name}"), message)
+fn field_error(name: &str, message: &str) -> Refusal {
+    Refusal::invalid(format!("fields.{name}"), message)
 }
 
 /// The fields of a submission body: a JSON object of texts, numbers and booleans (`null` is
 /// left out), or a form (`application/x-www-form-urlencoded`).
-pub fn parse_fields(form: bool, body: &[u8]) -> Result<Fields, ApiError> {
+pub fn parse_fields(form: bool, body: &[u8]) -> Result<Fields, Refusal> {
     let pairs: Vec<(String, String)> = if form {
         url::form_urlencoded::parse(body).map(|(k, v)| (k.into_owned(), v.into_owned())).collect()
     } else {
         if body.iter().all(u8::is_ascii_whitespace) {
-            return Err(ApiError::InvalidJson("a JSON object of lead fields is required".into()));
+            return Err(Refusal::NotJson("a JSON object of lead fields is required".into()));
         }
-        let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+        let value: serde_json::Value = serde_json::from_slice(body).map_err(|e| Refusal::NotJson(e.to_string()))?;
         let serde_json::Value::Object(object) = value else {
-            return Err(ApiError::validation("body", "must be a JSON object of lead fields"));
+            return Err(Refusal::invalid("body", "must be a JSON object of lead fields"));
         };
         let mut pairs = vec![];
         for (name, value) in object {
@@ -172,11 +172,11 @@ pub fn parse_fields(form: bool, body: &[u8]) -> Result<Fields, ApiError> {
         pairs
     };
     if pairs.len() > MAX_FIELDS {
-        return Err(ApiError::validation("body", format!("at most {MAX_FIELDS} fields, got {}", pairs.len())));
+        return Err(Refusal::invalid("body", format!("at most {MAX_FIELDS} fields, got {}", pairs.len())));
     }
     let mut fields = Fields::new();
     for (name, value) in pairs {
-        crate::platform::validate::text("body", &name, MAX_NAME).map_err(|_| ApiError::validation("body", format!("field names are 1 to {MAX_NAME} characters without control characters")))?;
+        crate::platform::validate::text("body", &name, MAX_NAME).map_err(|_| Refusal::invalid("body", format!("field names are 1 to {MAX_NAME} characters without control characters")))?;
         if value.chars().count() > MAX_VALUE {
             return Err(field_error(&name, &format!("must be at most {MAX_VALUE} characters")));
         }
@@ -191,7 +191,7 @@ pub fn parse_fields(form: bool, body: &[u8]) -> Result<Fields, ApiError> {
 /// their connection is active and it sends leads to the owner (not only buys from it).
 pub fn may_submit(caller: &Id, owner: &Id, entity: Option<&Entity>) -> bool {
     caller == owner
-        || entity.is_some_and(|e| crate::onboards::domain::flow::is_connected(e) && e.connected_account_id.as_ref() == Some(caller) && e.connected != Some(Relationship::Buyer))
+        || entity.is_some_and(|e| crate::onboards::flow::is_connected(e) && e.connected_account_id.as_ref() == Some(caller) && e.connected != Some(Relationship::Buyer))
 }
 
 /// The buyer flow a recipient step delivers to: its `flow_id` mapping, set by the buyer setup.
@@ -313,7 +313,7 @@ pub struct BuyerSide<'a> {
 pub fn plan_delivery(lead: &Lead, step: &StepResult, buyer: BuyerSide, delivered_id: Id, now: &Timestamp) -> Delivery {
     let undeliverable = |outcome, reason: String| Delivery::Undeliverable { outcome, reason };
     let revoked = || undeliverable(StepOutcome::Failure, format!("the connection with {} was revoked", step.entity.name));
-    let Some(connection) = buyer.connection.filter(|_| buyer.entity.is_some_and(crate::onboards::domain::flow::is_connected)) else {
+    let Some(connection) = buyer.connection.filter(|_| buyer.entity.is_some_and(crate::onboards::flow::is_connected)) else {
         return revoked();
     };
     if connection.status != ConnectionStatus::Active {
@@ -380,9 +380,9 @@ impl Delivery {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::onboards::domain::criteria::AcceptanceCriteria;
-    use crate::onboards::domain::flow::{Integration, Mapping};
-    use crate::partners::domain::AccountRef;
+    use crate::onboards::criteria::AcceptanceCriteria;
+    use crate::onboards::flow::{Integration, Mapping};
+    use crate::partners::AccountRef;
 
     const NOW: &str = "2026-12-02T10:00:00Z";
 
@@ -429,17 +429,21 @@ mod tests {
 
     #[test]
     fn malformed_bodies_are_the_callers_error() {
-        let status = |form: bool, body: &[u8]| parse_fields(form, body).unwrap_err().status().as_u16();
-        assert_eq!(status(false, b""), 400);
-        assert_eq!(status(false, b"{not json"), 400);
-        assert_eq!(status(false, b"[1, 2]"), 422);
-        assert_eq!(status(false, br#"{"address": {"city": "x"}}"#), 422);
-        assert_eq!(status(false, br#"{"": "x"}"#), 422);
-        assert_eq!(status(false, br#"{"na\r\nme": "x"}"#), 422, "a field name is one line");
-        assert_eq!(status(true, b"na%0Ame=x"), 422);
-        assert_eq!(status(false, format!(r#"{{"x": "{}"}}"#, "a".repeat(MAX_VALUE + 1)).as_bytes()), 422);
+        let status = |form: bool, body: &[u8]| match parse_fields(form, body).unwrap_err() {
+            Refusal::NotJson(_) => "not JSON",
+            Refusal::Invalid { .. } => "invalid",
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(status(false, b""), "not JSON");
+        assert_eq!(status(false, b"{not json"), "not JSON");
+        assert_eq!(status(false, b"[1, 2]"), "invalid");
+        assert_eq!(status(false, br#"{"address": {"city": "x"}}"#), "invalid");
+        assert_eq!(status(false, br#"{"": "x"}"#), "invalid");
+        assert_eq!(status(false, br#"{"na\r\nme": "x"}"#), "invalid", "a field name is one line");
+        assert_eq!(status(true, b"na%0Ame=x"), "invalid");
+        assert_eq!(status(false, format!(r#"{{"x": "{}"}}"#, "a".repeat(MAX_VALUE + 1)).as_bytes()), "invalid");
         let many: String = (0..=MAX_FIELDS).map(|i| format!("f{i}=v&")).collect();
-        assert_eq!(status(true, many.as_bytes()), 422);
+        assert_eq!(status(true, many.as_bytes()), "invalid");
     }
 
     #[test]
@@ -493,7 +497,7 @@ mod tests {
     }
 
     fn connection(configured: bool) -> Connection {
-        Connection { buyer_delivery_configured: configured, ..crate::partners::domain::test_connection(Relationship::Buyer, "Buyer Co") }
+        Connection { buyer_delivery_configured: configured, ..crate::partners::test_connection(Relationship::Buyer, "Buyer Co") }
     }
 
     #[test]

@@ -12,7 +12,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::platform::validate;
-use crate::platform::error::ApiError;
+use crate::Refusal;
 use crate::platform::id::Id;
 use crate::platform::time::Timestamp;
 
@@ -93,8 +93,8 @@ pub fn derive<'a>(received: impl IntoIterator<Item = &'a str>) -> &'a str {
 }
 
 /// Validates an `interviewId` (ours as a path segment too).
-pub fn interview_id(field: &str, raw: &str) -> Result<String, ApiError> {
-    validate::external_id(raw).map(str::to_string).ok_or_else(|| ApiError::validation(field, validate::EXTERNAL_ID_RULE))
+pub fn interview_id(field: &str, raw: &str) -> Result<String, Refusal> {
+    validate::external_id(raw).map(str::to_string).ok_or_else(|| Refusal::invalid(field, validate::EXTERNAL_ID_RULE))
 }
 
 impl VerificationSession {

@@ -10,7 +10,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::platform::error::ApiError;
+use crate::Refusal;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
 #[serde(transparent)]
@@ -34,8 +34,8 @@ impl Id {
     }
 
     /// An id taken from a URL path: a malformed one is the caller's mistake (400), not a miss.
-    pub fn from_path(s: &str) -> Result<Id, ApiError> {
-        Id::parse(s).ok_or_else(|| ApiError::BadRequest(format!("'{s}' is not a valid id (24 hex characters)")))
+    pub fn from_path(s: &str) -> Result<Id, Refusal> {
+        Id::parse(s).ok_or_else(|| Refusal::Malformed(format!("'{s}' is not a valid id (24 hex characters)")))
     }
 
     pub fn as_str(&self) -> &str {
@@ -76,7 +76,7 @@ mod tests {
         for bad in ["", "64b8f0f5e4b0c3a1d5e6f7a", "64b8f0f5e4b0c3a1d5e6f7a8a", "zzb8f0f5e4b0c3a1d5e6f7a8", "../../etc/passwd"] {
             assert!(Id::parse(bad).is_none(), "{bad}");
         }
-        assert_eq!(Id::from_path("nope").unwrap_err().status().as_u16(), 400);
+        assert!(matches!(Id::from_path("nope").unwrap_err(), Refusal::Malformed(_)));
     }
 
     #[test]

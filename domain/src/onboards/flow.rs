@@ -5,10 +5,10 @@ use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::onboards::domain::criteria::AcceptanceCriteria;
-use crate::partners::domain::Entity;
+use crate::onboards::criteria::AcceptanceCriteria;
+use crate::partners::Entity;
 use crate::platform::accounts::Plan;
-use crate::platform::error::ApiError;
+use crate::Refusal;
 use crate::platform::validate;
 use crate::platform::id::Id;
 use crate::platform::time::Timestamp;
@@ -126,16 +126,16 @@ pub struct FlowBody {
     pub acceptance_criteria: Option<AcceptanceCriteria>,
 }
 
-fn at_most<T>(field: &str, items: &[T], max: usize) -> Result<(), ApiError> {
+fn at_most<T>(field: &str, items: &[T], max: usize) -> Result<(), Refusal> {
     if items.len() > max {
-        return Err(ApiError::validation(field, format!("at most {max} allowed, got {}", items.len())));
+        return Err(Refusal::invalid(field, format!("at most {max} allowed, got {}", items.len())));
     }
     Ok(())
 }
 
 impl FlowBody {
     /// Shape and bounds, before any entity is looked up.
-    pub fn validate(&self) -> Result<(), ApiError> {
+    pub fn validate(&self) -> Result<(), Refusal> {
         validate::name("name", &self.name)?;
         at_most("fields", &self.fields, MAX_FIELDS)?;
         at_most("sources", &self.sources, MAX_SOURCES)?;
@@ -152,17 +152,17 @@ impl FlowBody {
             // what one submission causes).
             if let Some(entity) = step.entity.as_ref().filter(|_| step.kind == StepType::Recipient) {
                 if !buyers.insert(&entity.id) {
-                    return Err(ApiError::validation(format!("steps[{i}].entity.id"), "an earlier step already delivers to this entity"));
+                    return Err(Refusal::invalid(format!("steps[{i}].entity.id"), "an earlier step already delivers to this entity"));
                 }
             }
             if let Some(id) = &step.id {
                 if !ids.insert(id) {
-                    return Err(ApiError::validation(format!("steps[{i}].id"), "step ids must be unique"));
+                    return Err(Refusal::invalid(format!("steps[{i}].id"), "step ids must be unique"));
                 }
             }
             match (step.kind, &step.entity) {
-                (StepType::Recipient, None) => return Err(ApiError::validation(format!("steps[{i}].entity"), "a recipient step names its entity")),
-                (StepType::Filter, Some(_)) => return Err(ApiError::validation(format!("steps[{i}].entity"), "a filter step names no entity")),
+                (StepType::Recipient, None) => return Err(Refusal::invalid(format!("steps[{i}].entity"), "a recipient step names its entity")),
+                (StepType::Filter, Some(_)) => return Err(Refusal::invalid(format!("steps[{i}].entity"), "a filter step names no entity")),
                 _ => {}
             }
             if let Some(integration) = &step.integration {
@@ -178,9 +178,9 @@ impl FlowBody {
     }
 
     /// Acceptance criteria (lead filtering and rejection) are a paid account's (seed 002).
-    pub fn check_plan(&self, plan: Plan) -> Result<(), ApiError> {
+    pub fn check_plan(&self, plan: Plan) -> Result<(), Refusal> {
         if self.acceptance_criteria.is_some() && plan != Plan::Paid {
-            return Err(ApiError::Forbidden("acceptance criteria (lead filtering and rejection) need a paid account".into()));
+            return Err(Refusal::NotAllowed("acceptance criteria (lead filtering and rejection) need a paid account".into()));
         }
         Ok(())
     }
@@ -195,10 +195,10 @@ impl FlowBody {
     /// The flow this body describes, given the caller's entities it names (looked up by the
     /// store). Entities must be the caller's (another's is a 404); a recipient step that delivers to another account
     /// needs that account's connection to be active.
-    pub fn into_flow(self, id: Id, entities: &HashMap<Id, Entity>, created_at: Timestamp, now: Timestamp, version: u64) -> Result<Flow, ApiError> {
-        let entity_ref = |id: &Id| -> Result<(EntityRef, &Entity), ApiError> {
+    pub fn into_flow(self, id: Id, entities: &HashMap<Id, Entity>, created_at: Timestamp, now: Timestamp, version: u64) -> Result<Flow, Refusal> {
+        let entity_ref = |id: &Id| -> Result<(EntityRef, &Entity), Refusal> {
             // An entity that is not the caller's is as absent as any other account's data.
-            let entity = entities.get(id).ok_or(ApiError::NotFound("entity"))?;
+            let entity = entities.get(id).ok_or(Refusal::NotFound("entity"))?;
             Ok((EntityRef { id: entity.id.clone(), name: entity.name.clone() }, entity))
         };
         let mut sources = vec![];
@@ -212,7 +212,7 @@ impl FlowBody {
                 Some(named) => {
                     let (reference, entity) = entity_ref(&named.id)?;
                     if step.kind == StepType::Recipient && entity.connected_account_id.is_some() && !is_connected(entity) {
-                        return Err(ApiError::Conflict(format!("steps[{i}].entity.id: the connection with {} is not active", entity.name)));
+                        return Err(Refusal::Conflict(format!("steps[{i}].entity.id: the connection with {} is not active", entity.name)));
                     }
                     Some(reference)
                 }
@@ -268,7 +268,7 @@ impl Flow {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::partners::domain::Relationship;
+    use crate::partners::Relationship;
 
     fn entity(connected: bool, account: bool) -> Entity {
         Entity {
@@ -293,7 +293,7 @@ mod tests {
     #[test]
     fn bodies_are_bounded_and_steps_well_formed() {
         let too_many = body(serde_json::json!({ "name": "f", "enabled": true, "fields": vec!["x"; MAX_FIELDS + 1] }));
-        assert_eq!(too_many.validate().unwrap_err(), ApiError::validation("fields", format!("at most {MAX_FIELDS} allowed, got {}", MAX_FIELDS + 1)));
+        assert_eq!(too_many.validate().unwrap_err(), Refusal::invalid("fields", format!("at most {MAX_FIELDS} allowed, got {}", MAX_FIELDS + 1)));
         let id = Id::generate().to_string();
         let recipient_without_entity = body(serde_json::json!({ "name": "f", "enabled": true, "steps": [{ "type": "recipient" }] }));
         assert!(recipient_without_entity.validate().unwrap_err().to_string().contains("steps[0].entity"));
@@ -310,7 +310,7 @@ mod tests {
     fn acceptance_criteria_are_validated_and_need_the_paid_plan() {
         let with = body(serde_json::json!({ "name": "f", "enabled": true, "acceptance_criteria": { "required": ["email"] } }));
         assert!(with.validate().is_ok());
-        assert_eq!(with.check_plan(Plan::Free).unwrap_err().status().as_u16(), 403);
+        assert!(matches!(with.check_plan(Plan::Free).unwrap_err(), Refusal::NotAllowed(_)));
         assert!(with.check_plan(Plan::Paid).is_ok());
         assert!(body(serde_json::json!({ "name": "f", "enabled": true })).check_plan(Plan::Free).is_ok());
         let blank = body(serde_json::json!({ "name": "f", "enabled": true, "acceptance_criteria": { "required": [" "] } }));
@@ -333,8 +333,8 @@ mod tests {
         assert!(flow_with(&pending.id).is_ok(), "a partner still being invited may be named");
         let err = flow_with(&revoked.id).unwrap_err();
         assert!(err.to_string().contains("steps[0].entity.id") && err.to_string().contains("not active"), "{err}");
-        assert_eq!(flow_with(&revoked.id).unwrap_err().status().as_u16(), 409, "the partner's state, not the body, is what refuses");
-        assert_eq!(flow_with(&Id::generate()).unwrap_err(), ApiError::NotFound("entity"), "another account's entity is as absent as any");
+        assert!(matches!(flow_with(&revoked.id).unwrap_err(), Refusal::Conflict(_)), "the partner's state, not the body, is what refuses");
+        assert_eq!(flow_with(&Id::generate()).unwrap_err(), Refusal::NotFound("entity"), "another account's entity is as absent as any");
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::platform::validate;
-use crate::platform::error::ApiError;
+use crate::Refusal;
 use crate::platform::id::Id;
 use crate::platform::secret;
 use crate::platform::signature::{self, SignatureError, StandardHeaders};
@@ -87,29 +87,29 @@ pub struct IntegrationBody {
 
 impl IntegrationBody {
     /// The integration and the secret to show once.
-    pub fn into_integration(self, id: Id, account_id: Id, now: Timestamp) -> Result<(Integration, String), ApiError> {
-        let provider = self.provider.ok_or_else(|| ApiError::validation("provider", "is required: 360onboard, incode or 360dialog"))?;
+    pub fn into_integration(self, id: Id, account_id: Id, now: Timestamp) -> Result<(Integration, String), Refusal> {
+        let provider = self.provider.ok_or_else(|| Refusal::invalid("provider", "is required: 360onboard, incode or 360dialog"))?;
         let name = self.name.as_deref().map(|n| validate::name("name", n)).transpose()?;
         let dialog_only = |field: &str, present: bool| {
-            if present && provider != Provider::Dialog360 { Err(ApiError::validation(field, "applies to 360dialog integrations only")) } else { Ok(()) }
+            if present && provider != Provider::Dialog360 { Err(Refusal::invalid(field, "applies to 360dialog integrations only")) } else { Ok(()) }
         };
         dialog_only("redirect_url", self.redirect_url.is_some())?;
         dialog_only("partner_id", self.partner_id.is_some())?;
         dialog_only("partner_api_key", self.partner_api_key.is_some())?;
         if let Some(url) = &self.redirect_url {
             if !url.starts_with("https://") || url.len() > 2048 || url.chars().any(|c| c.is_whitespace() || c.is_control()) {
-                return Err(ApiError::validation("redirect_url", "must be an https:// URL"));
+                return Err(Refusal::invalid("redirect_url", "must be an https:// URL"));
             }
         }
         if self.partner_id.is_some() != self.partner_api_key.is_some() {
-            return Err(ApiError::validation("partner_api_key", "partner_id and partner_api_key go together"));
+            return Err(Refusal::invalid("partner_api_key", "partner_id and partner_api_key go together"));
         }
         if let Some(partner) = &self.partner_id {
-            validate::external_id(partner).ok_or_else(|| ApiError::validation("partner_id", validate::EXTERNAL_ID_RULE))?;
+            validate::external_id(partner).ok_or_else(|| Refusal::invalid("partner_id", validate::EXTERNAL_ID_RULE))?;
         }
         let secret = match self.secret {
             Some(s) if s.len() < MIN_SECRET_LEN || s.len() > 256 || s.chars().any(|c| c.is_whitespace() || c.is_control()) => {
-                return Err(ApiError::validation("secret", format!("must be {MIN_SECRET_LEN}-256 characters without spaces")));
+                return Err(Refusal::invalid("secret", format!("must be {MIN_SECRET_LEN}-256 characters without spaces")));
             }
             Some(s) => s,
             None => signature::new_standard_secret(),

@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::platform::error::ApiError;
+use crate::Refusal;
 use crate::platform::id::Id;
 use crate::platform::time::Timestamp;
 
@@ -33,9 +33,9 @@ impl OnboardStatus {
     }
 
     /// A status value from a request: anything but the five known values is a 400.
-    pub fn parse(raw: &str) -> Result<OnboardStatus, ApiError> {
+    pub fn parse(raw: &str) -> Result<OnboardStatus, Refusal> {
         raw.parse().map_err(|_| {
-            ApiError::BadRequest(format!(
+            Refusal::Malformed(format!(
                 "status '{raw}' is not one of created, in_progress, completed, completed_flows_sync, failed"
             ))
         })
@@ -120,9 +120,9 @@ impl Onboard {
     /// Why `update` may not apply to this onboard, if it may not (a 409 each): identity fields
     /// that differ (onboards never move between accounts, invitations or connections), a stale
     /// version, a transition that makes no sense.
-    pub fn check_update(&self, update: &OnboardUpdate) -> Result<(), ApiError> {
+    pub fn check_update(&self, update: &OnboardUpdate) -> Result<(), Refusal> {
         if update.account_id.as_ref().is_some_and(|a| *a != self.account_id) {
-            return Err(ApiError::Conflict("account_id does not match the onboard's account".into()));
+            return Err(Refusal::Conflict("account_id does not match the onboard's account".into()));
         }
         update.preconditions().iter().try_for_each(|precondition| precondition.check(self, update.status))
     }
@@ -151,10 +151,10 @@ impl OnboardUpdate {
 
 impl Precondition {
     /// The 409 that says why `onboard` fails it, on its way to `target` (if the update moves it).
-    pub fn check(&self, onboard: &Onboard, target: Option<OnboardStatus>) -> Result<(), ApiError> {
+    pub fn check(&self, onboard: &Onboard, target: Option<OnboardStatus>) -> Result<(), Refusal> {
         match self {
-            Precondition::Invitation(id) if *id != onboard.invitation_id => Err(ApiError::Conflict("invitation_id does not match the onboard's invitation".into())),
-            Precondition::Connection(id) if *id != onboard.connection_id => Err(ApiError::Conflict("connection_id does not match the onboard's connection".into())),
+            Precondition::Invitation(id) if *id != onboard.invitation_id => Err(Refusal::Conflict("invitation_id does not match the onboard's invitation".into())),
+            Precondition::Connection(id) if *id != onboard.connection_id => Err(Refusal::Conflict("connection_id does not match the onboard's connection".into())),
             Precondition::Version(version) if *version != onboard.version => Err(not_updated(format!("it changed since version {version} (now {})", onboard.version))),
             Precondition::StatusIn(allowed) if !allowed.contains(&onboard.status) => {
                 Err(not_updated(format!("it cannot go from {} to {}", onboard.status.as_str(), target.unwrap_or(onboard.status).as_str())))
@@ -165,8 +165,8 @@ impl Precondition {
 }
 
 /// The seed's 409 wording.
-pub fn not_updated(why: String) -> ApiError {
-    ApiError::Conflict(format!("Onboard was not updated: {why}"))
+pub fn not_updated(why: String) -> Refusal {
+    Refusal::Conflict(format!("Onboard was not updated: {why}"))
 }
 
 #[cfg(test)]
@@ -208,8 +208,8 @@ mod tests {
             assert_eq!(OnboardStatus::parse(status.as_str()).unwrap(), status);
             assert_eq!(serde_json::to_value(status).unwrap(), status.as_str());
         }
-        assert_eq!(OnboardStatus::parse("done").unwrap_err().status().as_u16(), 400);
-        assert_eq!(OnboardStatus::parse("Completed").unwrap_err().status().as_u16(), 400);
+        assert!(matches!(OnboardStatus::parse("done").unwrap_err(), Refusal::Malformed(_)));
+        assert!(matches!(OnboardStatus::parse("Completed").unwrap_err(), Refusal::Malformed(_)));
     }
 
     #[test]
@@ -230,13 +230,13 @@ mod tests {
             let finished = onboard(done);
             for next in OnboardStatus::ALL {
                 let err = finished.check_update(&update(&finished, Some(next))).unwrap_err();
-                assert_eq!(err.status().as_u16(), 409);
-                assert!(err.details().starts_with("Onboard was not updated"));
+                assert!(matches!(err, Refusal::Conflict(_)));
+                assert!(err.detail().starts_with("Onboard was not updated"));
             }
-            assert_eq!(finished.check_update(&update(&finished, None)).unwrap_err().status().as_u16(), 409);
+            assert!(matches!(finished.check_update(&update(&finished, None)).unwrap_err(), Refusal::Conflict(_)));
         }
         let working = onboard(InProgress);
-        assert_eq!(working.check_update(&update(&working, Some(Created))).unwrap_err().status().as_u16(), 409);
+        assert!(matches!(working.check_update(&update(&working, Some(Created))).unwrap_err(), Refusal::Conflict(_)));
         let failed = onboard(Failed);
         assert!(failed.check_update(&update(&failed, Some(Completed))).is_ok(), "a failed setup can be retried");
         assert!(failed.check_update(&update(&failed, None)).is_ok(), "a failed onboard's flow can change");
@@ -248,19 +248,19 @@ mod tests {
         let stored = onboard(Created);
         let mut moved = update(&stored, None);
         moved.account_id = Some(Id::generate());
-        assert_eq!(stored.check_update(&moved).unwrap_err().status().as_u16(), 409);
+        assert!(matches!(stored.check_update(&moved).unwrap_err(), Refusal::Conflict(_)));
         let mut moved = update(&stored, None);
         moved.invitation_id = Id::generate();
-        assert_eq!(stored.check_update(&moved).unwrap_err().status().as_u16(), 409);
+        assert!(matches!(stored.check_update(&moved).unwrap_err(), Refusal::Conflict(_)));
         let mut moved = update(&stored, None);
         moved.connection_id = Some(Id::generate());
-        assert_eq!(stored.check_update(&moved).unwrap_err().status().as_u16(), 409);
+        assert!(matches!(stored.check_update(&moved).unwrap_err(), Refusal::Conflict(_)));
         let mut same = update(&stored, None);
         same.account_id = Some(stored.account_id.clone());
         same.connection_id = Some(stored.connection_id.clone());
         same.expected_version = Some(3);
         assert!(stored.check_update(&same).is_ok());
         same.expected_version = Some(2);
-        assert_eq!(stored.check_update(&same).unwrap_err().status().as_u16(), 409);
+        assert!(matches!(stored.check_update(&same).unwrap_err(), Refusal::Conflict(_)));
     }
 }

@@ -2,10 +2,10 @@
 //! new delivery, and the change it asks for. Read after the delivery is authenticated
 //! (`integration::Integration::authenticate`); the receiver's store records and applies it.
 
-use crate::platform::error::ApiError;
-use crate::provider_webhooks::domain::channel::{self, HubChannelEvent};
-use crate::provider_webhooks::domain::integration::{ONBOARD_EVENT_HEADER, Provider};
-use crate::provider_webhooks::domain::verification;
+use crate::Refusal;
+use crate::provider_webhooks::channel::{self, HubChannelEvent};
+use crate::provider_webhooks::integration::{ONBOARD_EVENT_HEADER, Provider};
+use crate::provider_webhooks::verification;
 
 /// What a delivery is about, read from its body.
 pub enum Effect {
@@ -22,12 +22,12 @@ pub struct ReceivedEvent {
     pub effect: Effect,
 }
 
-fn bad(message: impl Into<String>) -> ApiError {
-    ApiError::BadRequest(message.into())
+fn bad(message: impl Into<String>) -> Refusal {
+    Refusal::Malformed(message.into())
 }
 
 /// A short printable label (an event type, a status): 1–100 visible ASCII characters.
-fn label(what: &str, raw: Option<&str>) -> Result<String, ApiError> {
+fn label(what: &str, raw: Option<&str>) -> Result<String, Refusal> {
     let raw = raw.ok_or_else(|| bad(format!("{what} is required")))?;
     let valid = !raw.is_empty() && raw.len() <= 100 && raw.bytes().all(|b| b.is_ascii_graphic());
     if valid { Ok(raw.to_string()) } else { Err(bad(format!("{what} must be 1-100 visible ASCII characters"))) }
@@ -35,8 +35,8 @@ fn label(what: &str, raw: Option<&str>) -> Result<String, ApiError> {
 
 /// The event in an authenticated delivery's body, per provider; `message_id` is the Standard
 /// Webhooks id, if any.
-pub fn read_delivery<'a>(provider: Provider, header: &dyn Fn(&str) -> Option<&'a str>, body: &[u8], message_id: Option<String>) -> Result<ReceivedEvent, ApiError> {
-    let payload: serde_json::Value = serde_json::from_slice(body).map_err(|e| ApiError::InvalidJson(e.to_string()))?;
+pub fn read_delivery<'a>(provider: Provider, header: &dyn Fn(&str) -> Option<&'a str>, body: &[u8], message_id: Option<String>) -> Result<ReceivedEvent, Refusal> {
+    let payload: serde_json::Value = serde_json::from_slice(body).map_err(|e| Refusal::NotJson(e.to_string()))?;
     if !payload.is_object() {
         return Err(bad("the body must be a JSON object"));
     }
@@ -56,7 +56,7 @@ pub fn read_delivery<'a>(provider: Provider, header: &dyn Fn(&str) -> Option<&'a
         }
         Provider::Incode => {
             let interview_id = verification::interview_id("interviewId", text("interviewId").ok_or_else(|| bad("interviewId (string) is required"))?)
-                .map_err(ApiError::as_bad_request)?;
+                .map_err(Refusal::as_malformed)?;
             let status = label("onboardingStatus", text("onboardingStatus"))?;
             let external_customer_id = match payload.get("externalCustomerId") {
                 None | Some(serde_json::Value::Null) => None,
@@ -110,12 +110,12 @@ mod tests {
 
     #[test]
     fn malformed_deliveries_are_refused_with_the_reason() {
-        let status = |provider, body: &[u8]| read_delivery(provider, &no_headers, body, None).map(|_| 200).unwrap_or_else(|e| e.status().as_u16());
-        assert_eq!(status(Provider::Incode, b"not json"), 400);
-        assert_eq!(status(Provider::Incode, b"[1]"), 400, "an object");
-        assert_eq!(status(Provider::Incode, br#"{"onboardingStatus": "X"}"#), 400, "no interview");
-        assert_eq!(status(Provider::Incode, br#"{"interviewId": "iv", "onboardingStatus": "X", "externalCustomerId": 5}"#), 400);
-        assert_eq!(status(Provider::Dialog360, br#"{"event": "has space"}"#), 400, "a label is visible ASCII");
-        assert_eq!(status(Provider::Onboard360, br#"{}"#), 400, "no event named");
+        let malformed = |provider, body: &[u8]| matches!(read_delivery(provider, &no_headers, body, None), Err(Refusal::Malformed(_)));
+        assert!(matches!(read_delivery(Provider::Incode, &no_headers, b"not json", None), Err(Refusal::NotJson(_))));
+        assert!(malformed(Provider::Incode, b"[1]"), "an object");
+        assert!(malformed(Provider::Incode, br#"{"onboardingStatus": "X"}"#), "no interview");
+        assert!(malformed(Provider::Incode, br#"{"interviewId": "iv", "onboardingStatus": "X", "externalCustomerId": 5}"#));
+        assert!(malformed(Provider::Dialog360, br#"{"event": "has space"}"#), "a label is visible ASCII");
+        assert!(malformed(Provider::Onboard360, br#"{}"#), "no event named");
     }
 }

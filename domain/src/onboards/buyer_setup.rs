@@ -1,11 +1,11 @@
 //! Buyer delivery setup (seed 000's six steps), as a pure plan: given what the store read, what
 //! must be written. The store commits the plan in one transaction.
 
-use crate::onboards::domain::flow::{EntityRef, Flow, Integration, Mapping, Source, StepType};
+use crate::onboards::flow::{EntityRef, Flow, Integration, Mapping, Source, StepType};
 use crate::platform::accounts::{Account, Plan};
-use crate::partners::domain::invitation::Invitation;
-use crate::partners::domain::{Connection, ConnectionStatus, Entity, Relationship};
-use crate::platform::error::ApiError;
+use crate::partners::invitation::Invitation;
+use crate::partners::{Connection, ConnectionStatus, Entity, Relationship};
+use crate::Refusal;
 use crate::platform::id::Id;
 use crate::platform::time::Timestamp;
 
@@ -43,11 +43,11 @@ pub struct SetupPlan {
 
 /// The connection a `POST /onboard/buyer` body names: by its id, through the invitation that
 /// created it, or both if they agree.
-pub fn setup_connection(given: Option<Id>, invitation: Option<&Invitation>) -> Result<Id, ApiError> {
+pub fn setup_connection(given: Option<Id>, invitation: Option<&Invitation>) -> Result<Id, Refusal> {
     let resolved = invitation.map(Invitation::accepted_connection).transpose()?;
     match (given, resolved) {
-        (None, None) => Err(ApiError::validation("connection_id", "give connection_id or invitation_id")),
-        (Some(given), Some(resolved)) if &given != resolved => Err(ApiError::BadRequest("connection_id and invitation_id name different connections".into())),
+        (None, None) => Err(Refusal::invalid("connection_id", "give connection_id or invitation_id")),
+        (Some(given), Some(resolved)) if &given != resolved => Err(Refusal::Malformed("connection_id and invitation_id name different connections".into())),
         (Some(id), _) => Ok(id),
         (None, Some(id)) => Ok(id.clone()),
     }
@@ -55,18 +55,18 @@ pub fn setup_connection(given: Option<Id>, invitation: Option<&Invitation>) -> R
 
 /// Step 1, first half: the caller must be the connection's buyer (its partner sells to it).
 /// Checked before anything else, so that the other side's request changes and sends nothing.
-pub fn check_buyer(connection: &Connection) -> Result<(), ApiError> {
+pub fn check_buyer(connection: &Connection) -> Result<(), Refusal> {
     // `relationship_type` is the partner's role as the caller sees it: the partner must sell.
     if connection.relationship_type == Relationship::Buyer {
-        return Err(ApiError::Forbidden(format!("this account is not the buyer on connection {}; only the buyer sets up delivery", connection.id)));
+        return Err(Refusal::NotAllowed(format!("this account is not the buyer on connection {}; only the buyer sets up delivery", connection.id)));
     }
     Ok(())
 }
 
 /// Step 1, second half: the connection must be active.
-pub fn check_active(connection: &Connection) -> Result<(), ApiError> {
+pub fn check_active(connection: &Connection) -> Result<(), Refusal> {
     if connection.status != ConnectionStatus::Active {
-        return Err(ApiError::BadRequest(format!("connection {} has been revoked", connection.id)));
+        return Err(Refusal::Malformed(format!("connection {} has been revoked", connection.id)));
     }
     Ok(())
 }
@@ -82,9 +82,9 @@ pub fn plan(
     seller_flows: Vec<Flow>,
     seller_entity_for_buyer: &EntityRef,
     now: &Timestamp,
-) -> Result<SetupPlan, ApiError> {
+) -> Result<SetupPlan, Refusal> {
     if seller_flows.len() > MAX_SELLER_FLOWS {
-        return Err(ApiError::BadRequest(format!(
+        return Err(Refusal::Malformed(format!(
             "the seller has {} flows delivering to this buyer; one setup can update at most {MAX_SELLER_FLOWS}",
             seller_flows.len()
         )));
@@ -95,7 +95,7 @@ pub fn plan(
     };
     let (buyer_flow, buyer_flow_previous) = match requested {
         Some(_) if buyer.plan == Plan::Free => {
-            return Err(ApiError::BadRequest(
+            return Err(Refusal::Malformed(
                 "free accounts receive leads in a default flow; choosing a flow needs a paid account".into(),
             ));
         }
@@ -154,14 +154,14 @@ fn map_buyer_steps(mut flow: Flow, entity: &EntityRef, buyer_flow: &Id, now: &Ti
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::onboards::domain::flow::Step;
+    use crate::onboards::flow::Step;
 
     fn account(plan: Plan) -> Account {
         Account { id: Id::generate(), name: "Buyer".into(), plan, created_at: "t".into(), updated_at: "t".into() }
     }
 
     fn connection(relationship: Relationship, status: ConnectionStatus) -> Connection {
-        Connection { status, ..crate::partners::domain::test_connection(relationship, "Seller Co") }
+        Connection { status, ..crate::partners::test_connection(relationship, "Seller Co") }
     }
 
     fn entity() -> Entity {
@@ -200,16 +200,16 @@ mod tests {
 
     #[test]
     fn the_connection_to_set_up_is_named_by_id_or_by_its_accepted_invitation() {
-        use crate::partners::domain::invitation::{Direction, InvitationStatus, sample};
+        use crate::partners::invitation::{Direction, InvitationStatus, sample};
         let connection = Id::generate();
         let accepted = Invitation { connection_id: Some(connection.clone()), ..sample(InvitationStatus::Accepted, Direction::Received) };
         assert_eq!(setup_connection(None, Some(&accepted)).unwrap(), connection);
         assert_eq!(setup_connection(Some(connection.clone()), Some(&accepted)).unwrap(), connection);
         assert_eq!(setup_connection(Some(connection.clone()), None).unwrap(), connection);
-        assert!(matches!(setup_connection(Some(Id::generate()), Some(&accepted)), Err(ApiError::BadRequest(_))), "they disagree");
-        assert!(matches!(setup_connection(None, None), Err(ApiError::Validation { .. })));
+        assert!(matches!(setup_connection(Some(Id::generate()), Some(&accepted)), Err(Refusal::Malformed(_))), "they disagree");
+        assert!(matches!(setup_connection(None, None), Err(Refusal::Invalid { .. })));
         let pending = sample(InvitationStatus::Pending, Direction::Received);
-        assert!(matches!(setup_connection(Some(connection), Some(&pending)), Err(ApiError::Conflict(_))), "not accepted yet");
+        assert!(matches!(setup_connection(Some(connection), Some(&pending)), Err(Refusal::Conflict(_))), "not accepted yet");
     }
 
     #[test]
@@ -217,9 +217,9 @@ mod tests {
         assert!(check_buyer(&connection(Relationship::Seller, ConnectionStatus::Active)).is_ok());
         assert!(check_buyer(&connection(Relationship::Both, ConnectionStatus::Active)).is_ok());
         let seller = check_buyer(&connection(Relationship::Buyer, ConnectionStatus::Active)).unwrap_err();
-        assert_eq!((seller.status().as_u16(), seller.details().contains("not the buyer")), (403, true));
+        assert!(matches!(&seller, Refusal::NotAllowed(d) if d.contains("not the buyer")), "{seller:?}");
         assert!(check_active(&connection(Relationship::Seller, ConnectionStatus::Active)).is_ok());
-        assert!(check_active(&connection(Relationship::Seller, ConnectionStatus::Revoked)).unwrap_err().details().contains("revoked"));
+        assert!(check_active(&connection(Relationship::Seller, ConnectionStatus::Revoked)).unwrap_err().detail().contains("revoked"));
     }
 
     #[test]
@@ -252,7 +252,7 @@ mod tests {
         let buyer_entity = entity();
         let chosen = Flow { sources: vec![], ..flow_with_step(&Id::generate(), vec![]) };
         let free = plan(&account(Plan::Free), &conn, &buyer_entity, Some(chosen.clone()), vec![], &EntityRef { id: Id::generate(), name: "B".into() }, &"now".into());
-        assert!(free.unwrap_err().details().contains("paid"));
+        assert!(free.unwrap_err().detail().contains("paid"));
         let paid = plan(&account(Plan::Paid), &conn, &buyer_entity, Some(chosen.clone()), vec![], &EntityRef { id: Id::generate(), name: "B".into() }, &"now".into()).unwrap();
         assert_eq!(paid.buyer_flow.id, chosen.id);
         assert_eq!(paid.buyer_flow.sources.len(), 1);
@@ -266,7 +266,7 @@ mod tests {
         let seller_entity = EntityRef { id: Id::generate(), name: "B".into() };
         let flows: Vec<Flow> = (0..=MAX_SELLER_FLOWS).map(|_| flow_with_step(&seller_entity.id, vec![])).collect();
         let err = plan(&account(Plan::Free), &conn, &entity(), None, flows, &seller_entity, &"now".into()).unwrap_err();
-        assert_eq!(err.status().as_u16(), 400);
-        assert!(err.details().contains(&format!("at most {MAX_SELLER_FLOWS}")));
+        assert!(matches!(err, Refusal::Malformed(_)));
+        assert!(err.detail().contains(&format!("at most {MAX_SELLER_FLOWS}")));
     }
 }

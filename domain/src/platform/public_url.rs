@@ -9,13 +9,6 @@ pub struct UrlPolicy {
     pub allow_private: bool,
 }
 
-/// `WEBHOOK_LOCAL_MODE=true` is the local mode.
-impl crate::platform::config::FromEnv for UrlPolicy {
-    fn from_env(env: &crate::platform::config::Env) -> Result<UrlPolicy, crate::platform::config::ConfigError> {
-        Ok(UrlPolicy { allow_private: env.optional("WEBHOOK_LOCAL_MODE").is_some_and(|v| v == "true") })
-    }
-}
-
 impl UrlPolicy {
     /// The URL's host, if the URL may be used (DNS is checked at delivery, by the resolver).
     pub fn check<'a>(&self, url: &'a str) -> Result<&'a str, String> {

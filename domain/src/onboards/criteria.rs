@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::platform::error::ApiError;
+use crate::Refusal;
 use crate::platform::validate;
 
 pub const MAX_RULES: usize = 50;
@@ -45,9 +45,9 @@ fn same(a: &str, b: &str) -> bool {
 }
 
 impl AcceptanceCriteria {
-    pub fn validate(&self, field: &str) -> Result<(), ApiError> {
+    pub fn validate(&self, field: &str) -> Result<(), Refusal> {
         if self.required.len() > MAX_RULES || self.rules.len() > MAX_RULES {
-            return Err(ApiError::validation(field, format!("at most {MAX_RULES} required fields and {MAX_RULES} rules")));
+            return Err(Refusal::invalid(field, format!("at most {MAX_RULES} required fields and {MAX_RULES} rules")));
         }
         for (i, name) in self.required.iter().enumerate() {
             validate::text(&format!("{field}.required[{i}]"), name, MAX_TEXT)?;
@@ -55,7 +55,7 @@ impl AcceptanceCriteria {
         for (i, rule) in self.rules.iter().enumerate() {
             validate::text(&format!("{field}.rules[{i}].field"), &rule.field, MAX_TEXT)?;
             if rule.values.is_empty() || rule.values.len() > MAX_VALUES {
-                return Err(ApiError::validation(format!("{field}.rules[{i}].values"), format!("1 to {MAX_VALUES} values")));
+                return Err(Refusal::invalid(format!("{field}.rules[{i}].values"), format!("1 to {MAX_VALUES} values")));
             }
             for (j, value) in rule.values.iter().enumerate() {
                 validate::text(&format!("{field}.rules[{i}].values[{j}]"), value, MAX_TEXT)?;

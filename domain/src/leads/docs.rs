@@ -3,8 +3,8 @@
 
 use serde::Serialize;
 
-use crate::onboards::domain::criteria::AcceptanceCriteria;
-use crate::onboards::domain::flow::{Flow, Source};
+use crate::onboards::criteria::AcceptanceCriteria;
+use crate::onboards::flow::{Flow, Source};
 use crate::platform::id::Id;
 
 #[derive(Debug, Serialize)]
@@ -103,7 +103,7 @@ pub fn submission_docs(flow: &Flow, source: &Source, api_origin: &str) -> Submis
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::onboards::domain::flow::EntityRef;
+    use crate::onboards::flow::EntityRef;
 
     fn flow(fields: &[&str], required: &[&str]) -> Flow {
         Flow {

@@ -1,10 +1,10 @@
 //! Input rules shared by every endpoint.
 
-use crate::platform::error::ApiError;
+use crate::Refusal;
 
 /// A pragmatic address check: the SES send decides deliverability; this catches typos early.
 /// Returns the address lowercased, since addresses are keys (one user per address).
-pub fn email(field: &str, raw: &str) -> Result<String, ApiError> {
+pub fn email(field: &str, raw: &str) -> Result<String, Refusal> {
     let email = raw.trim().to_ascii_lowercase();
     let valid = email.len() <= 254
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
@@ -17,7 +17,7 @@ pub fn email(field: &str, raw: &str) -> Result<String, ApiError> {
             }
             None => false,
         };
-    if valid { Ok(email) } else { Err(ApiError::validation(field, format!("'{raw}' is not a valid email address"))) }
+    if valid { Ok(email) } else { Err(Refusal::invalid(field, format!("'{raw}' is not a valid email address"))) }
 }
 
 /// RFC 5322's dot-atom (without its 64-character limit, which the contract's pattern cannot
@@ -57,16 +57,16 @@ fn is_forbidden(c: char) -> bool {
 
 /// One line of text a person typed (a name, a label, a field name): trimmed, non-empty, at most
 /// `max` characters, without control characters. Every name that enters the system passes here.
-pub fn text(field: &str, raw: &str, max: usize) -> Result<String, ApiError> {
+pub fn text(field: &str, raw: &str, max: usize) -> Result<String, Refusal> {
     let text = raw.trim();
     if text.is_empty() {
-        return Err(ApiError::validation(field, "must not be empty"));
+        return Err(Refusal::invalid(field, "must not be empty"));
     }
     if text.chars().count() > max {
-        return Err(ApiError::validation(field, format!("must be at most {max} characters")));
+        return Err(Refusal::invalid(field, format!("must be at most {max} characters")));
     }
     if text.chars().any(is_forbidden) {
-        return Err(ApiError::validation(field, "must not contain control characters (line breaks, tabs, NUL...)"));
+        return Err(Refusal::invalid(field, "must not contain control characters (line breaks, tabs, NUL...)"));
     }
     Ok(text.to_string())
 }
@@ -75,13 +75,13 @@ pub fn text(field: &str, raw: &str, max: usize) -> Result<String, ApiError> {
 pub const MAX_NAME: usize = 200;
 
 /// A display name (an account, a user, a campaign, a flow, a client's name).
-pub fn name(field: &str, raw: &str) -> Result<String, ApiError> {
+pub fn name(field: &str, raw: &str) -> Result<String, Refusal> {
     text(field, raw, MAX_NAME)
 }
 
 /// A phone number as people write it: an optional leading `+`, then 4 to 20 digits, which may be
 /// grouped by spaces, dots, dashes and one pair of parentheses.
-pub fn phone(field: &str, raw: &str) -> Result<String, ApiError> {
+pub fn phone(field: &str, raw: &str) -> Result<String, Refusal> {
     let phone = raw.trim();
     let digits = phone.chars().filter(char::is_ascii_digit).count();
     let body = phone.strip_prefix('+').unwrap_or(phone);
@@ -94,7 +94,7 @@ pub fn phone(field: &str, raw: &str) -> Result<String, ApiError> {
         && opens <= 1
         && body.find('(') <= body.find(')')
         && !body.contains("()");
-    if valid { Ok(phone.to_string()) } else { Err(ApiError::validation(field, "must be a phone number like +1 555 010 0100")) }
+    if valid { Ok(phone.to_string()) } else { Err(Refusal::invalid(field, "must be a phone number like +1 555 010 0100")) }
 }
 
 #[cfg(test)]
@@ -110,7 +110,7 @@ mod tests {
     fn bad_emails_name_the_field() {
         for bad in ["", "a", "a@b", "@b.com", "a@", "a@.", "a@b.", "a@b.com@c.com", "a b@c.com", "a@.com", "a@com."] {
             match email("email", bad) {
-                Err(ApiError::Validation { field, .. }) => assert_eq!(field, "email"),
+                Err(Refusal::Invalid { field, .. }) => assert_eq!(field, "email"),
                 other => panic!("{bad:?} gave {other:?}"),
             }
         }
@@ -127,7 +127,7 @@ mod tests {
     fn names_refuse_every_control_character() {
         for bad in ["Acme\r\nBcc: x@y.z", "A\u{0}cme", "A\tcme", "Ac\u{7f}me", "Ac\u{85}me", "Ac\u{2028}me", "A\u{1b}[31mcme"] {
             match name("account_name", bad) {
-                Err(ApiError::Validation { field, message }) => assert!(field == "account_name" && message.contains("control"), "{message}"),
+                Err(Refusal::Invalid { field, message }) => assert!(field == "account_name" && message.contains("control"), "{message}"),
                 other => panic!("{bad:?} gave {other:?}"),
             }
         }

@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::client_onboarding::domain::campaign::EventType;
-use crate::platform::error::ApiError;
+use crate::client_onboarding::campaign::EventType;
+use crate::Refusal;
 use crate::platform::id::Id;
 use crate::platform::public_url::UrlPolicy;
 use crate::platform::time::Timestamp;
@@ -110,12 +110,12 @@ pub struct EndpointBody {
 }
 
 impl EndpointBody {
-    pub fn into_endpoint(self, id: Id, secret: String, policy: UrlPolicy, now: Timestamp) -> Result<Endpoint, ApiError> {
-        policy.check(&self.url).map_err(|why| ApiError::validation("url", why))?;
+    pub fn into_endpoint(self, id: Id, secret: String, policy: UrlPolicy, now: Timestamp) -> Result<Endpoint, Refusal> {
+        policy.check(&self.url).map_err(|why| Refusal::invalid("url", why))?;
         let mut events = self.events.unwrap_or_else(|| EventType::ALL.to_vec());
         events.dedup();
         if events.is_empty() {
-            return Err(ApiError::validation("events", "must name at least one event type"));
+            return Err(Refusal::invalid("events", "must name at least one event type"));
         }
         Ok(Endpoint {
             id,

@@ -8,7 +8,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::platform::validate::external_id;
-use crate::platform::error::ApiError;
+use crate::Refusal;
 use crate::platform::id::Id;
 use crate::platform::time::Timestamp;
 
@@ -80,8 +80,8 @@ fn pending() -> String {
 }
 
 /// A bracketed list from the redirect query: `[]`, `[a]`, `[a,b]` (spaces around ids allowed).
-pub fn parse_id_list(name: &str, raw: &str) -> Result<Vec<String>, ApiError> {
-    let bad = |why: &str| ApiError::BadRequest(format!("{name} must be a bracketed list of channel ids like [id1,id2]: {why}"));
+pub fn parse_id_list(name: &str, raw: &str) -> Result<Vec<String>, Refusal> {
+    let bad = |why: &str| Refusal::Malformed(format!("{name} must be a bracketed list of channel ids like [id1,id2]: {why}"));
     let inner = raw.trim().strip_prefix('[').and_then(|r| r.strip_suffix(']')).ok_or_else(|| bad("brackets missing"))?;
     if inner.trim().is_empty() {
         return Ok(vec![]);
@@ -108,13 +108,13 @@ pub struct Redirect {
 }
 
 impl Redirect {
-    pub fn parse(client: Option<&str>, channels: Option<&str>, revoked: Option<&str>) -> Result<Redirect, ApiError> {
-        let client = client.ok_or_else(|| ApiError::BadRequest("the client query parameter is required".into()))?;
-        let client = external_id(client).ok_or_else(|| ApiError::BadRequest(format!("client '{client}' is not a valid client id")))?;
-        let mut granted = parse_id_list("channels", channels.ok_or_else(|| ApiError::BadRequest("the channels query parameter is required".into()))?)?;
+    pub fn parse(client: Option<&str>, channels: Option<&str>, revoked: Option<&str>) -> Result<Redirect, Refusal> {
+        let client = client.ok_or_else(|| Refusal::Malformed("the client query parameter is required".into()))?;
+        let client = external_id(client).ok_or_else(|| Refusal::Malformed(format!("client '{client}' is not a valid client id")))?;
+        let mut granted = parse_id_list("channels", channels.ok_or_else(|| Refusal::Malformed("the channels query parameter is required".into()))?)?;
         let revoked = revoked.map(|r| parse_id_list("revoked", r)).transpose()?.unwrap_or_default();
         if granted.len() + revoked.len() > MAX_CHANNELS_PER_REDIRECT {
-            return Err(ApiError::BadRequest(format!("at most {MAX_CHANNELS_PER_REDIRECT} channels per redirect")));
+            return Err(Refusal::Malformed(format!("at most {MAX_CHANNELS_PER_REDIRECT} channels per redirect")));
         }
         // A channel named both ways lost its permission: removal is the later state.
         granted.retain(|id| !revoked.contains(id));

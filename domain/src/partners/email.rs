@@ -38,7 +38,7 @@ pub fn invitation(to: Vec<String>, invitation: &Invitation, link: &str) -> Email
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::partners::domain::invitation::{Direction, InvitationStatus, sample};
+    use crate::partners::invitation::{Direction, InvitationStatus, sample};
 
     #[test]
     fn invitation_email_names_inviter_link_and_expiry_and_escapes_html() {

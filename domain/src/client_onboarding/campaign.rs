@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::platform::validate;
-use crate::platform::error::ApiError;
+use crate::Refusal;
 use crate::platform::id::Id;
 use crate::platform::time::Timestamp;
 
@@ -34,7 +34,7 @@ pub struct CampaignBody {
 }
 
 impl CampaignBody {
-    pub fn name(&self) -> Result<String, ApiError> {
+    pub fn name(&self) -> Result<String, Refusal> {
         validate::name("name", &self.name)
     }
 }
@@ -75,12 +75,12 @@ pub struct ClientBody {
     pub phone: Option<String>,
 }
 
-fn optional_text(field: &str, value: Option<String>) -> Result<Option<String>, ApiError> {
+fn optional_text(field: &str, value: Option<String>) -> Result<Option<String>, Refusal> {
     value.map(|v| validate::name(field, &v)).transpose()
 }
 
 impl ClientBody {
-    pub fn into_client(self, id: Id, now: Timestamp) -> Result<Client, ApiError> {
+    pub fn into_client(self, id: Id, now: Timestamp) -> Result<Client, Refusal> {
         Ok(Client {
             id,
             campaign_id: self.campaign_id,
@@ -96,7 +96,7 @@ impl ClientBody {
     }
 }
 
-fn phone(value: Option<String>) -> Result<Option<String>, ApiError> {
+fn phone(value: Option<String>) -> Result<Option<String>, Refusal> {
     value.map(|p| validate::phone("phone", &p)).transpose()
 }
 
@@ -114,7 +114,7 @@ pub struct ClientDetails {
 
 impl ClientDetails {
     /// The client with these details, validated as at creation, now completed.
-    pub fn complete(self, client: Client, now: &Timestamp) -> Result<Client, ApiError> {
+    pub fn complete(self, client: Client, now: &Timestamp) -> Result<Client, Refusal> {
         Ok(Client {
             first_name: optional_text("first_name", self.first_name)?.or(client.first_name),
             last_name: optional_text("last_name", self.last_name)?.or(client.last_name),
@@ -186,8 +186,8 @@ struct Envelope<'a, T> {
 /// order, non-ASCII escaped as `\uXXXX` (UTF-16, lowercase hex). That is what Python's
 /// `json.dumps(payload, separators=(',', ':'))` gives for the parsed payload, so the seed's Python
 /// verifier reproduces these bytes; Node's `JSON.stringify` reproduces them for ASCII data.
-pub fn event_body(event: EventType, data: &impl Serialize, timestamp: &str) -> Result<String, ApiError> {
-    let text = serde_json::to_string(&Envelope { event: event.as_str(), data, timestamp }).map_err(|e| ApiError::Internal(e.to_string()))?;
+pub fn event_body(event: EventType, data: &impl Serialize, timestamp: &str) -> Result<String, Refusal> {
+    let text = serde_json::to_string(&Envelope { event: event.as_str(), data, timestamp }).map_err(|e| Refusal::Broken(e.to_string()))?;
     Ok(escape_non_ascii(&text))
 }
 
@@ -206,7 +206,7 @@ fn escape_non_ascii(text: &str) -> String {
     out
 }
 
-pub fn client_event(event: EventType, client: &Client, campaign_name: &str, link: Option<&str>, timestamp: &str) -> Result<String, ApiError> {
+pub fn client_event(event: EventType, client: &Client, campaign_name: &str, link: Option<&str>, timestamp: &str) -> Result<String, Refusal> {
     let data = ClientData {
         client_id: &client.id,
         campaign_id: &client.campaign_id,
@@ -223,7 +223,7 @@ pub fn client_event(event: EventType, client: &Client, campaign_name: &str, link
     event_body(event, &data, timestamp)
 }
 
-pub fn campaign_published_event(campaign: &Campaign, timestamp: &str) -> Result<String, ApiError> {
+pub fn campaign_published_event(campaign: &Campaign, timestamp: &str) -> Result<String, Refusal> {
     let data = CampaignData {
         campaign_id: &campaign.id,
         campaign_name: &campaign.name,
@@ -254,7 +254,7 @@ mod tests {
         assert_eq!((completed.first_name.as_deref(), completed.last_name.as_deref(), completed.phone.as_deref()), (Some("Ann"), Some("Lee"), Some("+1 555 0100")));
         assert_eq!((completed.status, completed.completed_at.as_deref(), completed.email.as_str()), (ClientStatus::Completed, Some("t1"), "c@example.com"));
         let bad = ClientDetails { phone: Some("call me".into()), ..Default::default() }.complete(client, &"t1".into());
-        assert!(matches!(bad, Err(ApiError::Validation { .. })), "{bad:?}");
+        assert!(matches!(bad, Err(Refusal::Invalid { .. })), "{bad:?}");
     }
 
     fn client() -> Client {

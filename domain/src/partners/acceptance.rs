@@ -1,9 +1,9 @@
 //! Accepting an invitation: who a link's holder accepts for, and what the acceptance creates.
 
-use crate::partners::domain::invitation::{Direction, Invitation, InvitationStatus};
-use crate::partners::domain::{AccountRef, Connection, ConnectionStatus, Entity, Relationship};
+use crate::partners::invitation::{Direction, Invitation, InvitationStatus};
+use crate::partners::{AccountRef, Connection, ConnectionStatus, Entity, Relationship};
 use crate::platform::accounts::Caller;
-use crate::platform::error::ApiError;
+use crate::Refusal;
 use crate::platform::id::Id;
 use crate::platform::time::Timestamp;
 
@@ -31,18 +31,18 @@ pub enum Accepter {
 /// sending, or the one its address now belongs to). Only for an address with no account may a
 /// key holder accept for its own account, as the holder of the link could equally create one
 /// (docs/security.md).
-pub fn accepter(invitation: &Invitation, addressee: Option<AccountRef>, claimant: Claimant) -> Result<Accepter, ApiError> {
+pub fn accepter(invitation: &Invitation, addressee: Option<AccountRef>, claimant: Claimant) -> Result<Accepter, Refusal> {
     match (claimant, addressee) {
         (Claimant::Account(caller), Some(addressee)) if addressee.id != caller.account_id => {
-            Err(ApiError::Forbidden("this invitation is addressed to another account".into()))
+            Err(Refusal::NotAllowed("this invitation is addressed to another account".into()))
         }
         (Claimant::Account(caller), _) => Ok(Accepter::Caller(caller)),
         (Claimant::Link { .. }, Some(account)) => Ok(Accepter::Addressee(account)),
         (Claimant::Link { new_account: Some((account_name, user_name)) }, None) => match &invitation.invitee_email {
             Some(email) => Ok(Accepter::NewAccount { email: email.clone(), account_name, user_name }),
-            None => Err(ApiError::NotFound("invitation")),
+            None => Err(Refusal::NotFound("invitation")),
         },
-        (Claimant::Link { new_account: None }, None) => Err(ApiError::validation(
+        (Claimant::Link { new_account: None }, None) => Err(Refusal::invalid(
             "account_name",
             "missing field `account_name` (and `name`): the invited address has no account yet, so accepting creates one",
         )),
@@ -71,9 +71,9 @@ impl Invitation {
     /// `accepting` accepts this invitation as `actor` at `now`. `mirror` is its existing entity for
     /// the inviter, if any; `inviter_entity_name` the name of the inviter's entity, if known.
     /// An account cannot accept its own invitation (400).
-    pub fn accept(&self, accepting: &AccountRef, actor: &str, mirror: Option<Entity>, inviter_entity_name: Option<&str>, now: &Timestamp) -> Result<Acceptance, ApiError> {
+    pub fn accept(&self, accepting: &AccountRef, actor: &str, mirror: Option<Entity>, inviter_entity_name: Option<&str>, now: &Timestamp) -> Result<Acceptance, Refusal> {
         if self.inviter.id == accepting.id {
-            return Err(ApiError::BadRequest("an account cannot accept its own invitation".into()));
+            return Err(Refusal::Malformed("an account cannot accept its own invitation".into()));
         }
         let connection_id = Id::generate();
         let mirror_entity_id = mirror.as_ref().map_or_else(Id::generate, |e| e.id.clone());
@@ -132,7 +132,7 @@ impl Invitation {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::partners::domain::invitation::{pending_entity, sample};
+    use crate::partners::invitation::{pending_entity, sample};
 
     const BEFORE: &str = "2029-12-31T23:59:59Z";
 
@@ -146,7 +146,7 @@ mod tests {
         let addressee = AccountRef { id: Id::generate(), name: "Buyer".into() };
         let stranger = Id::generate();
         let refused = accepter(&invitation, Some(addressee.clone()), Claimant::Account(caller(&stranger)));
-        assert!(matches!(refused, Err(ApiError::Forbidden(_))), "another account's key");
+        assert!(matches!(refused, Err(Refusal::NotAllowed(_))), "another account's key");
         let (own, other) = (caller(&addressee.id), caller(&stranger));
         assert_eq!(accepter(&invitation, Some(addressee.clone()), Claimant::Account(own.clone())).unwrap(), Accepter::Caller(own));
         assert_eq!(accepter(&invitation, None, Claimant::Account(other.clone())).unwrap(), Accepter::Caller(other), "an address without an account");
@@ -156,16 +156,16 @@ mod tests {
             accepter(&invitation, None, link(Some(("Buyer Inc", "Bo")))).unwrap(),
             Accepter::NewAccount { email: "buyer@example.com".into(), account_name: "Buyer Inc".into(), user_name: "Bo".into() }
         );
-        assert!(matches!(accepter(&invitation, None, link(None)), Err(ApiError::Validation { .. })), "names are needed to create the account");
+        assert!(matches!(accepter(&invitation, None, link(None)), Err(Refusal::Invalid { .. })), "names are needed to create the account");
         let to_account = Invitation { invitee_email: None, ..invitation };
-        assert!(matches!(accepter(&to_account, None, link(Some(("X", "Y")))), Err(ApiError::NotFound(_))), "no address to create an account for");
+        assert!(matches!(accepter(&to_account, None, link(Some(("X", "Y")))), Err(Refusal::NotFound(_))), "no address to create an account for");
     }
 
     #[test]
     fn an_account_cannot_accept_its_own_invitation() {
         let invitation = sample(InvitationStatus::Pending, Direction::Sent);
         let refused = invitation.accept(&invitation.inviter.clone(), "me@example.com", None, None, &BEFORE.to_string());
-        assert!(matches!(refused, Err(ApiError::BadRequest(_))));
+        assert!(matches!(refused, Err(Refusal::Malformed(_))));
     }
 
     #[test]
