@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use lambda_http::{Body, Request, Response};
 use shared::platform::config::{ConfigError, Env, FromEnv};
-use shared::platform::http::{HandlerResult, respond};
+use shared::platform::http::{ConfiguredOrigin, HandlerResult, respond};
 
 pub type Handler = Arc<dyn Fn(Request) -> Pin<Box<dyn Future<Output = Response<Body>> + Send>> + Send + Sync>;
 
@@ -23,8 +23,9 @@ where
 {
     // Alive for the rest of the process, as in Lambda.
     let state: &'static S = Box::leak(Box::new(S::from_env(env)?));
+    let origin = ConfiguredOrigin::from_env(env);
     Ok(Arc::new(move |req| {
-        let response = handler(state, req);
+        let response = handler(state, origin.attach(req));
         Box::pin(async move { respond(response.await) })
     }))
 }

@@ -15,7 +15,7 @@ pub async fn workstation_aws_config() -> aws_config::SdkConfig {
 }
 
 fn workstation_loader() -> aws_config::ConfigLoader {
-    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(shared::platform::config::https_client())
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(shared::platform::config::https_client(&|name| std::env::var(name).ok()))
 }
 
 /// The environment the local stack's functions are built from, as template.yaml sets it for the

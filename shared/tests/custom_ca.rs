@@ -73,7 +73,7 @@ async fn an_https_endpoint_with_a_locally_generated_ca_works_when_configured() {
 
     // The AWS-only trust store does not know the local CA.
     let aws_only = config.to_builder().http_client(shared::platform::config::https_client_trusting(shared::platform::config::Trust::Aws)).build();
-    let refused = shared::Db::new(aws_sdk_dynamodb::Client::new(&aws_only), "t").accounts().account(&account).await;
+    let refused = shared::Db::new(aws_sdk_dynamodb::Client::new(&aws_only), "t", env.sealer()).accounts().account(&account).await;
     assert!(refused.is_err(), "a certificate from an unknown CA is refused");
 
     let _ = server.kill();

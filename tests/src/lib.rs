@@ -335,7 +335,8 @@ impl TestEnv {
         let sender = template.parameter_default("SenderEmail").expect("SenderEmail default");
         let ses = aws_sdk_ses::Client::new(&config);
         ses.verify_email_identity().email_address(&sender).send().await.expect("verify sender");
-        let db = Db::new(ddb.clone(), table);
+        // The functions' and the test's own `db` seal under the same key, as a stack's do.
+        let db = Db::new(ddb.clone(), table.clone(), shared::platform::seal::Sealer::from_secret(Some(&stack_secret(&table))));
         let api = local_api(&config, &ddb, &db, &sender, &settings, None, true);
         calls.take();
         let (queue_calls, mail_calls) = (CallCounter::default(), CallCounter::default());
@@ -455,6 +456,11 @@ pub async fn captured_emails(ses_endpoint: &str, address: &str) -> Vec<Value> {
     messages.into_iter().filter(|m| m["destinations"]["ToAddresses"].as_array().is_some_and(|to| to.iter().any(|a| a == address))).collect()
 }
 
+/// The test stack's sealing key (a deployed stack's `STACK_SECRET`), one per table.
+fn stack_secret(table: &str) -> String {
+    format!("secret of {table}")
+}
+
 /// The local API with every function built from the variables a deployed one would read, on the
 /// test's table (and its counted DynamoDB client).
 fn local_api(config: &aws_config::SdkConfig, ddb: &aws_sdk_dynamodb::Client, db: &Db, sender: &str, settings: &InvitationSettings, partner_api_url: Option<String>, local_webhooks: bool) -> LocalApi {
@@ -467,6 +473,7 @@ fn local_api(config: &aws_config::SdkConfig, ddb: &aws_sdk_dynamodb::Client, db:
         ("DIALOG360_PARTNER_API_URL", partner_api_url.unwrap_or_default()),
         ("RATE_LIMIT_PER_MINUTE", db.rate_limit.requests.to_string()),
         ("RATE_LIMIT_WINDOW_SECONDS", db.rate_limit.window.as_secs().to_string()),
+        ("STACK_SECRET", stack_secret(&db.table)),
     ]);
     let env = Env::new(config.clone(), move |name| vars.get(name).cloned()).with_dynamodb(ddb.clone());
     LocalApi::new(&Template::load().expect("template.yaml"), functions::registry::handlers(&env).expect("configuration")).expect("routes")

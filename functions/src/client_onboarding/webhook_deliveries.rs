@@ -3,6 +3,7 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
+use shared::platform::lambda::Outcome;
 use shared::Db;
 use shared::platform::auth::authenticate;
 use shared::platform::config::{ConfigError, Env, FromEnv};
@@ -55,10 +56,10 @@ impl Worker {
 pub async fn consume_queue(worker: &'static Worker, event: SqsEvent) -> Result<SqsBatchResponse, lambda_http::Error> {
     shared::platform::lambda::sqs_batch(event, |message| async move {
         match worker.process(message.body.as_deref().unwrap_or_default()).await {
-            Ok(()) => true,
+            Ok(()) => Outcome::Settled,
             Err(error) => {
                 tracing::error!(message = ?message.message_id, %error, "webhook delivery will be redelivered");
-                false
+                Outcome::Retry
             }
         }
     })

@@ -3,6 +3,7 @@
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use shared::leads::domain::lead::LeadMessage;
 use shared::leads::service::Leads;
+use shared::platform::lambda::Outcome;
 
 /// Each message delivers one lead's pending buyer steps, in order, each settled once (a
 /// redelivered message finds them settled). A failure is a batch item failure: the queue
@@ -11,13 +12,13 @@ pub async fn consume_queue(leads: &'static Leads, event: SqsEvent) -> Result<Sqs
     shared::platform::lambda::sqs_batch(event, |message| async move {
         let Some(lead) = message.body.as_deref().and_then(|b| serde_json::from_str::<LeadMessage>(b).ok()) else {
             tracing::error!(message = ?message.message_id, "malformed lead-delivery message dropped");
-            return true;
+            return Outcome::Settled;
         };
         match leads.deliver(&lead).await {
-            Ok(()) => true,
+            Ok(()) => Outcome::Settled,
             Err(err) => {
                 tracing::error!(lead = %lead.lead_id, error = %err, "lead delivery will be retried");
-                false
+                Outcome::Retry
             }
         }
     })

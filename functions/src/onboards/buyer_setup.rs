@@ -8,7 +8,8 @@ use serde::Deserialize;
 use shared::{ApiError, Id};
 use shared::platform::auth::authenticate;
 use shared::platform::http::{HandlerResult, json, json_body};
-use shared::onboards::buyer_setup::{BuyerSetup, Mode, is_permanent};
+use shared::onboards::buyer_setup::{BuyerSetup, Mode, SetupError};
+use shared::platform::lambda::Outcome;
 use shared::onboards::domain::buyer_setup::{SetupRequest, setup_connection};
 
 /// The buyer-setup queue's consumer. Messages are processed concurrently; a transient failure is
@@ -18,20 +19,23 @@ pub async fn consume_queue(setup: &'static BuyerSetup, event: SqsEvent) -> Resul
     shared::platform::lambda::sqs_batch(event, |message| async move {
         let Some(request) = message.body.as_deref().and_then(|b| serde_json::from_str::<SetupRequest>(b).ok()) else {
             tracing::error!(message = ?message.message_id, "malformed buyer-setup message dropped");
-            return true;
+            return Outcome::Settled;
         };
         match setup.run(&request, Mode::Async).await {
             Ok(done) => {
                 tracing::info!(connection = %request.connection_id, redirect = %done.redirect, "buyer setup done");
-                true
+                Outcome::Settled
             }
-            Err(err) if is_permanent(&err) => {
+            Err(SetupError::Refused(err)) => {
                 tracing::warn!(connection = %request.connection_id, error = %err, "buyer setup failed permanently");
-                setup.record_failure(&request, &err).await.is_ok()
+                match setup.record_failure(&request, &err).await {
+                    Ok(()) => Outcome::Settled,
+                    Err(_) => Outcome::Retry,
+                }
             }
-            Err(err) => {
+            Err(SetupError::Interrupted(err)) => {
                 tracing::error!(connection = %request.connection_id, error = %err, "buyer setup will be retried");
-                false
+                Outcome::Retry
             }
         }
     })
@@ -62,6 +66,6 @@ pub async fn run_now(setup: &BuyerSetup, req: Request) -> HandlerResult {
         flow_id: body.flow_id,
         actor: caller.user_email,
     };
-    let done = setup.run(&request, Mode::Sync).await?;
+    let done = setup.run(&request, Mode::Sync).await.map_err(ApiError::from)?;
     json(StatusCode::OK, &serde_json::json!({ "redirect": done.redirect }))
 }

@@ -129,7 +129,8 @@ fn api(err: impl Into<ApiError>) -> String {
 async fn run(cli: Cli) -> Result<serde_json::Value, String> {
     let table = cli.table.ok_or("TABLE_NAME must be set (or --table), unless infra/run is up")?;
     let config = infra::workstation_aws_config().await;
-    let db = Db::new(aws_sdk_dynamodb::Client::new(&config), &table);
+    // The stack's secret, if the operator's environment has it (cursors, kept bodies).
+    let db = Db::new(aws_sdk_dynamodb::Client::new(&config), &table, shared::platform::seal::Sealer::from_secret(std::env::var("STACK_SECRET").ok().filter(|s| !s.is_empty()).as_deref()));
     match cli.command {
         Command::Redrive { queue, apply } => {
             let source = infra::queues::source_of(&infra::template::Template::load()?, &queue)?;

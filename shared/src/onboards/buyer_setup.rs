@@ -34,6 +34,47 @@ pub enum Crash {
     AfterEmail,
 }
 
+/// Why a setup did not complete, as its queue must treat it: each failure is classified where
+/// it arises, not by its status.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum SetupError {
+    /// The request cannot succeed as it stands (no such connection, not the buyer's, revoked, a
+    /// flow that is not the account's, already set up when asked synchronously): recorded on the
+    /// onboard, never retried.
+    #[error("{0}")]
+    Refused(ApiError),
+    /// It may succeed later (the table or SES failed, changes kept racing, the process died):
+    /// retried.
+    #[error("{0}")]
+    Interrupted(ApiError),
+}
+
+/// The table's and SES's failures interrupt a setup.
+impl From<ApiError> for SetupError {
+    fn from(err: ApiError) -> Self {
+        SetupError::Interrupted(err)
+    }
+}
+
+/// A rule's refusal is the request's own: it will refuse again. A broken invariant is ours, and
+/// retried (then dead-lettered) rather than recorded as the buyer's failure.
+impl From<domain::Refusal> for SetupError {
+    fn from(refusal: domain::Refusal) -> Self {
+        match refusal {
+            domain::Refusal::Broken(_) => SetupError::Interrupted(refusal.into()),
+            refusal => SetupError::Refused(refusal.into()),
+        }
+    }
+}
+
+impl From<SetupError> for ApiError {
+    fn from(err: SetupError) -> Self {
+        match err {
+            SetupError::Refused(e) | SetupError::Interrupted(e) => e,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SetupDone {
     pub buyer_flow_id: Id,
@@ -49,8 +90,8 @@ pub struct BuyerSetup {
 /// How long one worker may hold the right to send the seller email before another may retry.
 const NOTIFY_LEASE: Duration = Duration::from_secs(60);
 
-fn crashed(at: Crash) -> ApiError {
-    ApiError::Internal(format!("injected crash {at:?}"))
+fn crashed(at: Crash) -> SetupError {
+    SetupError::Interrupted(ApiError::Internal(format!("injected crash {at:?}")))
 }
 
 impl FromEnv for BuyerSetup {
@@ -60,23 +101,23 @@ impl FromEnv for BuyerSetup {
 }
 
 impl BuyerSetup {
-    pub async fn run(&self, request: &SetupRequest, mode: Mode) -> Result<SetupDone, ApiError> {
+    pub async fn run(&self, request: &SetupRequest, mode: Mode) -> Result<SetupDone, SetupError> {
         self.run_until(request, mode, None).await
     }
 
     /// `run`, stopping at `crash` (tests).
-    pub async fn run_until(&self, request: &SetupRequest, mode: Mode, crash: Option<Crash>) -> Result<SetupDone, ApiError> {
+    pub async fn run_until(&self, request: &SetupRequest, mode: Mode, crash: Option<Crash>) -> Result<SetupDone, SetupError> {
         let db = &self.db;
         for _ in 0..3 {
             // Step 1: connection validation.
-            let connection = db.partners().connection(&request.account_id, &request.connection_id).await?.ok_or(ApiError::NotFound("connection"))?;
+            let connection = db.partners().connection(&request.account_id, &request.connection_id).await?.ok_or(SetupError::Refused(ApiError::NotFound("connection")))?;
             check_buyer(&connection)?;
             if connection.buyer_delivery_configured {
                 // Finish what an earlier run may have left (it may have died after committing),
                 // then answer as the mode says.
                 let done = self.finish(&connection, request, crash).await?;
                 if mode == Mode::Sync {
-                    return Err(ApiError::BadRequest(format!("buyer delivery for connection {} is already set up", connection.id)));
+                    return Err(SetupError::Refused(ApiError::BadRequest(format!("buyer delivery for connection {} is already set up", connection.id))));
                 }
                 return Ok(done);
             }
@@ -94,11 +135,11 @@ impl BuyerSetup {
                 return self.finish(&configured, request, crash).await;
             }
         }
-        Err(ApiError::Conflict("the setup kept meeting concurrent changes; retry".into()))
+        Err(SetupError::Interrupted(ApiError::Conflict("the setup kept meeting concurrent changes; retry".into())))
     }
 
     /// Steps 2 to 4, read and planned.
-    async fn plan(&self, connection: &Connection, request: &SetupRequest) -> Result<SetupPlan, ApiError> {
+    async fn plan(&self, connection: &Connection, request: &SetupRequest) -> Result<SetupPlan, SetupError> {
         let (onboards, partners, accounts) = (self.db.onboards(), self.db.partners(), self.db.accounts());
         let buyer = &request.account_id;
         let seller = &connection.connected_account.id;
@@ -118,18 +159,18 @@ impl BuyerSetup {
         };
         let (account, entity, seller_entity, requested, seller_flows) =
             tokio::join!(accounts.account(buyer), partners.entity(buyer, &connection.entity_id), partners.entity(seller, &connection.partner_entity_id), requested, seller_flows);
-        let account = account?.ok_or(ApiError::NotFound("account"))?;
+        let account = account?.ok_or(SetupError::Refused(ApiError::NotFound("account")))?;
         let entity = entity?.ok_or_else(|| ApiError::Internal(format!("entity {} of connection {} missing", connection.entity_id, connection.id)))?;
         let requested = requested?;
         if let (Some(flow), None) = (&request.flow_id, &requested) {
-            return Err(ApiError::BadRequest(format!("flow {flow} is not one of this account's flows")));
+            return Err(SetupError::Refused(ApiError::BadRequest(format!("flow {flow} is not one of this account's flows"))));
         }
         let seller_entity = seller_entity?.map_or_else(|| EntityRef { id: connection.partner_entity_id.clone(), name: account.name.clone() }, |e| EntityRef { id: e.id, name: e.name });
         Ok(plan(&account, connection, &entity, requested, seller_flows?, &seller_entity, &time::now())?)
     }
 
     /// After the commit: step 5 (the seller's users are told, once) and the onboard's outcome.
-    async fn finish(&self, connection: &Connection, request: &SetupRequest, crash: Option<Crash>) -> Result<SetupDone, ApiError> {
+    async fn finish(&self, connection: &Connection, request: &SetupRequest, crash: Option<Crash>) -> Result<SetupDone, SetupError> {
         let buyer_flow_id = connection.buyer_flow_id.clone().ok_or_else(|| ApiError::Internal(format!("connection {} has no buyer flow", connection.id)))?;
         let redirect = format!("/flows/{buyer_flow_id}");
         self.notify_seller(connection, &redirect, crash).await?;
@@ -142,7 +183,7 @@ impl BuyerSetup {
     /// Sends the seller email at most once per setup: a lease on the buyer's connection copy lets
     /// one worker send; `sellers_notified_at` marks it sent. A worker that died holding the lease
     /// is replaced when the lease expires (its message is redelivered after that).
-    async fn notify_seller(&self, connection: &Connection, redirect: &str, crash: Option<Crash>) -> Result<(), ApiError> {
+    async fn notify_seller(&self, connection: &Connection, redirect: &str, crash: Option<Crash>) -> Result<(), SetupError> {
         let partners = self.db.partners();
         if !partners.take_notify_lease(connection, &time::format(SystemTime::now() + NOTIFY_LEASE)).await? {
             // Already sent, or another worker is sending now.
@@ -162,7 +203,7 @@ impl BuyerSetup {
         if crash == Some(Crash::AfterEmail) {
             return Err(crashed(Crash::AfterEmail));
         }
-        partners.mark_sellers_notified(connection).await
+        Ok(partners.mark_sellers_notified(connection).await?)
     }
 
     /// A permanent failure, recorded on the onboard (if it is still the completion that asked).
@@ -174,7 +215,17 @@ impl BuyerSetup {
     }
 }
 
-/// Failures the queue should not retry: the request itself cannot succeed.
-pub fn is_permanent(error: &ApiError) -> bool {
-    error.status().is_client_error() && !matches!(error, ApiError::Conflict(_))
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refusals_are_final_and_failures_of_the_platform_are_retried() {
+        let refused = SetupError::from(domain::Refusal::NotAllowed("not the buyer".into()));
+        assert_eq!(refused, SetupError::Refused(ApiError::Forbidden("not the buyer".into())));
+        assert!(matches!(SetupError::from(domain::Refusal::Malformed("revoked".into())), SetupError::Refused(_)));
+        assert!(matches!(SetupError::from(domain::Refusal::Broken("entity missing".into())), SetupError::Interrupted(_)), "our fault: retried");
+        assert!(matches!(SetupError::from(ApiError::Internal("throttled".into())), SetupError::Interrupted(_)));
+        assert_eq!(ApiError::from(refused), ApiError::Forbidden("not the buyer".into()), "the synchronous caller sees the error itself");
+    }
 }

@@ -17,6 +17,8 @@ pub struct Env {
     aws: std::sync::OnceLock<aws_config::SdkConfig>,
     /// A DynamoDB client to use rather than one built from `aws` (the tests count its calls).
     dynamodb: Option<aws_sdk_dynamodb::Client>,
+    /// One per environment: what one function seals, another opens.
+    sealer: std::sync::OnceLock<crate::platform::seal::Sealer>,
 }
 
 impl Env {
@@ -27,7 +29,7 @@ impl Env {
 
     /// The SDK configuration will come from `vars` as `aws()` reads it from the process.
     pub fn from_vars(vars: impl Fn(&str) -> Option<String> + Send + Sync + 'static) -> Env {
-        Env { vars: std::sync::Arc::new(vars), aws: std::sync::OnceLock::new(), dynamodb: None }
+        Env { vars: std::sync::Arc::new(vars), aws: std::sync::OnceLock::new(), dynamodb: None, sealer: std::sync::OnceLock::new() }
     }
 
     /// An SDK configuration built elsewhere (the local stack's workstation loader, the tests').
@@ -60,6 +62,11 @@ impl Env {
     /// An SDK client built at its first use.
     pub fn client<C>(&self, build: fn(&aws_config::SdkConfig) -> C) -> Result<LazyClient<C>, ConfigError> {
         Ok(LazyClient::from_config(self.aws()?, build))
+    }
+
+    /// The sealer under the stack's `STACK_SECRET` (`platform::seal`).
+    pub fn sealer(&self) -> crate::platform::seal::Sealer {
+        self.sealer.get_or_init(|| crate::platform::seal::Sealer::from_secret(self.optional("STACK_SECRET").as_deref())).clone()
     }
 
     pub fn dynamodb(&self) -> Result<LazyClient<aws_sdk_dynamodb::Client>, ConfigError> {
@@ -102,7 +109,7 @@ pub fn aws_from(env: impl Fn(&str) -> Option<String> + Send + Sync + 'static) ->
         .behavior_version(aws_config::BehaviorVersion::latest())
         .region(aws_config::Region::new(region))
         .credentials_provider(SharedCredentialsProvider::new(EnvironmentVariableCredentialsProvider::new()))
-        .http_client(https_client())
+        .http_client(https_client(&env))
         .retry_config(aws_config::retry::RetryConfig::standard())
         .time_source(aws_smithy_async::time::SystemTimeSource::new());
     if let Some(sleep) = aws_smithy_async::rt::sleep::default_async_sleep() {
@@ -144,11 +151,14 @@ pub const AWS_ROOTS_PEM: &str = include_str!("aws_roots.pem");
 /// The SDK's hyper/rustls client, with ring as the crypto provider, whose TLS context is built at
 /// the first request rather than when a client is constructed (see `Deferred`). It trusts
 /// `AWS_ROOTS_PEM` when talking to AWS, and the system's roots (`SSL_CERT_FILE` honoured) when an
-/// `AWS_ENDPOINT_URL[_<SERVICE>]` points it elsewhere (LocalStack over TLS, a proxy).
-pub fn https_client() -> aws_smithy_runtime_api::client::http::SharedHttpClient {
-    let custom_endpoint = std::env::vars_os().any(|(name, _)| name.to_str().is_some_and(|n| n.starts_with("AWS_ENDPOINT_URL")));
+/// `AWS_ENDPOINT_URL[_<SERVICE>]` in `env` points it elsewhere (LocalStack over TLS, a proxy).
+pub fn https_client(env: &dyn Fn(&str) -> Option<String>) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    let custom_endpoint = ENDPOINT_VARIABLES.iter().any(|name| env(name).is_some_and(|v| !v.is_empty()));
     https_client_trusting(if custom_endpoint { Trust::System } else { Trust::Aws })
 }
+
+/// The endpoint variables of every service a function calls (`ServiceEndpoints` reads them).
+const ENDPOINT_VARIABLES: [&str; 5] = ["AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_DYNAMODB_STREAMS", "AWS_ENDPOINT_URL_SQS", "AWS_ENDPOINT_URL_SES"];
 
 /// Which roots the SDK's clients trust.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -290,6 +300,9 @@ mod tests {
     fn variable_names_follow_the_sdks() {
         assert_eq!(service_variable("AWS_ENDPOINT_URL", "DynamoDB Streams"), "AWS_ENDPOINT_URL_DYNAMODB_STREAMS");
         assert_eq!(service_variable("AWS_ENDPOINT_URL", "SES"), "AWS_ENDPOINT_URL_SES");
+        for service in ["DynamoDB", "DynamoDB Streams", "SQS", "SES"] {
+            assert!(ENDPOINT_VARIABLES.contains(&service_variable("AWS_ENDPOINT_URL", service).as_str()), "{service}: its endpoint decides which roots are trusted");
+        }
     }
 
     /// The real clients, not just the lookup: each request arrives at the endpoint its service's

@@ -78,14 +78,30 @@ pub fn path_text(req: &Request, name: &str) -> Result<String, ApiError> {
     params.first(name).map(str::to_string).ok_or_else(|| ApiError::BadRequest(format!("missing path parameter {name}")))
 }
 
-/// The API's public origin (`https://host`), for the absolute URLs we hand out: the stack's
-/// configured `API_URL` (a custom domain, or the local API's address), else the domain API
-/// Gateway served the request on. Never a request header: `Host` and `X-Forwarded-*` are the
-/// client's to choose, and a link built from them would point wherever the caller likes.
+/// The API's public origin as the stack configures it (`API_URL`: a custom domain, or the local
+/// API's address), read from the function's `Env` and attached to each request by the glue that
+/// serves the function (`platform::lambda::serve`, the local API's registry).
+#[derive(Clone, Debug, Default)]
+pub struct ConfiguredOrigin(Option<String>);
+
+impl ConfiguredOrigin {
+    pub fn from_env(env: &crate::platform::config::Env) -> ConfiguredOrigin {
+        ConfiguredOrigin(env.optional("API_URL").map(|url| url.trim_end_matches('/').to_string()))
+    }
+
+    /// `req`, knowing it.
+    pub fn attach(&self, mut req: Request) -> Request {
+        req.extensions_mut().insert(self.clone());
+        req
+    }
+}
+
+/// The API's public origin (`https://host`), for the absolute URLs we hand out: the configured
+/// one (`ConfiguredOrigin`), else the domain API Gateway served the request on. Never a request
+/// header: `Host` and `X-Forwarded-*` are the client's to choose, and a link built from them
+/// would point wherever the caller likes.
 pub fn api_origin(req: &Request) -> String {
-    static CONFIGURED: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
-    let configured = CONFIGURED.get_or_init(|| std::env::var("API_URL").ok().filter(|u| !u.is_empty()).map(|u| u.trim_end_matches('/').to_string()));
-    if let Some(url) = configured {
+    if let Some(ConfiguredOrigin(Some(url))) = req.extensions().get::<ConfiguredOrigin>() {
         return url.clone();
     }
     match req.request_context_ref() {

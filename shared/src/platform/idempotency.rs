@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::platform::error::ApiError;
 use crate::platform::http::{HandlerResult, body_bytes};
 use crate::platform::id::Id;
+use crate::platform::seal::Sealer;
 use crate::store::Db;
 use crate::store::idempotency::KeyRecord;
 
@@ -52,25 +53,25 @@ pub struct SavedResponse {
 
 impl SavedResponse {
     /// Sealed for one key of one account (`context`): it opens nowhere else.
-    pub fn seal(&self, context: &[u8]) -> Result<String, ApiError> {
+    pub fn seal(&self, sealer: &Sealer, context: &[u8]) -> Result<String, ApiError> {
         let json = serde_json::to_vec(self).map_err(|e| ApiError::Internal(e.to_string()))?;
-        crate::platform::seal::seal(context, &json).ok_or_else(|| ApiError::Internal("sealing a kept response".into()))
+        sealer.seal(context, &json).ok_or_else(|| ApiError::Internal("sealing a kept response".into()))
     }
 
-    pub fn open(context: &[u8], sealed: &str) -> Result<SavedResponse, ApiError> {
-        let json = crate::platform::seal::open(context, sealed).ok_or_else(|| ApiError::Internal("a kept response does not open".into()))?;
+    pub fn open(sealer: &Sealer, context: &[u8], sealed: &str) -> Result<SavedResponse, ApiError> {
+        let json = sealer.open(context, sealed).ok_or_else(|| ApiError::Internal("a kept response does not open".into()))?;
         serde_json::from_slice(&json).map_err(|e| ApiError::Internal(e.to_string()))
     }
 }
 
 /// What to do with a request whose key is already held by `record`.
-pub fn answer_for(record: &KeyRecord, fingerprint: &str, context: &[u8]) -> HandlerResult {
+pub fn answer_for(sealer: &Sealer, record: &KeyRecord, fingerprint: &str, context: &[u8]) -> HandlerResult {
     if record.fingerprint != fingerprint {
         return Err(ApiError::validation("Idempotency-Key", "this key was already used with a different request; use a new key"));
     }
     match &record.response {
         None => Err(ApiError::Conflict("a request with this Idempotency-Key is still in progress; retry shortly".into())),
-        Some(sealed) => replay(&SavedResponse::open(context, sealed)?),
+        Some(sealed) => replay(&SavedResponse::open(sealer, context, sealed)?),
     }
 }
 
@@ -106,11 +107,11 @@ where
     let context = format!("{account}\0{key_hash}");
     let fingerprint = fingerprint(req);
     if let Some(held) = db.claim_idempotency_key(account, &key_hash, &fingerprint).await? {
-        return answer_for(&held, &fingerprint, context.as_bytes());
+        return answer_for(db.sealer(), &held, &fingerprint, context.as_bytes());
     }
     let result = create.await;
     match result.as_ref().ok().and_then(saved) {
-        Some(response) => db.save_idempotent_response(account, &key_hash, &response.seal(context.as_bytes())?).await?,
+        Some(response) => db.save_idempotent_response(account, &key_hash, &response.seal(db.sealer(), context.as_bytes())?).await?,
         None => db.release_idempotency_key(account, &key_hash).await?,
     }
     result
@@ -148,19 +149,20 @@ mod tests {
 
     #[test]
     fn a_held_key_replays_refuses_or_waits() {
+        let sealer = Sealer::from_secret(Some("s"));
         let saved = SavedResponse { status: 201, body: "{\"id\":1}".into(), etag: Some("\"1\"".into()) };
-        let done = KeyRecord { fingerprint: "f1".into(), response: Some(saved.seal(b"k1").unwrap()) };
+        let done = KeyRecord { fingerprint: "f1".into(), response: Some(saved.seal(&sealer, b"k1").unwrap()) };
         assert!(!done.response.as_deref().unwrap().contains("id"), "kept sealed");
-        assert_eq!(answer_for(&done, "f1", b"k2").unwrap_err().status().as_u16(), 500, "another key's response does not open");
-        let replayed = answer_for(&done, "f1", b"k1").unwrap();
+        assert_eq!(answer_for(&sealer, &done, "f1", b"k2").unwrap_err().status().as_u16(), 500, "another key's response does not open");
+        let replayed = answer_for(&sealer, &done, "f1", b"k1").unwrap();
         assert_eq!(replayed.status(), 201);
         assert_eq!(replayed.headers()["etag"], "\"1\"");
         assert_eq!(replayed.headers()["idempotent-replayed"], "true");
         assert_eq!(replayed.body(), &Body::Text("{\"id\":1}".into()));
-        assert_eq!(answer_for(&done, "f2", b"k1").unwrap_err().status().as_u16(), 422, "another request");
+        assert_eq!(answer_for(&sealer, &done, "f2", b"k1").unwrap_err().status().as_u16(), 422, "another request");
         let running = KeyRecord { fingerprint: "f1".into(), response: None };
-        assert_eq!(answer_for(&running, "f1", b"k1").unwrap_err().status().as_u16(), 409);
-        assert_eq!(answer_for(&running, "f2", b"k1").unwrap_err().status().as_u16(), 422);
+        assert_eq!(answer_for(&sealer, &running, "f1", b"k1").unwrap_err().status().as_u16(), 409);
+        assert_eq!(answer_for(&sealer, &running, "f2", b"k1").unwrap_err().status().as_u16(), 422);
     }
 
     #[test]

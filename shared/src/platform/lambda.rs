@@ -14,7 +14,7 @@ use tracing::Instrument;
 
 use crate::platform::config::{Env, FromEnv};
 use crate::platform::error::ApiError;
-use crate::platform::http::{HandlerResult, respond};
+use crate::platform::http::{ConfiguredOrigin, HandlerResult, respond};
 
 /// What a function's `main` returns.
 pub type Exit = Result<(), lambda_http::Error>;
@@ -26,7 +26,9 @@ where
     F: Fn(&'static S, Request) -> Fut,
     Fut: Future<Output = HandlerResult> + Send,
 {
-    runtime()?.block_on(async { run(S::from_env(&Env::lambda())?, handler).await })
+    let env = Env::lambda();
+    let origin = ConfiguredOrigin::from_env(&env);
+    runtime()?.block_on(async { run(S::from_env(&env)?, origin, handler).await })
 }
 
 /// Serves a queue or stream `handler` in Lambda, like `serve`.
@@ -65,7 +67,7 @@ where
 ///
 /// API Gateway's event is turned into a request here rather than by `lambda_http::run`, which
 /// panics on forwarding headers that do not form a URL (see `api_request`).
-async fn run<S, F, Fut>(state: S, handler: F) -> Result<(), lambda_http::Error>
+async fn run<S, F, Fut>(state: S, origin: ConfiguredOrigin, handler: F) -> Result<(), lambda_http::Error>
 where
     S: Sync + 'static,
     F: Fn(&'static S, Request) -> Fut,
@@ -79,7 +81,7 @@ where
         let span = request_span(&event.context.request_id, event.payload.route_key.as_deref().unwrap_or_default(), subject(path_ids));
         // Boxed, as lambda_http boxes it: the handler's future nests deep enough in the
         // runtime's types to overflow the compiler's query depth otherwise.
-        let response = api_request(event.payload).map(|req| Box::pin(handler(state, req.with_lambda_context(event.context))));
+        let response = api_request(event.payload).map(|req| Box::pin(handler(state, origin.attach(req.with_lambda_context(event.context)))));
         async move {
             let result = match response {
                 Ok(response) => response.await,
@@ -164,8 +166,18 @@ where
     lambda_runtime::run(lambda_runtime::service_fn(|event: LambdaEvent<E>| handler(state, event.payload))).await
 }
 
+/// What became of one queue message.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Done with: processed, or failed for good (recorded, or a malformed message logged).
+    Settled,
+    /// Failed for now: the queue delivers it again (after `maxReceiveCount` receives, to the
+    /// dead-letter queue).
+    Retry,
+}
+
 /// An SQS batch processed concurrently, for `ReportBatchItemFailures`: the messages whose
-/// `process` answers `false` are reported failed, so SQS redelivers only those.
+/// `process` answers `Outcome::Retry` are reported failed, so SQS redelivers only those.
 #[cfg(feature = "events")]
 pub async fn sqs_batch<F, Fut>(
     event: aws_lambda_events::event::sqs::SqsEvent,
@@ -173,14 +185,14 @@ pub async fn sqs_batch<F, Fut>(
 ) -> Result<aws_lambda_events::event::sqs::SqsBatchResponse, lambda_http::Error>
 where
     F: Fn(aws_lambda_events::event::sqs::SqsMessage) -> Fut,
-    Fut: Future<Output = bool> + Send + 'static,
+    Fut: Future<Output = Outcome> + Send + 'static,
 {
     use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse};
     let mut tasks = tokio::task::JoinSet::new();
     for message in event.records {
         let id = message.message_id.clone().unwrap_or_default();
         let done = process(message);
-        tasks.spawn(async move { (!done.await).then_some(id) });
+        tasks.spawn(async move { (done.await == Outcome::Retry).then_some(id) });
     }
     let mut response = SqsBatchResponse::default();
     while let Some(result) = tasks.join_next().await {

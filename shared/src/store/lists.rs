@@ -11,6 +11,7 @@ use crate::store::Db;
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
 use crate::store::keys::{self, Item, PK, SK};
+use crate::platform::seal::Sealer;
 
 pub const DEFAULT_LIMIT: i32 = 25;
 pub const MAX_LIMIT: i32 = 100;
@@ -56,15 +57,15 @@ fn cursor_context(partition: &str, prefix: &str) -> Vec<u8> {
 }
 
 /// The next page's start, sealed: opaque to clients, and any change to it fails.
-fn encode_cursor(key: &HashMap<String, AttributeValue>, partition: &str, prefix: &str) -> Option<String> {
-    crate::platform::seal::seal(&cursor_context(partition, prefix), key.get(SK)?.as_s().ok()?.as_bytes())
+fn encode_cursor(sealer: &Sealer, key: &HashMap<String, AttributeValue>, partition: &str, prefix: &str) -> Option<String> {
+    sealer.seal(&cursor_context(partition, prefix), key.get(SK)?.as_s().ok()?.as_bytes())
 }
 
 /// A cursor is only honoured inside the partition and list it was issued for: a forged or
 /// altered one cannot start a Query anywhere.
-fn decode_cursor(cursor: &str, partition: &str, prefix: &str) -> Result<Item, ApiError> {
+fn decode_cursor(sealer: &Sealer, cursor: &str, partition: &str, prefix: &str) -> Result<Item, ApiError> {
     let invalid = || ApiError::BadRequest("cursor is not valid for this list".into());
-    let sk = crate::platform::seal::open(&cursor_context(partition, prefix), cursor).ok_or_else(invalid)?;
+    let sk = sealer.open(&cursor_context(partition, prefix), cursor).ok_or_else(invalid)?;
     let sk = String::from_utf8(sk).map_err(|_| invalid())?;
     if !sk.starts_with(prefix) {
         return Err(invalid());
@@ -92,7 +93,7 @@ impl Db {
         page: &PageRequest,
         filter: Option<Filter>,
     ) -> Result<Page<T>, ApiError> {
-        let start = page.cursor.as_deref().map(|c| decode_cursor(c, &partition, prefix)).transpose()?;
+        let start = page.cursor.as_deref().map(|c| decode_cursor(self.sealer(), c, &partition, prefix)).transpose()?;
         let mut query = self
             .client()
             .query()
@@ -116,7 +117,7 @@ impl Db {
         }
         let out = query.send().await?;
         let items = out.items.unwrap_or_default().into_iter().map(keys::parse).collect::<Result<Vec<T>, _>>()?;
-        let next_cursor = out.last_evaluated_key.as_ref().and_then(|key| encode_cursor(key, &partition, prefix));
+        let next_cursor = out.last_evaluated_key.as_ref().and_then(|key| encode_cursor(self.sealer(), key, &partition, prefix));
         Ok(Page { items, next_cursor })
     }
 }
@@ -137,18 +138,20 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_only_within_their_list() {
+        let sealer = Sealer::from_secret(Some("s"));
         let key = HashMap::from([(PK.to_string(), keys::string("ACCOUNT#a")), (SK.to_string(), keys::string("INVITATION#x"))]);
-        let cursor = encode_cursor(&key, "ACCOUNT#a", "INVITATION#").unwrap();
-        assert_eq!(decode_cursor(&cursor, "ACCOUNT#a", "INVITATION#").unwrap(), key);
-        assert!(decode_cursor(&cursor, "ACCOUNT#b", "INVITATION#").is_err(), "another account's partition");
-        assert!(decode_cursor(&cursor, "ACCOUNT#a", "AUDIT#").is_err(), "another list");
-        assert!(decode_cursor("not base64!", "ACCOUNT#a", "INVITATION#").is_err());
-        assert!(decode_cursor("", "ACCOUNT#a", "INVITATION#").is_err());
+        let cursor = encode_cursor(&sealer, &key, "ACCOUNT#a", "INVITATION#").unwrap();
+        assert_eq!(decode_cursor(&sealer, &cursor, "ACCOUNT#a", "INVITATION#").unwrap(), key);
+        assert!(decode_cursor(&sealer, &cursor, "ACCOUNT#b", "INVITATION#").is_err(), "another account's partition");
+        assert!(decode_cursor(&sealer, &cursor, "ACCOUNT#a", "AUDIT#").is_err(), "another list");
+        assert!(decode_cursor(&sealer, "not base64!", "ACCOUNT#a", "INVITATION#").is_err());
+        assert!(decode_cursor(&sealer, "", "ACCOUNT#a", "INVITATION#").is_err());
     }
 
     #[test]
     fn the_old_readable_cursors_are_refused() {
+        let sealer = Sealer::from_secret(Some("s"));
         let forged = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(r#"{"pk":"ACCOUNT#a","sk":"INVITATION#x"}"#);
-        assert!(decode_cursor(&forged, "ACCOUNT#a", "INVITATION#").is_err());
+        assert!(decode_cursor(&sealer, &forged, "ACCOUNT#a", "INVITATION#").is_err());
     }
 }

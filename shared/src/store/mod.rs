@@ -42,19 +42,25 @@ pub struct Db {
     pub table: String,
     /// Requests per API key (`crate::platform::ratelimit`).
     pub rate_limit: crate::platform::ratelimit::RateLimit,
+    /// Seals list cursors, kept responses and delivery bodies.
+    sealer: crate::platform::seal::Sealer,
 }
 
 /// The table named by `TABLE_NAME`, with the SDK configured from the environment
 /// (`AWS_ENDPOINT_URL` points it at DynamoDB Local or LocalStack).
 impl FromEnv for Db {
     fn from_env(env: &Env) -> Result<Db, ConfigError> {
-        Ok(Db { sdk: env.dynamodb()?, table: env.required("TABLE_NAME")?, rate_limit: crate::platform::ratelimit::RateLimit::from_env(env) })
+        Ok(Db { sdk: env.dynamodb()?, table: env.required("TABLE_NAME")?, rate_limit: crate::platform::ratelimit::RateLimit::from_env(env), sealer: env.sealer() })
     }
 }
 
 impl Db {
-    pub fn new(client: Client, table: impl Into<String>) -> Db {
-        Db { sdk: crate::platform::config::LazyClient::ready(client), table: table.into(), rate_limit: crate::platform::ratelimit::RateLimit::default() }
+    pub fn new(client: Client, table: impl Into<String>, sealer: crate::platform::seal::Sealer) -> Db {
+        Db { sdk: crate::platform::config::LazyClient::ready(client), table: table.into(), rate_limit: crate::platform::ratelimit::RateLimit::default(), sealer }
+    }
+
+    pub(crate) fn sealer(&self) -> &crate::platform::seal::Sealer {
+        &self.sealer
     }
 
     pub(in crate::store) fn client(&self) -> &Client {

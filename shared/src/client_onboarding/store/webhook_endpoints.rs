@@ -13,7 +13,7 @@ use crate::platform::error::ApiError;
 use crate::platform::public_url::UrlPolicy;
 use crate::platform::id::Id;
 use crate::store::keys::{self, ItemType, prefix};
-use crate::platform::{seal, signature, time};
+use crate::platform::{signature, time};
 
 /// What a delivery's sealed body is sealed for: that delivery of that account, nothing else.
 fn seal_context(account: &Id, delivery: &Id) -> Vec<u8> {
@@ -85,7 +85,7 @@ impl ClientOnboardingTable<'_> {
         let mut writes = vec![];
         for endpoint in endpoints.items.iter().filter(|e| e.subscribes_to(event)) {
             let id = Id::generate();
-            let sealed_body = secret_body.map(|secret| seal::seal(&seal_context(account, &id), secret.as_bytes()).ok_or_else(|| ApiError::Internal("sealing a delivery body".into()))).transpose()?;
+            let sealed_body = secret_body.map(|secret| self.db.sealer().seal(&seal_context(account, &id), secret.as_bytes()).ok_or_else(|| ApiError::Internal("sealing a delivery body".into()))).transpose()?;
             let delivery = Delivery {
                 message_id: format!("msg_{id}"),
                 id,
@@ -109,7 +109,7 @@ impl ClientOnboardingTable<'_> {
     /// without its secret, and logged.
     pub fn body_to_send(&self, account: &Id, delivery: &Delivery) -> String {
         let Some(sealed) = delivery.sealed_body.as_deref() else { return delivery.body.clone() };
-        match seal::open(&seal_context(account, &delivery.id), sealed).map(String::from_utf8) {
+        match self.db.sealer().open(&seal_context(account, &delivery.id), sealed).map(String::from_utf8) {
             Some(Ok(body)) => body,
             _ => {
                 tracing::error!(delivery = %delivery.id, "a delivery's sealed body does not open (was the stack secret rotated?): sending the event without its secret");
