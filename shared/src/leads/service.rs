@@ -4,7 +4,8 @@
 use std::time::Duration;
 
 use crate::leads::domain::docs::{SubmissionDocs, submission_docs};
-use crate::leads::domain::lead::{BuyerSide, DELIVERY_BUDGET, Fields, Lead, LeadMessage, Submission, may_submit, plan_delivery};
+use crate::leads::domain::delivery::{BuyerSide, plan_delivery};
+use crate::leads::domain::lead::{DELIVERY_BUDGET, Fields, Lead, LeadMessage, Submission, may_submit};
 use crate::onboards::domain::flow::{Flow, MAX_STEPS, Source};
 use crate::platform::accounts::Plan;
 use crate::platform::config::{ConfigError, Env, FromEnv};

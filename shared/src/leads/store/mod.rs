@@ -3,7 +3,8 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::leads::domain::lead::{Delivery, Figure, Lead, StepResult};
+use crate::leads::domain::delivery::{Delivery, Figure};
+use crate::leads::domain::lead::{Lead, StepResult};
 use crate::store::partners::connections::delivery_counted;
 use crate::partners::domain::Connection;
 use crate::platform::error::ApiError;

@@ -1,5 +1,6 @@
 //! The partners area's items: invitations, entities, connections, audit events.
 
+pub mod acceptance;
 pub mod audit;
 pub mod connections;
 pub mod entities;
