@@ -1,0 +1,232 @@
+//! SDK interceptors on the tests' DynamoDB client: round trips counted by operation, capacity
+//! consumed, and transactions held at a gate (to stage races).
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use aws_sdk_dynamodb::config::interceptors::BeforeTransmitInterceptorContextRef;
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
+use aws_smithy_runtime_api::box_error::BoxError;
+
+
+/// Counts DynamoDB round trips (every request the SDK transmits, retries included), by operation.
+#[derive(Debug, Default, Clone)]
+pub struct CallCounter {
+    total: Arc<AtomicUsize>,
+    names: Arc<Mutex<Vec<String>>>,
+}
+
+impl CallCounter {
+    pub fn total(&self) -> usize {
+        self.total.load(Ordering::SeqCst)
+    }
+
+    /// The operations since the last call, in order.
+    pub fn take(&self) -> Vec<String> {
+        std::mem::take(&mut self.names.lock().expect("counter lock"))
+    }
+}
+
+impl Intercept for CallCounter {
+    fn name(&self) -> &'static str {
+        "CallCounter"
+    }
+
+    fn read_before_transmit(&self, context: &BeforeTransmitInterceptorContextRef<'_>, _: &RuntimeComponents, _: &mut ConfigBag) -> Result<(), BoxError> {
+        self.total.fetch_add(1, Ordering::SeqCst);
+        self.names.lock().expect("counter lock").push(operation(context));
+        Ok(())
+    }
+}
+
+/// Forces one interleaving of a race, for the few tests that need that exact one (most race
+/// tests send truly concurrent requests with `concurrently`, against DynamoDB Local): the next
+/// write of the armed kind is held, after its reads, until another of that kind has completed.
+/// The held request then acts on state read before the other committed, and its conditions must
+/// catch it — an interleaving real concurrency produces only sometimes.
+#[derive(Clone, Debug, Default)]
+pub struct TransactionGate {
+    state: Arc<(Mutex<GateState>, std::sync::Condvar)>,
+}
+
+#[derive(Debug, Default)]
+struct GateState {
+    /// The operation to hold (`TransactWriteItems`, `UpdateItem`), while armed.
+    armed: Option<&'static str>,
+    holding: bool,
+    released: bool,
+}
+
+/// Marks, in one request's config bag, the transaction that will release the held one.
+#[derive(Debug, Clone)]
+struct Releaser;
+impl aws_smithy_types::config_bag::Storable for Releaser {
+    type Storer = aws_smithy_types::config_bag::StoreReplace<Self>;
+}
+
+/// Asks DynamoDB for the capacity every request consumes (`ReturnConsumedCapacity: TOTAL`, set on
+/// the operation's input before it is serialized) and adds up what the responses report: the
+/// read and write request units a deployment would be billed (the cost model, docs/cost.md).
+#[derive(Debug, Default, Clone)]
+pub struct CapacityMeter {
+    units: Arc<Mutex<Capacity>>,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct Capacity {
+    pub read: f64,
+    pub write: f64,
+}
+
+impl CapacityMeter {
+    /// The units consumed since the last call.
+    pub fn take(&self) -> Capacity {
+        std::mem::take(&mut self.units.lock().expect("meter lock"))
+    }
+}
+
+impl Intercept for CapacityMeter {
+    fn name(&self) -> &'static str {
+        "CapacityMeter"
+    }
+
+    fn modify_before_serialization(
+        &self,
+        context: &mut aws_smithy_runtime_api::client::interceptors::context::BeforeSerializationInterceptorContextMut<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        use aws_sdk_dynamodb::operation::*;
+        let total = Some(aws_sdk_dynamodb::types::ReturnConsumedCapacity::Total);
+        let input = context.input_mut();
+        if let Some(i) = input.downcast_mut::<get_item::GetItemInput>() {
+            i.return_consumed_capacity = total;
+        } else if let Some(i) = input.downcast_mut::<batch_get_item::BatchGetItemInput>() {
+            i.return_consumed_capacity = total;
+        } else if let Some(i) = input.downcast_mut::<query::QueryInput>() {
+            i.return_consumed_capacity = total;
+        } else if let Some(i) = input.downcast_mut::<update_item::UpdateItemInput>() {
+            i.return_consumed_capacity = total;
+        } else if let Some(i) = input.downcast_mut::<put_item::PutItemInput>() {
+            i.return_consumed_capacity = total;
+        } else if let Some(i) = input.downcast_mut::<delete_item::DeleteItemInput>() {
+            i.return_consumed_capacity = total;
+        } else if let Some(i) = input.downcast_mut::<transact_write_items::TransactWriteItemsInput>() {
+            // DynamoDB Local reports 2 units per transaction whatever it holds; DynamoDB bills 2
+            // per KB of each item it writes or checks. Counted here: a Put by its item's size, any
+            // other action as one KB (the items updated, deleted and checked here are smaller).
+            let units: f64 = i.transact_items().iter().map(|action| 2.0 * action.put().map_or(1.0, |put| (item_size(put.item()) as f64 / 1024.0).ceil().max(1.0))).sum();
+            self.units.lock().expect("meter lock").write += units;
+        }
+        Ok(())
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &aws_smithy_runtime_api::client::interceptors::context::AfterDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        use aws_sdk_dynamodb::operation::*;
+        use aws_sdk_dynamodb::types::ConsumedCapacity;
+        let Ok(output) = context.output_or_error() else { return Ok(()) };
+        let sum = |c: &[ConsumedCapacity]| c.iter().filter_map(|c| c.capacity_units).sum::<f64>();
+        let (read, write) = if let Some(o) = output.downcast_ref::<get_item::GetItemOutput>() {
+            (sum(o.consumed_capacity.as_slice()), 0.0)
+        } else if let Some(o) = output.downcast_ref::<batch_get_item::BatchGetItemOutput>() {
+            (sum(o.consumed_capacity()), 0.0)
+        } else if let Some(o) = output.downcast_ref::<query::QueryOutput>() {
+            (sum(o.consumed_capacity.as_slice()), 0.0)
+        } else if let Some(o) = output.downcast_ref::<update_item::UpdateItemOutput>() {
+            (0.0, sum(o.consumed_capacity.as_slice()))
+        } else if let Some(o) = output.downcast_ref::<put_item::PutItemOutput>() {
+            (0.0, sum(o.consumed_capacity.as_slice()))
+        } else if let Some(o) = output.downcast_ref::<delete_item::DeleteItemOutput>() {
+            (0.0, sum(o.consumed_capacity.as_slice()))
+        } else {
+            (0.0, 0.0)
+        };
+        let mut units = self.units.lock().expect("meter lock");
+        units.read += read;
+        units.write += write;
+        Ok(())
+    }
+}
+
+/// An item's size as DynamoDB counts it: attribute names and values in bytes (numbers about
+/// half their digits, plus a byte; containers 3 bytes plus their elements).
+fn item_size(item: &HashMap<String, aws_sdk_dynamodb::types::AttributeValue>) -> usize {
+    use aws_sdk_dynamodb::types::AttributeValue as V;
+    fn value(v: &V) -> usize {
+        match v {
+            V::S(s) => s.len(),
+            V::N(n) => n.len().div_ceil(2) + 1,
+            V::B(b) => b.as_ref().len(),
+            V::Bool(_) | V::Null(_) => 1,
+            V::L(list) => 3 + list.iter().map(|v| 1 + value(v)).sum::<usize>(),
+            V::M(map) => 3 + map.iter().map(|(k, v)| 1 + k.len() + value(v)).sum::<usize>(),
+            V::Ss(set) => set.iter().map(String::len).sum(),
+            V::Ns(set) => set.iter().map(|n| n.len().div_ceil(2) + 1).sum(),
+            _ => 0,
+        }
+    }
+    item.iter().map(|(name, v)| name.len() + value(v)).sum()
+}
+
+fn operation(context: &BeforeTransmitInterceptorContextRef<'_>) -> String {
+    // `X-Amz-Target: DynamoDB_20120810.GetItem` names the operation on the wire.
+    let target = context.request().headers().get("x-amz-target").unwrap_or_default();
+    target.rsplit('.').next().unwrap_or_default().to_string()
+}
+
+impl TransactionGate {
+    /// Hold the next `operation` (`TransactWriteItems`, `UpdateItem`) until another completes.
+    pub fn arm(&self, operation: &'static str) {
+        *self.state.0.lock().expect("gate lock") = GateState { armed: Some(operation), ..GateState::default() };
+    }
+}
+
+impl Intercept for TransactionGate {
+    fn name(&self) -> &'static str {
+        "TransactionGate"
+    }
+
+    fn read_before_transmit(&self, context: &BeforeTransmitInterceptorContextRef<'_>, _: &RuntimeComponents, cfg: &mut ConfigBag) -> Result<(), BoxError> {
+        let (lock, released) = &*self.state;
+        let mut state = lock.lock().expect("gate lock");
+        if state.armed.is_none_or(|armed| armed != operation(context)) {
+            return Ok(());
+        }
+        // Every authenticated request counts itself with an UpdateItem; that is not the write
+        // a race test means to hold.
+        let body = context.request().body().bytes().unwrap_or_default();
+        if body.windows(b"RATELIMIT#".len()).any(|w| w == b"RATELIMIT#") {
+            return Ok(());
+        }
+        if !state.holding {
+            state.holding = true;
+            // Bounded, so a test that never sends a second transaction fails instead of hanging.
+            // block_in_place hands this worker's queued tasks (the other request among them) to
+            // another thread while this one waits; needs a multi-thread test runtime.
+            tokio::task::block_in_place(|| {
+                let (state, _) = released.wait_timeout_while(state, std::time::Duration::from_secs(10), |s| !s.released).expect("gate lock");
+                drop(state);
+            });
+        } else if state.holding && !state.released {
+            cfg.interceptor_state().store_put(Releaser);
+        }
+        Ok(())
+    }
+
+    fn read_after_transmit(&self, _: &aws_sdk_dynamodb::config::interceptors::BeforeDeserializationInterceptorContextRef<'_>, _: &RuntimeComponents, cfg: &mut ConfigBag) -> Result<(), BoxError> {
+        if cfg.load::<Releaser>().is_some() {
+            let (lock, released) = &*self.state;
+            let mut state = lock.lock().expect("gate lock");
+            state.released = true;
+            state.armed = None;
+            released.notify_all();
+        }
+        Ok(())
+    }
+}
