@@ -126,23 +126,27 @@ except urllib.error.HTTPError:
 PY
 }
 
-# spawn DIR NAME COMMAND...: runs COMMAND in the background, logging to DIR/NAME.log, and waits
-# until it answers HTTP on the port in $port; prints its endpoint.
+# spawn DIR NAME PORT COMMAND...: runs COMMAND in the background, logging to DIR/NAME.log, and
+# waits until it answers HTTP on PORT; prints its endpoint. PORT "0": the server bound a port of
+# the kernel's choosing and names it in its log (moto: "Running on http://127.0.0.1:PORT").
 spawn() {
-  local dir="$1" name="$2"; shift 2
-  local endpoint="http://127.0.0.1:$port"
+  local dir="$1" name="$2" port="$3"; shift 3
   "$@" >"$dir/$name.log" 2>&1 &
   echo $! >"$dir/$name.pid"
   for _ in $(seq 1 150); do
-    if answers "$endpoint"; then
-      log "$name on $endpoint (pid $(cat "$dir/$name.pid"))"
-      echo "$endpoint"
+    if [ "$port" = 0 ]; then
+      port="$(grep -o 'Running on http://127.0.0.1:[0-9]*' "$dir/$name.log" | head -n 1 | grep -o '[0-9]*$' || true)"
+      port="${port:-0}"
+    fi
+    if [ "$port" != 0 ] && answers "http://127.0.0.1:$port"; then
+      log "$name on http://127.0.0.1:$port (pid $(cat "$dir/$name.pid"))"
+      echo "http://127.0.0.1:$port"
       return
     fi
     kill -0 "$(cat "$dir/$name.pid")" 2>/dev/null || { log "$name exited; its log:"; cat "$dir/$name.log" >&2; return 1; }
     sleep 0.2
   done
-  log "$name did not answer on $endpoint within 30 s"
+  log "$name did not answer within 30 s"
   return 1
 }
 
@@ -165,20 +169,27 @@ start() {
   elif [ -n "$persist" ]; then
     die "unknown option $persist"
   fi
-  local port dynamodb sqs ses
+  local port dynamodb="" sqs ses
   # -sharedDb: one database whatever the credentials and region (the admin CLI and the API agree);
   # -cors: no web page the developer visits may call it. It listens on every interface (it has
-  # no address option): docs/runbook.md.
-  port="$(free_port)"
-  dynamodb="$(spawn "$dir" dynamodb java -Djava.library.path="$DYNAMODB_LOCAL/DynamoDBLocal_lib" -jar "$DYNAMODB_LOCAL/DynamoDBLocal.jar" \
-    -port "$port" -disableTelemetry -sharedDb -cors "http://127.0.0.1" "${storage[@]}")"
-  port="$(free_port)"
-  sqs="$(spawn "$dir" sqs "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port")"
-  port="$(free_port)"
-  ses="$(spawn "$dir" ses "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port")"
+  # no address option): docs/runbook.md. It cannot bind port 0, so a free port is chosen for it,
+  # and chosen again should another process take it before DynamoDB Local binds it.
+  for _ in 1 2 3 4 5; do
+    port="$(free_port)"
+    dynamodb="$(spawn "$dir" dynamodb "$port" java -Djava.library.path="$DYNAMODB_LOCAL/DynamoDBLocal_lib" -jar "$DYNAMODB_LOCAL/DynamoDBLocal.jar" \
+      -port "$port" -disableTelemetry -sharedDb -cors "http://127.0.0.1" "${storage[@]}")" && break
+    grep -qi "address already in use" "$dir/dynamodb.log" || die "DynamoDB Local did not start"
+    log "port $port was taken before DynamoDB Local bound it; another one"
+    dynamodb=""
+  done
+  [ -n "$dynamodb" ] || die "DynamoDB Local found no free port"
+  # moto binds a port of the kernel's choosing: no other process can take it first.
+  sqs="$(spawn "$dir" sqs 0 "$VENV/bin/moto_server" -H 127.0.0.1 -p 0)"
+  ses="$(spawn "$dir" ses 0 "$VENV/bin/moto_server" -H 127.0.0.1 -p 0)"
   trap - ERR
+  # Read by infra/run, infra/test, infra/bench and infra/measure (`load_env`, infra/env.sh).
   printf 'AWS_ENDPOINT_URL_DYNAMODB=%s\nAWS_ENDPOINT_URL_DYNAMODB_STREAMS=%s\nAWS_ENDPOINT_URL_SQS=%s\nAWS_ENDPOINT_URL_SES=%s\n' \
-    "$dynamodb" "$dynamodb" "$sqs" "$ses" | tee "$dir/endpoints.env"
+    "$dynamodb" "$dynamodb" "$sqs" "$ses" >"$dir/endpoints.env"
 }
 
 stop() {

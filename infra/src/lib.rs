@@ -35,6 +35,7 @@ pub fn local_env(config: &aws_config::SdkConfig, stack: &bootstrap::Stack, port:
         ("WEBHOOK_LOCAL_MODE", "true".to_string()),
         ("WEBHOOK_RETRY_BASE_SECONDS", "5".to_string()),
         ("INVITATION_LINK_BASE", format!("http://127.0.0.1:{port}/invitations/claim")),
+        ("API_URL", format!("http://127.0.0.1:{port}")),
     ]);
     shared::platform::config::Env::new(config.clone(), move |name| {
         stack_vars.get(name).cloned().or_else(|| std::env::var(name).ok()).or_else(|| defaults.get(name).cloned())

@@ -1,22 +1,14 @@
 // A running product for the browser tests: `infra/run` started as a user starts it (its own stack
-// name and port), its admin CLI, its API over HTTP and the email SES captured; and headless
+// name; the port its API chooses), its admin CLI, its API over HTTP and the email SES captured; and headless
 // Chromium (Debian's package) driven by playwright-core.
 import { spawn, execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { chromium } from "playwright-core";
 
 export const repo = path.resolve(import.meta.dirname, "../..");
 export const screenshots = path.join(repo, "target/browser/screenshots");
-
-const freePort = () => new Promise((resolve) => {
-  const server = createServer().listen(0, "127.0.0.1", () => {
-    const { port } = server.address();
-    server.close(() => resolve(port));
-  });
-});
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -38,19 +30,27 @@ export class Stack {
   /** `infra/run` on a new stack; `env` adds variables (as a user would export them). */
   static async start(label, env = {}) {
     const name = `browser-${label}-${process.pid}`;
-    const port = await freePort();
     mkdirSync(path.join(repo, "target/browser"), { recursive: true });
     const log = path.join(repo, `target/browser/${name}.log`);
     const output = openSync(log, "w");
-    const childEnv = { ...process.env, ...env, STACK_NAME: name, PORT: String(port), RUST_LOG: "info" };
+    // PORT 0: the API binds a port of the kernel's choosing and writes its address.
+    const childEnv = { ...process.env, ...env, STACK_NAME: name, PORT: "0", RUST_LOG: "info" };
     for (const key of Object.keys(childEnv)) if (key.startsWith("AWS_ENDPOINT_URL")) delete childEnv[key];
     const process_ = spawn(path.join(repo, "infra/run"), [], { cwd: repo, env: childEnv, stdio: ["ignore", output, output] });
-    const stack = new Stack(name, port, process_, log);
-    await eventually("infra/run to answer /health", async () => {
+    const exited = () => {
       // A run that exited (its API could not start) will never answer: say why at once.
       if (process_.exitCode !== null) throw new Error(`infra/run exited before it was ready:\n${readFileSync(log, "utf8")}`);
-      return (await fetch(stack.url + "/health")).ok;
+    };
+    // run.env, written once the API listens, names its address (and is what infra/admin reads).
+    const address = await eventually("infra/run's run.env to name the API's address", async () => {
+      exited();
+      return readFileSync(path.join(repo, ".local", name, "run.env"), "utf8").match(/^API_ADDRESS=(.*)$/m)?.[1];
     }, 900);
+    const stack = new Stack(name, Number(address.split(":").pop()), process_, log);
+    await eventually("infra/run to answer /health", async () => {
+      exited();
+      return (await fetch(stack.url + "/health")).ok;
+    }, 60);
     stack.runEnv = Object.fromEntries(readFileSync(path.join(repo, ".local", name, "run.env"), "utf8").trim().split("\n").map((line) => line.split(/=(.*)/s).slice(0, 2)));
     return stack;
   }

@@ -28,10 +28,6 @@ fn script(name: &str) -> Command {
     command
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("free port").port()
-}
-
 fn signal(pid: u32, name: &str) {
     let status = Command::new("kill").args([&format!("-{name}"), &pid.to_string()]).status().expect("kill");
     assert!(status.success(), "kill -{name} {pid}");
@@ -87,21 +83,29 @@ impl Stack {
     }
 
     async fn start_named(name: &str) -> Stack {
-        let port = free_port();
         let log = repo().join(format!("target/e2e/{name}-{}.log", unique("run")));
         std::fs::create_dir_all(log.parent().expect("log folder")).expect("log folder");
         let output = std::fs::File::create(&log).expect("log file");
         let process = script("infra/run")
             .env("STACK_NAME", name)
-            .env("PORT", port.to_string())
+            // A port of the kernel's choosing, bound by the API itself, which writes its address.
+            .env("PORT", "0")
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(output.try_clone().expect("log file"))
             .stderr(output)
             .spawn()
             .expect("infra/run");
+        let pid = process.id();
+        // run.env, written once the API listens, names its address (and is what infra/admin reads).
+        let run_env = repo().join(".local").join(name).join("run.env");
+        let port = eventually(600, "infra/run's run.env names the API's address", || async {
+            assert!(!process_gone(pid), "infra/run exited before it was ready:\n{}", std::fs::read_to_string(&log).unwrap_or_default());
+            let text = std::fs::read_to_string(&run_env).ok()?;
+            text.lines().find_map(|l| l.strip_prefix("API_ADDRESS="))?.rsplit(':').next()?.parse::<u16>().ok()
+        })
+        .await;
         let stack = Stack { name: name.to_string(), port, process, log };
-        let pid = stack.process.id();
         eventually(600, "infra/run answers GET /health", || async {
             // A run that exited (its API could not start) will never answer: say why at once.
             assert!(!process_gone(pid), "infra/run exited before it was ready:\n{}", stack.log());
@@ -476,7 +480,7 @@ async fn a_published_campaign_and_a_new_client_reach_a_webhook_receiver_signed()
 #[test]
 fn a_stack_name_no_table_can_have_is_refused_at_once_in_words() {
     for name in ["ab", "a b", "x/../y"] {
-        let output = script("infra/run").env("STACK_NAME", name).env("PORT", free_port().to_string()).stdin(Stdio::null()).output().expect("infra/run");
+        let output = script("infra/run").env("STACK_NAME", name).env("PORT", "0").stdin(Stdio::null()).output().expect("infra/run");
         let said = String::from_utf8_lossy(&output.stderr);
         assert_eq!(output.status.code(), Some(2), "{name}: {said}");
         assert!(said.contains(&format!("STACK_NAME '{name}'")) && said.contains("3 to 200 letters"), "{name}: {said}");
