@@ -12,11 +12,63 @@ use crate::Refusal;
 use crate::platform::id::Id;
 use crate::platform::time::Timestamp;
 
-/// Lifecycle statuses in order; a late event never moves a channel back along it. Any other
-/// status the hub reports (suspended, deleted…) applies as reported.
-pub const LIFECYCLE: [&str; 3] = ["created", "ready", "running"];
-/// The only status in which an API key may be generated (seed 004).
-pub const RUNNING: &str = "running";
+/// A channel's status: `pending` until the hub reports on it, then what the hub says. The
+/// lifecycle statuses come in order (`created`, `ready`, `running`: a late event never moves a
+/// channel back along it); any other status the hub reports (suspended, deleted…) is kept as
+/// reported and applies as such.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChannelStatus {
+    Pending,
+    Created,
+    Ready,
+    /// The only status in which an API key may be generated (seed 004).
+    Running,
+    #[serde(untagged)]
+    Other(String),
+}
+
+impl ChannelStatus {
+    /// The status a hub names (`running`, `suspended`…).
+    pub fn named(name: &str) -> ChannelStatus {
+        match name {
+            "pending" => ChannelStatus::Pending,
+            "created" => ChannelStatus::Created,
+            "ready" => ChannelStatus::Ready,
+            "running" => ChannelStatus::Running,
+            other => ChannelStatus::Other(other.to_string()),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            ChannelStatus::Pending => "pending",
+            ChannelStatus::Created => "created",
+            ChannelStatus::Ready => "ready",
+            ChannelStatus::Running => "running",
+            ChannelStatus::Other(name) => name,
+        }
+    }
+
+    /// Its place in the lifecycle, if it is a lifecycle status.
+    fn rank(&self) -> Option<u8> {
+        match self {
+            ChannelStatus::Created => Some(0),
+            ChannelStatus::Ready => Some(1),
+            ChannelStatus::Running => Some(2),
+            ChannelStatus::Pending | ChannelStatus::Other(_) => None,
+        }
+    }
+
+    /// Whether a report of `reported` moves a channel in this status: never back along the
+    /// lifecycle, never to the status it has.
+    pub fn moved_by(&self, reported: &ChannelStatus) -> bool {
+        match (self.rank(), reported.rank()) {
+            (Some(now), Some(new)) => new > now,
+            _ => self != reported,
+        }
+    }
+}
 /// Channels named in one redirect (granted and revoked): a client has a handful of numbers, and
 /// the claims are written in one transaction (at most 100 items).
 pub const MAX_CHANNELS_PER_REDIRECT: usize = 50;
@@ -37,7 +89,7 @@ pub struct Channel {
     pub client_id: Option<String>,
     /// `pending` until the hub reports on the channel.
     #[serde(default = "pending")]
-    pub status: String,
+    pub status: ChannelStatus,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status_updated_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -75,8 +127,8 @@ impl Channel {
     }
 }
 
-fn pending() -> String {
-    "pending".to_string()
+fn pending() -> ChannelStatus {
+    ChannelStatus::Pending
 }
 
 /// A bracketed list from the redirect query: `[]`, `[a]`, `[a,b]` (spaces around ids allowed).
@@ -126,7 +178,7 @@ impl Redirect {
 #[derive(Clone, Debug, PartialEq)]
 pub struct HubChannelEvent {
     pub channel_id: String,
-    pub status: Option<String>,
+    pub status: Option<ChannelStatus>,
     pub client_id: Option<String>,
     pub phone_number: Option<String>,
 }
@@ -142,26 +194,29 @@ pub fn hub_channel_event(event: &str, body: &serde_json::Value) -> Option<HubCha
         return None;
     }
     let status = match event {
-        "channel_ready" => Some("ready".to_string()),
-        "channel_running" => Some(RUNNING.to_string()),
-        "channel_created" => Some(text("status").unwrap_or_else(|| "created".into())),
-        _ => text("status"),
+        "channel_ready" => Some(ChannelStatus::Ready),
+        "channel_running" => Some(ChannelStatus::Running),
+        "channel_created" => Some(text("status").map_or(ChannelStatus::Created, |s| ChannelStatus::named(&s))),
+        _ => text("status").map(|s| ChannelStatus::named(&s)),
     };
     Some(HubChannelEvent { channel_id, status, client_id: text("client_id"), phone_number: text("phone_number") })
 }
 
-/// Whether a status report moves the channel: never back along the lifecycle.
-pub fn status_applies(current: &str, reported: &str) -> bool {
-    let rank = |s: &str| LIFECYCLE.iter().position(|l| *l == s);
-    match (rank(current), rank(reported)) {
-        (Some(now), Some(new)) => new > now,
-        _ => current != reported,
-    }
-}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn statuses_read_and_write_as_the_hub_names_them_the_unknown_ones_too() {
+        for name in ["pending", "created", "ready", "running", "suspended", "deleted"] {
+            let status = ChannelStatus::named(name);
+            assert_eq!(status.as_str(), name);
+            assert_eq!(serde_json::to_value(&status).unwrap(), name, "stored as named");
+            assert_eq!(serde_json::from_value::<ChannelStatus>(name.into()).unwrap(), status, "read back the same");
+        }
+        assert_eq!(ChannelStatus::named("suspended"), ChannelStatus::Other("suspended".into()));
+    }
 
     #[test]
     fn redirect_lists_parse() {
@@ -191,20 +246,20 @@ mod tests {
     fn hub_events_name_channel_and_status() {
         let body = serde_json::json!({"event": "channel_running", "payload": {"id": "ch1", "client_id": "cl1"}});
         let e = hub_channel_event("channel_running", &body).unwrap();
-        assert_eq!((e.channel_id.as_str(), e.status.as_deref(), e.client_id.as_deref()), ("ch1", Some("running"), Some("cl1")));
+        assert_eq!((e.channel_id.as_str(), e.status.as_ref().map(ChannelStatus::as_str), e.client_id.as_deref()), ("ch1", Some("running"), Some("cl1")));
         let created = serde_json::json!({"channel_id": "ch2", "status": "pending"});
-        assert_eq!(hub_channel_event("channel_created", &created).unwrap().status.as_deref(), Some("pending"));
+        assert_eq!(hub_channel_event("channel_created", &created).unwrap().status, Some(ChannelStatus::Pending));
         assert!(hub_channel_event("client_created", &serde_json::json!({"id": "cl1"})).is_none());
         assert!(hub_channel_event("channel_ready", &serde_json::json!({"payload": {}})).is_none());
     }
 
     #[test]
     fn lifecycle_never_moves_back() {
-        assert!(status_applies("pending", "created"));
-        assert!(status_applies("created", "running"));
-        assert!(!status_applies("running", "ready"));
-        assert!(!status_applies("running", "running"));
-        assert!(status_applies("running", "suspended"));
-        assert!(status_applies("suspended", "running"));
+        assert!(ChannelStatus::named("pending").moved_by(&ChannelStatus::named("created")));
+        assert!(ChannelStatus::named("created").moved_by(&ChannelStatus::named("running")));
+        assert!(!ChannelStatus::named("running").moved_by(&ChannelStatus::named("ready")));
+        assert!(!ChannelStatus::named("running").moved_by(&ChannelStatus::named("running")));
+        assert!(ChannelStatus::named("running").moved_by(&ChannelStatus::named("suspended")));
+        assert!(ChannelStatus::named("suspended").moved_by(&ChannelStatus::named("running")));
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use crate::platform::config::{ConfigError, Env, FromEnv};
-use crate::provider_webhooks::domain::channel::{self, Channel};
+use crate::provider_webhooks::domain::channel::{Channel, ChannelStatus};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
 use crate::platform::outbound::HttpClient;
@@ -54,10 +54,10 @@ impl PartnerApi {
     /// never stored.
     pub async fn create_channel_api_key(&self, account: &Id, channel_id: &str) -> Result<(Channel, ChannelApiKey), ApiError> {
         let channel = self.db.provider_webhooks().channel(account, channel_id).await?;
-        if channel.status != channel::RUNNING {
+        if channel.status != ChannelStatus::Running {
             return Err(ApiError::Conflict(format!(
                 "channel {} is {}; an API key can be generated only once it is running",
-                channel.id, channel.status
+                channel.id, channel.status.as_str()
             )));
         }
         let integration = self

@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use super::ProviderWebhooksTable;
 use crate::store::tx::{TxError, Write};
-use crate::provider_webhooks::domain::channel::{self, Channel};
+use crate::provider_webhooks::domain::channel::{Channel, ChannelStatus};
 use crate::provider_webhooks::domain::delivery::{Effect, read_delivery};
 use crate::provider_webhooks::domain::integration::{Integration, Outcome, WebhookEvent};
 use crate::provider_webhooks::domain::verification::VerificationSession;
@@ -108,14 +108,14 @@ impl ProviderWebhooksTable<'_> {
             Effect::Channel(event) => {
                 let key = keys::channel(account, &event.channel_id);
                 let current: Option<Channel> = self.db.get_as(&key).await?;
-                let (status_now, version) = current.as_ref().map_or(("pending", 0), |c| (c.status.as_str(), c.version));
-                let Some(status) = event.status.as_deref().filter(|s| channel::status_applies(status_now, s)) else {
+                let (status_now, version) = current.as_ref().map_or((&ChannelStatus::Pending, 0), |c| (&c.status, c.version));
+                let Some(status) = event.status.as_ref().filter(|s| status_now.moved_by(s)) else {
                     return Ok((vec![], Outcome::Recorded));
                 };
                 let mut write = Write::update("channel", key)
                     .set("id", keys::string(&event.channel_id))
                     .set("integration_id", keys::value(&integration.id)?)
-                    .set("status", keys::string(status))
+                    .set("status", keys::value(status)?)
                     .set("status_updated_at", keys::string(now))
                     .set("version", keys::value(&(version + 1))?)
                     .set(keys::TYPE, keys::string(ItemType::Channel.as_str()))
