@@ -5,12 +5,12 @@
 use crate::Refusal;
 use crate::provider_webhooks::channel::{self, HubChannelEvent};
 use crate::provider_webhooks::integration::{ONBOARD_EVENT_HEADER, Provider};
-use crate::provider_webhooks::verification;
+use crate::provider_webhooks::verification::{self, VerificationStatus};
 
 /// What a delivery is about, read from its body.
 pub enum Effect {
     None,
-    Session { interview_id: String, external_customer_id: Option<String>, status: String },
+    Session { interview_id: String, external_customer_id: Option<String>, status: VerificationStatus },
     Channel(HubChannelEvent),
 }
 
@@ -67,7 +67,7 @@ pub fn read_delivery<'a>(provider: Provider, header: &dyn Fn(&str) -> Option<&'a
                 event_type: status.clone(),
                 subject: Some(interview_id.clone()),
                 dedupe_key: dedupe_or(format!("incode:{interview_id}:{status}")),
-                effect: Effect::Session { interview_id, external_customer_id, status },
+                effect: Effect::Session { interview_id, external_customer_id, status: VerificationStatus::named(&status) },
             })
         }
         Provider::Dialog360 => {
@@ -97,7 +97,7 @@ mod tests {
         let incode = br#"{"interviewId": "iv-1", "onboardingStatus": "ONBOARDING_FINISHED", "externalCustomerId": "c-9"}"#;
         let read = read_delivery(Provider::Incode, &no_headers, incode, None).unwrap();
         assert_eq!((read.event_type.as_str(), read.subject.as_deref(), read.dedupe_key.as_str()), ("ONBOARDING_FINISHED", Some("iv-1"), "incode:iv-1:ONBOARDING_FINISHED"));
-        assert!(matches!(read.effect, Effect::Session { ref interview_id, external_customer_id: Some(ref c), .. } if interview_id == "iv-1" && c == "c-9"));
+        assert!(matches!(read.effect, Effect::Session { ref interview_id, external_customer_id: Some(ref c), status: VerificationStatus::OnboardingFinished } if interview_id == "iv-1" && c == "c-9"));
         let standard = read_delivery(Provider::Incode, &no_headers, incode, Some("msg_1".into())).unwrap();
         assert_eq!(standard.dedupe_key, "webhook-id:msg_1", "a Standard Webhooks id names the delivery");
 

@@ -16,32 +16,67 @@ use crate::Refusal;
 use crate::platform::id::Id;
 use crate::platform::time::Timestamp;
 
-/// Seed 003's statuses in their order; the index is the rank.
-pub const ORDERED: [&str; 8] = [
-    "UNKNOWN",
-    "ID_VALIDATION_FINISHED",
-    "ID_VALIDATION_FINISHED_SECOND_ID",
-    "GOVERNMENT_VALIDATION_FINISHED",
-    "FACE_VALIDATION_FINISHED",
-    "POST_PROCESSING_FINISHED",
-    "POST_PROCESSING_FINISHED_SECOND_ID",
-    "ONBOARDING_FINISHED",
-];
-pub const MANUAL_REVIEW_APPROVED: &str = "MANUAL_REVIEW_APPROVED";
-pub const MANUAL_REVIEW_REJECTED: &str = "MANUAL_REVIEW_REJECTED";
-pub const EXPIRED: &str = "EXPIRED";
-const FINISHED: &str = "ONBOARDING_FINISHED";
+/// A session's status: seed 003's, or `Other` for one a provider adds (kept, changing nothing).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum VerificationStatus {
+    Unknown,
+    IdValidationFinished,
+    IdValidationFinishedSecondId,
+    GovernmentValidationFinished,
+    FaceValidationFinished,
+    PostProcessingFinished,
+    PostProcessingFinishedSecondId,
+    OnboardingFinished,
+    ManualReviewApproved,
+    ManualReviewRejected,
+    Expired,
+    #[serde(untagged)]
+    Other(String),
+}
+
+use VerificationStatus::*;
+
+/// Seed 003's ordered statuses; the index is the rank.
+pub const ORDERED: [VerificationStatus; 8] =
+    [Unknown, IdValidationFinished, IdValidationFinishedSecondId, GovernmentValidationFinished, FaceValidationFinished, PostProcessingFinished, PostProcessingFinishedSecondId, OnboardingFinished];
+
+impl VerificationStatus {
+    /// The status a delivery names.
+    pub fn named(name: &str) -> VerificationStatus {
+        serde_json::from_value(serde_json::Value::String(name.to_string())).unwrap_or_else(|_| Other(name.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            Unknown => "UNKNOWN",
+            IdValidationFinished => "ID_VALIDATION_FINISHED",
+            IdValidationFinishedSecondId => "ID_VALIDATION_FINISHED_SECOND_ID",
+            GovernmentValidationFinished => "GOVERNMENT_VALIDATION_FINISHED",
+            FaceValidationFinished => "FACE_VALIDATION_FINISHED",
+            PostProcessingFinished => "POST_PROCESSING_FINISHED",
+            PostProcessingFinishedSecondId => "POST_PROCESSING_FINISHED_SECOND_ID",
+            OnboardingFinished => "ONBOARDING_FINISHED",
+            ManualReviewApproved => "MANUAL_REVIEW_APPROVED",
+            ManualReviewRejected => "MANUAL_REVIEW_REJECTED",
+            Expired => "EXPIRED",
+            Other(name) => name,
+        }
+    }
+
+    /// Its place in seed 003's order, if it has one.
+    fn rank(&self) -> Option<usize> {
+        ORDERED.iter().position(|s| s == self)
+    }
+}
 
 /// History entries kept on a session; a real session has at most a dozen.
 pub const MAX_HISTORY: usize = 100;
 
-pub fn is_known(status: &str) -> bool {
-    ORDERED.contains(&status) || [MANUAL_REVIEW_APPROVED, MANUAL_REVIEW_REJECTED, EXPIRED].contains(&status)
-}
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StatusReceived {
-    pub status: String,
+    pub status: VerificationStatus,
     pub received_at: Timestamp,
     /// Whether this delivery changed the session's status.
     pub applied: bool,
@@ -58,7 +93,7 @@ pub struct VerificationSession {
     /// The client-onboarding client (seed 001) being verified, if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_id: Option<Id>,
-    pub status: String,
+    pub status: VerificationStatus,
     pub history: Vec<StatusReceived>,
     /// False when the first webhook arrived before `POST /verification-sessions`.
     pub registered: bool,
@@ -68,27 +103,27 @@ pub struct VerificationSession {
 }
 
 /// The current status given the statuses received, oldest first.
-pub fn derive<'a>(received: impl IntoIterator<Item = &'a str>) -> &'a str {
-    let mut furthest = ORDERED[0];
+pub fn derive<'a>(received: impl IntoIterator<Item = &'a VerificationStatus>) -> VerificationStatus {
+    let mut furthest = &Unknown;
     let (mut finished, mut expired, mut review) = (false, false, None);
     for status in received {
-        if let Some(rank) = ORDERED.iter().position(|s| *s == status) {
-            if rank > ORDERED.iter().position(|s| *s == furthest).unwrap_or(0) {
-                furthest = status;
+        match status {
+            ManualReviewApproved | ManualReviewRejected => review = Some(status), // the reviewer's latest decision stands
+            Expired => expired = true,
+            Other(_) => {}
+            ordered => {
+                if ordered.rank() > furthest.rank() {
+                    furthest = ordered;
+                }
+                finished |= *ordered == OnboardingFinished;
             }
-            finished |= status == FINISHED;
-        } else if status == EXPIRED {
-            expired = true;
-        } else if status == MANUAL_REVIEW_APPROVED || status == MANUAL_REVIEW_REJECTED {
-            // The reviewer's latest decision stands.
-            review = Some(status);
         }
     }
     match (finished, review, expired) {
-        (true, Some(decision), _) => decision,
-        (true, None, _) => FINISHED,
-        (false, _, true) => EXPIRED,
-        (false, _, false) => furthest,
+        (true, Some(decision), _) => decision.clone(),
+        (true, None, _) => OnboardingFinished,
+        (false, _, true) => Expired,
+        (false, _, false) => furthest.clone(),
     }
 }
 
@@ -105,7 +140,7 @@ impl VerificationSession {
             external_customer_id: None,
             onboard_id: None,
             client_id: None,
-            status: ORDERED[0].to_string(),
+            status: Unknown,
             history: vec![],
             registered,
             created_at: now.clone(),
@@ -115,18 +150,15 @@ impl VerificationSession {
     }
 
     /// The session after a delivery of `status`: history grows, the status is re-derived.
-    pub fn receive(mut self, status: &str, external_customer_id: Option<&str>, now: Timestamp) -> Self {
+    pub fn receive(mut self, status: &VerificationStatus, external_customer_id: Option<&str>, now: Timestamp) -> Self {
         if self.external_customer_id.is_none() {
             self.external_customer_id = external_customer_id.map(str::to_string);
         }
-        let before = self.status.clone();
-        let mut statuses: Vec<&str> = self.history.iter().map(|h| h.status.as_str()).collect();
-        statuses.push(status);
-        let after = derive(statuses).to_string();
+        let after = derive(self.history.iter().map(|h| &h.status).chain([status]));
         if self.history.len() >= MAX_HISTORY {
             self.history.remove(0);
         }
-        self.history.push(StatusReceived { status: status.to_string(), received_at: now.clone(), applied: after != before });
+        self.history.push(StatusReceived { status: status.clone(), received_at: now.clone(), applied: after != self.status });
         self.status = after;
         self.updated_at = now;
         self.version += 1;
@@ -143,14 +175,18 @@ mod tests {
     }
 
     fn after(statuses: &[&str]) -> String {
-        statuses.iter().fold(session(), |s, status| s.receive(status, None, "2026-01-01T00:00:01Z".into())).status
+        statuses.iter().fold(session(), |s, status| s.receive(&VerificationStatus::named(status), None, "2026-01-01T00:00:01Z".into())).status.as_str().to_string()
     }
+
+    const MANUAL_REVIEW_APPROVED: &str = "MANUAL_REVIEW_APPROVED";
+    const MANUAL_REVIEW_REJECTED: &str = "MANUAL_REVIEW_REJECTED";
+    const EXPIRED: &str = "EXPIRED";
 
     #[test]
     fn starts_unknown_and_follows_the_seed_order() {
-        assert_eq!(session().status, "UNKNOWN");
+        assert_eq!(session().status, Unknown);
         assert_eq!(after(&["ID_VALIDATION_FINISHED", "FACE_VALIDATION_FINISHED"]), "FACE_VALIDATION_FINISHED");
-        assert_eq!(after(&ORDERED[1..]), "ONBOARDING_FINISHED");
+        assert_eq!(after(&ORDERED[1..].iter().map(VerificationStatus::as_str).collect::<Vec<_>>()), "ONBOARDING_FINISHED");
     }
 
     #[test]
@@ -177,20 +213,24 @@ mod tests {
 
     #[test]
     fn unknown_statuses_are_recorded_without_effect() {
-        let s = session().receive("ID_VALIDATION_FINISHED", None, "t1".into()).receive("SOMETHING_NEW", None, "t2".into());
-        assert_eq!(s.status, "ID_VALIDATION_FINISHED");
+        let s = session().receive(&IdValidationFinished, None, "t1".into()).receive(&VerificationStatus::named("SOMETHING_NEW"), None, "t2".into());
+        assert_eq!(s.status, IdValidationFinished);
         assert_eq!(s.history.len(), 2);
         assert!(s.history[0].applied);
         assert!(!s.history[1].applied);
-        assert!(!is_known("SOMETHING_NEW"));
-        assert!(is_known(EXPIRED));
+        assert_eq!(s.history[1].status, Other("SOMETHING_NEW".into()), "kept as the provider named it");
+        assert_eq!(serde_json::to_value(&s.history[1].status).unwrap(), "SOMETHING_NEW");
+        for status in ORDERED.iter().chain(&[ManualReviewApproved, ManualReviewRejected, Expired]) {
+            assert_eq!(VerificationStatus::named(status.as_str()), *status, "{status:?} reads back");
+            assert_eq!(serde_json::to_value(status).unwrap(), status.as_str(), "{status:?} is stored as seed 003 names it");
+        }
     }
 
     #[test]
     fn history_is_bounded() {
-        let s = (0..MAX_HISTORY + 5).fold(session(), |s, i| s.receive(&format!("X{i}"), None, "t".into()));
+        let s = (0..MAX_HISTORY + 5).fold(session(), |s, i| s.receive(&VerificationStatus::named(&format!("X{i}")), None, "t".into()));
         assert_eq!(s.history.len(), MAX_HISTORY);
-        assert_eq!(s.history[0].status, "X5");
+        assert_eq!(s.history[0].status.as_str(), "X5");
     }
 
     #[test]
