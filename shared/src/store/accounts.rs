@@ -1,7 +1,7 @@
 //! Accounts, users and API keys.
 
 
-use crate::store::tx::{TxError, Write};
+use crate::store::tx::{Part, TxError, Write};
 use crate::platform::accounts::{Account, ApiKeyRecord, Plan, User};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
@@ -30,7 +30,7 @@ impl NewAccount {
     pub(in crate::store) fn writes(&self) -> Result<Vec<Write>, ApiError> {
         let account_key = keys::account(&self.account.id);
         Ok(vec![
-            Write::put("account", account_key.clone(), keys::item(&account_key, ItemType::Account, &self.account)?)
+            Write::put(Part::Account, account_key.clone(), keys::item(&account_key, ItemType::Account, &self.account)?)
                 .only_if("attribute_not_exists(#pk)"),
             user_write(&self.user)?,
             key_write(&self.api_key, &self.key)?,
@@ -55,14 +55,14 @@ fn user_write(user: &User) -> Result<Write, ApiError> {
     let key = keys::user(&user.email);
     let mut item = keys::item(&key, ItemType::User, user)?;
     item.extend(keys::account_index(&user.account_id, format!("{}{}", prefix::USER, user.email)));
-    Ok(Write::put("user", key, item).only_if("attribute_not_exists(#pk)"))
+    Ok(Write::put(Part::User, key, item).only_if("attribute_not_exists(#pk)"))
 }
 
 fn key_write(api_key: &str, record: &ApiKeyRecord) -> Result<Write, ApiError> {
     let key = keys::api_key(&secret::hash(api_key));
     let mut item = keys::item(&key, ItemType::ApiKey, record)?;
     item.extend(keys::account_index(&record.account_id, format!("{}{}", prefix::API_KEY, record.key_id)));
-    Ok(Write::put("api_key", key, item).only_if("attribute_not_exists(#pk)"))
+    Ok(Write::put(Part::ApiKey, key, item).only_if("attribute_not_exists(#pk)"))
 }
 
 fn email_taken(email: &str) -> ApiError {
@@ -85,7 +85,7 @@ impl crate::store::Db {
 impl AccountsTable<'_> {
     pub async fn create_account(&self, new: &NewAccount) -> Result<(), ApiError> {
         self.db.transact(new.writes()?).await.map_err(|err| match err {
-            TxError::Condition("user") => email_taken(&new.user.email),
+            TxError::Condition(Part::User) => email_taken(&new.user.email),
             TxError::Condition(_) | TxError::Conflict => ApiError::Conflict("account could not be created; retry".into()),
             TxError::Other(e) => e,
         })
@@ -102,9 +102,9 @@ impl AccountsTable<'_> {
     /// Adds a user to an existing account (the account's existence is part of the condition).
     pub async fn add_user(&self, account_id: &Id, email: String, name: String) -> Result<User, ApiError> {
         let user = User { email, name, account_id: account_id.clone(), created_at: time::now() };
-        let writes = vec![Write::check("account", keys::account(account_id)).only_if("attribute_exists(#pk)"), user_write(&user)?];
+        let writes = vec![Write::check(Part::Account, keys::account(account_id)).only_if("attribute_exists(#pk)"), user_write(&user)?];
         self.db.transact(writes).await.map_err(|err| match err {
-            TxError::Condition("account") => ApiError::NotFound("account"),
+            TxError::Condition(Part::Account) => ApiError::NotFound("account"),
             TxError::Condition(_) | TxError::Conflict => email_taken(&user.email),
             TxError::Other(e) => e,
         })?;
@@ -140,7 +140,7 @@ impl AccountsTable<'_> {
         let item = self.db.find_indexed(entry).await?.ok_or(ApiError::NotFound("API key"))?;
         let hash = item.get(keys::PK).and_then(|v| v.as_s().ok()).and_then(|pk| keys::api_key_hash(pk));
         let key = keys::api_key(hash.ok_or(ApiError::NotFound("API key"))?);
-        let revoke = Write::update("api_key", key).set("revoked_at", keys::string(time::now())).only_if("attribute_exists(#pk)");
+        let revoke = Write::update(Part::ApiKey, key).set("revoked_at", keys::string(time::now())).only_if("attribute_exists(#pk)");
         self.db.transact(vec![revoke]).await.map_err(|err| match err {
             TxError::Other(e) => e,
             _ => ApiError::NotFound("API key"),

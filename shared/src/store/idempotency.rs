@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 
 use crate::store::Db;
-use crate::store::tx::{UpdateError, Write};
+use crate::store::tx::{Part, UpdateError, Write};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
 use crate::store::keys::{self, ItemType, TTL};
@@ -32,7 +32,7 @@ impl Db {
     /// late) or an abandoned claim counts as free.
     pub async fn claim_idempotency_key(&self, account: &Id, key_hash: &str, fingerprint: &str) -> Result<Option<KeyRecord>, ApiError> {
         let now = time::epoch_seconds(SystemTime::now());
-        let write = Write::update("idempotency_key", keys::idempotency_key(account, key_hash))
+        let write = Write::update(Part::IdempotencyKey, keys::idempotency_key(account, key_hash))
             .set("fingerprint", keys::string(fingerprint))
             .set("claimed_at", keys::value(&now)?)
             .set(TTL, keys::value(&(now + KEY_TTL.as_secs()))?)
@@ -51,7 +51,7 @@ impl Db {
 
     /// The response the key replays from now on (sealed).
     pub async fn save_idempotent_response(&self, account: &Id, key_hash: &str, sealed_response: &str) -> Result<(), ApiError> {
-        let write = Write::update("idempotency_key", keys::idempotency_key(account, key_hash)).set("response", keys::string(sealed_response));
+        let write = Write::update(Part::IdempotencyKey, keys::idempotency_key(account, key_hash)).set("response", keys::string(sealed_response));
         self.update_returning(write).await.map(drop).map_err(|err| match err {
             UpdateError::Other(e) => e,
             UpdateError::Condition(_) => ApiError::Internal("unconditional update refused".into()),

@@ -5,7 +5,7 @@
 use std::time::{Duration, SystemTime};
 
 use crate::store::Db;
-use crate::store::tx::{UpdateError, Write};
+use crate::store::tx::{Part, UpdateError, Write};
 use crate::platform::error::ApiError;
 use crate::store::keys;
 
@@ -14,7 +14,7 @@ impl Db {
     pub async fn count_request(&self, key_hash: &str) -> Result<(), ApiError> {
         let limit = self.rate_limit;
         let (start, retry_after) = limit.window_at(SystemTime::now());
-        let write = Write::update("rate_limit", keys::rate_limit_counter(key_hash, start))
+        let write = Write::update(Part::RateLimit, keys::rate_limit_counter(key_hash, start))
             .add("count", keys::value(&1u32)?)
             .set(keys::TTL, keys::expires_after(Duration::from_secs(retry_after + 60)))
             .only_if("attribute_not_exists(#count) OR #count < :limit")

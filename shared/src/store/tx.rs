@@ -1,5 +1,5 @@
-//! Conditional writes and transactions, with failures reported by the name of the write whose
-//! condition failed, so callers turn them into precise API errors.
+//! Conditional writes and transactions, with failures reported by the `Part` whose condition
+//! failed (a type, not a string), so callers turn them into precise API errors.
 
 use std::collections::HashMap;
 
@@ -10,11 +10,52 @@ use crate::store::Db;
 use crate::platform::error::ApiError;
 use crate::store::keys::{Item, Key};
 
+/// Which write of a transaction a failed condition belongs to: named by the item it writes (and,
+/// where one transaction writes two of a kind with different conditions, by its role).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Part {
+    Account,
+    ApiKey,
+    Audit,
+    BuyerStep,
+    Campaign,
+    Channel,
+    Client,
+    Connection,
+    Dedupe,
+    Delivered,
+    Delivery,
+    Endpoint,
+    Entity,
+    Event,
+    Flow,
+    Guard,
+    IdempotencyKey,
+    Integration,
+    IntegrationLookup,
+    Invitation,
+    InviteeInvitation,
+    Lead,
+    Link,
+    MirrorEntity,
+    OldToken,
+    Onboard,
+    Partner,
+    PartnerAccount,
+    PartnerAddress,
+    PartnerMirror,
+    RateLimit,
+    SellerFlow,
+    Session,
+    Token,
+    User,
+}
+
 /// Why a transaction did not commit.
 #[derive(Debug)]
 pub enum TxError {
-    /// The condition of the write with this label failed.
-    Condition(&'static str),
+    /// The condition of this write failed.
+    Condition(Part),
     /// Another transaction touched the same items at the same time; nothing was written.
     Conflict,
     Other(ApiError),
@@ -29,7 +70,7 @@ impl From<ApiError> for TxError {
 /// A write with an optional condition; `#name` placeholders in expressions are resolved to the
 /// attribute of the same name, `:value` placeholders come from `values`.
 pub struct Write {
-    label: &'static str,
+    part: Part,
     key: Key,
     kind: WriteKind,
     condition: Option<String>,
@@ -44,20 +85,20 @@ enum WriteKind {
 }
 
 impl Write {
-    pub fn put(label: &'static str, key: Key, item: Item) -> Write {
-        Write { label, key, kind: WriteKind::Put(item), condition: None, values: HashMap::new() }
+    pub fn put(part: Part, key: Key, item: Item) -> Write {
+        Write { part, key, kind: WriteKind::Put(item), condition: None, values: HashMap::new() }
     }
 
-    pub fn update(label: &'static str, key: Key) -> Write {
-        Write { label, key, kind: WriteKind::Update { set: vec![], remove: vec![], add: vec![] }, condition: None, values: HashMap::new() }
+    pub fn update(part: Part, key: Key) -> Write {
+        Write { part, key, kind: WriteKind::Update { set: vec![], remove: vec![], add: vec![] }, condition: None, values: HashMap::new() }
     }
 
-    pub fn delete(label: &'static str, key: Key) -> Write {
-        Write { label, key, kind: WriteKind::Delete, condition: None, values: HashMap::new() }
+    pub fn delete(part: Part, key: Key) -> Write {
+        Write { part, key, kind: WriteKind::Delete, condition: None, values: HashMap::new() }
     }
 
-    pub fn check(label: &'static str, key: Key) -> Write {
-        Write { label, key, kind: WriteKind::Check, condition: None, values: HashMap::new() }
+    pub fn check(part: Part, key: Key) -> Write {
+        Write { part, key, kind: WriteKind::Check, condition: None, values: HashMap::new() }
     }
 
     /// Only for `update`: set an attribute.
@@ -242,7 +283,7 @@ impl Db {
 
     /// All writes commit or none do (at most 100 per call, DynamoDB's limit).
     pub(in crate::store) async fn transact(&self, writes: Vec<Write>) -> Result<(), TxError> {
-        let labels: Vec<&'static str> = writes.iter().map(|w| w.label).collect();
+        let parts: Vec<Part> = writes.iter().map(|w| w.part).collect();
         let items = writes.into_iter().map(|w| w.into_transact_item(&self.table)).collect::<Result<Vec<_>, _>>()?;
         match self.client().transact_write_items().set_transact_items(Some(items)).send().await {
             Ok(_) => Ok(()),
@@ -251,7 +292,7 @@ impl Db {
                     let reasons = cancel.cancellation_reasons();
                     let failed = reasons.iter().position(|r| r.code() == Some("ConditionalCheckFailed"));
                     match failed {
-                        Some(index) => Err(TxError::Condition(labels[index])),
+                        Some(index) => Err(TxError::Condition(parts[index])),
                         None => Err(TxError::Conflict),
                     }
                 }

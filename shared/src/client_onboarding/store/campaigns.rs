@@ -3,7 +3,7 @@
 
 use super::ClientOnboardingTable;
 use crate::store::lists::{Filter, Page, PageRequest};
-use crate::store::tx::{TxError, UpdateError, Write};
+use crate::store::tx::{Part, TxError, UpdateError, Write};
 use crate::client_onboarding::domain::campaign::{self, Campaign, CampaignBody, CampaignStatus, Client, ClientBody, ClientDetails, ClientStatus, EventType};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
@@ -19,7 +19,7 @@ pub struct ClientLink {
 
 /// The check that a client exists, for another area's transaction that names one.
 pub(in crate::store) fn client_exists(account: &Id, client: &Id) -> Write {
-    Write::check("client", keys::client(account, client)).only_if("attribute_exists(#pk)")
+    Write::check(Part::Client, keys::client(account, client)).only_if("attribute_exists(#pk)")
 }
 
 fn tx_error(what: &'static str) -> impl Fn(TxError) -> ApiError {
@@ -35,7 +35,7 @@ impl ClientOnboardingTable<'_> {
         let now = time::now();
         let campaign = Campaign { id: Id::generate(), name: body.name()?, status: CampaignStatus::Draft, created_at: now.clone(), updated_at: now, published_at: None };
         let key = keys::campaign(account, &campaign.id);
-        let put = Write::put("campaign", key.clone(), keys::item(&key, ItemType::Campaign, &campaign)?).only_if("attribute_not_exists(#pk)");
+        let put = Write::put(Part::Campaign, key.clone(), keys::item(&key, ItemType::Campaign, &campaign)?).only_if("attribute_not_exists(#pk)");
         self.db.transact(vec![put]).await.map_err(tx_error("campaign"))?;
         Ok(campaign)
     }
@@ -57,7 +57,7 @@ impl ClientOnboardingTable<'_> {
     }
 
     pub async fn rename_campaign(&self, account: &Id, id: &Id, body: CampaignBody) -> Result<Campaign, ApiError> {
-        let write = Write::update("campaign", keys::campaign(account, id))
+        let write = Write::update(Part::Campaign, keys::campaign(account, id))
             .set("name", keys::string(body.name()?))
             .set("updated_at", keys::string(time::now()))
             .only_if("attribute_exists(#pk)");
@@ -79,7 +79,7 @@ impl ClientOnboardingTable<'_> {
         let published = Campaign { status: CampaignStatus::Published, published_at: Some(now.clone()), updated_at: now.clone(), ..campaign };
         let key = keys::campaign(account, id);
         let mut writes = vec![
-            Write::update("campaign", key)
+            Write::update(Part::Campaign, key)
                 .set("status", keys::value(&CampaignStatus::Published)?)
                 .set("published_at", keys::string(&now))
                 .set("updated_at", keys::string(&now))
@@ -108,11 +108,11 @@ impl ClientOnboardingTable<'_> {
         let key = keys::client(account, &client.id);
         let link_key = keys::client_link(&secret::hash(&token));
         let mut writes = vec![
-            Write::put("client", key.clone(), keys::item(&key, ItemType::Client, &client)?).only_if("attribute_not_exists(#pk)"),
-            Write::put("link", link_key.clone(), keys::item(&link_key, ItemType::ClientLink, &ClientLink { account_id: account.clone(), client_id: client.id.clone() })?)
+            Write::put(Part::Client, key.clone(), keys::item(&key, ItemType::Client, &client)?).only_if("attribute_not_exists(#pk)"),
+            Write::put(Part::Link, link_key.clone(), keys::item(&link_key, ItemType::ClientLink, &ClientLink { account_id: account.clone(), client_id: client.id.clone() })?)
                 .only_if("attribute_not_exists(#pk)"),
             // The campaign must still exist when the client is added to it.
-            Write::check("campaign", keys::campaign(account, &campaign.id)).only_if("attribute_exists(#pk)"),
+            Write::check(Part::Campaign, keys::campaign(account, &campaign.id)).only_if("attribute_exists(#pk)"),
         ];
         // The link goes to the endpoints once; what is kept and listed leaves it out.
         let sent = campaign::client_event(EventType::ClientCreated, &client, &campaign.name, Some(&link), &now)?;
@@ -145,7 +145,7 @@ impl ClientOnboardingTable<'_> {
         }
         let now = time::now();
         let completed = details.complete(client, &now)?;
-        let mut update = Write::update("client", keys::client(&account, &completed.id))
+        let mut update = Write::update(Part::Client, keys::client(&account, &completed.id))
             .set("status", keys::value(&ClientStatus::Completed)?)
             .set("completed_at", keys::string(&now));
         for (name, value) in [("first_name", &completed.first_name), ("last_name", &completed.last_name), ("company_name", &completed.company_name), ("phone", &completed.phone)] {

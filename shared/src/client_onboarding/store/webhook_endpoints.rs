@@ -4,7 +4,7 @@
 
 use super::ClientOnboardingTable;
 use crate::store::lists::{Page, PageRequest};
-use crate::store::tx::{TxError, UpdateError, Write};
+use crate::store::tx::{Part, TxError, UpdateError, Write};
 use crate::client_onboarding::domain::campaign::EventType;
 use crate::client_onboarding::domain::webhook_endpoint::{
     self, Attempt, Delivery, DeliveryStatus, Endpoint, EndpointBody, EndpointStatus, SigningSecret,
@@ -30,7 +30,7 @@ impl ClientOnboardingTable<'_> {
         let secret = signature::new_standard_secret();
         let endpoint = body.into_endpoint(Id::generate(), secret.clone(), policy, time::now())?;
         let key = keys::webhook_endpoint(account, &endpoint.id);
-        self.db.transact(vec![Write::put("endpoint", key.clone(), keys::item(&key, ItemType::WebhookEndpoint, &endpoint)?).only_if("attribute_not_exists(#pk)")])
+        self.db.transact(vec![Write::put(Part::Endpoint, key.clone(), keys::item(&key, ItemType::WebhookEndpoint, &endpoint)?).only_if("attribute_not_exists(#pk)")])
             .await
             .map_err(|err| match err {
                 TxError::Other(e) => e,
@@ -49,7 +49,7 @@ impl ClientOnboardingTable<'_> {
 
     /// Its deliveries stay readable until the account's data is removed; none is sent again.
     pub async fn delete_endpoint(&self, account: &Id, id: &Id) -> Result<(), ApiError> {
-        self.db.transact(vec![Write::delete("endpoint", keys::webhook_endpoint(account, id)).only_if("attribute_exists(#pk)")]).await.map_err(|err| match err {
+        self.db.transact(vec![Write::delete(Part::Endpoint, keys::webhook_endpoint(account, id)).only_if("attribute_exists(#pk)")]).await.map_err(|err| match err {
             TxError::Condition(_) => ApiError::NotFound("webhook endpoint"),
             TxError::Conflict => ApiError::Conflict("the endpoint is being changed; retry".into()),
             TxError::Other(e) => e,
@@ -67,7 +67,7 @@ impl ClientOnboardingTable<'_> {
         }
         let secret = signature::new_standard_secret();
         endpoint.secrets.push(SigningSecret { secret: secret.clone(), created_at: now, expires_at: None });
-        let write = Write::update("endpoint", keys::webhook_endpoint(account, id)).set("secrets", keys::value(&endpoint.secrets)?).only_if("attribute_exists(#pk)");
+        let write = Write::update(Part::Endpoint, keys::webhook_endpoint(account, id)).set("secrets", keys::value(&endpoint.secrets)?).only_if("attribute_exists(#pk)");
         match self.db.update_returning(write).await {
             Ok(_) => Ok((endpoint, secret)),
             Err(UpdateError::Condition(_)) => Err(ApiError::NotFound("webhook endpoint")),
@@ -122,7 +122,7 @@ impl ClientOnboardingTable<'_> {
         let key = keys::delivery(account, &delivery.endpoint_id, &delivery.id);
         let mut item = keys::item(&key, ItemType::Delivery, delivery)?;
         item.insert("account_id".into(), keys::value(account)?);
-        Ok(Write::put("delivery", key, item))
+        Ok(Write::put(Part::Delivery, key, item))
     }
 
     /// Newest first; another account's endpoint is a 404.
@@ -192,7 +192,7 @@ impl ClientOnboardingTable<'_> {
     /// Records an attempt and the delivery's new state in one UpdateItem; only a pending
     /// delivery changes (a redelivered queue message finds it settled and does nothing).
     pub async fn record_attempt(&self, account: &Id, delivery: &Delivery, attempt: Attempt, status: DeliveryStatus, next_attempt_at: Option<String>) -> Result<bool, ApiError> {
-        let mut write = Write::update("delivery", keys::delivery(account, &delivery.endpoint_id, &delivery.id))
+        let mut write = Write::update(Part::Delivery, keys::delivery(account, &delivery.endpoint_id, &delivery.id))
             .set("attempts", keys::value(&[delivery.attempts.clone(), vec![attempt]].concat())?)
             .set("status", keys::value(&status)?)
             .only_if("#status = :pending AND size(#attempts) = :made")
@@ -215,7 +215,7 @@ impl ClientOnboardingTable<'_> {
 
     /// After a 410 Gone: the endpoint gets nothing more.
     pub async fn disable_endpoint(&self, account: &Id, id: &Id, reason: &str) -> Result<(), ApiError> {
-        let write = Write::update("endpoint", keys::webhook_endpoint(account, id))
+        let write = Write::update(Part::Endpoint, keys::webhook_endpoint(account, id))
             .set("status", keys::value(&EndpointStatus::Disabled)?)
             .set("disabled_reason", keys::string(reason))
             .only_if("attribute_exists(#pk)");

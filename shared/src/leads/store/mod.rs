@@ -11,7 +11,7 @@ use crate::platform::error::ApiError;
 use crate::platform::id::Id;
 use crate::store::keys::{self, Item, ItemType};
 use crate::store::lists::{Filter, Page, PageRequest};
-use crate::store::tx::{TxError, Write};
+use crate::store::tx::{Part, TxError, Write};
 use crate::platform::time;
 
 /// The leads area's part of the table.
@@ -43,7 +43,7 @@ fn live(lead: Lead) -> Option<Lead> {
 
 impl LeadsTable<'_> {
     pub async fn store(&self, lead: &Lead) -> Result<(), ApiError> {
-        self.db.transact(vec![Write::put("lead", keys::lead(&lead.account_id, &lead.flow_id, &lead.id), lead_item(lead)?).only_if("attribute_not_exists(#pk)")])
+        self.db.transact(vec![Write::put(Part::Lead, keys::lead(&lead.account_id, &lead.flow_id, &lead.id), lead_item(lead)?).only_if("attribute_not_exists(#pk)")])
             .await
             .map_err(|err| match err {
                 TxError::Other(e) => e,
@@ -77,7 +77,7 @@ impl LeadsTable<'_> {
         let mut steps = lead.steps.clone();
         steps[index] = settled.clone();
         let mut writes = vec![
-            Write::update("lead", keys::lead(&lead.account_id, &lead.flow_id, &lead.id))
+            Write::update(Part::Lead, keys::lead(&lead.account_id, &lead.flow_id, &lead.id))
                 .set("steps", keys::value(&steps)?)
                 .set("updated_at", keys::string(now.as_str()))
                 .add("version", AttributeValue::N("1".into()))
@@ -85,7 +85,7 @@ impl LeadsTable<'_> {
                 .value(":version", keys::value(&lead.version)?),
         ];
         if let Delivery::Deliver(delivered) = delivery {
-            writes.push(Write::put("delivered", keys::lead(&delivered.account_id, &delivered.flow_id, &delivered.id), lead_item(delivered)?).only_if("attribute_not_exists(#pk)"));
+            writes.push(Write::put(Part::Delivered, keys::lead(&delivered.account_id, &delivered.flow_id, &delivered.id), lead_item(delivered)?).only_if("attribute_not_exists(#pk)"));
         }
         if let (Some(figure), Some(connection)) = (delivery.figure(), connection) {
             let counter = match figure {
@@ -99,8 +99,8 @@ impl LeadsTable<'_> {
         }
         match self.db.transact(writes).await {
             Ok(()) => Ok(true),
-            Err(TxError::Condition("lead") | TxError::Conflict) => Ok(false),
-            Err(TxError::Condition(what)) => Err(ApiError::Internal(format!("settling a lead step: the {what} write's condition failed"))),
+            Err(TxError::Condition(Part::Lead) | TxError::Conflict) => Ok(false),
+            Err(TxError::Condition(what)) => Err(ApiError::Internal(format!("settling a lead step: the {what:?} write's condition failed"))),
             Err(TxError::Other(e)) => Err(e),
         }
     }

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::OnboardsTable;
-use crate::store::tx::{TxError, Write};
+use crate::store::tx::{Part, TxError, Write};
 use crate::onboards::domain::flow::{Flow, FlowBody, StepType};
 use crate::partners::domain::Entity;
 use crate::platform::error::ApiError;
@@ -35,7 +35,7 @@ fn buyer_step_refs(account: &Id, flow: &Flow) -> Vec<(keys::Key, BuyerStepRef)> 
 /// The writes of a flow at its new version and of its buyer-step index.
 fn flow_writes(account: &Id, flow: &Flow, previous: Option<&Flow>) -> Result<Vec<Write>, ApiError> {
     let key = keys::flow(account, &flow.id);
-    let put = Write::put("flow", key, keys::flow_item(account, flow)?);
+    let put = Write::put(Part::Flow, key, keys::flow_item(account, flow)?);
     let put = match previous {
         None => put.only_if("attribute_not_exists(#pk)"),
         Some(old) => put.only_if("#version = :version").value(":version", keys::value(&old.version)?),
@@ -44,11 +44,11 @@ fn flow_writes(account: &Id, flow: &Flow, previous: Option<&Flow>) -> Result<Vec
     let new_refs = buyer_step_refs(account, flow);
     for (key, _) in previous.map(|old| buyer_step_refs(account, old)).unwrap_or_default() {
         if !new_refs.iter().any(|(k, _)| *k == key) {
-            writes.push(Write::delete("buyer_step", key));
+            writes.push(Write::delete(Part::BuyerStep, key));
         }
     }
     for (key, reference) in new_refs {
-        writes.push(Write::put("buyer_step", key.clone(), keys::item(&key, ItemType::BuyerStep, &reference)?));
+        writes.push(Write::put(Part::BuyerStep, key.clone(), keys::item(&key, ItemType::BuyerStep, &reference)?));
     }
     Ok(writes)
 }

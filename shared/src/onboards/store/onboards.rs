@@ -3,7 +3,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::OnboardsTable;
-use crate::store::tx::{TxError, UpdateError, Write};
+use crate::store::tx::{Part, TxError, UpdateError, Write};
 use crate::platform::accounts::Caller;
 use crate::onboards::domain::onboard::{Onboard, OnboardStatus, OnboardUpdate, Precondition, SetupStatus, not_updated};
 use crate::platform::error::ApiError;
@@ -14,7 +14,7 @@ use crate::platform::time;
 
 /// The check that an onboard exists, for another area's transaction that names one.
 pub(in crate::store) fn onboard_exists(account: &Id, onboard: &Id) -> Write {
-    Write::check("onboard", keys::onboard(account, onboard)).only_if("attribute_exists(#pk)")
+    Write::check(Part::Onboard, keys::onboard(account, onboard)).only_if("attribute_exists(#pk)")
 }
 
 #[derive(serde::Serialize)]
@@ -76,7 +76,7 @@ impl OnboardsTable<'_> {
             (_, Some(SetupStatus::Succeeded)) => Err(ApiError::Conflict(format!("onboard {id}'s setup already succeeded"))),
             (OnboardStatus::Failed, _) => {
                 let now = time::now();
-                let mut write = Write::update("onboard", keys::onboard(account, id))
+                let mut write = Write::update(Part::Onboard, keys::onboard(account, id))
                     .set("status", keys::value(&OnboardStatus::Completed)?)
                     .set("setup_status", keys::string(SetupStatus::Pending.as_str()))
                     .set("setup_error", AttributeValue::Null(true))
@@ -152,8 +152,8 @@ impl OnboardsTable<'_> {
         let key = keys::onboard(&caller.account_id, &onboard.id);
         let guard = keys::onboard_of_invitation(&caller.account_id, invitation_id);
         let writes = vec![
-            Write::put("onboard", key.clone(), keys::item(&key, ItemType::Onboard, &onboard)?).only_if("attribute_not_exists(#pk)"),
-            Write::put("guard", guard.clone(), keys::item(&guard, ItemType::OnboardGuard, &OnboardGuard { onboard_id: &onboard.id })?)
+            Write::put(Part::Onboard, key.clone(), keys::item(&key, ItemType::Onboard, &onboard)?).only_if("attribute_not_exists(#pk)"),
+            Write::put(Part::Guard, guard.clone(), keys::item(&guard, ItemType::OnboardGuard, &OnboardGuard { onboard_id: &onboard.id })?)
                 .only_if("attribute_not_exists(#pk)"),
         ];
         self.db.transact(writes).await.map_err(|err| match err {
@@ -196,7 +196,7 @@ impl OnboardsTable<'_> {
     fn onboard_write(&self, caller: &Caller, id: &Id, update: &OnboardUpdate, flow_unchanged: bool) -> Result<Write, ApiError> {
         let now = time::now();
         let mut conditions = vec!["attribute_exists(#pk)".to_string()];
-        let mut write = Write::update("onboard", keys::onboard(&caller.account_id, id))
+        let mut write = Write::update(Part::Onboard, keys::onboard(&caller.account_id, id))
             .set("updated_at", keys::string(now.as_str()))
             .add("version", AttributeValue::N("1".into()));
         for precondition in update.preconditions() {

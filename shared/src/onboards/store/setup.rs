@@ -16,7 +16,7 @@ use crate::store::keys;
 use crate::partners::domain::AuditAction;
 use crate::store::partners::audit::Audit;
 use crate::store::partners::connections::buyer_delivery_configured;
-use crate::store::tx::{TxError, UpdateError, Write};
+use crate::store::tx::{Part, TxError, UpdateError, Write};
 
 impl OnboardsTable<'_> {
     /// The account's flows among `ids`, in one BatchGetItem per hundred (absent ones are skipped).
@@ -32,14 +32,14 @@ impl OnboardsTable<'_> {
         let buyer = &connection.account_id;
         let seller = &connection.connected_account.id;
         let now = time::now();
-        let buyer_flow = Write::put("flow", keys::flow(buyer, &plan.buyer_flow.id), keys::flow_item(buyer, &plan.buyer_flow)?);
+        let buyer_flow = Write::put(Part::Flow, keys::flow(buyer, &plan.buyer_flow.id), keys::flow_item(buyer, &plan.buyer_flow)?);
         let mut writes = vec![match &plan.buyer_flow_previous {
             None => buyer_flow.only_if("attribute_not_exists(#pk)"),
             Some(old) => buyer_flow.only_if("#version = :version").value(":version", keys::value(&old.version)?),
         }];
         for (version, flow) in &plan.seller_flows {
             writes.push(
-                Write::put("seller_flow", keys::flow(seller, &flow.id), keys::flow_item(seller, flow)?)
+                Write::put(Part::SellerFlow, keys::flow(seller, &flow.id), keys::flow_item(seller, flow)?)
                     .only_if("#version = :version")
                     .value(":version", keys::value(version)?),
             );
@@ -59,7 +59,7 @@ impl OnboardsTable<'_> {
     /// The setup succeeded: the onboard says where the buyer's flow is and leaves the index of
     /// unfinished setups. An onboard deleted meanwhile is left alone.
     pub async fn record_setup_succeeded(&self, account: &Id, onboard: &Id, redirect: &str) -> Result<(), ApiError> {
-        let succeeded = Write::update("onboard", keys::onboard(account, onboard))
+        let succeeded = Write::update(Part::Onboard, keys::onboard(account, onboard))
             .set("setup_status", keys::string(SetupStatus::Succeeded.as_str()))
             .set("redirect", keys::string(redirect))
             .remove(keys::GSI1_PK)
@@ -76,7 +76,7 @@ impl OnboardsTable<'_> {
 
     /// A permanent failure, recorded on the onboard if it is still the completion that asked.
     pub async fn record_setup_failed(&self, account: &Id, onboard: &Id, details: String) -> Result<(), ApiError> {
-        let failed = Write::update("onboard", keys::onboard(account, onboard))
+        let failed = Write::update(Part::Onboard, keys::onboard(account, onboard))
             .set("status", keys::value(&OnboardStatus::Failed)?)
             .set("setup_status", keys::string(SetupStatus::Failed.as_str()))
             .set("setup_error", keys::string(details))

@@ -17,7 +17,7 @@ use crate::platform::time::{self, Timestamp};
 use crate::store::accounts::NewAccount;
 use crate::store::keys::{self, ItemType};
 use crate::store::partners::audit::Audit;
-use crate::store::tx::{TxError, Write};
+use crate::store::tx::{Part, TxError, Write};
 
 #[derive(Debug)]
 pub struct Accepted {
@@ -51,9 +51,9 @@ fn acceptance_writes(invitation: &Invitation, accepting: &AccountRef, plan: &Acc
     })?;
     for connection in [&plan.inviter_side, &plan.accepting_side] {
         let key = keys::connection(&connection.account_id, &connection.id);
-        writes.push(Write::put("connection", key.clone(), keys::item(&key, ItemType::Connection, connection)?).only_if("attribute_not_exists(#pk)"));
+        writes.push(Write::put(Part::Connection, key.clone(), keys::item(&key, ItemType::Connection, connection)?).only_if("attribute_not_exists(#pk)"));
     }
-    let mut entity_update = Write::update("entity", keys::entity(&inviter.id, &invitation.entity_id));
+    let mut entity_update = Write::update(Part::Entity, keys::entity(&inviter.id, &invitation.entity_id));
     if let Some(name) = &plan.inviter_entity_name {
         entity_update = entity_update.set("name", keys::string(name));
     }
@@ -67,7 +67,7 @@ fn acceptance_writes(invitation: &Invitation, accepting: &AccountRef, plan: &Acc
     );
     // The accepting account sees the inviter as an entity too (mutual source access).
     let mirror_entity_key = keys::entity(&accepting.id, &plan.mirror_entity.id);
-    writes.push(Write::put("mirror_entity", mirror_entity_key.clone(), keys::item(&mirror_entity_key, ItemType::Entity, &plan.mirror_entity)?));
+    writes.push(Write::put(Part::MirrorEntity, mirror_entity_key.clone(), keys::item(&mirror_entity_key, ItemType::Entity, &plan.mirror_entity)?));
     // Partner records: the invitation's is released; the record it was addressed by keeps the
     // connection (re-inviting the same address is "already connected", which its inviter
     // knows); so do both accounts' records for each other, which fails if either pair is
@@ -75,7 +75,7 @@ fn acceptance_writes(invitation: &Invitation, accepting: &AccountRef, plan: &Acc
     let target = invitation.invitee();
     let accepting_target = Invitee::Account(accepting.id.clone());
     writes.push(
-        Write::update("partner", keys::partner(&inviter.id, &target))
+        Write::update(Part::Partner, keys::partner(&inviter.id, &target))
             .remove("pending_invitation_id")
             .remove("pending_expires_at")
             .set("connection_id", keys::value(connection_id)?)
@@ -84,7 +84,7 @@ fn acceptance_writes(invitation: &Invitation, accepting: &AccountRef, plan: &Acc
     );
     if target != accepting_target {
         writes.push(
-            Write::update("partner_account", keys::partner(&inviter.id, &accepting_target))
+            Write::update(Part::PartnerAccount, keys::partner(&inviter.id, &accepting_target))
                 .set("entity_id", keys::value(&invitation.entity_id)?)
                 .set("connection_id", keys::value(connection_id)?)
                 .only_if("attribute_not_exists(#pk) OR (#entity_id = :entity AND attribute_not_exists(#connection_id))")
@@ -92,7 +92,7 @@ fn acceptance_writes(invitation: &Invitation, accepting: &AccountRef, plan: &Acc
         );
     }
     writes.push(
-        Write::update("partner_mirror", keys::partner(&accepting.id, &Invitee::Account(inviter.id.clone())))
+        Write::update(Part::PartnerMirror, keys::partner(&accepting.id, &Invitee::Account(inviter.id.clone())))
             .set("entity_id", keys::value(&plan.mirror_entity.id)?)
             .set("connection_id", keys::value(connection_id)?)
             .only_if("attribute_not_exists(#connection_id)"),
@@ -178,10 +178,10 @@ impl PartnersTable<'_> {
         match self.db.transact(writes).await {
             Ok(()) => Ok(Accepted { invitation: Invitation::received_copy(&plan.accepted), connection: plan.accepting_side, new_account }),
             Err(TxError::Other(e)) => Err(e),
-            Err(TxError::Condition("user")) => Err(ApiError::Conflict(format!(
+            Err(TxError::Condition(Part::User)) => Err(ApiError::Conflict(format!(
                 "a user with email {actor} already exists; accept with that account's API key"
             ))),
-            Err(TxError::Condition("partner_account" | "partner_mirror")) => Err(already_connected(&inviter.name)),
+            Err(TxError::Condition(Part::PartnerAccount | Part::PartnerMirror)) => Err(already_connected(&inviter.name)),
             // Lost a race or the invitation changed: say what it is now.
             Err(err) => {
                 let current = self.invitation(&inviter.id, &invitation.id).await?.ok_or(ApiError::NotFound("invitation"))?;

@@ -1,6 +1,6 @@
 //! Audit events are written in the same transaction as the change they record.
 
-use crate::store::tx::Write;
+use crate::store::tx::{Part, Write};
 use crate::partners::domain::{AuditAction, AuditEvent};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
@@ -29,7 +29,7 @@ impl Audit<'_> {
             at: self.at.clone(),
         };
         let key = keys::audit(account, &event.id);
-        Ok(Write::put("audit", key.clone(), keys::item(&key, ItemType::Audit, &event)?))
+        Ok(Write::put(Part::Audit, key.clone(), keys::item(&key, ItemType::Audit, &event)?))
     }
 
     /// The same event in both parties' trails.

@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use super::PartnersTable;
 use crate::partners::domain::AuditAction;
 use crate::store::partners::audit::Audit;
-use crate::store::tx::{TxError, UpdateError, Write};
+use crate::store::tx::{Part, TxError, UpdateError, Write};
 use crate::platform::accounts::Caller;
 use crate::partners::domain::invitation::Invitee;
 use crate::partners::domain::{AuditEvent, Connection, ConnectionStatus};
@@ -54,7 +54,7 @@ impl PartnersTable<'_> {
         let mut writes = vec![];
         for (account, other, entity) in sides {
             writes.push(
-                Write::update("connection", keys::connection(account, &connection.id))
+                Write::update(Part::Connection, keys::connection(account, &connection.id))
                     .set("status", keys::value(&ConnectionStatus::Revoked)?)
                     .set("revoked_at", keys::string(now.as_str()))
                     .set("revoked_by", keys::string(caller.user_email.as_str()))
@@ -63,14 +63,14 @@ impl PartnersTable<'_> {
                     .value(":active", keys::value(&ConnectionStatus::Active)?),
             );
             writes.push(
-                Write::update("entity", keys::entity(account, entity))
+                Write::update(Part::Entity, keys::entity(account, entity))
                     .set("connected", AttributeValue::Null(true))
                     .set("connection_id", AttributeValue::Null(true))
                     .set("former_connection_id", keys::value(&connection.id)?)
                     .set("updated_at", keys::string(now.as_str())),
             );
             writes.push(
-                Write::update("partner", keys::partner(account, &Invitee::Account(other.clone())))
+                Write::update(Part::Partner, keys::partner(account, &Invitee::Account(other.clone())))
                     .remove("connection_id")
                     .only_if("#connection_id = :id")
                     .value(":id", keys::value(&connection.id)?),
@@ -80,7 +80,7 @@ impl PartnersTable<'_> {
         let invitation = self.invitation(own, &connection.invitation_id).await?;
         if let Some(invitation) = invitation.filter(|i| i.invitee_email.is_some()) {
             writes.push(
-                Write::update("partner_address", keys::partner(&invitation.inviter.id, &invitation.invitee()))
+                Write::update(Part::PartnerAddress, keys::partner(&invitation.inviter.id, &invitation.invitee()))
                     .remove("connection_id")
                     .only_if("#connection_id = :id")
                     .value(":id", keys::value(&connection.id)?),
@@ -106,7 +106,7 @@ impl PartnersTable<'_> {
 /// onboards area commits it with the flows it plans): fails if the connection was revoked or
 /// set up meanwhile.
 pub(in crate::store) fn buyer_delivery_configured(owner: &Id, connection: &Id, buyer_flow: &Id, now: &time::Timestamp) -> Result<Write, ApiError> {
-    Ok(Write::update("connection", keys::connection(owner, connection))
+    Ok(Write::update(Part::Connection, keys::connection(owner, connection))
         .set("buyer_delivery_configured", AttributeValue::Bool(true))
         .set("buyer_delivery_configured_at", keys::string(now.as_str()))
         .set("buyer_flow_id", keys::value(buyer_flow)?)
@@ -119,7 +119,7 @@ pub(in crate::store) fn buyer_delivery_configured(owner: &Id, connection: &Id, b
 /// The write that counts one settled lead delivery on one copy of a connection (the leads area
 /// commits it with the lead's step).
 pub(in crate::store) fn delivery_counted(owner: &Id, connection: &Id, counter: &str, now: &time::Timestamp) -> Write {
-    Write::update("connection", keys::connection(owner, connection))
+    Write::update(Part::Connection, keys::connection(owner, connection))
         .add(counter, AttributeValue::N("1".into()))
         .set("last_delivery_at", keys::string(now.as_str()))
         .only_if("attribute_exists(#pk)")
@@ -129,7 +129,7 @@ impl PartnersTable<'_> {
     /// The right to send the seller email for a set-up connection, held until `until` on the
     /// buyer's copy: `false` if it was sent already or another worker holds a live lease.
     pub async fn take_notify_lease(&self, connection: &Connection, until: &str) -> Result<bool, ApiError> {
-        let lease = Write::update("connection", keys::connection(&connection.account_id, &connection.id))
+        let lease = Write::update(Part::Connection, keys::connection(&connection.account_id, &connection.id))
             .set("notify_lease_until", keys::string(until))
             .only_if("attribute_not_exists(#sellers_notified_at) AND (attribute_not_exists(#notify_lease_until) OR #notify_lease_until < :now)")
             .value(":now", keys::string(time::now()));
@@ -142,7 +142,7 @@ impl PartnersTable<'_> {
 
     /// The seller email was sent: no lease is granted again.
     pub async fn mark_sellers_notified(&self, connection: &Connection) -> Result<(), ApiError> {
-        let sent = Write::update("connection", keys::connection(&connection.account_id, &connection.id)).set("sellers_notified_at", keys::string(time::now()));
+        let sent = Write::update(Part::Connection, keys::connection(&connection.account_id, &connection.id)).set("sellers_notified_at", keys::string(time::now()));
         self.db.update_returning(sent).await.map(drop).map_err(|e| match e {
             UpdateError::Other(e) => e,
             UpdateError::Condition(_) => ApiError::Internal("unconditional update failed its condition".into()),

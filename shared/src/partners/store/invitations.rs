@@ -14,7 +14,7 @@ use super::PartnersTable;
 use crate::store::lists::{Filter, Page, PageRequest};
 use crate::partners::domain::AuditAction;
 use crate::store::partners::audit::Audit;
-use crate::store::tx::{TxError, Write};
+use crate::store::tx::{Part, TxError, Write};
 use crate::platform::accounts::Caller;
 use crate::partners::domain::acceptance::link_actor;
 use crate::partners::domain::invitation::{Closing, Direction, Invitation, InvitationStatus, Invitee, NewInvitation, PartnerRecord, SendDecision, Side, pending_entity};
@@ -69,14 +69,14 @@ fn expiry(settings: &InvitationSettings) -> (Timestamp, u64) {
 pub(super) fn token_write(invitation: &Invitation, token: &str, ttl: u64) -> Result<Write, ApiError> {
     let key = keys::invitation_token(&secret::hash(token));
     let record = TokenRecord { invitation_id: invitation.id.clone(), inviter_account_id: invitation.inviter.id.clone(), ttl };
-    Ok(Write::put("token", key.clone(), keys::item(&key, ItemType::InvitationToken, &record)?))
+    Ok(Write::put(Part::Token, key.clone(), keys::item(&key, ItemType::InvitationToken, &record)?))
 }
 
-/// The label of the write of one side's copy of an invitation.
-pub(super) fn copy_label(side: Side) -> &'static str {
+/// The part of a transaction that writes one side's copy of an invitation.
+pub(super) fn copy_part(side: Side) -> Part {
     match side {
-        Side::Inviter => "invitation",
-        Side::Invitee => "invitee_invitation",
+        Side::Inviter => Part::Invitation,
+        Side::Invitee => Part::InviteeInvitation,
     }
 }
 
@@ -92,7 +92,7 @@ pub(super) fn copies_put(invitation: &Invitation, token_hash: Option<&str>, cond
             if let Some(hash) = token_hash {
                 item.insert(TOKEN_HASH.into(), keys::string(hash));
             }
-            condition(side, Write::put(copy_label(side), key, item))
+            condition(side, Write::put(copy_part(side), key, item))
         })
         .collect()
 }
@@ -113,7 +113,7 @@ fn status_updates(closed: &Invitation) -> Result<Vec<Write>, ApiError> {
         .into_iter()
         .map(|(side, owner, _)| {
             while_open(
-                Write::update(copy_label(side), keys::invitation(&owner, &closed.id))
+                Write::update(copy_part(side), keys::invitation(&owner, &closed.id))
                     .set("status", keys::value(&closed.status)?)
                     .set("responded_by", keys::value(&closed.responded_by)?)
                     .set("responded_at", keys::value(&closed.responded_at)?)
@@ -130,13 +130,13 @@ fn new_invitation_writes(caller: &Caller, target: &Invitee, invitation: &Invitat
     let entity_key = keys::entity(&caller.account_id, &entity.id);
     let guard = PartnerRecord::pending(&entity.id, invitation);
     let mut writes = vec![
-        Write::put("partner", guard_key.clone(), keys::item(&guard_key, ItemType::Partner, &guard)?)
+        Write::put(Part::Partner, guard_key.clone(), keys::item(&guard_key, ItemType::Partner, &guard)?)
             .only_if(
                 "attribute_not_exists(#pk) OR (attribute_not_exists(#connection_id) AND \
                  (attribute_not_exists(#pending_invitation_id) OR #pending_expires_at <= :now))",
             )
             .value(":now", keys::string(now.as_str())),
-        Write::put("entity", entity_key.clone(), keys::item(&entity_key, ItemType::Entity, entity)?),
+        Write::put(Part::Entity, entity_key.clone(), keys::item(&entity_key, ItemType::Entity, entity)?),
         token_write(invitation, token, token_ttl)?,
     ];
     writes.extend(copies_put(invitation, Some(&secret::hash(token)), |_, write| Ok(write.only_if("attribute_not_exists(#pk)")))?);
@@ -277,8 +277,8 @@ impl PartnersTable<'_> {
                     let recipients = self.invitation_recipients(&invitation).await?;
                     return Ok(Sent { created: true, invitation, entity, link: Some(InvitationLink { token, recipients }) });
                 }
-                Err(TxError::Condition("partner") | TxError::Conflict) => continue,
-                Err(TxError::Condition(label)) => return Err(ApiError::Internal(format!("invitation write {label} failed its condition"))),
+                Err(TxError::Condition(Part::Partner) | TxError::Conflict) => continue,
+                Err(TxError::Condition(label)) => return Err(ApiError::Internal(format!("invitation write {label:?} failed its condition"))),
                 Err(TxError::Other(e)) => return Err(e),
             }
         }
@@ -295,7 +295,7 @@ impl PartnersTable<'_> {
         let renewed = invitation.renewed(expires_at.clone(), &now);
         let mut writes = copies_put(&renewed, Some(&secret::hash(&token)), |_, write| while_open(write))?;
         writes.push(
-            Write::update("partner", keys::partner(&caller.account_id, &invitation.invitee()))
+            Write::update(Part::Partner, keys::partner(&caller.account_id, &invitation.invitee()))
                 .set("pending_invitation_id", keys::value(id)?)
                 .set("pending_expires_at", keys::string(expires_at.as_str()))
                 .only_if(
@@ -306,21 +306,21 @@ impl PartnersTable<'_> {
                 .value(":now", keys::string(now.as_str())),
         );
         writes.push(
-            Write::update("entity", keys::entity(&caller.account_id, &invitation.entity_id))
+            Write::update(Part::Entity, keys::entity(&caller.account_id, &invitation.entity_id))
                 .set("pending", AttributeValue::Bool(true))
                 .set("invitation_id", keys::value(id)?)
                 .set("invitation_expires_at", keys::string(expires_at.as_str()))
                 .set("updated_at", keys::string(now.as_str())),
         );
         if let Some(hash) = old_token_hash {
-            writes.push(Write::delete("old_token", keys::invitation_token(&hash)));
+            writes.push(Write::delete(Part::OldToken, keys::invitation_token(&hash)));
         }
         writes.push(token_write(&renewed, &token, token_ttl)?);
         let audit = Audit { event: AuditAction::InvitationResent, actor: &caller.user_email, subject_id: id, at: &now };
         writes.extend(audit.writes_for_both(&caller.account_id, renewed.invitee_account.as_ref().map(|a| &a.id))?);
 
         self.db.transact(writes).await.map_err(|err| match err {
-            TxError::Condition("partner") => ApiError::Conflict("another invitation to this partner is pending, or it is already connected".into()),
+            TxError::Condition(Part::Partner) => ApiError::Conflict("another invitation to this partner is pending, or it is already connected".into()),
             TxError::Condition(_) | TxError::Conflict => ApiError::Conflict(format!("invitation {id} changed while resending; retry")),
             TxError::Other(e) => e,
         })?;
@@ -339,14 +339,14 @@ impl PartnersTable<'_> {
         let partner = self.partner(inviter, &invitation.invitee()).await?;
         if partner.pending_invitation_id.as_ref() == Some(&invitation.id) {
             writes.push(
-                Write::update("partner", keys::partner(inviter, &invitation.invitee()))
+                Write::update(Part::Partner, keys::partner(inviter, &invitation.invitee()))
                     .remove("pending_invitation_id")
                     .remove("pending_expires_at")
                     .only_if("#pending_invitation_id = :id")
                     .value(":id", keys::value(&invitation.id)?),
             );
             writes.push(
-                Write::update("entity", keys::entity(inviter, &invitation.entity_id))
+                Write::update(Part::Entity, keys::entity(inviter, &invitation.entity_id))
                     .set("pending", AttributeValue::Bool(false))
                     .set("updated_at", keys::string(now.as_str())),
             );

@@ -2,7 +2,7 @@
 
 use super::ProviderWebhooksTable;
 use crate::store::lists::{Page, PageRequest};
-use crate::store::tx::{TxError, Write};
+use crate::store::tx::{Part, TxError, Write};
 use crate::provider_webhooks::domain::channel::{Channel, Permission, Redirect};
 use crate::platform::validate::external_id;
 use crate::provider_webhooks::domain::integration::{Integration, Outcome, Provider, WebhookEvent};
@@ -55,7 +55,7 @@ impl ProviderWebhooksTable<'_> {
         for _ in 0..2 {
             let claim_keys: Vec<_> = claims.iter().map(|(id, _)| keys::channel(&integration.account_id, id)).collect();
             let known: Vec<Channel> = self.db.get_many(&claim_keys).await?.into_iter().map(keys::parse).collect::<Result<_, _>>()?;
-            let mut writes = vec![Write::put("event", event_key.clone(), event_item.clone())];
+            let mut writes = vec![Write::put(Part::Event, event_key.clone(), event_item.clone())];
             for ((channel_id, permission), key) in claims.iter().zip(claim_keys) {
                 if known.iter().any(|c| &c.id == *channel_id) {
                     continue;
@@ -63,7 +63,7 @@ impl ProviderWebhooksTable<'_> {
                 let channel = Channel::claimed(channel_id, &integration.id, *permission, &redirect.client, &now);
                 let mut item = keys::item(&key, ItemType::Channel, &channel)?;
                 item.insert(keys::TTL.into(), keys::expires_after(UNCONFIRMED_CLAIM_TTL));
-                writes.push(Write::put("channel", key, item).only_if("attribute_not_exists(#pk)"));
+                writes.push(Write::put(Part::Channel, key, item).only_if("attribute_not_exists(#pk)"));
             }
             match self.db.transact(writes).await {
                 Ok(()) => return Ok(()),
@@ -75,7 +75,7 @@ impl ProviderWebhooksTable<'_> {
     }
 
     pub async fn mark_api_key_created(&self, account: &Id, channel_id: &str) -> Result<(), ApiError> {
-        let write = Write::update("channel", keys::channel(account, channel_id)).set("api_key_created_at", keys::string(time::now()));
+        let write = Write::update(Part::Channel, keys::channel(account, channel_id)).set("api_key_created_at", keys::string(time::now()));
         match self.db.update_returning(write).await {
             Ok(_) => Ok(()),
             Err(crate::store::tx::UpdateError::Other(e)) => Err(e),

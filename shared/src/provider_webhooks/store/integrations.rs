@@ -4,7 +4,7 @@
 
 use super::ProviderWebhooksTable;
 use crate::store::lists::{Page, PageRequest};
-use crate::store::tx::{TxError, Write};
+use crate::store::tx::{Part, TxError, Write};
 use crate::provider_webhooks::domain::integration::{Integration, IntegrationBody, WebhookEvent};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
@@ -19,8 +19,8 @@ impl ProviderWebhooksTable<'_> {
         let copy = keys::integration(account, &integration.id);
         let public = Integration { credentials: None, ..integration.clone() };
         self.db.transact(vec![
-            Write::put("integration", lookup.clone(), keys::item(&lookup, ItemType::Integration, &integration)?).only_if("attribute_not_exists(#pk)"),
-            Write::put("integration", copy.clone(), keys::item(&copy, ItemType::Integration, &public)?).only_if("attribute_not_exists(#pk)"),
+            Write::put(Part::Integration, lookup.clone(), keys::item(&lookup, ItemType::Integration, &integration)?).only_if("attribute_not_exists(#pk)"),
+            Write::put(Part::Integration, copy.clone(), keys::item(&copy, ItemType::Integration, &public)?).only_if("attribute_not_exists(#pk)"),
         ])
         .await
         .map_err(|err| match err {
@@ -47,8 +47,8 @@ impl ProviderWebhooksTable<'_> {
     /// Deliveries to a deleted integration are 404 from then on; its events expire by TTL.
     pub async fn delete_integration(&self, account: &Id, id: &Id) -> Result<(), ApiError> {
         self.db.transact(vec![
-            Write::delete("integration", keys::integration(account, id)).only_if("attribute_exists(#pk)"),
-            Write::delete("integration_lookup", keys::integration_lookup(id)),
+            Write::delete(Part::Integration, keys::integration(account, id)).only_if("attribute_exists(#pk)"),
+            Write::delete(Part::IntegrationLookup, keys::integration_lookup(id)),
         ])
         .await
         .map_err(|err| match err {

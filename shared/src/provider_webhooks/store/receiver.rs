@@ -5,7 +5,7 @@
 use std::time::{Duration, SystemTime};
 
 use super::ProviderWebhooksTable;
-use crate::store::tx::{TxError, Write};
+use crate::store::tx::{Part, TxError, Write};
 use crate::provider_webhooks::domain::channel::{Channel, ChannelStatus};
 use crate::provider_webhooks::domain::delivery::{Effect, read_delivery};
 use crate::provider_webhooks::domain::integration::{Integration, Outcome, WebhookEvent};
@@ -70,13 +70,13 @@ impl ProviderWebhooksTable<'_> {
             let mut event_item = keys::item(&event_key, ItemType::WebhookEvent, &event)?;
             event_item.insert(TTL.into(), keys::expires_after(EVENT_TTL));
             let mut writes = vec![
-                Write::put("dedupe", dedupe, dedupe_item).only_if("attribute_not_exists(#pk)"),
-                Write::put("event", event_key, event_item),
+                Write::put(Part::Dedupe, dedupe, dedupe_item).only_if("attribute_not_exists(#pk)"),
+                Write::put(Part::Event, event_key, event_item),
             ];
             writes.extend(effect_writes);
             match self.db.transact(writes).await {
                 Ok(()) => return Ok(Receipt::Accepted(event.id)),
-                Err(TxError::Condition("dedupe")) => return Ok(Receipt::Duplicate),
+                Err(TxError::Condition(Part::Dedupe)) => return Ok(Receipt::Duplicate),
                 // The session or channel changed since it was read: read it again.
                 Err(TxError::Condition(_) | TxError::Conflict) => continue,
                 Err(TxError::Other(err)) => return Err(err),
@@ -98,7 +98,7 @@ impl ProviderWebhooksTable<'_> {
                     .unwrap_or_else(|| VerificationSession::new(interview_id.clone(), false, now.to_string()))
                     .receive(status, external_customer_id.as_deref(), now.to_string());
                 let applied = session.history.last().is_some_and(|h| h.applied);
-                let write = Write::put("session", key.clone(), keys::item(&key, ItemType::VerificationSession, &session)?);
+                let write = Write::put(Part::Session, key.clone(), keys::item(&key, ItemType::VerificationSession, &session)?);
                 let write = match read_version {
                     Some(version) => write.only_if("#version = :version").value(":version", keys::value(&version)?),
                     None => write.only_if("attribute_not_exists(#pk)"),
@@ -112,7 +112,7 @@ impl ProviderWebhooksTable<'_> {
                 let Some(status) = event.status.as_ref().filter(|s| status_now.moved_by(s)) else {
                     return Ok((vec![], Outcome::Recorded));
                 };
-                let mut write = Write::update("channel", key)
+                let mut write = Write::update(Part::Channel, key)
                     .set("id", keys::string(&event.channel_id))
                     .set("integration_id", keys::value(&integration.id)?)
                     .set("status", keys::value(status)?)

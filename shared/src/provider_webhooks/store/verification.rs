@@ -1,7 +1,7 @@
 //! Identity-verification sessions: registered by the account, advanced by Incode's webhooks.
 
 use super::ProviderWebhooksTable;
-use crate::store::tx::{TxError, Write};
+use crate::store::tx::{Part, TxError, Write};
 use crate::provider_webhooks::domain::verification::{self, VerificationSession};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
@@ -39,7 +39,7 @@ impl ProviderWebhooksTable<'_> {
         };
         // The usual case, a new interview, is one conditional write.
         match self.put_session(account, &key, &fresh, None).await {
-            Err(TxError::Condition("session")) => {}
+            Err(TxError::Condition(Part::Session)) => {}
             other => return other.map(|()| fresh).map_err(|err| session_error(err, &interview_id)),
         }
         let existing: VerificationSession = self.db.get_as(&key).await?.ok_or_else(|| ApiError::Conflict(format!("verification session {interview_id} changed concurrently; retry")))?;
@@ -62,7 +62,7 @@ impl ProviderWebhooksTable<'_> {
     /// Writes a session: new (`previous_version` None) or replacing the version read, with the
     /// onboard or client it names checked in the same transaction.
     async fn put_session(&self, account: &Id, key: &keys::Key, session: &VerificationSession, previous_version: Option<u64>) -> Result<(), TxError> {
-        let put = Write::put("session", key.clone(), keys::item(key, ItemType::VerificationSession, session)?);
+        let put = Write::put(Part::Session, key.clone(), keys::item(key, ItemType::VerificationSession, session)?);
         let put = match previous_version {
             None => put.only_if("attribute_not_exists(#pk)"),
             Some(version) => put.only_if("#version = :version").value(":version", keys::value(&version)?),
@@ -85,8 +85,8 @@ impl ProviderWebhooksTable<'_> {
 
 fn session_error(err: TxError, interview_id: &str) -> ApiError {
     match err {
-        TxError::Condition("onboard") => ApiError::NotFound("onboard"),
-        TxError::Condition("client") => ApiError::NotFound("client"),
+        TxError::Condition(Part::Onboard) => ApiError::NotFound("onboard"),
+        TxError::Condition(Part::Client) => ApiError::NotFound("client"),
         TxError::Condition(_) | TxError::Conflict => ApiError::Conflict(format!("verification session {interview_id} changed concurrently; retry")),
         TxError::Other(e) => e,
     }
