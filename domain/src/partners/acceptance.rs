@@ -164,7 +164,7 @@ mod tests {
     #[test]
     fn an_account_cannot_accept_its_own_invitation() {
         let invitation = sample(InvitationStatus::Pending, Direction::Sent);
-        let refused = invitation.accept(&invitation.inviter.clone(), "me@example.com", None, None, &BEFORE.to_string());
+        let refused = invitation.accept(&invitation.inviter.clone(), "me@example.com", None, None, &Timestamp::from(BEFORE));
         assert!(matches!(refused, Err(Refusal::Malformed(_))));
     }
 
@@ -172,7 +172,7 @@ mod tests {
     fn acceptance_connects_both_sides_with_flipped_relationships() {
         let invitation = Invitation { invitee_email: Some("buyer@example.com".into()), ..sample(InvitationStatus::Pending, Direction::Sent) };
         let accepting = AccountRef { id: Id::generate(), name: "Buyer Inc".into() };
-        let now = BEFORE.to_string();
+        let now = Timestamp::from(BEFORE);
         let plan = invitation.accept(&accepting, "buyer@example.com", None, Some("buyer@example.com"), &now).unwrap();
         assert_eq!(plan.inviter_side.id, plan.accepting_side.id);
         assert_eq!(plan.inviter_side.relationship_type, invitation.relationship_type);
@@ -189,7 +189,7 @@ mod tests {
     #[test]
     fn acceptance_reuses_the_accepting_accounts_entity() {
         let invitation = sample(InvitationStatus::Pending, Direction::Sent);
-        let now = BEFORE.to_string();
+        let now = Timestamp::from(BEFORE);
         let mirror = pending_entity(None, "Seller as I named it", &invitation, &now);
         let plan = invitation.accept(&AccountRef { id: Id::generate(), name: "B".into() }, "b@example.com", Some(mirror.clone()), None, &now).unwrap();
         assert_eq!((&plan.mirror_entity.id, plan.mirror_entity.name.as_str(), plan.mirror_entity.pending), (&mirror.id, "Seller as I named it", false));

@@ -380,7 +380,7 @@ mod tests {
         let record = |connection_id: Option<&Id>, pending_id: Option<&Id>| PartnerRecord {
             entity_id: Some(Id::generate()),
             pending_invitation_id: pending_id.cloned(),
-            pending_expires_at: pending_id.map(|_| AFTER.to_string()),
+            pending_expires_at: pending_id.map(|_| Timestamp::from(AFTER)),
             connection_id: connection_id.cloned(),
         };
         assert_eq!(PartnerRecord::default().send_decision(BEFORE), SendDecision::New);
@@ -415,11 +415,11 @@ mod tests {
     #[test]
     fn the_pending_entity_keeps_an_existing_one_and_names_a_new_one() {
         let invitation = sample(InvitationStatus::Pending, Direction::Sent);
-        let now = BEFORE.to_string();
+        let now = Timestamp::from(BEFORE);
         let new = pending_entity(None, "Acme", &invitation, &now);
         assert_eq!((new.id.clone(), new.name.as_str(), new.pending), (invitation.entity_id.clone(), "Acme", true));
         assert_eq!((new.invitation_id.as_ref(), new.invitation_expires_at.as_ref()), (Some(&invitation.id), Some(&invitation.expires_at)));
-        let existing = Entity { name: "Old name".into(), pending: false, connected: Some(Relationship::Buyer), created_at: "2020-01-01T00:00:00Z".to_string(), ..new.clone() };
+        let existing = Entity { name: "Old name".into(), pending: false, connected: Some(Relationship::Buyer), created_at: "2020-01-01T00:00:00Z".into(), ..new.clone() };
         let renewed = pending_entity(Some(existing.clone()), "Acme", &invitation, &now);
         assert_eq!((renewed.name.as_str(), renewed.pending, renewed.connected, &renewed.created_at), ("Old name", true, Some(Relationship::Buyer), &existing.created_at));
     }

@@ -110,7 +110,7 @@ pub struct Channel {
 
 impl Channel {
     /// A channel known only from a redirect's claim: pending until the hub reports on it.
-    pub fn claimed(id: &str, integration_id: &Id, permission: Permission, client: &str, now: &str) -> Channel {
+    pub fn claimed(id: &str, integration_id: &Id, permission: Permission, client: &str, now: &Timestamp) -> Channel {
         Channel {
             id: id.to_string(),
             integration_id: integration_id.clone(),
@@ -120,7 +120,7 @@ impl Channel {
             phone_number: None,
             permission: Some(permission),
             claimed_by_client: Some(client.to_string()),
-            claimed_at: Some(now.to_string()),
+            claimed_at: Some(now.clone()),
             api_key_created_at: None,
             version: 0,
         }

@@ -81,8 +81,8 @@ impl ClientOnboardingTable<'_> {
         let mut writes = vec![
             Write::update(Part::Campaign, key)
                 .set("status", keys::value(&CampaignStatus::Published)?)
-                .set("published_at", keys::string(&now))
-                .set("updated_at", keys::string(&now))
+                .set("published_at", keys::string(now.as_str()))
+                .set("updated_at", keys::string(now.as_str()))
                 .only_if("#status = :draft")
                 .value(":draft", keys::value(&CampaignStatus::Draft)?),
         ];
@@ -147,7 +147,7 @@ impl ClientOnboardingTable<'_> {
         let completed = details.complete(client, &now)?;
         let mut update = Write::update(Part::Client, keys::client(&account, &completed.id))
             .set("status", keys::value(&ClientStatus::Completed)?)
-            .set("completed_at", keys::string(&now));
+            .set("completed_at", keys::string(now.as_str()));
         for (name, value) in [("first_name", &completed.first_name), ("last_name", &completed.last_name), ("company_name", &completed.company_name), ("phone", &completed.phone)] {
             update = update.set(name, keys::value(value)?);
         }

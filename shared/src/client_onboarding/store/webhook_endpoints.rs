@@ -13,7 +13,8 @@ use crate::platform::error::ApiError;
 use crate::platform::public_url::UrlPolicy;
 use crate::platform::id::Id;
 use crate::store::keys::{self, ItemType, prefix};
-use crate::platform::{signature, time};
+use crate::platform::signature;
+use crate::platform::time::{self, Timestamp};
 
 /// What a delivery's sealed body is sealed for: that delivery of that account, nothing else.
 fn seal_context(account: &Id, delivery: &Id) -> Vec<u8> {
@@ -191,7 +192,7 @@ impl ClientOnboardingTable<'_> {
 
     /// Records an attempt and the delivery's new state in one UpdateItem; only a pending
     /// delivery changes (a redelivered queue message finds it settled and does nothing).
-    pub async fn record_attempt(&self, account: &Id, delivery: &Delivery, attempt: Attempt, status: DeliveryStatus, next_attempt_at: Option<String>) -> Result<bool, ApiError> {
+    pub async fn record_attempt(&self, account: &Id, delivery: &Delivery, attempt: Attempt, status: DeliveryStatus, next_attempt_at: Option<Timestamp>) -> Result<bool, ApiError> {
         let mut write = Write::update(Part::Delivery, keys::delivery(account, &delivery.endpoint_id, &delivery.id))
             .set("attempts", keys::value(&[delivery.attempts.clone(), vec![attempt]].concat())?)
             .set("status", keys::value(&status)?)

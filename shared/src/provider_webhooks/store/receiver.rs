@@ -13,7 +13,8 @@ use crate::provider_webhooks::domain::verification::VerificationSession;
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
 use crate::store::keys::{self, ItemType, TTL};
-use crate::platform::{secret, time};
+use crate::platform::time::{self, Timestamp};
+use crate::platform::secret;
 
 /// Providers retry for hours to days; a week covers every documented retry policy.
 pub const DEDUPE_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -86,7 +87,7 @@ impl ProviderWebhooksTable<'_> {
     }
 
     /// The writes that apply a delivery, read-compute-write with a version condition.
-    async fn effect_writes(&self, integration: &Integration, effect: &Effect, now: &str) -> Result<(Vec<Write>, Outcome), ApiError> {
+    async fn effect_writes(&self, integration: &Integration, effect: &Effect, now: &Timestamp) -> Result<(Vec<Write>, Outcome), ApiError> {
         let account = &integration.account_id;
         match effect {
             Effect::None => Ok((vec![], Outcome::Recorded)),
@@ -95,8 +96,8 @@ impl ProviderWebhooksTable<'_> {
                 let current: Option<VerificationSession> = self.db.get_as(&key).await?;
                 let read_version = current.as_ref().map(|s| s.version);
                 let session = current
-                    .unwrap_or_else(|| VerificationSession::new(interview_id.clone(), false, now.to_string()))
-                    .receive(status, external_customer_id.as_deref(), now.to_string());
+                    .unwrap_or_else(|| VerificationSession::new(interview_id.clone(), false, now.clone()))
+                    .receive(status, external_customer_id.as_deref(), now.clone());
                 let applied = session.history.last().is_some_and(|h| h.applied);
                 let write = Write::put(Part::Session, key.clone(), keys::item(&key, ItemType::VerificationSession, &session)?);
                 let write = match read_version {
@@ -116,7 +117,7 @@ impl ProviderWebhooksTable<'_> {
                     .set("id", keys::string(&event.channel_id))
                     .set("integration_id", keys::value(&integration.id)?)
                     .set("status", keys::value(status)?)
-                    .set("status_updated_at", keys::string(now))
+                    .set("status_updated_at", keys::string(now.as_str()))
                     .set("version", keys::value(&(version + 1))?)
                     .set(keys::TYPE, keys::string(ItemType::Channel.as_str()))
                     // Confirmed by the hub: no longer an expiring claim.
