@@ -16,16 +16,29 @@ use crate::platform::time::Timestamp;
 /// lifecycle statuses come in order (`created`, `ready`, `running`: a late event never moves a
 /// channel back along it); any other status the hub reports (suspended, deleted…) is kept as
 /// reported and applies as such.
+/// Stored and shown as its name, read through `named` (a plain string, which keeps serde's
+/// buffering of untagged variants out of the binaries).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(from = "String", into = "String")]
 pub enum ChannelStatus {
     Pending,
     Created,
     Ready,
     /// The only status in which an API key may be generated (seed 004).
     Running,
-    #[serde(untagged)]
     Other(String),
+}
+
+impl From<String> for ChannelStatus {
+    fn from(name: String) -> ChannelStatus {
+        ChannelStatus::named(&name)
+    }
+}
+
+impl From<ChannelStatus> for String {
+    fn from(status: ChannelStatus) -> String {
+        status.as_str().to_string()
+    }
 }
 
 impl ChannelStatus {

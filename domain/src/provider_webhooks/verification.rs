@@ -17,8 +17,10 @@ use crate::platform::id::Id;
 use crate::platform::time::Timestamp;
 
 /// A session's status: seed 003's, or `Other` for one a provider adds (kept, changing nothing).
+/// Stored and shown as seed 003 names it, read through `named` (a plain string, which keeps
+/// serde's buffering of untagged variants out of the binaries).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+#[serde(from = "String", into = "String")]
 pub enum VerificationStatus {
     Unknown,
     IdValidationFinished,
@@ -31,8 +33,19 @@ pub enum VerificationStatus {
     ManualReviewApproved,
     ManualReviewRejected,
     Expired,
-    #[serde(untagged)]
     Other(String),
+}
+
+impl From<String> for VerificationStatus {
+    fn from(name: String) -> VerificationStatus {
+        VerificationStatus::named(&name)
+    }
+}
+
+impl From<VerificationStatus> for String {
+    fn from(status: VerificationStatus) -> String {
+        status.as_str().to_string()
+    }
 }
 
 use VerificationStatus::*;
@@ -44,7 +57,7 @@ pub const ORDERED: [VerificationStatus; 8] =
 impl VerificationStatus {
     /// The status a delivery names.
     pub fn named(name: &str) -> VerificationStatus {
-        serde_json::from_value(serde_json::Value::String(name.to_string())).unwrap_or_else(|_| Other(name.to_string()))
+        [ManualReviewApproved, ManualReviewRejected, Expired].into_iter().chain(ORDERED).find(|s| s.as_str() == name).unwrap_or_else(|| Other(name.to_string()))
     }
 
     pub fn as_str(&self) -> &str {
