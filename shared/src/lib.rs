@@ -1,17 +1,19 @@
 //! Shared code of the onboarding backend; the handlers in `functions/` are thin translations from
 //! HTTP to calls into it. One folder per area of the product, each laid out the same way:
-//! - `domain/`: its rules, pure (no AWS); they plan what a change writes;
-//! - `store/`: its part of the table (the items it owns), committing those plans as conditional
-//!   transactions;
-//! - its service, what its functions are built with (`platform::config::FromEnv`).
+//! - its rules: `<area>::domain`, the `domain` crate's module of that area (pure: that crate
+//!   depends on no AWS, Lambda or HTTP crate); they plan what a change writes;
+//! - `<area>/store/`: its part of the table, `crate::store::<area>` (the items it owns, committing
+//!   those plans as conditional transactions). Only `crate::store` sees the table's primitives
+//!   and key shapes;
+//! - its services, what its functions are built with (`platform::config::FromEnv`).
 //!
 //! The areas: `partners` (invitations, connections, entities, audit), `onboards` (onboards, flows,
-//! the buyer setup), `client_onboarding` (campaigns, clients, links, outbound webhooks) and
+//! the buyer setup), `client_onboarding` (campaigns, clients, links, outbound webhooks),
 //! `provider_webhooks` (integrations, the receiver, verification sessions, channels) and `leads`
 //! (submissions by connected sources, buyer-step deliveries, submission documents). Under them,
-//! `platform`: the Lambda glue, HTTP, auth, rate limits, idempotency, configuration, the table
-//! (`store`, whose `keys` is the one place key shapes are written) and the small
-//! pieces (ids, time, errors, secrets). `stream` reads the table's stream for two areas at once.
+//! `store` (the table: keys, transactions, lists, the stream's records, accounts, idempotency
+//! keys, request counts) and `platform`: the Lambda glue, HTTP, auth, rate limits, idempotency,
+//! configuration, errors and the domain's pure pieces (ids, time, secrets…).
 
 pub mod client_onboarding;
 pub mod leads;

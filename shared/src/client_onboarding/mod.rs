@@ -4,6 +4,7 @@
 
 #[cfg(feature = "outbound")]
 pub mod deliver;
+/// Its rules (the `domain` crate's); its store, in `store/` here, is `crate::store::client_onboarding`.
 pub use ::domain::client_onboarding as domain;
 
 use crate::platform::config::{ConfigError, Env, FromEnv};

@@ -3,4 +3,5 @@
 
 #[cfg(feature = "mail")]
 pub mod buyer_setup;
+/// Its rules (the `domain` crate's); its store, in `store/` here, is `crate::store::onboards`.
 pub use ::domain::onboards as domain;

@@ -1,18 +1,19 @@
-//! The DynamoDB store. Every access is a GetItem, a Query or a transaction: no Scan.
+//! The DynamoDB table: its primitives, its key shapes, and each area's part of it. Every access is
+//! a GetItem, a Query or a transaction: no Scan.
 
 pub mod accounts;
 pub mod idempotency;
 pub(in crate::store) mod keys;
-
-/// The table's attribute names that `template.yaml` declares too (tests check they agree).
-pub mod schema {
-    pub use super::keys::{GSI1, GSI1_PK, GSI1_SK, PK, SK, TTL};
-}
 pub mod lists;
 pub mod rate_limits;
 #[cfg(feature = "events")]
 pub mod stream;
 pub(in crate::store) mod tx;
+
+/// The table's attribute names that `template.yaml` declares too (tests check they agree).
+pub mod schema {
+    pub use super::keys::{GSI1, GSI1_PK, GSI1_SK, PK, SK, TTL};
+}
 
 // Each area's part of the table is a child of this module, so that the table's primitives and
 // key shapes, visible only in `crate::store`, are the compiler's business: no service or handler
@@ -29,7 +30,6 @@ pub mod partners;
 pub mod provider_webhooks;
 
 use aws_sdk_dynamodb::Client;
-
 
 use crate::platform::config::{ConfigError, Env, FromEnv};
 use crate::platform::error::ApiError;
