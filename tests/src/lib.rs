@@ -4,7 +4,7 @@
 //!
 //! By concern: `environment` (the table, the local API, accounts, pages, email), `interceptors`
 //! (counting and gating the SDK's DynamoDB calls), `requests` (bulk and racing requests, error
-//! assertions), `pipeline` (the stream and queues, driven by hand) and `fake_server` (a
+//! assertions), `responses` (the API's answers as types), `pipeline` (the stream and queues, driven by hand) and `fake_server` (a
 //! provider's API).
 
 mod environment;
@@ -13,9 +13,11 @@ mod interceptors;
 pub mod openapi;
 mod pipeline;
 mod requests;
+mod responses;
 
 pub use environment::*;
 pub use fake_server::*;
 pub use interceptors::*;
 pub use pipeline::*;
 pub use requests::*;
+pub use responses::*;

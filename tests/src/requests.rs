@@ -5,6 +5,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use crate::environment::{Reply, TestAccount, TestEnv};
+use crate::responses::{Accepted, ErrorBody, InvitationSent};
 
 /// Two identical requests as separate tasks, so one can be held at its transaction (see
 /// `TransactionGate`) while the other runs to completion.
@@ -62,20 +63,15 @@ pub fn statuses(replies: &[Reply]) -> Vec<u16> {
 
 /// `seller` invites `buyer` (by email) as a buyer and `buyer` accepts: (invitation id, connection id).
 pub async fn connect(env: &TestEnv, seller: &TestAccount, buyer: &TestAccount) -> (String, String) {
-    let sent = env.call("POST", "/invitations/recipient", Some(&seller.key), Some(serde_json::json!({ "email": buyer.email }))).await;
-    assert_eq!(sent.status, 201, "invite: {:?}", sent.body);
-    let invitation_id = sent.body["invitation"]["id"].as_str().expect("invitation id").to_string();
-    let accepted = env.call("POST", &format!("/invitations/{invitation_id}/accept"), Some(&buyer.key), None).await;
-    assert_eq!(accepted.status, 200, "accept: {:?}", accepted.body);
-    let connection_id = accepted.body["connection"]["id"].as_str().expect("connection id").to_string();
-    (invitation_id, connection_id)
+    let sent: InvitationSent = env.call("POST", "/invitations/recipient", Some(&seller.key), Some(serde_json::json!({ "email": buyer.email }))).await.expect(201);
+    let accepted: Accepted = env.call("POST", &format!("/invitations/{}/accept", sent.invitation.id), Some(&buyer.key), None).await.expect(200);
+    (sent.invitation.id, accepted.connection.id)
 }
 
 /// Asserts the error body shape every non-2xx response has, and returns `details`.
 pub fn assert_error(reply: &Reply, status: u16, error: &str) -> String {
-    assert_eq!(reply.status, status, "{:?}", reply.body);
-    assert_eq!(reply.body["error"], error, "{:?}", reply.body);
-    let details = reply.body["details"].as_str().unwrap_or_else(|| panic!("details missing: {:?}", reply.body));
-    assert!(!details.is_empty());
-    details.to_string()
+    let body: ErrorBody = reply.expect(status);
+    assert_eq!(body.error, error, "{:?}", reply.body);
+    assert!(!body.details.is_empty());
+    body.details
 }

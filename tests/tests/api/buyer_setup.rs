@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use api_tests::{concurrently, TestAccount, TestEnv, assert_error, connect};
+use api_tests::{concurrently, AuditEvent, Connection, Entity, Flow, InvitationSent, Mapping, Onboard, SetupDone, TestAccount, TestEnv, assert_error, connect};
 use serde_json::{Value, json};
 use shared::Id;
 use shared::platform::accounts::Plan;
@@ -28,16 +28,14 @@ async fn world(buyer_plan: Plan) -> World {
     env.db.accounts().add_user(&seller.id, colleague.clone(), "Colleague".into()).await.unwrap();
     let buyer = env.account_with_plan("buyer", buyer_plan).await;
     let (invitation_id, connection_id) = connect(&env, &seller, &buyer).await;
-    let entity = env.get("/entities", &seller).await.body[0]["id"].as_str().unwrap().to_string();
+    let entity = env.get("/entities", &seller).await.expect::<Vec<Entity>>(200).remove(0).id;
     let mut seller_flows = vec![];
     for name in ["Auto leads", "Home leads"] {
         let step = json!({ "type": "recipient", "entity": { "id": entity }, "integration": { "module_id": "leadconduit.buyer", "mappings": [{ "property": "flow_id", "value": "stale" }] } });
         // A flow delivers to each buyer once (a second step to it is refused).
         let steps = if name == "Auto leads" { json!([{ "type": "filter" }, step]) } else { json!([step, { "type": "filter" }]) };
         let flow = json!({ "name": name, "enabled": true, "steps": steps });
-        let created = env.call("POST", "/flows", Some(&seller.key), Some(flow)).await;
-        assert_eq!(created.status, 201, "{:?}", created.body);
-        seller_flows.push(created.body["id"].as_str().unwrap().to_string());
+        seller_flows.push(env.call("POST", "/flows", Some(&seller.key), Some(flow)).await.expect::<Flow>(201).id);
     }
     World { env, seller, colleague, buyer, invitation_id, connection_id, seller_flows }
 }
@@ -48,15 +46,19 @@ impl World {
         if let Some(flow) = flow_id {
             body["flow_id"] = json!(flow);
         }
-        let created = self.env.call("POST", "/onboards", Some(&self.buyer.key), Some(body)).await;
-        assert_eq!(created.status, 201, "{:?}", created.body);
-        created.body["id"].as_str().unwrap().to_string()
+        self.env.call("POST", "/onboards", Some(&self.buyer.key), Some(body)).await.expect::<Onboard>(201).id
     }
 
-    async fn put_onboard(&self, id: &str, status: &str) -> Value {
-        let reply = self.env.call("PUT", &format!("/onboards/{id}"), Some(&self.buyer.key), Some(json!({ "invitation_id": self.invitation_id, "status": status }))).await;
-        assert_eq!(reply.status, 200, "{:?}", reply.body);
-        reply.body
+    async fn put_onboard(&self, id: &str, status: &str) -> Onboard {
+        self.env.call("PUT", &format!("/onboards/{id}"), Some(&self.buyer.key), Some(json!({ "invitation_id": self.invitation_id, "status": status }))).await.expect(200)
+    }
+
+    async fn seen_onboard(&self, id: &str) -> Onboard {
+        self.env.get(&format!("/onboards/{id}"), &self.buyer).await.expect(200)
+    }
+
+    async fn connection(&self, side: &TestAccount) -> Connection {
+        self.env.get(&format!("/connections/{}", self.connection_id), side).await.expect(200)
     }
 
     fn request(&self, onboard: Option<&str>) -> SetupRequest {
@@ -72,27 +74,27 @@ impl World {
     /// Everything a completed setup leaves, checked for "exactly once".
     async fn assert_set_up_once(&self, redirect: &str) {
         let buyer_flow_id = redirect.strip_prefix("/flows/").unwrap();
-        let buyer_flows = self.env.get("/flows", &self.buyer).await;
-        assert_eq!(buyer_flows.body.as_array().unwrap().len(), 1, "one buyer flow: {:?}", buyer_flows.body);
-        let buyer_flow = &buyer_flows.body[0];
-        assert_eq!(buyer_flow["id"], buyer_flow_id);
-        assert_eq!(buyer_flow["sources"].as_array().unwrap().len(), 1);
-        assert_eq!(buyer_flow["sources"][0]["entity"]["name"], self.seller.name, "the seller is its source");
-        assert_eq!(buyer_flow["sources"][0]["active"], true);
+        let buyer_flows: Vec<Flow> = self.env.get("/flows", &self.buyer).await.expect(200);
+        assert_eq!(buyer_flows.len(), 1, "one buyer flow: {buyer_flows:?}");
+        let buyer_flow = &buyer_flows[0];
+        assert_eq!(buyer_flow.id, buyer_flow_id);
+        assert_eq!(buyer_flow.sources.len(), 1);
+        assert_eq!(buyer_flow.sources[0].entity.name, self.seller.name, "the seller is its source");
+        assert!(buyer_flow.sources[0].active);
         for flow in &self.seller_flows {
-            let seller_flow = self.env.get(&format!("/flows/{flow}"), &self.seller).await;
-            let buyer_steps: Vec<&Value> = seller_flow.body["steps"].as_array().unwrap().iter().filter(|s| s["type"] == "recipient").collect();
+            let seller_flow: Flow = self.env.get(&format!("/flows/{flow}"), &self.seller).await.expect(200);
+            let buyer_steps: Vec<_> = seller_flow.steps.iter().filter(|s| s.kind == "recipient").collect();
             assert!(!buyer_steps.is_empty());
             for step in buyer_steps {
-                let mappings = step["integration"]["mappings"].as_array().unwrap().clone();
-                assert_eq!(mappings, vec![json!({ "property": "flow_id", "value": buyer_flow_id })], "{flow}: one mapping to the buyer flow");
+                let mappings = &step.integration.as_ref().unwrap().mappings;
+                assert_eq!(mappings, &[Mapping { property: "flow_id".into(), value: buyer_flow_id.into() }], "{flow}: one mapping to the buyer flow");
             }
         }
         for account in [&self.seller, &self.buyer] {
-            let connection = self.env.get(&format!("/connections/{}", self.connection_id), account).await;
-            assert_eq!(connection.body["buyer_delivery_configured"], true);
-            assert_eq!(connection.body["buyer_flow_id"], buyer_flow_id);
-            assert!(connection.body["buyer_delivery_configured_at"].is_string());
+            let connection = self.connection(account).await;
+            assert!(connection.buyer_delivery_configured);
+            assert_eq!(connection.buyer_flow_id.as_deref(), Some(buyer_flow_id));
+            assert!(connection.buyer_delivery_configured_at.is_some());
         }
         for address in [&self.seller.email, &self.colleague] {
             let emails = self.env.emails_to(address).await;
@@ -112,24 +114,23 @@ async fn completing_an_onboard_runs_the_setup_through_stream_and_queue() {
     let onboard = w.onboard(None).await;
     w.put_onboard(&onboard, "in_progress").await;
     let completed = w.put_onboard(&onboard, "completed").await;
-    assert_eq!(completed["setup_status"], "pending");
+    assert_eq!(completed.setup_status.as_deref(), Some("pending"));
 
     let messages = pipeline.queued_setups(1).await;
     assert_eq!(messages.records.len(), 1, "only the change into completed is queued");
     let response = pipeline.deliver(&messages).await;
     assert!(response.batch_item_failures.is_empty());
 
-    let seen = w.env.get(&format!("/onboards/{onboard}"), &w.buyer).await;
-    assert_eq!(seen.body["status"], "completed");
-    assert_eq!(seen.body["setup_status"], "succeeded");
-    let redirect = seen.body["redirect"].as_str().unwrap().to_string();
+    let seen = w.seen_onboard(&onboard).await;
+    assert_eq!((seen.status.as_str(), seen.setup_status.as_deref()), ("completed", Some("succeeded")));
+    let redirect = seen.redirect.unwrap();
     assert!(redirect.starts_with("/flows/"));
     w.assert_set_up_once(&redirect).await;
     // The onboard update the setup made is not a new completion.
     let changes = pipeline.stream.poll().await.unwrap();
     assert!(changes.records.iter().all(|r| shared::store::stream::completion(r).is_none()));
-    let audit = w.env.get("/audit", &w.seller).await;
-    assert_eq!(audit.body[0]["event"], "connection.buyer_delivery_configured");
+    let audit: Vec<AuditEvent> = w.env.get("/audit", &w.seller).await.expect(200);
+    assert_eq!(audit[0].event, "connection.buyer_delivery_configured");
 }
 
 #[tokio::test]
@@ -141,7 +142,7 @@ async fn a_redelivered_message_changes_nothing_more() {
     let messages = pipeline.queued_setups(1).await;
     assert!(pipeline.deliver(&messages).await.batch_item_failures.is_empty());
     assert!(pipeline.deliver(&messages).await.batch_item_failures.is_empty(), "the second delivery succeeds too");
-    let redirect = w.env.get(&format!("/onboards/{onboard}"), &w.buyer).await.body["redirect"].as_str().unwrap().to_string();
+    let redirect = w.seen_onboard(&onboard).await.redirect.unwrap();
     w.assert_set_up_once(&redirect).await;
 }
 
@@ -176,7 +177,7 @@ async fn one_message_delivered_to_concurrent_invocations_sets_up_once() {
     for response in responses {
         assert!(response.expect("buyer-setup").batch_item_failures.is_empty());
     }
-    let redirect = w.env.get(&format!("/onboards/{onboard}"), &w.buyer).await.body["redirect"].as_str().unwrap().to_string();
+    let redirect = w.seen_onboard(&onboard).await.redirect.unwrap();
     w.assert_set_up_once(&redirect).await;
 }
 
@@ -192,9 +193,9 @@ async fn a_crash_at_any_step_is_finished_by_the_retry_without_duplicates() {
         assert!(crashed.is_err(), "{crash:?}");
         assert!(matches!(crashed, Err(shared::onboards::buyer_setup::SetupError::Interrupted(_))), "a crash is retried");
         let done = pipeline.setup.run(&request, Mode::Async).await.unwrap();
-        let seen = w.env.get(&format!("/onboards/{onboard}"), &w.buyer).await;
-        assert_eq!(seen.body["setup_status"], "succeeded", "{crash:?}");
-        assert_eq!(seen.body["redirect"], done.redirect);
+        let seen = w.seen_onboard(&onboard).await;
+        assert_eq!(seen.setup_status.as_deref(), Some("succeeded"), "{crash:?}");
+        assert_eq!(seen.redirect, Some(done.redirect.clone()));
         w.assert_set_up_once(&done.redirect).await;
     }
 }
@@ -204,41 +205,37 @@ async fn permanent_failures_mark_the_onboard_failed_and_are_not_retried() {
     let w = world(Plan::Free).await;
     let mut pipeline = w.env.pipeline().await;
     let onboard = w.onboard(None).await;
-    let revoked = w.env.call("DELETE", &format!("/connections/{}", w.connection_id), Some(&w.seller.key), None).await;
-    assert_eq!(revoked.status, 200);
+    w.env.call("DELETE", &format!("/connections/{}", w.connection_id), Some(&w.seller.key), None).await.expect::<Connection>(200);
     w.put_onboard(&onboard, "completed").await;
     let messages = pipeline.queued_setups(1).await;
     let response = pipeline.deliver(&messages).await;
     assert!(response.batch_item_failures.is_empty(), "not retried: it cannot succeed");
-    let seen = w.env.get(&format!("/onboards/{onboard}"), &w.buyer).await;
-    assert_eq!(seen.body["status"], "failed");
-    assert_eq!(seen.body["setup_status"], "failed");
-    assert!(seen.body["setup_error"].as_str().unwrap().contains("revoked"));
+    let seen = w.seen_onboard(&onboard).await;
+    assert_eq!((seen.status.as_str(), seen.setup_status.as_deref()), ("failed", Some("failed")));
+    assert!(seen.setup_error.unwrap().contains("revoked"));
     assert!(pipeline.reader.receive(0).await.unwrap().records.is_empty(), "the message was deleted");
-    let connection = w.env.get(&format!("/connections/{}", w.connection_id), &w.buyer).await;
-    assert_eq!(connection.body["buyer_delivery_configured"], false);
+    assert!(!w.connection(&w.buyer).await.buyer_delivery_configured);
 }
 
 #[tokio::test]
 async fn a_free_buyer_naming_a_flow_fails_clearly_and_a_paid_one_routes_there() {
     let free = world(Plan::Free).await;
     let mut pipeline = free.env.pipeline().await;
-    let flow = free.env.call("POST", "/flows", Some(&free.buyer.key), Some(json!({ "name": "Mine", "enabled": true }))).await.body["id"].as_str().unwrap().to_string();
+    let flow = free.env.call("POST", "/flows", Some(&free.buyer.key), Some(json!({ "name": "Mine", "enabled": true }))).await.expect::<Flow>(201).id;
     let onboard = free.onboard(Some(&flow)).await;
     free.put_onboard(&onboard, "completed").await;
     let messages = pipeline.queued_setups(1).await;
     pipeline.deliver(&messages).await;
-    let seen = free.env.get(&format!("/onboards/{onboard}"), &free.buyer).await;
-    assert_eq!(seen.body["status"], "failed");
-    assert!(seen.body["setup_error"].as_str().unwrap().contains("paid"));
+    let seen = free.seen_onboard(&onboard).await;
+    assert_eq!(seen.status, "failed");
+    assert!(seen.setup_error.unwrap().contains("paid"));
     let sync = free.env.call("POST", "/onboard/buyer", Some(&free.buyer.key), Some(json!({ "connection_id": free.connection_id, "flow_id": flow }))).await;
     assert!(assert_error(&sync, 400, "bad request").contains("paid"));
 
     let paid = world(Plan::Paid).await;
-    let flow = paid.env.call("POST", "/flows", Some(&paid.buyer.key), Some(json!({ "name": "Mine", "enabled": true }))).await.body["id"].as_str().unwrap().to_string();
-    let reply = paid.env.call("POST", "/onboard/buyer", Some(&paid.buyer.key), Some(json!({ "invitation_id": paid.invitation_id, "flow_id": flow }))).await;
-    assert_eq!(reply.status, 200, "{:?}", reply.body);
-    assert_eq!(reply.body, json!({ "redirect": format!("/flows/{flow}") }));
+    let flow = paid.env.call("POST", "/flows", Some(&paid.buyer.key), Some(json!({ "name": "Mine", "enabled": true }))).await.expect::<Flow>(201).id;
+    let reply: SetupDone = paid.env.call("POST", "/onboard/buyer", Some(&paid.buyer.key), Some(json!({ "invitation_id": paid.invitation_id, "flow_id": flow }))).await.expect(200);
+    assert_eq!(reply.flow_id(), flow);
     paid.assert_set_up_once(&format!("/flows/{flow}")).await;
 }
 
@@ -253,7 +250,7 @@ async fn post_onboard_buyer_answers_every_status_of_the_seed() {
     let key = Some(w.buyer.key.clone());
     assert!(assert_error(&post(json!({}), key.clone()).await, 422, "validation failed").contains("connection_id"));
     let pending = w.env.call("POST", "/invitations/source", Some(&w.buyer.key), Some(json!({ "email": format!("{}@example.com", api_tests::unique("later")) }))).await;
-    let pending = json!({ "invitation_id": pending.body["invitation"]["id"] });
+    let pending = json!({ "invitation_id": pending.expect::<InvitationSent>(201).invitation.id });
     assert!(assert_error(&post(pending, key.clone()).await, 409, "conflict").contains("not been accepted"), "the account's state, not the request, is in the way");
     assert_error(&post(json!({ "connection_id": 5 }), key.clone()).await, 422, "validation failed");
     let other = Id::generate().to_string();
@@ -265,10 +262,8 @@ async fn post_onboard_buyer_answers_every_status_of_the_seed() {
     assert_error(&post(json!({ "connection_id": w.connection_id }), None).await, 401, "authentication failed");
     assert_error(&post(json!({ "connection_id": w.connection_id, "flow_id": other }), key.clone()).await, 400, "bad request");
 
-    let done = post(json!({ "connection_id": w.connection_id, "invitation_id": w.invitation_id }), key.clone()).await;
-    assert_eq!(done.status, 200, "{:?}", done.body);
-    let redirect = done.body["redirect"].as_str().unwrap().to_string();
-    w.assert_set_up_once(&redirect).await;
+    let done: SetupDone = post(json!({ "connection_id": w.connection_id, "invitation_id": w.invitation_id }), key.clone()).await.expect(200);
+    w.assert_set_up_once(&done.redirect).await;
     let again = post(json!({ "invitation_id": w.invitation_id }), key.clone()).await;
     assert!(assert_error(&again, 400, "bad request").contains("already set up"));
 }
@@ -276,7 +271,7 @@ async fn post_onboard_buyer_answers_every_status_of_the_seed() {
 #[tokio::test]
 async fn more_seller_flows_than_one_transaction_holds_is_refused_whole() {
     let w = world(Plan::Free).await;
-    let entity = w.env.get("/entities", &w.seller).await.body[0]["id"].as_str().unwrap().to_string();
+    let entity = w.env.get("/entities", &w.seller).await.expect::<Vec<Entity>>(200).remove(0).id;
     let extra = shared::onboards::domain::buyer_setup::MAX_SELLER_FLOWS + 1 - w.seller_flows.len();
     for i in 0..extra {
         let body: shared::onboards::domain::flow::FlowBody = serde_json::from_value(json!({ "name": format!("Bulk {i}"), "enabled": true, "steps": [{ "type": "recipient", "entity": { "id": entity } }] })).unwrap();
@@ -284,9 +279,8 @@ async fn more_seller_flows_than_one_transaction_holds_is_refused_whole() {
     }
     let reply = w.env.call("POST", "/onboard/buyer", Some(&w.buyer.key), Some(json!({ "connection_id": w.connection_id }))).await;
     assert!(assert_error(&reply, 400, "bad request").contains(&format!("at most {}", shared::onboards::domain::buyer_setup::MAX_SELLER_FLOWS)));
-    let connection = w.env.get(&format!("/connections/{}", w.connection_id), &w.buyer).await;
-    assert_eq!(connection.body["buyer_delivery_configured"], false, "nothing was written");
-    assert!(w.env.get("/flows", &w.buyer).await.body.as_array().unwrap().is_empty());
+    assert!(!w.connection(&w.buyer).await.buyer_delivery_configured, "nothing was written");
+    assert!(w.env.get("/flows", &w.buyer).await.expect::<Vec<Flow>>(200).is_empty());
 }
 
 #[tokio::test]
@@ -299,9 +293,9 @@ async fn a_sync_setup_that_died_after_committing_is_finished_by_the_next_call() 
     assert!(w.env.emails_to(&w.seller.email).await.iter().all(|e| !e["subject"].as_str().unwrap().contains("set up")), "no email yet");
     let again = w.env.call("POST", "/onboard/buyer", Some(&w.buyer.key), Some(json!({ "invitation_id": w.invitation_id }))).await;
     assert!(assert_error(&again, 400, "bad request").contains("already set up"));
-    let seen = w.env.get(&format!("/onboards/{onboard}"), &w.buyer).await;
-    assert_eq!(seen.body["setup_status"], "succeeded");
-    w.assert_set_up_once(seen.body["redirect"].as_str().unwrap()).await;
+    let seen = w.seen_onboard(&onboard).await;
+    assert_eq!(seen.setup_status.as_deref(), Some("succeeded"));
+    w.assert_set_up_once(&seen.redirect.unwrap()).await;
 }
 
 /// What `infra/admin stuck-onboards` lists: completed onboards whose setup has not succeeded, across
@@ -337,7 +331,7 @@ async fn a_failed_setup_stays_listed_and_a_rerun_completes_the_onboard_again() {
     let w = world(Plan::Free).await;
     let mut pipeline = w.env.pipeline().await;
     let onboard = w.onboard(None).await;
-    assert_eq!(w.env.call("DELETE", &format!("/connections/{}", w.connection_id), Some(&w.seller.key), None).await.status, 200);
+    w.env.call("DELETE", &format!("/connections/{}", w.connection_id), Some(&w.seller.key), None).await.expect::<Connection>(200);
     w.put_onboard(&onboard, "completed").await;
     let messages = pipeline.queued_setups(1).await;
     pipeline.deliver(&messages).await;

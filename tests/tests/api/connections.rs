@@ -1,6 +1,6 @@
 //! Connections, entities and the audit trail: revocation, cross-account isolation, bad ids.
 
-use api_tests::{TestEnv, assert_error, connect};
+use api_tests::{AuditEvent, Connection, Entity, TestEnv, assert_error, connect};
 use serde_json::json;
 
 #[tokio::test]
@@ -10,33 +10,32 @@ async fn either_party_revokes_and_neither_side_can_use_the_connection() {
     let buyer = env.account("buyer").await;
     let (_, connection_id) = connect(&env, &seller, &buyer).await;
 
-    let revoked = env.call("DELETE", &format!("/connections/{connection_id}"), Some(&buyer.key), None).await;
-    assert_eq!(revoked.status, 200, "{:?}", revoked.body);
-    assert_eq!(revoked.body["status"], "revoked");
-    assert_eq!(revoked.body["revoked_by"], buyer.email);
+    let revoked: Connection = env.call("DELETE", &format!("/connections/{connection_id}"), Some(&buyer.key), None).await.expect(200);
+    assert_eq!(revoked.status, "revoked");
+    assert_eq!(revoked.revoked_by.as_deref(), Some(buyer.email.as_str()));
     for account in [&seller, &buyer] {
-        let seen = env.get(&format!("/connections/{connection_id}"), account).await;
-        assert_eq!(seen.body["status"], "revoked", "both copies end together");
-        let entities = env.get("/entities", account).await;
-        assert!(entities.body[0]["connected"].is_null(), "the partner is no longer a source: {:?}", entities.body);
-        assert!(entities.body[0]["connection_id"].is_null());
-        let audit = env.get("/audit", account).await;
-        assert_eq!(audit.body[0]["event"], "connection.revoked");
-        assert_eq!(audit.body[0]["actor"], buyer.email);
+        let seen: Connection = env.get(&format!("/connections/{connection_id}"), account).await.expect(200);
+        assert_eq!(seen.status, "revoked", "both copies end together");
+        let entities: Vec<Entity> = env.get("/entities", account).await.expect(200);
+        assert_eq!(entities[0].connected, None, "the partner is no longer a source: {entities:?}");
+        assert_eq!(entities[0].connection_id, None);
+        let audit: Vec<AuditEvent> = env.get("/audit", account).await.expect(200);
+        assert_eq!(audit[0].event, "connection.revoked");
+        assert_eq!(audit[0].actor, buyer.email);
     }
     let again = env.call("DELETE", &format!("/connections/{connection_id}"), Some(&seller.key), None).await;
     assert!(assert_error(&again, 409, "conflict").contains("already revoked"));
 
     // A revoked pair can connect again, with a new connection and the same entities.
-    let entity_before = env.get("/entities", &seller).await.body[0]["id"].clone();
+    let entity_before = env.get("/entities", &seller).await.expect::<Vec<Entity>>(200).remove(0).id;
     let (_, second) = connect(&env, &seller, &buyer).await;
     assert_ne!(second, connection_id);
-    let entities = env.get("/entities", &seller).await;
-    assert_eq!(entities.body.as_array().unwrap().len(), 1);
-    assert_eq!(entities.body[0]["id"], entity_before);
-    assert_eq!(entities.body[0]["connection_id"], second);
-    let connections = env.get("/connections", &buyer).await;
-    let statuses: Vec<&str> = connections.body.as_array().unwrap().iter().map(|c| c["status"].as_str().unwrap()).collect();
+    let entities: Vec<Entity> = env.get("/entities", &seller).await.expect(200);
+    assert_eq!(entities.len(), 1);
+    assert_eq!(entities[0].id, entity_before);
+    assert_eq!(entities[0].connection_id, Some(second));
+    let connections: Vec<Connection> = env.get("/connections", &buyer).await.expect(200);
+    let statuses: Vec<&str> = connections.iter().map(|c| c.status.as_str()).collect();
     assert_eq!(statuses, ["active", "revoked"]);
 }
 
@@ -47,8 +46,8 @@ async fn another_accounts_ids_are_not_found() {
     let buyer = env.account("buyer").await;
     let stranger = env.account("stranger").await;
     let (invitation_id, connection_id) = connect(&env, &seller, &buyer).await;
-    let entity_id = env.get("/entities", &seller).await.body[0]["id"].as_str().unwrap().to_string();
-    let audit_id = env.get("/audit", &seller).await.body[0]["id"].as_str().unwrap().to_string();
+    let entity_id = env.get("/entities", &seller).await.expect::<Vec<Entity>>(200).remove(0).id;
+    let audit_id = env.get("/audit", &seller).await.expect::<Vec<AuditEvent>>(200).remove(0).id;
 
     for (method, path) in [
         ("GET", format!("/connections/{connection_id}")),
@@ -70,8 +69,8 @@ async fn another_accounts_ids_are_not_found() {
         assert_eq!(reply.status, 200);
         assert_eq!(reply.body, json!([]), "{list} shows nothing of other accounts");
     }
-    let still = env.get(&format!("/connections/{connection_id}"), &seller).await;
-    assert_eq!(still.body["status"], "active", "the probes changed nothing");
+    let still: Connection = env.get(&format!("/connections/{connection_id}"), &seller).await.expect(200);
+    assert_eq!(still.status, "active", "the probes changed nothing");
 }
 
 #[tokio::test]
@@ -101,14 +100,8 @@ async fn the_audit_trail_names_actor_event_and_partner_newest_first() {
     let seller = env.account("seller").await;
     let buyer = env.account("buyer").await;
     let (invitation_id, connection_id) = connect(&env, &seller, &buyer).await;
-    let audit = env.get("/audit", &buyer).await;
-    let events: Vec<(&str, &str, &str)> = audit
-        .body
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| (e["event"].as_str().unwrap(), e["actor"].as_str().unwrap(), e["subject_id"].as_str().unwrap()))
-        .collect();
+    let audit: Vec<AuditEvent> = env.get("/audit", &buyer).await.expect(200);
+    let events: Vec<(&str, &str, &str)> = audit.iter().map(|e| (e.event.as_str(), e.actor.as_str(), e.subject_id.as_str())).collect();
     assert_eq!(
         events,
         [
@@ -117,9 +110,9 @@ async fn the_audit_trail_names_actor_event_and_partner_newest_first() {
             ("invitation.sent", seller.email.as_str(), invitation_id.as_str()),
         ]
     );
-    assert!(audit.body.as_array().unwrap().iter().all(|e| e["partner_account_id"] == seller.id.to_string()));
+    assert!(audit.iter().all(|e| e.partner_account_id == Some(seller.id.to_string())));
     let page = env.get("/audit?limit=1", &buyer).await;
-    assert_eq!(page.body.as_array().unwrap().len(), 1);
-    let next = env.get(&format!("/audit?limit=1&cursor={}", page.headers["x-next-cursor"]), &buyer).await;
-    assert_eq!(next.body[0]["event"], "invitation.accepted");
+    assert_eq!(page.expect::<Vec<AuditEvent>>(200).len(), 1);
+    let next: Vec<AuditEvent> = env.get(&format!("/audit?limit=1&cursor={}", page.headers["x-next-cursor"]), &buyer).await.expect(200);
+    assert_eq!(next[0].event, "invitation.accepted");
 }

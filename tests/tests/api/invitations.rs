@@ -2,14 +2,12 @@
 
 use std::sync::Arc;
 
-use api_tests::{all_at_once, concurrently, statuses, LINK_BASE, TestAccount, TestEnv, assert_error, race, unique};
+use api_tests::{all_at_once, concurrently, statuses, Accepted, Answered, AuditEvent, Connection, Entity, Invitation, InvitationSent, LINK_BASE, SignedUp, TestAccount, TestEnv, assert_error, race, unique};
 use serde_json::{Value, json};
 use shared::partners::settings::InvitationSettings;
 
-async fn invite_buyer(env: &TestEnv, seller: &TestAccount, email: &str) -> Value {
-    let reply = env.call("POST", "/invitations/recipient", Some(&seller.key), Some(json!({ "email": email }))).await;
-    assert_eq!(reply.status, 201, "{:?}", reply.body);
-    reply.body
+async fn invite_buyer(env: &TestEnv, seller: &TestAccount, email: &str) -> InvitationSent {
+    env.call("POST", "/invitations/recipient", Some(&seller.key), Some(json!({ "email": email }))).await.expect(201)
 }
 
 #[tokio::test]
@@ -19,71 +17,66 @@ async fn inviting_an_existing_account_by_email_then_accepting_connects_both_side
     let buyer = env.account("buyer").await;
 
     let sent = invite_buyer(&env, &seller, &buyer.email).await;
-    assert_eq!(sent["message"], "Invitation was sent successfully");
-    let entity = &sent["entity"];
-    assert_eq!(entity["pending"], true);
-    assert_eq!(entity["expired"], false);
+    assert_eq!(sent.message, "Invitation was sent successfully");
+    let entity = &sent.entity;
+    assert!(entity.pending);
+    assert!(!entity.expired);
     // Who owns the address is the invitee's to reveal, by accepting.
-    assert_eq!(entity["name"], buyer.email.as_str(), "named after the email, not the account that owns it");
-    assert!(sent["invitation"]["invitee_account"].is_null(), "{sent}");
-    let invitation_id = sent["invitation"]["id"].as_str().unwrap().to_string();
-    assert!(env.get(&format!("/invitations/{invitation_id}"), &seller).await.body["invitee_account"].is_null());
-    assert!(env.get("/invitations", &seller).await.body[0]["invitee_account"].is_null());
+    assert_eq!(entity.name, buyer.email, "named after the email, not the account that owns it");
+    assert_eq!(sent.invitation.invitee_account, None, "{sent:?}");
+    let invitation_id = sent.invitation.id.clone();
+    assert_eq!(env.get(&format!("/invitations/{invitation_id}"), &seller).await.expect::<Invitation>(200).invitee_account, None);
+    assert_eq!(env.get("/invitations", &seller).await.expect::<Vec<Invitation>>(200)[0].invitee_account, None);
     assert!(!env.get("/entities", &seller).await.body.to_string().contains(&buyer.name));
-    assert_eq!(entity["invitation_id"], invitation_id);
-    assert_eq!(sent["invitation"]["relationship_type"], "buyer");
-    assert_eq!(sent["invitation"]["status"], "pending");
-    assert_eq!(sent["email_sent"], true);
+    assert_eq!(entity.invitation_id.as_ref(), Some(&invitation_id));
+    assert_eq!(sent.invitation.relationship_type, "buyer");
+    assert_eq!(sent.invitation.status, "pending");
+    assert_eq!(sent.email_sent, Some(true));
     assert_eq!(env.emails_to(&buyer.email).await.len(), 1, "the invitation is emailed");
 
     // The buyer sees it as received; the seller as sent.
-    let received = env.get("/invitations?direction=received", &buyer).await;
-    assert_eq!(received.status, 200);
-    assert_eq!(received.body[0]["id"], invitation_id);
-    assert_eq!(received.body[0]["direction"], "received");
-    let sent_list = env.get("/invitations?direction=sent", &seller).await;
-    assert_eq!(sent_list.body[0]["id"], invitation_id);
-    assert_eq!(received.body[0]["invitee_account"]["id"], buyer.id.to_string(), "the invitee sees itself");
+    let received: Vec<Invitation> = env.get("/invitations?direction=received", &buyer).await.expect(200);
+    assert_eq!(received[0].id, invitation_id);
+    assert_eq!(received[0].direction, "received");
+    let sent_list: Vec<Invitation> = env.get("/invitations?direction=sent", &seller).await.expect(200);
+    assert_eq!(sent_list[0].id, invitation_id);
+    assert_eq!(received[0].invitee_account.as_ref().unwrap().id, buyer.id.to_string(), "the invitee sees itself");
 
-    let accepted = env.call("POST", &format!("/invitations/{invitation_id}/accept"), Some(&buyer.key), None).await;
-    assert_eq!(accepted.status, 200, "{:?}", accepted.body);
-    let seen_by_seller = env.get(&format!("/invitations/{invitation_id}"), &seller).await;
-    assert_eq!(seen_by_seller.body["invitee_account"]["id"], buyer.id.to_string(), "accepted: now the seller knows who");
-    let connection = &accepted.body["connection"];
-    let connection_id = connection["id"].as_str().unwrap();
-    assert_eq!(connection["relationship_type"], "seller", "the buyer sees the inviter as its seller");
-    assert_eq!(connection["connected_account"]["id"], seller.id.to_string());
-    assert_eq!(connection["connected_account"]["name"], seller.name);
-    assert_eq!(connection["created_by"], seller.email);
-    assert_eq!(connection["buyer_delivery_configured"], false);
+    let accepted: Accepted = env.call("POST", &format!("/invitations/{invitation_id}/accept"), Some(&buyer.key), None).await.expect(200);
+    let seen_by_seller: Invitation = env.get(&format!("/invitations/{invitation_id}"), &seller).await.expect(200);
+    assert_eq!(seen_by_seller.invitee_account.unwrap().id, buyer.id.to_string(), "accepted: now the seller knows who");
+    let connection = &accepted.connection;
+    let connection_id = connection.id.as_str();
+    assert_eq!(connection.relationship_type, "seller", "the buyer sees the inviter as its seller");
+    assert_eq!(connection.connected_account.id, seller.id.to_string());
+    assert_eq!(connection.connected_account.name, seller.name);
+    assert_eq!(connection.created_by, seller.email);
+    assert!(!connection.buyer_delivery_configured);
 
     // The seller sees the same connection from its side, by connection id or invitation id.
     for id in [connection_id, invitation_id.as_str()] {
-        let seen = env.get(&format!("/connections/{id}"), &seller).await;
-        assert_eq!(seen.status, 200, "{:?}", seen.body);
-        assert_eq!(seen.body["id"], connection_id);
-        assert_eq!(seen.body["relationship_type"], "buyer");
-        assert_eq!(seen.body["connected_account"]["id"], buyer.id.to_string());
-        assert_eq!(seen.body["invitation_id"], invitation_id);
-        for field in ["created_at", "updated_at", "created_by"] {
-            assert!(seen.body[field].is_string(), "{field}");
-        }
+        let seen: Connection = env.get(&format!("/connections/{id}"), &seller).await.expect(200);
+        assert_eq!(seen.id, connection_id);
+        assert_eq!(seen.relationship_type, "buyer");
+        assert_eq!(seen.connected_account.id, buyer.id.to_string());
+        assert_eq!(seen.invitation_id, invitation_id);
+        assert_eq!(seen.created_by, seller.email);
     }
 
     // Entities on both sides are connected (mutual source access).
-    let seller_entity = env.get(&format!("/entities/{}", entity["id"].as_str().unwrap()), &seller).await;
-    assert_eq!(seller_entity.body["pending"], false);
-    assert_eq!(seller_entity.body["connected"], "buyer");
-    assert_eq!(seller_entity.body["connected_account_id"], buyer.id.to_string());
-    let buyer_entities = env.get("/entities", &buyer).await;
-    assert_eq!(buyer_entities.body.as_array().unwrap().len(), 1);
-    assert_eq!(buyer_entities.body[0]["connected"], "seller");
-    assert_eq!(buyer_entities.body[0]["name"], seller.name);
-    assert_eq!(buyer_entities.body[0]["connected_account_id"], seller.id.to_string());
+    let seller_entity: Entity = env.get(&format!("/entities/{}", entity.id), &seller).await.expect(200);
+    assert!(!seller_entity.pending);
+    assert_eq!(seller_entity.connected.as_deref(), Some("buyer"));
+    assert_eq!(seller_entity.connected_account_id, Some(buyer.id.to_string()));
+    let buyer_entities: Vec<Entity> = env.get("/entities", &buyer).await.expect(200);
+    assert_eq!(buyer_entities.len(), 1);
+    assert_eq!(buyer_entities[0].connected.as_deref(), Some("seller"));
+    assert_eq!(buyer_entities[0].name, seller.name);
+    assert_eq!(buyer_entities[0].connected_account_id, Some(seller.id.to_string()));
 
-    let status = env.get(&format!("/invitations/{invitation_id}"), &seller).await;
-    assert_eq!(status.body["status"], "accepted");
-    assert_eq!(status.body["connection_id"], connection_id);
+    let status: Invitation = env.get(&format!("/invitations/{invitation_id}"), &seller).await.expect(200);
+    assert_eq!(status.status, "accepted");
+    assert_eq!(status.connection_id.as_deref(), Some(connection_id));
 }
 
 #[tokio::test]
@@ -92,10 +85,9 @@ async fn a_second_invitation_to_the_same_partner_returns_the_pending_one() {
     let seller = env.account("seller").await;
     let email = format!("{}@example.com", unique("prospect"));
     let first = invite_buyer(&env, &seller, &email).await;
-    let again = env.call("POST", "/invitations/recipient", Some(&seller.key), Some(json!({ "email": email.to_uppercase() }))).await;
-    assert_eq!(again.status, 200, "{:?}", again.body);
-    assert_eq!(again.body["invitation"]["id"], first["invitation"]["id"]);
-    assert_eq!(again.body["entity"]["id"], first["entity"]["id"]);
+    let again: InvitationSent = env.call("POST", "/invitations/recipient", Some(&seller.key), Some(json!({ "email": email.to_uppercase() }))).await.expect(200);
+    assert_eq!(again.invitation.id, first.invitation.id);
+    assert_eq!(again.entity.id, first.entity.id);
     assert_eq!(env.emails_to(&email).await.len(), 1, "no second email for the same invitation");
 
     let other_role = env.call("POST", "/invitations/source", Some(&seller.key), Some(json!({ "email": email }))).await;
@@ -114,11 +106,10 @@ async fn concurrent_sends_to_one_partner_create_one_invitation() {
     for reply in &replies {
         assert!(matches!(reply.status, 200 | 201 | 409), "{:?}", reply.body);
         if reply.status == 200 {
-            assert_eq!(reply.body["invitation"]["id"], created[0].body["invitation"]["id"], "the pending one is returned");
+            assert_eq!(reply.read::<InvitationSent>().invitation.id, created[0].read::<InvitationSent>().invitation.id, "the pending one is returned");
         }
     }
-    let listed = env.get("/invitations", &seller).await;
-    assert_eq!(listed.body.as_array().unwrap().len(), 1);
+    assert_eq!(env.get("/invitations", &seller).await.expect::<Vec<Invitation>>(200).len(), 1);
     assert_eq!(env.emails_to(&email).await.len(), 1, "one email");
 }
 
@@ -136,9 +127,8 @@ async fn a_send_that_read_before_another_committed_returns_the_pending_one() {
     let mut statuses = [a.status, b.status];
     statuses.sort();
     assert_eq!(statuses, [200, 201], "{:?} / {:?}", a.body, b.body);
-    assert_eq!(a.body["invitation"]["id"], b.body["invitation"]["id"]);
-    let listed = env.get("/invitations", &seller).await;
-    assert_eq!(listed.body.as_array().unwrap().len(), 1);
+    assert_eq!(a.read::<InvitationSent>().invitation.id, b.read::<InvitationSent>().invitation.id);
+    assert_eq!(env.get("/invitations", &seller).await.expect::<Vec<Invitation>>(200).len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -156,10 +146,10 @@ async fn concurrent_claims_of_one_link_create_one_account() {
     let statuses = statuses(&replies);
     assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
     assert!(statuses.iter().all(|s| matches!(s, 201 | 404 | 409)), "{statuses:?}");
-    let key = replies.iter().find(|r| r.status == 201).unwrap().body["api_key"].as_str().unwrap().to_string();
+    let key = replies.iter().find(|r| r.status == 201).unwrap().read::<SignedUp>().api_key;
     let buyer = TestAccount { id: shared::Id::generate(), name: String::new(), email: email.clone(), key };
-    assert_eq!(env.get("/connections", &buyer).await.body.as_array().unwrap().len(), 1);
-    assert_eq!(env.get("/connections", &seller).await.body.as_array().unwrap().len(), 1, "one connection, to one new account");
+    assert_eq!(env.get("/connections", &buyer).await.expect::<Vec<Connection>>(200).len(), 1);
+    assert_eq!(env.get("/connections", &seller).await.expect::<Vec<Connection>>(200).len(), 1, "one connection, to one new account");
 }
 
 #[tokio::test]
@@ -168,8 +158,8 @@ async fn a_partner_without_an_account_claims_the_link_and_gets_a_free_account() 
     let seller = env.account("seller").await;
     let email = format!("{}@example.com", unique("newbuyer"));
     let sent = invite_buyer(&env, &seller, &email).await;
-    assert!(sent["invitation"]["invitee_account"].is_null());
-    assert_eq!(sent["entity"]["name"], email, "the entity is named after the email until connected");
+    assert_eq!(sent.invitation.invitee_account, None);
+    assert_eq!(sent.entity.name, email, "the entity is named after the email until connected");
     let mail = env.emails_to(&email).await;
     assert_eq!(mail.len(), 1);
     assert!(mail[0]["subject"].as_str().unwrap().contains(&seller.name));
@@ -181,24 +171,21 @@ async fn a_partner_without_an_account_claims_the_link_and_gets_a_free_account() 
     let unknown = env.call("POST", "/invitations/claim", None, Some(json!({ "token": "nope", "account_name": "B", "name": "Bea" }))).await;
     assert_error(&unknown, 404, "not found");
 
-    let claimed = env.call("POST", "/invitations/claim", None, Some(json!({ "token": token, "account_name": "Buyer Co", "name": "Bea" }))).await;
-    assert_eq!(claimed.status, 201, "{:?}", claimed.body);
-    assert_eq!(claimed.body["account"]["plan"], "free");
-    assert_eq!(claimed.body["account"]["name"], "Buyer Co");
-    assert_eq!(claimed.body["user"]["email"], email);
-    assert_eq!(claimed.body["connection"]["relationship_type"], "seller");
-    let key = claimed.body["api_key"].as_str().unwrap().to_string();
-    assert!(key.starts_with("sk_live_"));
+    let claimed: SignedUp = env.call("POST", "/invitations/claim", None, Some(json!({ "token": token, "account_name": "Buyer Co", "name": "Bea" }))).await.expect(201);
+    assert_eq!(claimed.account.plan, "free");
+    assert_eq!(claimed.account.name, "Buyer Co");
+    assert_eq!(claimed.user.email, email);
+    assert_eq!(claimed.accepted.connection.relationship_type, "seller");
+    assert!(claimed.api_key.starts_with("sk_live_"));
 
     // The key works, once, for the new account; the link is spent.
-    let buyer = TestAccount { id: shared::Id::parse(claimed.body["account"]["id"].as_str().unwrap()).unwrap(), name: "Buyer Co".into(), email: email.clone(), key };
-    let connections = env.get("/connections", &buyer).await;
-    assert_eq!(connections.status, 200);
-    assert_eq!(connections.body[0]["connected_account"]["id"], seller.id.to_string());
+    let buyer = TestAccount { id: shared::Id::parse(&claimed.account.id).unwrap(), name: "Buyer Co".into(), email: email.clone(), key: claimed.api_key };
+    let connections: Vec<Connection> = env.get("/connections", &buyer).await.expect(200);
+    assert_eq!(connections[0].connected_account.id, seller.id.to_string());
     let again = env.call("POST", "/invitations/claim", None, Some(json!({ "token": token, "account_name": "Again", "name": "Bea" }))).await;
     assert!(assert_error(&again, 409, "conflict").contains("already accepted"), "a used link says what became of it");
-    let seller_view = env.get(&format!("/entities/{}", sent["entity"]["id"].as_str().unwrap()), &seller).await;
-    assert_eq!(seller_view.body["connected_account_id"], buyer.id.to_string());
+    let seller_view: Entity = env.get(&format!("/entities/{}", sent.entity.id), &seller).await.expect(200);
+    assert_eq!(seller_view.connected_account_id, Some(buyer.id.to_string()));
 }
 
 #[tokio::test]
@@ -214,13 +201,13 @@ async fn a_link_sent_before_its_user_existed_accepts_for_the_account_the_address
     // The emailed link proves the address, which now belongs to a user of the buyer's account:
     // it accepts for that account, creating none (the names given are not needed).
     let claimed = env.call("POST", "/invitations/claim", None, Some(json!({ "token": token, "account_name": "Dup", "name": "C" }))).await;
-    assert_eq!(claimed.status, 200, "{:?}", claimed.body);
     assert!(claimed.body.get("api_key").is_none() && claimed.body.get("account").is_none());
-    assert_eq!(claimed.body["connection"]["account_id"], buyer.id.to_string());
-    assert_eq!(claimed.body["connection"]["connected_account"]["id"], seller.id.to_string());
-    assert_eq!(claimed.body["invitation"]["responded_by"], colleague);
-    let connections = env.get("/connections", &buyer).await;
-    assert_eq!(connections.body[0]["connected_account"]["id"], seller.id.to_string());
+    let claimed: Accepted = claimed.expect(200);
+    assert_eq!(claimed.connection.account_id, buyer.id.to_string());
+    assert_eq!(claimed.connection.connected_account.id, seller.id.to_string());
+    assert_eq!(claimed.invitation.responded_by, Some(colleague));
+    let connections: Vec<Connection> = env.get("/connections", &buyer).await.expect(200);
+    assert_eq!(connections[0].connected_account.id, seller.id.to_string());
 }
 
 #[tokio::test]
@@ -232,23 +219,21 @@ async fn the_emailed_link_alone_accepts_or_declines_for_the_invited_account() {
 
     invite_buyer(&env, &seller, &buyer.email).await;
     let token = env.invitation_token(&buyer.email).await;
-    let accepted = env.call("POST", "/invitations/claim", None, Some(json!({ "token": token }))).await;
-    assert_eq!(accepted.status, 200, "{:?}", accepted.body);
-    assert_eq!(accepted.body["connection"]["account_id"], buyer.id.to_string());
-    assert_eq!(accepted.body["invitation"]["responded_by"], buyer.email);
+    let accepted: Accepted = env.call("POST", "/invitations/claim", None, Some(json!({ "token": token }))).await.expect(200);
+    assert_eq!(accepted.connection.account_id, buyer.id.to_string());
+    assert_eq!(accepted.invitation.responded_by.as_ref(), Some(&buyer.email));
     let declined_late = env.call("POST", "/invitations/claim", None, Some(json!({ "token": token, "answer": "decline" }))).await;
     assert!(assert_error(&declined_late, 409, "conflict").contains("already accepted"));
 
     let sent = invite_buyer(&env, &other_seller, &buyer.email).await;
     let token = env.invitation_token(&buyer.email).await;
-    let declined = env.call("POST", "/invitations/claim", None, Some(json!({ "token": token, "answer": "decline" }))).await;
-    assert_eq!(declined.status, 200, "{:?}", declined.body);
-    assert_eq!(declined.body["invitation"]["status"], "declined");
-    let seen_by_inviter = env.get(&format!("/invitations/{}", sent["invitation"]["id"].as_str().unwrap()), &other_seller).await;
-    assert_eq!(seen_by_inviter.body["status"], "declined");
-    assert_eq!(seen_by_inviter.body["responded_by"], buyer.email);
-    let connections = env.get("/connections", &buyer).await;
-    assert_eq!(connections.body.as_array().unwrap().len(), 1, "only the accepted invitation connected");
+    let declined: Answered = env.call("POST", "/invitations/claim", None, Some(json!({ "token": token, "answer": "decline" }))).await.expect(200);
+    assert_eq!(declined.invitation.status, "declined");
+    let seen_by_inviter: Invitation = env.get(&format!("/invitations/{}", sent.invitation.id), &other_seller).await.expect(200);
+    assert_eq!(seen_by_inviter.status, "declined");
+    assert_eq!(seen_by_inviter.responded_by, Some(buyer.email.clone()));
+    let connections: Vec<Connection> = env.get("/connections", &buyer).await.expect(200);
+    assert_eq!(connections.len(), 1, "only the accepted invitation connected");
     let unknown_answer = env.call("POST", "/invitations/claim", None, Some(json!({ "token": token, "answer": "maybe" }))).await;
     assert!(assert_error(&unknown_answer, 422, "validation failed").contains("unknown variant `maybe`"));
 }
@@ -259,8 +244,7 @@ async fn only_the_invited_account_answers_an_invitation() {
     let seller = env.account("seller").await;
     let buyer = env.account("buyer").await;
     let stranger = env.account("stranger").await;
-    let sent = invite_buyer(&env, &seller, &buyer.email).await;
-    let id = sent["invitation"]["id"].as_str().unwrap();
+    let id = invite_buyer(&env, &seller, &buyer.email).await.invitation.id;
 
     for action in ["accept", "decline"] {
         let by_stranger = env.call("POST", &format!("/invitations/{id}/{action}"), Some(&stranger.key), None).await;
@@ -287,24 +271,22 @@ async fn answered_invitations_are_final_and_say_why() {
     let buyer = env.account("buyer").await;
 
     let declined = invite_buyer(&env, &seller, &buyer.email).await;
-    let declined_id = declined["invitation"]["id"].as_str().unwrap();
-    let reply = env.call("POST", &format!("/invitations/{declined_id}/decline"), Some(&buyer.key), None).await;
-    assert_eq!(reply.status, 200, "{:?}", reply.body);
-    assert_eq!(reply.body["status"], "declined");
+    let declined_id = declined.invitation.id.as_str();
+    let reply: Invitation = env.call("POST", &format!("/invitations/{declined_id}/decline"), Some(&buyer.key), None).await.expect(200);
+    assert_eq!(reply.status, "declined");
     let accept = env.call("POST", &format!("/invitations/{declined_id}/accept"), Some(&buyer.key), None).await;
     assert!(assert_error(&accept, 409, "conflict").contains("declined"));
     let decline_again = env.call("POST", &format!("/invitations/{declined_id}/decline"), Some(&buyer.key), None).await;
     assert!(assert_error(&decline_again, 409, "conflict").contains("declined"));
-    let entity = env.get(&format!("/entities/{}", declined["entity"]["id"].as_str().unwrap()), &seller).await;
-    assert_eq!(entity.body["pending"], false);
+    let entity: Entity = env.get(&format!("/entities/{}", declined.entity.id), &seller).await.expect(200);
+    assert!(!entity.pending);
 
     let revoked = invite_buyer(&env, &seller, &buyer.email).await;
-    let revoked_id = revoked["invitation"]["id"].as_str().unwrap();
+    let revoked_id = revoked.invitation.id.as_str();
     assert_ne!(revoked_id, declined_id, "a declined invitation frees the partner for a new one");
-    assert_eq!(revoked["entity"]["id"], declined["entity"]["id"], "the partner keeps one entity");
-    let reply = env.call("DELETE", &format!("/invitations/{revoked_id}"), Some(&seller.key), None).await;
-    assert_eq!(reply.status, 200);
-    assert_eq!(reply.body["status"], "revoked");
+    assert_eq!(revoked.entity.id, declined.entity.id, "the partner keeps one entity");
+    let reply: Invitation = env.call("DELETE", &format!("/invitations/{revoked_id}"), Some(&seller.key), None).await.expect(200);
+    assert_eq!(reply.status, "revoked");
     let accept = env.call("POST", &format!("/invitations/{revoked_id}/accept"), Some(&buyer.key), None).await;
     assert!(assert_error(&accept, 409, "conflict").contains("revoked"));
     let again = env.call("DELETE", &format!("/invitations/{revoked_id}"), Some(&seller.key), None).await;
@@ -320,7 +302,7 @@ async fn answered_invitations_are_final_and_say_why() {
     let reinvite = env.call("POST", "/invitations/recipient", Some(&seller.key), Some(json!({ "email": buyer.email }))).await;
     assert!(assert_error(&reinvite, 409, "conflict").contains("already connected"));
 
-    let statuses = |reply: api_tests::Reply| reply.body.as_array().unwrap().iter().map(|i| i["status"].as_str().unwrap().to_string()).collect::<Vec<_>>();
+    let statuses = |reply: api_tests::Reply| reply.expect::<Vec<Invitation>>(200).into_iter().map(|i| i.status).collect::<Vec<_>>();
     assert_eq!(statuses(env.get("/invitations", &seller).await), ["accepted", "revoked", "declined"], "newest first");
     assert_eq!(statuses(env.get("/invitations?status=revoked", &buyer).await), ["revoked"]);
 }
@@ -331,18 +313,18 @@ async fn concurrent_accepts_create_exactly_one_connection() {
     let seller = env.account("seller").await;
     let buyer = env.account("buyer").await;
     let sent = invite_buyer(&env, &seller, &buyer.email).await;
-    let path = format!("/invitations/{}/accept", sent["invitation"]["id"].as_str().unwrap());
+    let path = format!("/invitations/{}/accept", sent.invitation.id);
     let replies = all_at_once(&env, "POST", &path, Some(&buyer.key), None).await;
     let statuses = statuses(&replies);
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "{statuses:?}");
     assert!(statuses.iter().all(|s| matches!(s, 200 | 409)), "{statuses:?}");
     for account in [&seller, &buyer] {
-        let connections = env.get("/connections", account).await;
-        assert_eq!(connections.body.as_array().unwrap().len(), 1, "{:?}", connections.body);
+        let connections: Vec<Connection> = env.get("/connections", account).await.expect(200);
+        assert_eq!(connections.len(), 1, "{connections:?}");
     }
-    let audit = env.get("/audit", &seller).await;
-    let accepted = audit.body.as_array().unwrap().iter().filter(|e| e["event"] == "invitation.accepted").count();
-    assert_eq!(accepted, 1, "one audit entry: {:?}", audit.body);
+    let audit: Vec<AuditEvent> = env.get("/audit", &seller).await.expect(200);
+    let accepted = audit.iter().filter(|e| e.event == "invitation.accepted").count();
+    assert_eq!(accepted, 1, "one audit entry: {audit:?}");
 }
 
 #[tokio::test]
@@ -351,14 +333,13 @@ async fn resending_renews_expiry_and_link_and_emails_again() {
     let seller = env.account("seller").await;
     let email = format!("{}@example.com", unique("prospect"));
     let sent = invite_buyer(&env, &seller, &email).await;
-    let id = sent["invitation"]["id"].as_str().unwrap();
+    let id = sent.invitation.id.as_str();
     let old_token = env.invitation_token(&email).await;
 
-    let resent = env.call("PUT", &format!("/invitations/{id}/resend"), Some(&seller.key), None).await;
-    assert_eq!(resent.status, 200, "{:?}", resent.body);
-    assert_eq!(resent.body["message"], "Invitation was resent successfully");
-    assert_eq!(resent.body["invitation"]["id"], id);
-    assert!(resent.body["invitation"]["expires_at"].as_str() >= sent["invitation"]["expires_at"].as_str());
+    let resent: InvitationSent = env.call("PUT", &format!("/invitations/{id}/resend"), Some(&seller.key), None).await.expect(200);
+    assert_eq!(resent.message, "Invitation was resent successfully");
+    assert_eq!(resent.invitation.id, id);
+    assert!(resent.invitation.expires_at >= sent.invitation.expires_at);
     assert_eq!(env.emails_to(&email).await.len(), 2);
     let new_token = env.invitation_token(&email).await;
     assert_ne!(new_token, old_token);
@@ -366,9 +347,9 @@ async fn resending_renews_expiry_and_link_and_emails_again() {
     let old = env.call("POST", "/invitations/claim", None, Some(json!({ "token": old_token, "account_name": "B", "name": "B" }))).await;
     assert_error(&old, 404, "not found");
     let new = env.call("POST", "/invitations/claim", None, Some(json!({ "token": new_token, "account_name": "B", "name": "B" }))).await;
-    assert_eq!(new.status, 201, "{:?}", new.body);
-    let audit = env.get("/audit", &seller).await;
-    let events: Vec<&str> = audit.body.as_array().unwrap().iter().map(|e| e["event"].as_str().unwrap()).collect();
+    new.expect::<SignedUp>(201);
+    let audit: Vec<AuditEvent> = env.get("/audit", &seller).await.expect(200);
+    let events: Vec<&str> = audit.iter().map(|e| e.event.as_str()).collect();
     assert_eq!(events, ["connection.created", "invitation.accepted", "invitation.resent", "invitation.sent"]);
 }
 
@@ -379,12 +360,12 @@ async fn expired_invitations_answer_410_are_recorded_and_can_be_renewed() {
     let seller = env.account("seller").await;
     let buyer = env.account("buyer").await;
     let sent = invite_buyer(env, &seller, &buyer.email).await;
-    let id = sent["invitation"]["id"].as_str().unwrap();
-    assert_eq!(sent["invitation"]["status"], "expired");
-    assert_eq!(sent["entity"]["expired"], true);
-    let listed = env.get("/invitations?status=expired", &buyer).await;
-    assert_eq!(listed.body[0]["id"], id);
-    assert!(env.get("/invitations?status=pending", &buyer).await.body.as_array().unwrap().is_empty());
+    let id = sent.invitation.id.as_str();
+    assert_eq!(sent.invitation.status, "expired");
+    assert!(sent.entity.expired);
+    let listed: Vec<Invitation> = env.get("/invitations?status=expired", &buyer).await.expect(200);
+    assert_eq!(listed[0].id, id);
+    assert!(env.get("/invitations?status=pending", &buyer).await.expect::<Vec<Invitation>>(200).is_empty());
 
     let token = env.invitation_token(&buyer.email).await;
     let claim = env.call("POST", "/invitations/claim", Some(&buyer.key), Some(json!({ "token": token }))).await;
@@ -396,17 +377,16 @@ async fn expired_invitations_answer_410_are_recorded_and_can_be_renewed() {
         assert!(assert_error(&reply, 410, "gone").contains("expired"));
     }
     for account in [&seller, &buyer] {
-        let audit = env.get("/audit", account).await;
-        assert_eq!(audit.body[0]["event"], "invitation.expired");
-        assert_eq!(audit.body[0]["actor"], "system");
+        let audit: Vec<AuditEvent> = env.get("/audit", account).await.expect(200);
+        assert_eq!(audit[0].event, "invitation.expired");
+        assert_eq!(audit[0].actor, "system");
     }
     // An expired invitation blocks neither a new one to the same partner nor its own renewal
     // (the new one has expired too under this zero TTL).
     let fresh = env.call("POST", "/invitations/recipient", Some(&seller.key), Some(json!({ "email": buyer.email }))).await;
-    assert_eq!(fresh.status, 201, "{:?}", fresh.body);
-    assert_ne!(fresh.body["invitation"]["id"], id);
+    assert_ne!(fresh.expect::<InvitationSent>(201).invitation.id, id);
     let renewed = env.call("PUT", &format!("/invitations/{id}/resend"), Some(&seller.key), None).await;
-    assert_eq!(renewed.status, 200, "{:?}", renewed.body);
+    renewed.expect::<InvitationSent>(200);
     assert_eq!(env.emails_to(&buyer.email).await.len(), 3);
 }
 
@@ -416,14 +396,13 @@ async fn invitations_by_account_id_for_both_directions() {
     let a = env.account("partner-a").await;
     let b = env.account("partner-b").await;
     let sent = env.call("POST", "/invitations", Some(&a.key), Some(json!({ "account_id": b.id.to_string(), "relationship_type": "both", "name": "Our friends at B" }))).await;
-    assert_eq!(sent.status, 201, "{:?}", sent.body);
-    assert_eq!(sent.body["entity"]["name"], "Our friends at B");
+    let sent: InvitationSent = sent.expect(201);
+    assert_eq!(sent.entity.name, "Our friends at B");
     assert_eq!(env.emails_to(&b.email).await.len(), 1, "the account's users are emailed");
-    let id = sent.body["invitation"]["id"].as_str().unwrap();
-    let accepted = env.call("POST", &format!("/invitations/{id}/accept"), Some(&b.key), None).await;
-    assert_eq!(accepted.body["connection"]["relationship_type"], "both");
-    let a_side = env.get(&format!("/connections/{}", accepted.body["connection"]["id"].as_str().unwrap()), &a).await;
-    assert_eq!(a_side.body["relationship_type"], "both");
+    let accepted: Accepted = env.call("POST", &format!("/invitations/{}/accept", sent.invitation.id), Some(&b.key), None).await.expect(200);
+    assert_eq!(accepted.connection.relationship_type, "both");
+    let a_side: Connection = env.get(&format!("/connections/{}", accepted.connection.id), &a).await.expect(200);
+    assert_eq!(a_side.relationship_type, "both");
 }
 
 #[tokio::test]
@@ -457,7 +436,7 @@ async fn invalid_invitation_requests_get_clear_4xx_errors() {
     assert_error(&env.request(raw("")).await, 400, "invalid JSON");
     let huge = format!("{{\"email\":\"a@b.co\",\"name\":\"{}\"}}", "x".repeat(70_000));
     assert_error(&env.request(raw(&huge)).await, 413, "payload too large");
-    assert!(env.get("/invitations", &seller).await.body.as_array().unwrap().is_empty(), "nothing was created");
+    assert!(env.get("/invitations", &seller).await.expect::<Vec<Invitation>>(200).is_empty(), "nothing was created");
 }
 
 fn api_tests_raw(key: &str, body: &str) -> infra::local_api::HttpRequest {
@@ -481,10 +460,9 @@ async fn the_three_invitation_routes_answer_alike() {
             body
         };
         let email = format!("{}@example.com", unique("p"));
-        let created = env.call("POST", path, Some(&inviter.key), Some(with(json!({ "email": email })))).await;
-        assert_eq!(created.status, 201, "{path}: {:?}", created.body);
-        let again = env.call("POST", path, Some(&inviter.key), Some(with(json!({ "email": email })))).await;
-        assert_eq!(again.status, 200, "{path}");
+        let created: InvitationSent = env.call("POST", path, Some(&inviter.key), Some(with(json!({ "email": email })))).await.expect(201);
+        let again: InvitationSent = env.call("POST", path, Some(&inviter.key), Some(with(json!({ "email": email })))).await.expect(200);
+        assert_eq!(again.invitation.id, created.invitation.id, "{path}");
         // The same partner in another role, on this route where it can say so.
         let (other_route, other_role) = match path {
             "/invitations/recipient" => ("/invitations/source", json!({ "email": email })),
@@ -513,13 +491,12 @@ async fn lists_page_with_an_opaque_cursor() {
     let mut ids = vec![];
     for _ in 0..3 {
         let sent = invite_buyer(&env, &seller, &format!("{}@example.com", unique("p"))).await;
-        ids.push(sent["invitation"]["id"].as_str().unwrap().to_string());
+        ids.push(sent.invitation.id);
     }
     ids.reverse();
     let first = env.get("/invitations?limit=2&direction=sent", &seller).await;
-    assert_eq!(first.status, 200);
-    let page_ids: Vec<&str> = first.body.as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
-    assert_eq!(page_ids, [ids[0].as_str(), ids[1].as_str()]);
+    let page_ids: Vec<String> = first.expect::<Vec<Invitation>>(200).into_iter().map(|i| i.id).collect();
+    assert_eq!(page_ids, ids[..2]);
     let cursor = first.headers["x-next-cursor"].clone();
     // Opaque: not a readable encoding of internal keys.
     let decoded = base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, &cursor).unwrap_or_default();
@@ -530,9 +507,9 @@ async fn lists_page_with_an_opaque_cursor() {
     assert!(first.headers["link"].contains("rel=\"next\""));
     assert!(first.headers["link"].contains("direction=sent"));
     let second = env.get(&format!("/invitations?limit=2&cursor={cursor}"), &seller).await;
-    let page_ids: Vec<&str> = second.body.as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap()).collect();
-    assert_eq!(page_ids, [ids[2].as_str()]);
-    assert!(!second.headers.contains_key("x-next-cursor") || second.body.as_array().unwrap().is_empty());
+    let page_ids: Vec<String> = second.expect::<Vec<Invitation>>(200).into_iter().map(|i| i.id).collect();
+    assert_eq!(page_ids, ids[2..]);
+    assert!(!second.headers.contains_key("x-next-cursor"), "the last page names no next one");
 
     assert_error(&env.get(&format!("/invitations?cursor={cursor}"), &other).await, 400, "bad request");
     assert_error(&env.get(&format!("/audit?cursor={cursor}"), &seller).await, 400, "bad request");
@@ -559,17 +536,15 @@ async fn inviting_an_address_discloses_nothing_about_its_account() {
 
     let mut shapes = vec![];
     for email in [&colleague, &stranger_email] {
-        let reply = env.call("POST", "/invitations/recipient", Some(&seller.key), Some(json!({ "email": email }))).await;
-        assert_eq!(reply.status, 201, "{email}: {:?}", reply.body);
-        assert!(reply.body["invitation"]["invitee_account"].is_null());
-        assert_eq!(reply.body["entity"]["name"], email.as_str());
-        let again = env.call("POST", "/invitations/recipient", Some(&seller.key), Some(json!({ "email": email }))).await;
-        assert_eq!(again.status, 200);
-        shapes.push((reply.body["entity"]["pending"].clone(), again.body["invitation"]["id"] == reply.body["invitation"]["id"]));
+        let reply: InvitationSent = env.call("POST", "/invitations/recipient", Some(&seller.key), Some(json!({ "email": email }))).await.expect(201);
+        assert_eq!(reply.invitation.invitee_account, None);
+        assert_eq!(reply.entity.name, email.as_str());
+        let again: InvitationSent = env.call("POST", "/invitations/recipient", Some(&seller.key), Some(json!({ "email": email }))).await.expect(200);
+        shapes.push((reply.entity.pending, again.invitation.id == reply.invitation.id));
     }
     assert_eq!(shapes[0], shapes[1], "an owned address and an unknown one look alike");
     // The colleague's account is the one that finds out it is already connected.
-    let invitation = env.get("/invitations?direction=received", &buyer).await.body[0]["id"].as_str().unwrap().to_string();
+    let invitation = env.get("/invitations?direction=received", &buyer).await.expect::<Vec<Invitation>>(200).remove(0).id;
     let refused = env.call("POST", &format!("/invitations/{invitation}/accept"), Some(&buyer.key), None).await;
     assert!(assert_error(&refused, 409, "conflict").contains("already connected"));
 }

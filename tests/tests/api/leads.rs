@@ -3,9 +3,10 @@
 //! queue → lead-deliver pipeline, once, and both sides see the delivery figures. Refusals,
 //! acceptance criteria, revocation and the submission documents.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use api_tests::{TestAccount, TestEnv, assert_error, concurrently, connect};
+use api_tests::{Accepted, Connection, Entity, Flow, InvitationSent, Lead, LeadOrigin, SetupDone, SubmissionDocs, SubmissionResult, TestAccount, TestEnv, assert_error, concurrently, connect};
 use serde_json::{Value, json};
 use shared::platform::accounts::Plan;
 
@@ -25,9 +26,9 @@ struct World {
 
 /// The seller's entity for `partner`.
 async fn entity_for(env: &TestEnv, owner: &TestAccount, partner: &TestAccount) -> String {
-    let entities = env.get("/entities", owner).await;
-    let entity = entities.body.as_array().unwrap().iter().find(|e| e["connected_account_id"] == partner.id.to_string());
-    entity.unwrap_or_else(|| panic!("no entity for {} in {:?}", partner.name, entities.body))["id"].as_str().unwrap().to_string()
+    let entities: Vec<Entity> = env.get("/entities", owner).await.expect(200);
+    let entity = entities.iter().find(|e| e.connected_account_id == Some(partner.id.to_string()));
+    entity.unwrap_or_else(|| panic!("no entity for {} in {entities:?}", partner.name)).id.clone()
 }
 
 /// Seller connected to a vendor (source) and a buyer; the seller's flow takes the vendor's leads
@@ -38,22 +39,19 @@ async fn world(buyer_plan: Plan) -> World {
     let buyer = env.account_with_plan("buyer", buyer_plan).await;
     let vendor = env.account("vendor").await;
     let (_, connection_id) = connect(&env, &seller, &buyer).await;
-    let invited = env.call("POST", "/invitations/source", Some(&seller.key), Some(json!({ "email": vendor.email }))).await;
-    assert_eq!(invited.status, 201, "{:?}", invited.body);
-    let accepted = env.call("POST", &format!("/invitations/{}/accept", invited.body["invitation"]["id"].as_str().unwrap()), Some(&vendor.key), None).await;
-    let vendor_connection_id = accepted.body["connection"]["id"].as_str().unwrap().to_string();
+    let invited: InvitationSent = env.call("POST", "/invitations/source", Some(&seller.key), Some(json!({ "email": vendor.email }))).await.expect(201);
+    let accepted: Accepted = env.call("POST", &format!("/invitations/{}/accept", invited.invitation.id), Some(&vendor.key), None).await.expect(200);
+    let vendor_connection_id = accepted.connection.id;
     let (buyer_entity, vendor_entity) = (entity_for(&env, &seller, &buyer).await, entity_for(&env, &seller, &vendor).await);
     let flow = json!({
         "name": "Auto leads", "enabled": true, "fields": ["email", "phone_1", "state"],
         "sources": [{ "entity": { "id": vendor_entity } }],
         "steps": [{ "type": "recipient", "entity": { "id": buyer_entity }, "integration": { "module_id": "leadconduit.buyer" } }],
     });
-    let created = env.call("POST", "/flows", Some(&seller.key), Some(flow)).await;
-    assert_eq!(created.status, 201, "{:?}", created.body);
-    let (seller_flow, source) = (created.body["id"].as_str().unwrap().to_string(), created.body["sources"][0]["id"].as_str().unwrap().to_string());
-    let setup = env.call("POST", "/onboard/buyer", Some(&buyer.key), Some(json!({ "connection_id": connection_id }))).await;
-    assert_eq!(setup.status, 200, "{:?}", setup.body);
-    let buyer_flow = setup.body["redirect"].as_str().unwrap().strip_prefix("/flows/").unwrap().to_string();
+    let created: Flow = env.call("POST", "/flows", Some(&seller.key), Some(flow)).await.expect(201);
+    let (seller_flow, source) = (created.id, created.sources[0].id.clone());
+    let setup: SetupDone = env.call("POST", "/onboard/buyer", Some(&buyer.key), Some(json!({ "connection_id": connection_id }))).await.expect(200);
+    let buyer_flow = setup.flow_id().to_string();
     World { env, seller, buyer, vendor, connection_id, vendor_connection_id, seller_flow, source, buyer_flow }
 }
 
@@ -66,20 +64,25 @@ impl World {
         self.env.call("POST", &self.submit_uri(), Some(&as_account.key), Some(lead)).await
     }
 
-    async fn lead(&self, owner: &TestAccount, id: &str) -> Value {
-        let reply = self.env.get(&format!("/leads/{id}"), owner).await;
-        assert_eq!(reply.status, 200, "{:?}", reply.body);
-        reply.body
+    /// Submits as `as_account` and expects the flow's answer (200).
+    async fn submitted(&self, as_account: &TestAccount, lead: Value) -> SubmissionResult {
+        self.submit(as_account, lead).await.expect(200)
     }
 
-    async fn connection(&self, side: &TestAccount) -> Value {
-        self.env.get(&format!("/connections/{}", self.connection_id), side).await.body
+    async fn lead(&self, owner: &TestAccount, id: &str) -> Lead {
+        self.env.get(&format!("/leads/{id}"), owner).await.expect(200)
     }
 
-    async fn buyer_leads(&self) -> Vec<Value> {
-        let reply = self.env.get(&format!("/flows/{}/leads", self.buyer_flow), &self.buyer).await;
-        assert_eq!(reply.status, 200, "{:?}", reply.body);
-        reply.body.as_array().unwrap().clone()
+    async fn connection(&self, side: &TestAccount) -> Connection {
+        self.env.get(&format!("/connections/{}", self.connection_id), side).await.expect(200)
+    }
+
+    async fn leads_of(&self, flow: &str, owner: &TestAccount) -> Vec<Lead> {
+        self.env.get(&format!("/flows/{flow}/leads"), owner).await.expect(200)
+    }
+
+    async fn buyer_leads(&self) -> Vec<Lead> {
+        self.leads_of(&self.buyer_flow, &self.buyer).await
     }
 }
 
@@ -87,57 +90,54 @@ impl World {
 async fn a_connected_sources_lead_reaches_the_buyers_flow_once() {
     let w = world(Plan::Free).await;
     let mut pipeline = w.env.pipeline().await;
-    let submitted = w.submit(&w.vendor, json!({ "email": "jane@example.com", "phone_1": "5125551234", "ssn": "not kept" })).await;
-    assert_eq!(submitted.status, 200, "{:?}", submitted.body);
-    assert_eq!(submitted.body["outcome"], "success");
-    assert!(submitted.body.get("reason").is_none());
-    let lead_id = submitted.body["lead"]["id"].as_str().unwrap().to_string();
+    let submitted = w.submitted(&w.vendor, json!({ "email": "jane@example.com", "phone_1": "5125551234", "ssn": "not kept" })).await;
+    assert_eq!((submitted.outcome.as_str(), submitted.reason), ("success", None));
+    let lead_id = submitted.lead.id;
 
     let pending = w.lead(&w.seller, &lead_id).await;
-    assert_eq!((pending["submitted_by"].as_str(), pending["steps"][0]["outcome"].as_str()), (Some(w.vendor.id.to_string().as_str()), Some("pending")));
-    assert_eq!(pending["fields"], json!({ "email": "jane@example.com", "phone_1": "5125551234" }), "only the flow's fields are kept");
-    assert_eq!(pending["steps"][0]["buyer_flow_id"], w.buyer_flow);
+    assert_eq!((pending.submitted_by, pending.steps[0].outcome.as_str()), (w.vendor.id.to_string(), "pending"));
+    assert_eq!(pending.fields, fields(&[("email", "jane@example.com"), ("phone_1", "5125551234")]), "only the flow's fields are kept");
+    assert_eq!(pending.steps[0].buyer_flow_id.as_ref(), Some(&w.buyer_flow));
 
     let messages = pipeline.queued_leads(1).await;
     assert_eq!(messages.records.len(), 1);
     assert!(pipeline.deliver_leads(&messages).await.batch_item_failures.is_empty());
 
     let delivered = w.lead(&w.seller, &lead_id).await;
-    let step = &delivered["steps"][0];
-    assert_eq!((step["outcome"].as_str(), step["reason"].as_str()), (Some("success"), None));
+    let step = &delivered.steps[0];
+    assert_eq!((step.outcome.as_str(), step.reason.as_deref()), ("success", None));
     let buyer_leads = w.buyer_leads().await;
     assert_eq!(buyer_leads.len(), 1, "{buyer_leads:?}");
     let received = &buyer_leads[0];
-    assert_eq!(received["id"], step["delivered_lead_id"]);
-    assert_eq!(received["source"]["entity"]["name"], w.seller.name, "the seller is its source");
-    assert_eq!((received["submitted_by"].as_str(), received["hops"].as_u64()), (Some(w.seller.id.to_string().as_str()), Some(1)));
-    assert_eq!(received["origin"], json!({ "account_id": w.seller.id, "connection_id": w.connection_id }));
-    assert_eq!(received["fields"], delivered["fields"]);
-    assert_eq!(w.lead(&w.buyer, received["id"].as_str().unwrap()).await["outcome"], "success");
+    assert_eq!(Some(&received.id), step.delivered_lead_id.as_ref());
+    assert_eq!(received.source.entity.name, w.seller.name, "the seller is its source");
+    assert_eq!((received.submitted_by.as_str(), received.hops), (w.seller.id.to_string().as_str(), 1));
+    assert_eq!(received.origin, Some(LeadOrigin { account_id: w.seller.id.to_string(), connection_id: w.connection_id.clone() }));
+    assert_eq!(received.fields, delivered.fields);
+    assert_eq!(w.lead(&w.buyer, &received.id).await.outcome, "success");
     for side in [&w.seller, &w.buyer] {
         let connection = w.connection(side).await;
-        assert_eq!((connection["leads_delivered"].as_u64(), connection["leads_rejected"].as_u64(), connection["leads_failed"].as_u64()), (Some(1), Some(0), Some(0)), "{connection:?}");
-        assert!(connection["last_delivery_at"].is_string());
+        assert_eq!((connection.leads_delivered, connection.leads_rejected, connection.leads_failed), (1, 0, 0), "{connection:?}");
+        assert!(connection.last_delivery_at.is_some());
     }
 
     // The queue redelivers: nothing more happens.
     assert!(pipeline.deliver_leads(&messages).await.batch_item_failures.is_empty());
     assert_eq!(w.buyer_leads().await.len(), 1);
-    assert_eq!(w.connection(&w.seller).await["leads_delivered"], 1);
+    assert_eq!(w.connection(&w.seller).await.leads_delivered, 1);
     // The buyer's lead has no buyer step to deliver: no further message.
     assert!(pipeline.lead_reader.receive(0).await.unwrap().records.is_empty());
     // The source learns its submission's outcome, nothing more.
     assert_error(&w.env.get(&format!("/leads/{lead_id}"), &w.vendor).await, 404, "not found");
     assert_error(&w.env.get(&format!("/flows/{}/leads", w.seller_flow), &w.vendor).await, 404, "not found");
-    let listed = w.env.get(&format!("/flows/{}/leads", w.seller_flow), &w.seller).await;
-    assert_eq!(listed.body.as_array().unwrap().len(), 1);
+    assert_eq!(w.leads_of(&w.seller_flow, &w.seller).await.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_deliveries_of_one_lead_deliver_it_once() {
     let w = Arc::new(world(Plan::Free).await);
     let mut pipeline = w.env.pipeline().await;
-    assert_eq!(w.submit(&w.vendor, json!({ "email": "race@example.com" })).await.status, 200);
+    w.submitted(&w.vendor, json!({ "email": "race@example.com" })).await;
     let messages = pipeline.queued_leads(1).await;
     let message: shared::leads::domain::lead::LeadMessage = serde_json::from_str(messages.records[0].body.as_deref().unwrap()).unwrap();
     let leads = pipeline.leads;
@@ -148,7 +148,7 @@ async fn concurrent_deliveries_of_one_lead_deliver_it_once() {
     .await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     assert_eq!(w.buyer_leads().await.len(), 1);
-    assert_eq!(w.connection(&w.buyer).await["leads_delivered"], 1);
+    assert_eq!(w.connection(&w.buyer).await.leads_delivered, 1);
 }
 
 #[tokio::test]
@@ -156,14 +156,13 @@ async fn forms_and_retries_with_an_idempotency_key_store_one_lead() {
     let w = world(Plan::Free).await;
     let uri = w.submit_uri();
     let headers = [("content-type", "application/x-www-form-urlencoded"), ("authorization", &format!("Bearer {}", w.vendor.key) as &str), ("idempotency-key", "lead-1")];
-    let first = w.env.post_raw(&uri, &headers, b"email=form%40example.com&state=TX").await;
-    assert_eq!(first.status, 200, "{:?}", first.body);
+    let first: SubmissionResult = w.env.post_raw(&uri, &headers, b"email=form%40example.com&state=TX").await.expect(200);
     let again = w.env.post_raw(&uri, &headers, b"email=form%40example.com&state=TX").await;
-    assert_eq!((again.status, again.headers.get("idempotent-replayed").map(String::as_str)), (200, Some("true")));
-    assert_eq!(again.body["lead"]["id"], first.body["lead"]["id"]);
-    let lead = w.lead(&w.seller, first.body["lead"]["id"].as_str().unwrap()).await;
-    assert_eq!(lead["fields"], json!({ "email": "form@example.com", "state": "TX" }));
-    assert_eq!(w.env.get(&format!("/flows/{}/leads", w.seller_flow), &w.seller).await.body.as_array().unwrap().len(), 1);
+    assert_eq!(again.headers.get("idempotent-replayed").map(String::as_str), Some("true"));
+    assert_eq!(again.expect::<SubmissionResult>(200).lead, first.lead);
+    let lead = w.lead(&w.seller, &first.lead.id).await;
+    assert_eq!(lead.fields, fields(&[("email", "form@example.com"), ("state", "TX")]));
+    assert_eq!(w.leads_of(&w.seller_flow, &w.seller).await.len(), 1);
 }
 
 #[tokio::test]
@@ -176,7 +175,7 @@ async fn only_the_owner_and_the_connected_source_may_submit() {
     assert_eq!(assert_error(&w.submit(&w.buyer, lead.clone()).await, 404, "not found"), unknown, "a partner that is not this source");
     let other_source = format!("/flows/{}/sources/{}/submit", w.seller_flow, shared::Id::generate());
     assert_error(&w.env.call("POST", &other_source, Some(&w.vendor.key), Some(lead.clone())).await, 404, "not found");
-    assert_eq!(w.submit(&w.seller, lead.clone()).await.body["outcome"], "success", "the owner submits as any of its sources");
+    assert_eq!(w.submitted(&w.seller, lead.clone()).await.outcome, "success", "the owner submits as any of its sources");
     assert_error(&w.env.call("POST", &format!("/flows/not-an-id/sources/{}/submit", w.source), Some(&w.vendor.key), Some(lead.clone())).await, 400, "bad request");
     assert_error(&w.submit(&w.vendor, json!({ "address": { "city": "Austin" } })).await, 422, "validation failed");
     assert_error(&w.env.call("POST", &w.submit_uri(), None, Some(lead.clone())).await, 401, "authentication failed");
@@ -184,84 +183,89 @@ async fn only_the_owner_and_the_connected_source_may_submit() {
     // Revoking the vendor's connection refuses its next submission at once, like an unknown flow.
     assert_eq!(w.env.call("DELETE", &format!("/connections/{}", w.vendor_connection_id), Some(&w.vendor.key), None).await.status, 200);
     assert_eq!(assert_error(&w.submit(&w.vendor, lead).await, 404, "not found"), unknown);
-    assert_eq!(w.env.get(&format!("/flows/{}/leads", w.seller_flow), &w.seller).await.body.as_array().unwrap().len(), 1, "only the owner's lead");
+    assert_eq!(w.leads_of(&w.seller_flow, &w.seller).await.len(), 1, "only the owner's lead");
 }
 
 #[tokio::test]
 async fn a_paid_buyers_acceptance_criteria_reject_with_the_reason_the_seller_sees() {
     let w = world(Plan::Paid).await;
     let mut pipeline = w.env.pipeline().await;
-    let buyer_flow = w.env.get(&format!("/flows/{}", w.buyer_flow), &w.buyer).await.body;
-    let sources: Vec<Value> = buyer_flow["sources"].as_array().unwrap().iter().map(|s| json!({ "id": s["id"], "entity": { "id": s["entity"]["id"] } })).collect();
+    let buyer_flow: Flow = w.env.get(&format!("/flows/{}", w.buyer_flow), &w.buyer).await.expect(200);
+    let sources = request_sources(&buyer_flow);
     let criteria = json!({ "required": ["phone_1"], "rules": [{ "field": "state", "operator": "is_one_of", "values": ["TX", "CA"] }] });
     let updated = w.env.call("PUT", &format!("/flows/{}", w.buyer_flow), Some(&w.buyer.key), Some(json!({ "name": "Picky", "enabled": true, "sources": sources, "acceptance_criteria": criteria }))).await;
-    assert_eq!(updated.status, 200, "{:?}", updated.body);
+    updated.expect::<Flow>(200);
 
-    let rejected = w.submit(&w.vendor, json!({ "email": "a@example.com", "state": "NY", "phone_1": "5125551234" })).await;
-    let accepted = w.submit(&w.vendor, json!({ "email": "b@example.com", "state": "tx", "phone_1": "5125551234" })).await;
-    assert_eq!((rejected.body["outcome"].as_str(), accepted.body["outcome"].as_str()), (Some("success"), Some("success")), "the seller's flow takes both");
+    let rejected = w.submitted(&w.vendor, json!({ "email": "a@example.com", "state": "NY", "phone_1": "5125551234" })).await;
+    let accepted = w.submitted(&w.vendor, json!({ "email": "b@example.com", "state": "tx", "phone_1": "5125551234" })).await;
+    assert_eq!((rejected.outcome.as_str(), accepted.outcome.as_str()), ("success", "success"), "the seller's flow takes both");
     let messages = pipeline.queued_leads(2).await;
     assert!(pipeline.deliver_leads(&messages).await.batch_item_failures.is_empty());
 
-    let step = w.lead(&w.seller, rejected.body["lead"]["id"].as_str().unwrap()).await["steps"][0].clone();
-    assert_eq!(step["outcome"], "failure");
-    assert_eq!(step["reason"], "rejected by buyer Inc: state must be one of: TX, CA");
-    assert_eq!(w.lead(&w.seller, accepted.body["lead"]["id"].as_str().unwrap()).await["steps"][0]["outcome"], "success");
+    let step = w.lead(&w.seller, &rejected.lead.id).await.steps.remove(0);
+    assert_eq!(step.outcome, "failure");
+    assert_eq!(step.reason.as_deref(), Some("rejected by buyer Inc: state must be one of: TX, CA"));
+    assert_eq!(w.lead(&w.seller, &accepted.lead.id).await.steps[0].outcome, "success");
     let at_buyer = w.buyer_leads().await;
-    let outcomes: Vec<&str> = at_buyer.iter().map(|l| l["outcome"].as_str().unwrap()).collect();
+    let outcomes: Vec<&str> = at_buyer.iter().map(|l| l.outcome.as_str()).collect();
     assert_eq!(outcomes.iter().filter(|o| **o == "failure").count(), 1, "the buyer sees what it rejected: {outcomes:?}");
     let connection = w.connection(&w.seller).await;
-    assert_eq!((connection["leads_delivered"].as_u64(), connection["leads_rejected"].as_u64()), (Some(1), Some(1)));
+    assert_eq!((connection.leads_delivered, connection.leads_rejected), (1, 1));
 }
 
 #[tokio::test]
 async fn a_paid_sellers_own_criteria_answer_the_source_and_free_accounts_cannot_set_them() {
     let w = world(Plan::Free).await;
-    let flow = w.env.get(&format!("/flows/{}", w.seller_flow), &w.seller).await.body;
-    let mut body = json!({ "name": "Auto leads", "enabled": true, "fields": flow["fields"], "acceptance_criteria": { "required": ["phone_1"] } });
-    body["sources"] = json!([{ "id": w.source, "entity": { "id": flow["sources"][0]["entity"]["id"] } }]);
-    assert_eq!(w.env.call("PUT", &format!("/flows/{}", w.seller_flow), Some(&w.seller.key), Some(body)).await.status, 200);
-    let reply = w.submit(&w.vendor, json!({ "email": "a@example.com" })).await;
-    assert_eq!((reply.body["outcome"].as_str(), reply.body["reason"].as_str()), (Some("failure"), Some("phone_1 is required")));
-    assert!(w.lead(&w.seller, reply.body["lead"]["id"].as_str().unwrap()).await["steps"].as_array().unwrap().is_empty(), "a rejected lead goes to no buyer");
+    let flow: Flow = w.env.get(&format!("/flows/{}", w.seller_flow), &w.seller).await.expect(200);
+    let body = json!({ "name": "Auto leads", "enabled": true, "fields": flow.fields, "sources": request_sources(&flow), "acceptance_criteria": { "required": ["phone_1"] } });
+    w.env.call("PUT", &format!("/flows/{}", w.seller_flow), Some(&w.seller.key), Some(body)).await.expect::<Flow>(200);
+    let reply = w.submitted(&w.vendor, json!({ "email": "a@example.com" })).await;
+    assert_eq!((reply.outcome.as_str(), reply.reason.as_deref()), ("failure", Some("phone_1 is required")));
+    assert!(w.lead(&w.seller, &reply.lead.id).await.steps.is_empty(), "a rejected lead goes to no buyer");
     let free = w.env.call("POST", "/flows", Some(&w.vendor.key), Some(json!({ "name": "Mine", "enabled": true, "acceptance_criteria": { "required": ["email"] } }))).await;
     assert_error(&free, 403, "forbidden");
-    let plain = w.env.call("POST", "/flows", Some(&w.vendor.key), Some(json!({ "name": "Mine", "enabled": true }))).await;
+    let plain: Flow = w.env.call("POST", "/flows", Some(&w.vendor.key), Some(json!({ "name": "Mine", "enabled": true }))).await.expect(201);
     let replaced = json!({ "name": "Mine", "enabled": true, "acceptance_criteria": { "required": ["email"] } });
-    assert_error(&w.env.call("PUT", &format!("/flows/{}", plain.body["id"].as_str().unwrap()), Some(&w.vendor.key), Some(replaced)).await, 403, "forbidden");
+    assert_error(&w.env.call("PUT", &format!("/flows/{}", plain.id), Some(&w.vendor.key), Some(replaced)).await, 403, "forbidden");
 }
 
 #[tokio::test]
 async fn after_the_buyer_connection_is_revoked_nothing_reaches_the_buyer() {
     let w = world(Plan::Free).await;
     let mut pipeline = w.env.pipeline().await;
-    assert_eq!(w.env.call("DELETE", &format!("/connections/{}", w.connection_id), Some(&w.buyer.key), None).await.status, 200);
-    let reply = w.submit(&w.vendor, json!({ "email": "late@example.com" })).await;
-    assert_eq!(reply.body["outcome"], "success");
+    w.env.call("DELETE", &format!("/connections/{}", w.connection_id), Some(&w.buyer.key), None).await.expect::<Connection>(200);
+    let reply = w.submitted(&w.vendor, json!({ "email": "late@example.com" })).await;
+    assert_eq!(reply.outcome, "success");
     let messages = pipeline.queued_leads(1).await;
     assert!(pipeline.deliver_leads(&messages).await.batch_item_failures.is_empty());
-    let step = w.lead(&w.seller, reply.body["lead"]["id"].as_str().unwrap()).await["steps"][0].clone();
-    assert_eq!((step["outcome"].as_str(), step["reason"].as_str()), (Some("failure"), Some("the connection with buyer Inc was revoked")));
+    let step = w.lead(&w.seller, &reply.lead.id).await.steps.remove(0);
+    assert_eq!((step.outcome.as_str(), step.reason.as_deref()), ("failure", Some("the connection with buyer Inc was revoked")));
     assert!(w.buyer_leads().await.is_empty());
     // Counted where the contract says: on the (revoked) connection, both sides.
     for side in [&w.seller, &w.buyer] {
         let connection = w.connection(side).await;
-        assert_eq!((connection["status"].as_str(), connection["leads_delivered"].as_u64(), connection["leads_failed"].as_u64()), (Some("revoked"), Some(0), Some(1)), "{connection:?}");
+        assert_eq!((connection.status.as_str(), connection.leads_delivered, connection.leads_failed), ("revoked", 0, 1), "{connection:?}");
     }
 }
 
 /// A flow's sources as a PUT names them.
-fn request_sources(flow: &Value) -> Value {
-    flow["sources"].as_array().unwrap().iter().map(|s| json!({ "id": s["id"], "entity": { "id": s["entity"]["id"] } })).collect()
+fn request_sources(flow: &Flow) -> Value {
+    flow.sources.iter().map(|s| json!({ "id": s.id, "entity": { "id": s.entity.id } })).collect()
+}
+
+/// A lead's fields, as the API lists them.
+fn fields(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
 }
 
 #[tokio::test]
 async fn a_flow_delivers_to_each_buyer_once() {
     let w = world(Plan::Free).await;
     let mut pipeline = w.env.pipeline().await;
-    let flow = w.env.get(&format!("/flows/{}", w.seller_flow), &w.seller).await.body;
-    let step = json!({ "type": "recipient", "entity": { "id": flow["steps"][0]["entity"]["id"] }, "integration": flow["steps"][0]["integration"] });
-    let twice = json!({ "name": flow["name"], "enabled": true, "fields": flow["fields"], "sources": request_sources(&flow), "steps": [step, step] });
+    let flow: Flow = w.env.get(&format!("/flows/{}", w.seller_flow), &w.seller).await.expect(200);
+    let integration = flow.steps[0].integration.as_ref().unwrap();
+    let step = json!({ "type": "recipient", "entity": { "id": flow.steps[0].entity.as_ref().unwrap().id }, "integration": { "module_id": integration.module_id } });
+    let twice = json!({ "name": flow.name, "enabled": true, "fields": flow.fields, "sources": request_sources(&flow), "steps": [step, step] });
     let refused = w.env.call("PUT", &format!("/flows/{}", w.seller_flow), Some(&w.seller.key), Some(twice)).await;
     assert!(assert_error(&refused, 422, "validation failed").contains("steps[1].entity.id: an earlier step already delivers"), "{:?}", refused.body);
 
@@ -272,10 +276,10 @@ async fn a_flow_delivers_to_each_buyer_once() {
     let mut item = w.env.stored_item(&format!("ACCOUNT#{}", w.seller.id), &format!("FLOW#{id}")).await.expect("the flow's item");
     item.insert("steps".into(), serde_dynamo::to_attribute_value(&stored.steps).unwrap());
     w.env.plant_item(item).await;
-    let reply = w.submit(&w.vendor, json!({ "email": "once@example.com" })).await;
-    let lead = w.lead(&w.seller, reply.body["lead"]["id"].as_str().unwrap()).await;
-    assert_eq!((lead["steps"][0]["outcome"].as_str(), lead["steps"][1]["outcome"].as_str()), (Some("pending"), Some("skipped")));
-    assert_eq!(lead["steps"][1]["reason"], "an earlier step already delivers to buyer Inc");
+    let reply = w.submitted(&w.vendor, json!({ "email": "once@example.com" })).await;
+    let lead = w.lead(&w.seller, &reply.lead.id).await;
+    assert_eq!((lead.steps[0].outcome.as_str(), lead.steps[1].outcome.as_str()), ("pending", "skipped"));
+    assert_eq!(lead.steps[1].reason.as_deref(), Some("an earlier step already delivers to buyer Inc"));
     let messages = pipeline.queued_leads(1).await;
     assert!(pipeline.deliver_leads(&messages).await.batch_item_failures.is_empty());
     assert_eq!(w.buyer_leads().await.len(), 1, "one lead for the buyer");
@@ -287,32 +291,30 @@ async fn steps_and_reasons_name_the_buyer_as_its_account_is_named_after_it_accep
     let seller = env.account_with_plan("seller", Plan::Paid).await;
     let buyer = env.account_with_plan("paidbuyer", Plan::Paid).await;
     // Invited by address: the seller's entity is named by the address until the buyer accepts.
-    let invited = env.call("POST", "/invitations/recipient", Some(&seller.key), Some(json!({ "email": buyer.email }))).await;
-    let entity = invited.body["entity"]["id"].as_str().unwrap().to_string();
-    assert_eq!(invited.body["entity"]["name"], buyer.email.as_str());
+    let invited: InvitationSent = env.call("POST", "/invitations/recipient", Some(&seller.key), Some(json!({ "email": buyer.email }))).await.expect(201);
+    let entity = invited.entity.id;
+    assert_eq!(invited.entity.name, buyer.email);
     let flow = json!({ "name": "Early", "enabled": true, "sources": [{ "entity": { "id": entity } }], "steps": [{ "type": "recipient", "entity": { "id": entity } }] });
-    let created = env.call("POST", "/flows", Some(&seller.key), Some(flow)).await;
-    assert_eq!(created.status, 201, "{:?}", created.body);
-    assert_eq!(created.body["steps"][0]["entity"]["name"], buyer.email.as_str());
-    let accepted = env.call("POST", &format!("/invitations/{}/accept", invited.body["invitation"]["id"].as_str().unwrap()), Some(&buyer.key), None).await;
-    let connection_id = accepted.body["connection"]["id"].as_str().unwrap().to_string();
-    let setup = env.call("POST", "/onboard/buyer", Some(&buyer.key), Some(json!({ "connection_id": connection_id }))).await;
-    assert_eq!(setup.status, 200, "{:?}", setup.body);
-    let buyer_flow = setup.body["redirect"].as_str().unwrap().strip_prefix("/flows/").unwrap().to_string();
-    let criteria = json!({ "name": "Leads", "enabled": true, "sources": request_sources(&env.get(&format!("/flows/{buyer_flow}"), &buyer).await.body), "acceptance_criteria": { "required": ["phone_1"] } });
-    assert_eq!(env.call("PUT", &format!("/flows/{buyer_flow}"), Some(&buyer.key), Some(criteria)).await.status, 200);
+    let created: Flow = env.call("POST", "/flows", Some(&seller.key), Some(flow)).await.expect(201);
+    assert_eq!(created.steps[0].entity.as_ref().unwrap().name, buyer.email);
+    let accepted: Accepted = env.call("POST", &format!("/invitations/{}/accept", invited.invitation.id), Some(&buyer.key), None).await.expect(200);
+    let setup: SetupDone = env.call("POST", "/onboard/buyer", Some(&buyer.key), Some(json!({ "connection_id": accepted.connection.id }))).await.expect(200);
+    let buyer_flow: Flow = env.get(&format!("/flows/{}", setup.flow_id()), &buyer).await.expect(200);
+    let criteria = json!({ "name": "Leads", "enabled": true, "sources": request_sources(&buyer_flow), "acceptance_criteria": { "required": ["phone_1"] } });
+    env.call("PUT", &format!("/flows/{}", buyer_flow.id), Some(&buyer.key), Some(criteria)).await.expect::<Flow>(200);
 
-    let seller_flow = env.get(&format!("/flows/{}", created.body["id"].as_str().unwrap()), &seller).await.body;
-    assert_eq!(seller_flow["steps"][0]["entity"]["name"], buyer.name.as_str(), "the setup renames the seller's steps");
+    let seller_flow: Flow = env.get(&format!("/flows/{}", created.id), &seller).await.expect(200);
+    assert_eq!(seller_flow.steps[0].entity.as_ref().unwrap().name, buyer.name, "the setup renames the seller's steps");
     let mut pipeline = env.pipeline().await;
-    let uri = format!("/flows/{}/sources/{}/submit", seller_flow["id"].as_str().unwrap(), seller_flow["sources"][0]["id"].as_str().unwrap());
-    let reply = env.call("POST", &uri, Some(&seller.key), Some(json!({ "email": "a@example.com" }))).await;
+    let uri = format!("/flows/{}/sources/{}/submit", seller_flow.id, seller_flow.sources[0].id);
+    let reply: SubmissionResult = env.call("POST", &uri, Some(&seller.key), Some(json!({ "email": "a@example.com" }))).await.expect(200);
     let messages = pipeline.queued_leads(1).await;
     assert!(pipeline.deliver_leads(&messages).await.batch_item_failures.is_empty());
-    let lead = env.get(&format!("/leads/{}", reply.body["lead"]["id"].as_str().unwrap()), &seller).await.body;
-    assert_eq!(lead["steps"][0]["reason"], format!("rejected by {}: phone_1 is required", buyer.name));
-    assert_eq!(lead["steps"][0]["entity"]["name"], buyer.name.as_str());
-    assert!(!lead.to_string().contains(&buyer.email), "the address is not the buyer's name any more: {lead}");
+    let lead = env.get(&format!("/leads/{}", reply.lead.id), &seller).await;
+    assert!(!lead.body.to_string().contains(&buyer.email), "the address is not the buyer's name any more: {:?}", lead.body);
+    let lead: Lead = lead.expect(200);
+    assert_eq!(lead.steps[0].reason, Some(format!("rejected by {}: phone_1 is required", buyer.name)));
+    assert_eq!(lead.steps[0].entity.name, buyer.name);
 }
 
 #[tokio::test]
@@ -323,11 +325,11 @@ async fn a_buyer_step_without_delivery_set_up_is_skipped_with_the_reason() {
     connect(&env, &seller, &buyer).await;
     let entity = entity_for(&env, &seller, &buyer).await;
     let flow = json!({ "name": "Direct", "enabled": true, "sources": [{ "entity": { "id": entity } }], "steps": [{ "type": "recipient", "entity": { "id": entity } }] });
-    let created = env.call("POST", "/flows", Some(&seller.key), Some(flow)).await;
-    let uri = format!("/flows/{}/sources/{}/submit", created.body["id"].as_str().unwrap(), created.body["sources"][0]["id"].as_str().unwrap());
-    let reply = env.call("POST", &uri, Some(&seller.key), Some(json!({ "email": "a@example.com" }))).await;
-    let lead = env.get(&format!("/leads/{}", reply.body["lead"]["id"].as_str().unwrap()), &seller).await.body;
-    assert_eq!((lead["steps"][0]["outcome"].as_str(), lead["steps"][0]["reason"].as_str()), (Some("skipped"), Some("buyer delivery to buyer Inc is not set up")));
+    let created: Flow = env.call("POST", "/flows", Some(&seller.key), Some(flow)).await.expect(201);
+    let uri = format!("/flows/{}/sources/{}/submit", created.id, created.sources[0].id);
+    let reply: SubmissionResult = env.call("POST", &uri, Some(&seller.key), Some(json!({ "email": "a@example.com" }))).await.expect(200);
+    let lead: Lead = env.get(&format!("/leads/{}", reply.lead.id), &seller).await.expect(200);
+    assert_eq!((lead.steps[0].outcome.as_str(), lead.steps[0].reason.as_deref()), ("skipped", Some("buyer delivery to buyer Inc is not set up")));
     // A buyer is not a source: it cannot submit as the seller's source standing for it.
     assert_error(&env.call("POST", &uri, Some(&buyer.key), Some(json!({ "email": "a@example.com" }))).await, 404, "not found");
 }
@@ -336,13 +338,12 @@ async fn a_buyer_step_without_delivery_set_up_is_skipped_with_the_reason() {
 async fn a_source_reads_its_submission_documents_and_nobody_else_does() {
     let w = world(Plan::Free).await;
     let uri = format!("/flows/{}/sources/{}/docs", w.seller_flow, w.source);
-    let docs = w.env.get(&uri, &w.vendor).await;
-    assert_eq!(docs.status, 200, "{:?}", docs.body);
-    assert!(docs.body["submit_url"].as_str().unwrap().ends_with(&w.submit_uri()), "{:?}", docs.body["submit_url"]);
-    let fields: Vec<(&str, &str)> = docs.body["fields"].as_array().unwrap().iter().map(|f| (f["name"].as_str().unwrap(), f["type"].as_str().unwrap())).collect();
+    let docs: SubmissionDocs = w.env.get(&uri, &w.vendor).await.expect(200);
+    assert!(docs.submit_url.ends_with(&w.submit_uri()), "{}", docs.submit_url);
+    let fields: Vec<(&str, &str)> = docs.fields.iter().map(|f| (f.name.as_str(), f.kind.as_str())).collect();
     assert_eq!(fields, vec![("email", "email"), ("phone_1", "phone"), ("state", "state")]);
-    assert_eq!(docs.body["source"]["name"], w.vendor.name);
-    assert!(docs.body["example"]["curl"].as_str().unwrap().contains("Authorization: Bearer <your API key>"));
+    assert_eq!(docs.source.name, w.vendor.name);
+    assert!(docs.example.curl.contains("Authorization: Bearer <your API key>"));
     let stranger = w.env.account("stranger").await;
     assert_error(&w.env.get(&uri, &stranger).await, 404, "not found");
     assert_error(&w.env.call("GET", &uri, None, None).await, 401, "authentication failed");

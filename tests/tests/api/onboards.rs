@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use api_tests::{all_at_once, statuses, TestAccount, TestEnv, assert_error, connect, race};
+use api_tests::{all_at_once, statuses, Flow, Onboard, TestAccount, TestEnv, assert_error, connect, race};
 use serde_json::{Value, json};
 
 struct Setup {
@@ -27,9 +27,7 @@ async fn create(s: &Setup, body: Value) -> api_tests::Reply {
 }
 
 async fn flow(env: &TestEnv, owner: &TestAccount) -> String {
-    let reply = env.call("POST", "/flows", Some(&owner.key), Some(json!({ "name": "Receiving", "enabled": true }))).await;
-    assert_eq!(reply.status, 201, "{:?}", reply.body);
-    reply.body["id"].as_str().unwrap().to_string()
+    env.call("POST", "/flows", Some(&owner.key), Some(json!({ "name": "Receiving", "enabled": true }))).await.expect::<Flow>(201).id
 }
 
 #[tokio::test]
@@ -37,38 +35,32 @@ async fn the_seeds_onboarding_path() {
     let s = setup().await;
     let buyer_flow = flow(&s.env, &s.buyer).await;
     let created = create(&s, json!({ "invitation_id": s.invitation_id })).await;
-    assert_eq!(created.status, 201, "{:?}", created.body);
-    let onboard = &created.body;
-    let id = onboard["id"].as_str().unwrap();
-    assert_eq!(onboard["status"], "created");
-    assert_eq!(onboard["account_id"], s.buyer.id.to_string());
-    assert_eq!(onboard["invitation_id"], s.invitation_id);
-    assert_eq!(onboard["connection_id"], s.connection_id, "resolved from the invitation");
-    assert!(onboard["flow_id"].is_null());
-    for field in ["created_at", "updated_at"] {
-        assert!(onboard[field].as_str().unwrap().ends_with('Z'));
-    }
+    let onboard: Onboard = created.expect(201);
+    assert_eq!(onboard.status, "created");
+    assert_eq!(onboard.account_id, s.buyer.id.to_string());
+    assert_eq!(onboard.invitation_id, s.invitation_id);
+    assert_eq!(onboard.connection_id, s.connection_id, "resolved from the invitation");
+    assert_eq!(onboard.flow_id, None);
+    assert!(onboard.created_at.ends_with('Z') && onboard.updated_at.ends_with('Z'));
     assert_eq!(created.headers["etag"], "\"1\"");
 
-    let path = format!("/onboards/{id}");
+    let path = format!("/onboards/{}", onboard.id);
     let in_progress = s.env.call("PUT", &path, Some(&s.buyer.key), Some(json!({ "invitation_id": s.invitation_id, "flow_id": buyer_flow, "status": "in_progress" }))).await;
-    assert_eq!(in_progress.status, 200, "{:?}", in_progress.body);
-    assert_eq!(in_progress.body["status"], "in_progress");
-    assert_eq!(in_progress.body["flow_id"], buyer_flow);
+    let in_progress: Onboard = in_progress.expect(200);
+    assert_eq!(in_progress.status, "in_progress");
+    assert_eq!(in_progress.flow_id, Some(buyer_flow.clone()));
     let completed = s.env.call("PUT", &path, Some(&s.buyer.key), Some(json!({
         "account_id": s.buyer.id.to_string(), "invitation_id": s.invitation_id, "connection_id": s.connection_id, "flow_id": buyer_flow, "status": "completed"
     }))).await;
-    assert_eq!(completed.status, 200, "{:?}", completed.body);
-    assert_eq!(completed.body["status"], "completed");
-    assert_eq!(completed.body["setup_status"], "pending", "recorded for the buyer setup pipeline");
     assert_eq!(completed.headers["etag"], "\"3\"");
+    let completed: Onboard = completed.expect(200);
+    assert_eq!(completed.status, "completed");
+    assert_eq!(completed.setup_status.as_deref(), Some("pending"), "recorded for the buyer setup pipeline");
 
-    let got = s.env.get(&path, &s.buyer).await;
-    assert_eq!(got.status, 200);
-    assert_eq!(got.body, completed.body);
-    let listed = s.env.get("/onboards", &s.buyer).await;
-    assert_eq!(listed.status, 200);
-    assert_eq!(listed.body, json!([completed.body]));
+    let got: Onboard = s.env.get(&path, &s.buyer).await.expect(200);
+    assert_eq!(got, completed);
+    let listed: Vec<Onboard> = s.env.get("/onboards", &s.buyer).await.expect(200);
+    assert_eq!(listed, [completed]);
 
     let back = s.env.call("PUT", &path, Some(&s.buyer.key), Some(json!({ "invitation_id": s.invitation_id, "status": "in_progress" }))).await;
     assert!(assert_error(&back, 409, "conflict").starts_with("Onboard was not updated"));
@@ -89,7 +81,7 @@ async fn creating_needs_an_accepted_invitation_of_ones_own_and_only_once() {
     assert!(details(&create(&s, json!({ "invitation_id": s.invitation_id, "extra": 1 })).await, 422, "validation failed").contains("extra"));
     let other = api_tests::unique("x");
     let pending = s.env.call("POST", "/invitations/recipient", Some(&s.seller.key), Some(json!({ "email": format!("{other}@example.com") }))).await;
-    let pending_id = pending.body["invitation"]["id"].as_str().unwrap();
+    let pending_id = pending.read::<api_tests::InvitationSent>().invitation.id;
     // Only the buying side onboards: the seller of an invitation to a buyer is refused, pending or accepted.
     let seller_pending = s.env.call("POST", "/onboards", Some(&s.seller.key), Some(json!({ "invitation_id": pending_id }))).await;
     assert!(details(&seller_pending, 403, "forbidden").contains("only the buying side"));
@@ -97,7 +89,7 @@ async fn creating_needs_an_accepted_invitation_of_ones_own_and_only_once() {
     assert!(details(&seller_accepted, 403, "forbidden").contains("only the buying side"));
     // A seller that invited a source is its buyer, and onboards once the source accepts.
     let source = s.env.call("POST", "/invitations/source", Some(&s.seller.key), Some(json!({ "email": format!("source-{other}@example.com") }))).await;
-    let not_accepted = s.env.call("POST", "/onboards", Some(&s.seller.key), Some(json!({ "invitation_id": source.body["invitation"]["id"] }))).await;
+    let not_accepted = s.env.call("POST", "/onboards", Some(&s.seller.key), Some(json!({ "invitation_id": source.read::<api_tests::InvitationSent>().invitation.id }))).await;
     assert!(details(&not_accepted, 409, "conflict").contains("not been accepted"));
     let not_mine = s.env.call("POST", "/onboards", Some(&stranger.key), Some(json!({ "invitation_id": s.invitation_id }))).await;
     assert_error(&not_mine, 404, "not found");
@@ -105,7 +97,7 @@ async fn creating_needs_an_accepted_invitation_of_ones_own_and_only_once() {
     assert!(details(&foreign_flow, 400, "bad request").contains("flow"));
 
     let first = create(&s, json!({ "invitation_id": s.invitation_id.to_uppercase() })).await;
-    assert_eq!(first.status, 201, "{:?}", first.body);
+    first.expect::<Onboard>(201);
     let second = create(&s, json!({ "invitation_id": s.invitation_id })).await;
     assert!(details(&second, 400, "bad request").contains("already exists"));
 
@@ -118,7 +110,7 @@ async fn creating_needs_an_accepted_invitation_of_ones_own_and_only_once() {
     assert_error(&s.env.request(raw("{\"invitation_id\"")).await, 400, "invalid JSON");
     assert_error(&s.env.request(raw(&format!("{{\"invitation_id\":\"{}\",\"pad\":\"{}\"}}", s.invitation_id, "x".repeat(70_000)))).await, 413, "payload too large");
     assert_error(&s.env.call("POST", "/onboards", None, Some(json!({ "invitation_id": s.invitation_id }))).await, 401, "authentication failed");
-    assert_eq!(s.env.get("/onboards", &s.buyer).await.body.as_array().unwrap().len(), 1);
+    assert_eq!(s.env.get("/onboards", &s.buyer).await.expect::<Vec<Onboard>>(200).len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -129,14 +121,14 @@ async fn concurrent_posts_create_one_onboard() {
     let statuses = statuses(&replies);
     assert_eq!(statuses.iter().filter(|s| **s == 201).count(), 1, "{statuses:?}");
     assert!(statuses.iter().all(|s| matches!(s, 201 | 400)), "{statuses:?}");
-    assert_eq!(env.get("/onboards", &s.buyer).await.body.as_array().unwrap().len(), 1);
+    assert_eq!(env.get("/onboards", &s.buyer).await.expect::<Vec<Onboard>>(200).len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_completions_update_once() {
     let s = setup().await;
     let created = create(&s, json!({ "invitation_id": s.invitation_id })).await;
-    let path = format!("/onboards/{}", created.body["id"].as_str().unwrap());
+    let path = format!("/onboards/{}", created.expect::<Onboard>(201).id);
     let env = Arc::new(s.env);
     let mut pipeline = env.pipeline().await;
     let replies = all_at_once(&env, "PUT", &path, Some(&s.buyer.key), Some(json!({ "invitation_id": s.invitation_id, "status": "completed" }))).await;
@@ -144,7 +136,7 @@ async fn concurrent_completions_update_once() {
     assert!(statuses.iter().all(|s| matches!(s, 200 | 409)), "{statuses:?}");
     let updated: Vec<&api_tests::Reply> = replies.iter().filter(|r| r.status == 200).collect();
     assert!(!updated.is_empty(), "{statuses:?}");
-    assert_eq!(env.get(&path, &s.buyer).await.body["version"], 2, "exactly one update landed: {statuses:?}");
+    assert_eq!(env.get(&path, &s.buyer).await.expect::<Onboard>(200).version, 2, "exactly one update landed: {statuses:?}");
     // One change into completed: one buyer setup queued, however many PUTs answered 200.
     let queued = pipeline.queued_setups(1).await;
     assert_eq!(queued.records.len(), 1);
@@ -157,7 +149,7 @@ async fn concurrent_completions_update_once() {
 async fn a_put_that_read_before_another_committed_is_refused() {
     let s = setup().await;
     let created = create(&s, json!({ "invitation_id": s.invitation_id })).await;
-    let path = format!("/onboards/{}", created.body["id"].as_str().unwrap());
+    let path = format!("/onboards/{}", created.expect::<Onboard>(201).id);
     s.env.gate.arm("UpdateItem");
     let env = Arc::new(s.env);
     let body = json!({ "invitation_id": s.invitation_id, "status": "completed" });
@@ -166,8 +158,8 @@ async fn a_put_that_read_before_another_committed_is_refused() {
     statuses.sort();
     assert_eq!(statuses, [200, 409], "{:?} / {:?}", a.body, b.body);
     let loser = if a.status == 409 { &a } else { &b };
-    assert!(loser.body["details"].as_str().unwrap().starts_with("Onboard was not updated"));
-    assert_eq!(env.get(&path, &s.buyer).await.body["version"], 2, "exactly one update landed");
+    assert!(assert_error(loser, 409, "conflict").starts_with("Onboard was not updated"));
+    assert_eq!(env.get(&path, &s.buyer).await.expect::<Onboard>(200).version, 2, "exactly one update landed");
 }
 
 #[tokio::test]
@@ -176,8 +168,7 @@ async fn updates_that_move_or_misname_an_onboard_are_refused() {
     let stranger = s.env.account("stranger").await;
     let stranger_flow = flow(&s.env, &stranger).await;
     let created = create(&s, json!({ "invitation_id": s.invitation_id })).await;
-    let id = created.body["id"].as_str().unwrap();
-    let path = format!("/onboards/{id}");
+    let path = format!("/onboards/{}", created.expect::<Onboard>(201).id);
     let put = |body: Value| {
         let (env, key, path) = (&s.env, s.buyer.key.clone(), path.clone());
         async move { env.call("PUT", &path, Some(&key), Some(body)).await }
@@ -217,9 +208,8 @@ async fn updates_that_move_or_misname_an_onboard_are_refused() {
         headers: vec![("authorization".into(), format!("Bearer {}", s.buyer.key)), ("if-match".into(), "\"1\"".into())],
         body: json!({ "invitation_id": inv, "status": "completed_flows_sync" }).to_string().into_bytes(),
     }).await;
-    assert_eq!(fresh.status, 200, "{:?}", fresh.body);
-    assert_eq!(fresh.body["status"], "completed_flows_sync");
-    assert_eq!(s.env.get(&path, &s.buyer).await.body["version"], 2, "refused updates changed nothing");
+    assert_eq!(fresh.expect::<Onboard>(200).status, "completed_flows_sync");
+    assert_eq!(s.env.get(&path, &s.buyer).await.expect::<Onboard>(200).version, 2, "refused updates changed nothing");
 
     // Other accounts and unknown or malformed ids.
     assert_error(&s.env.get(&path, &stranger).await, 404, "not found");
@@ -232,7 +222,7 @@ async fn updates_that_move_or_misname_an_onboard_are_refused() {
     assert_error(&s.env.get("/onboards/not-an-id", &s.buyer).await, 400, "bad request");
     assert_error(&s.env.call("PUT", "/onboards/123", Some(&s.buyer.key), Some(json!({ "invitation_id": inv }))).await, 400, "bad request");
     assert_error(&s.env.call("GET", "/onboards", None, None).await, 401, "authentication failed");
-    assert!(s.env.get("/onboards", &stranger).await.body.as_array().unwrap().is_empty());
+    assert!(s.env.get("/onboards", &stranger).await.expect::<Vec<Onboard>>(200).is_empty());
 }
 
 #[tokio::test]
