@@ -365,3 +365,146 @@ pub struct DocExample {
     pub body: serde_json::Value,
     pub curl: String,
 }
+
+/// Seed 001 wraps each answer in an object named after what it holds.
+#[derive(Debug, Deserialize)]
+pub struct CampaignReply {
+    pub campaign: Campaign,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Campaigns {
+    pub campaigns: Vec<Campaign>,
+}
+
+/// A client, with its campaign where the answer names it (the onboarding link's JSON).
+#[derive(Debug, Deserialize)]
+pub struct ClientReply {
+    pub client: Client,
+    pub campaign: Option<EntityRef>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Clients {
+    pub clients: Vec<Client>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct WebhookReply {
+    pub webhook: WebhookEndpoint,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Webhooks {
+    pub webhooks: Vec<WebhookEndpoint>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+pub struct Delivery {
+    pub id: String,
+    pub endpoint_id: String,
+    pub event: String,
+    pub body: String,
+    pub message_id: String,
+    pub status: String,
+    pub attempts: Vec<Attempt>,
+    pub created_at: String,
+    pub next_attempt_at: Option<String>,
+    pub replay_of: Option<String>,
+}
+
+#[derive(Debug, Deserialize, Clone)]
+pub struct Attempt {
+    pub at: String,
+    pub status_code: Option<u16>,
+    pub error: Option<String>,
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DeliveryReply {
+    pub delivery: Delivery,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Deliveries {
+    pub deliveries: Vec<Delivery>,
+}
+
+/// An identity-verification session (seed 003).
+#[derive(Debug, Deserialize)]
+pub struct VerificationSession {
+    pub id: String,
+    pub external_customer_id: Option<String>,
+    pub onboard_id: Option<String>,
+    pub client_id: Option<String>,
+    pub status: String,
+    pub history: Vec<StatusSeen>,
+    pub registered: bool,
+    pub created_at: String,
+    pub updated_at: String,
+    pub version: u64,
+}
+
+/// One status a provider reported, and whether it changed the record.
+#[derive(Debug, Deserialize)]
+pub struct StatusSeen {
+    pub status: String,
+    pub received_at: String,
+    pub applied: bool,
+}
+
+/// An integration a provider delivers webhooks to.
+#[derive(Debug, Deserialize)]
+pub struct InboundIntegration {
+    pub id: String,
+    pub account_id: String,
+    pub provider: String,
+    pub name: Option<String>,
+    pub standard_webhooks: bool,
+    pub redirect_url: Option<String>,
+    pub partner_id: Option<String>,
+    pub created_at: String,
+    pub receive_url: String,
+    pub authentication: String,
+    pub redirect_registration_url: Option<String>,
+    pub secret: Option<String>,
+}
+
+/// One delivery a provider made, as recorded.
+#[derive(Debug, Deserialize)]
+pub struct WebhookEvent {
+    pub id: String,
+    pub integration_id: String,
+    pub provider: String,
+    pub event_type: String,
+    pub subject: Option<String>,
+    pub outcome: String,
+    pub received_at: String,
+    pub payload: serde_json::Value,
+}
+
+/// A WhatsApp channel (seed 004).
+#[derive(Debug, Deserialize, PartialEq)]
+pub struct Channel {
+    pub id: String,
+    pub integration_id: String,
+    pub client_id: Option<String>,
+    pub status: String,
+    pub status_updated_at: Option<String>,
+    pub phone_number: Option<String>,
+    pub permission: Option<String>,
+    pub claimed_by_client: Option<String>,
+    pub claimed_at: Option<String>,
+    pub api_key_created_at: Option<String>,
+    pub version: u64,
+}
+
+/// A channel's API key from the partner hub, shown once.
+#[derive(Debug, Deserialize)]
+pub struct ChannelKey {
+    pub channel_id: String,
+    pub api_key: String,
+    pub address: Option<String>,
+    pub app_id: Option<String>,
+}

@@ -2,16 +2,14 @@
 //! outbound webhooks delivered through the real stream → queue → webhook-deliver path to a
 //! receiver on 127.0.0.1.
 
-use api_tests::{FakeServer, Pipeline, RecordedRequest, TestAccount, TestEnv, assert_error};
+use api_tests::{CampaignReply, Campaigns, ClientReply, Clients, Deliveries, Delivery, DeliveryReply, FakeServer, Pipeline, RecordedRequest, TestAccount, TestEnv, VerificationSession, WebhookReply, Webhooks, assert_error};
 use serde_json::{Value, json};
 use shared::platform::signature::{self, StandardHeaders};
 
 async fn published_campaign(env: &TestEnv, account: &TestAccount, name: &str) -> String {
-    let created = env.call("POST", "/api/v1/campaigns", Some(&account.key), Some(json!({ "name": name }))).await;
-    assert_eq!(created.status, 201, "{:?}", created.body);
-    let id = created.body["campaign"]["id"].as_str().unwrap().to_string();
-    let published = env.call("POST", &format!("/api/v1/campaigns/{id}/publish"), Some(&account.key), None).await;
-    assert_eq!(published.body["campaign"]["status"], "published");
+    let id = env.call("POST", "/api/v1/campaigns", Some(&account.key), Some(json!({ "name": name }))).await.expect::<CampaignReply>(201).campaign.id;
+    let published: CampaignReply = env.call("POST", &format!("/api/v1/campaigns/{id}/publish"), Some(&account.key), None).await.expect(200);
+    assert_eq!(published.campaign.status, "published");
     id
 }
 
@@ -20,21 +18,23 @@ async fn endpoint(env: &TestEnv, account: &TestAccount, url: &str, events: Optio
     if let Some(events) = events {
         body["events"] = events;
     }
-    let created = env.call("POST", "/api/v1/webhooks", Some(&account.key), Some(body)).await;
-    assert_eq!(created.status, 201, "{:?}", created.body);
-    (created.body["webhook"]["id"].as_str().unwrap().to_string(), created.body["webhook"]["secret"].as_str().unwrap().to_string())
+    let created: WebhookReply = env.call("POST", "/api/v1/webhooks", Some(&account.key), Some(body)).await.expect(201);
+    (created.webhook.id, created.webhook.secret.expect("the secret, shown once"))
 }
 
-async fn add_client(env: &TestEnv, account: &TestAccount, campaign: &str, email: &str) -> Value {
+async fn add_client(env: &TestEnv, account: &TestAccount, campaign: &str, email: &str) -> api_tests::Client {
     let created = env.call("POST", "/api/v1/clients", Some(&account.key), Some(json!({ "campaign_id": campaign, "email": email, "first_name": "Jöhn", "last_name": "Doe" }))).await;
-    assert_eq!(created.status, 201, "{:?}", created.body);
-    created.body["client"].clone()
+    created.expect::<ClientReply>(201).client
 }
 
-async fn deliveries(env: &TestEnv, account: &TestAccount, endpoint: &str) -> Vec<Value> {
-    let reply = env.get(&format!("/api/v1/webhooks/{endpoint}/deliveries"), account).await;
-    assert_eq!(reply.status, 200, "{:?}", reply.body);
-    reply.body["deliveries"].as_array().unwrap().clone()
+async fn deliveries(env: &TestEnv, account: &TestAccount, endpoint: &str) -> Vec<Delivery> {
+    env.get(&format!("/api/v1/webhooks/{endpoint}/deliveries"), account).await.expect::<Deliveries>(200).deliveries
+}
+
+/// The client's onboarding path (`/c/<token>`), from the link shown once.
+fn link_path(client: &api_tests::Client) -> &str {
+    let link = client.link.as_deref().expect("the link, shown once");
+    &link[link.find("/c/").unwrap()..]
 }
 
 /// Runs the queued deliveries once through `webhook-deliver`.
@@ -104,17 +104,20 @@ async fn campaigns_are_drafted_published_and_listed_as_the_seed_lists_them() {
     let env = TestEnv::new().await;
     let account = env.account("campaigner").await;
     let other = env.account("campaigner-other").await;
-    let created = env.call("POST", "/api/v1/campaigns", Some(&account.key), Some(json!({ "name": "Client Onboarding Flow" }))).await;
-    assert_eq!(created.status, 201);
-    assert_eq!(created.body["campaign"]["status"], "draft");
-    let id = created.body["campaign"]["id"].as_str().unwrap().to_string();
+    let created: CampaignReply = env.call("POST", "/api/v1/campaigns", Some(&account.key), Some(json!({ "name": "Client Onboarding Flow" }))).await.expect(201);
+    assert_eq!(created.campaign.status, "draft");
+    let id = created.campaign.id;
+    let campaigns = |query: &'static str| {
+        let (env, account) = (&env, &account);
+        async move { env.get(&format!("/api/v1/campaigns{query}"), account).await.expect::<Campaigns>(200).campaigns }
+    };
 
-    assert!(env.get("/api/v1/campaigns", &account).await.body["campaigns"].as_array().unwrap().is_empty(), "the seed lists published campaigns");
-    assert_eq!(env.get("/api/v1/campaigns?status=draft", &account).await.body["campaigns"].as_array().unwrap().len(), 1);
+    assert!(campaigns("").await.is_empty(), "the seed lists published campaigns");
+    assert_eq!(campaigns("?status=draft").await.len(), 1);
     assert_error(&env.get("/api/v1/campaigns?status=archived", &account).await, 400, "bad request");
 
-    let renamed = env.call("PUT", &format!("/api/v1/campaigns/{id}"), Some(&account.key), Some(json!({ "name": "Renamed" }))).await;
-    assert_eq!(renamed.body["campaign"]["name"], "Renamed");
+    let renamed: CampaignReply = env.call("PUT", &format!("/api/v1/campaigns/{id}"), Some(&account.key), Some(json!({ "name": "Renamed" }))).await.expect(200);
+    assert_eq!(renamed.campaign.name, "Renamed");
     assert!(assert_error(&env.call("PUT", &format!("/api/v1/campaigns/{id}"), Some(&account.key), Some(json!({}))).await, 422, "validation failed").contains("name"));
     assert_error(&env.call("POST", "/api/v1/campaigns", Some(&account.key), Some(json!({ "name": "x", "budget": 1 }))).await, 422, "validation failed");
     let big = json!({ "name": "x".repeat(70_000) });
@@ -122,12 +125,11 @@ async fn campaigns_are_drafted_published_and_listed_as_the_seed_lists_them() {
     assert_error(&env.call("PUT", &format!("/api/v1/campaigns/{id}"), Some(&account.key), Some(big)).await, 413, "payload too large");
 
     for _ in 0..2 {
-        let published = env.call("POST", &format!("/api/v1/campaigns/{id}/publish"), Some(&account.key), None).await;
-        assert_eq!((published.status, published.body["campaign"]["status"].as_str()), (200, Some("published")));
+        let published: CampaignReply = env.call("POST", &format!("/api/v1/campaigns/{id}/publish"), Some(&account.key), None).await.expect(200);
+        assert_eq!(published.campaign.status, "published");
     }
-    let listed = env.get("/api/v1/campaigns", &account).await;
-    assert_eq!(listed.body["campaigns"][0]["id"], id.as_str());
-    assert_eq!(env.get(&format!("/api/v1/campaigns/{id}"), &account).await.body["campaign"]["name"], "Renamed");
+    assert_eq!(campaigns("").await[0].id, id);
+    assert_eq!(env.get(&format!("/api/v1/campaigns/{id}"), &account).await.expect::<CampaignReply>(200).campaign.name, "Renamed");
 
     assert_error(&env.get(&format!("/api/v1/campaigns/{id}"), &other).await, 404, "not found");
     assert_error(&env.call("PUT", &format!("/api/v1/campaigns/{id}"), Some(&other.key), Some(json!({ "name": "x" }))).await, 404, "not found");
@@ -155,45 +157,48 @@ async fn clients_get_an_onboarding_link_that_completes_them() {
     let unknown = json!({ "campaign_id": shared::Id::generate(), "email": "a@b.co" });
     assert_error(&env.call("POST", "/api/v1/clients", Some(&account.key), Some(unknown)).await, 404, "not found");
     assert_error(&env.call("POST", "/api/v1/clients", Some(&other.key), Some(json!({ "campaign_id": campaign, "email": "a@b.co" }))).await, 404, "not found");
-    let draft = env.call("POST", "/api/v1/campaigns", Some(&account.key), Some(json!({ "name": "Draft" }))).await.body["campaign"]["id"].clone();
+    let draft = env.call("POST", "/api/v1/campaigns", Some(&account.key), Some(json!({ "name": "Draft" }))).await.expect::<CampaignReply>(201).campaign.id;
     assert_error(&env.call("POST", "/api/v1/clients", Some(&account.key), Some(json!({ "campaign_id": draft, "email": "a@b.co" }))).await, 409, "conflict");
     let huge = json!({ "campaign_id": campaign, "email": "a@b.co", "company_name": "x".repeat(70_000) });
     assert_error(&env.call("POST", "/api/v1/clients", Some(&account.key), Some(huge)).await, 413, "payload too large");
 
     let client = add_client(&env, &account, &campaign, "John@Example.com").await;
-    assert_eq!((client["email"].as_str(), client["status"].as_str()), (Some("john@example.com"), Some("invited")));
-    let link = client["link"].as_str().unwrap();
-    let path = &link[link.find("/c/").unwrap()..];
-    assert!(path.len() > "/c/".len() + 40, "an unguessable token: {link}");
+    assert_eq!((client.email.as_str(), client.status.as_str()), ("john@example.com", "invited"));
+    let path = link_path(&client);
+    assert!(path.len() > "/c/".len() + 40, "an unguessable token: {path}");
+    let clients = |query: String, account: &TestAccount| {
+        let (env, key) = (&env, account.key.clone());
+        async move { env.call("GET", &format!("/api/v1/clients{query}"), Some(&key), None).await.expect::<Clients>(200).clients }
+    };
 
-    let listed = env.get(&format!("/api/v1/clients?campaign_id={campaign}"), &account).await;
-    assert_eq!(listed.body["clients"].as_array().unwrap().len(), 1);
-    assert!(listed.body["clients"][0].get("link").is_none(), "the link is shown once");
-    assert_eq!(env.get("/api/v1/clients", &account).await.body["clients"].as_array().unwrap().len(), 1);
-    assert!(env.get("/api/v1/clients", &other).await.body["clients"].as_array().unwrap().is_empty());
+    let listed = clients(format!("?campaign_id={campaign}"), &account).await;
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0].link, None, "the link is shown once");
+    assert_eq!(clients(String::new(), &account).await.len(), 1);
+    assert!(clients(String::new(), &other).await.is_empty());
     assert_error(&env.get(&format!("/api/v1/clients?campaign_id={}", shared::Id::generate()), &account).await, 404, "not found");
     assert_error(&env.get("/api/v1/clients?campaign_id=zzz", &account).await, 400, "bad request");
 
-    let opened = env.call("GET", path, None, None).await;
-    assert_eq!((opened.status, opened.body["campaign"]["name"].as_str()), (200, Some("Flow")));
+    let opened: ClientReply = env.call("GET", path, None, None).await.expect(200);
+    assert_eq!(opened.campaign.unwrap().name, "Flow");
     let bad_phone = env.call("POST", &format!("{path}/complete"), None, Some(json!({ "phone": "call me" }))).await;
     assert!(assert_error(&bad_phone, 422, "validation failed").starts_with("phone"));
     let email_is_fixed = env.call("POST", &format!("{path}/complete"), None, Some(json!({ "email": "other@example.com" }))).await;
     assert!(assert_error(&email_is_fixed, 422, "validation failed").contains("email"));
     let huge = json!({ "company_name": "x".repeat(70_000) });
     assert_error(&env.call("POST", &format!("{path}/complete"), None, Some(huge)).await, 413, "payload too large");
-    let completed = env.call("POST", &format!("{path}/complete"), None, Some(json!({ "last_name": "Doe", "phone": "+1 555 0100" }))).await;
-    assert_eq!((completed.status, completed.body["client"]["status"].as_str()), (200, Some("completed")));
-    assert_eq!((completed.body["client"]["last_name"].as_str(), completed.body["client"]["phone"].as_str()), (Some("Doe"), Some("+1 555 0100")));
+    let completed = env.call("POST", &format!("{path}/complete"), None, Some(json!({ "last_name": "Doe", "phone": "+1 555 0100" }))).await.expect::<ClientReply>(200).client;
+    assert_eq!(completed.status, "completed");
+    assert_eq!((completed.last_name.as_deref(), completed.phone.as_deref()), (Some("Doe"), Some("+1 555 0100")));
     // Completing again changes nothing, whatever the body says.
-    let again = env.call("POST", &format!("{path}/complete"), None, Some(json!({ "last_name": "Other" }))).await;
-    assert_eq!((again.status, again.body["client"]["last_name"].as_str()), (200, Some("Doe")));
-    let listed = env.get(&format!("/api/v1/clients?campaign_id={campaign}"), &account).await;
-    assert_eq!((listed.body["clients"][0]["last_name"].as_str(), listed.body["clients"][0]["status"].as_str()), (Some("Doe"), Some("completed")));
+    let again = env.call("POST", &format!("{path}/complete"), None, Some(json!({ "last_name": "Other" }))).await.expect::<ClientReply>(200).client;
+    assert_eq!(again.last_name.as_deref(), Some("Doe"));
+    let listed = clients(format!("?campaign_id={campaign}"), &account).await;
+    assert_eq!((listed[0].last_name.as_deref(), listed[0].status.as_str()), (Some("Doe"), "completed"));
     // An identity verification (Incode) can be tied to the client.
-    let client_id = client["id"].as_str().unwrap();
-    let session = env.call("POST", "/verification-sessions", Some(&account.key), Some(json!({ "interview_id": "kyc-1", "client_id": client_id }))).await;
-    assert_eq!((session.status, session.body["client_id"].as_str()), (201, Some(client_id)));
+    let client_id = client.id.as_str();
+    let session: VerificationSession = env.call("POST", "/verification-sessions", Some(&account.key), Some(json!({ "interview_id": "kyc-1", "client_id": client_id }))).await.expect(201);
+    assert_eq!(session.client_id.as_deref(), Some(client_id));
     let strangers = env.call("POST", "/verification-sessions", Some(&other.key), Some(json!({ "interview_id": "kyc-2", "client_id": client_id }))).await;
     assert_error(&strangers, 404, "not found");
     assert_error(&env.call("GET", "/c/not-a-token", None, None).await, 404, "not found");
@@ -212,8 +217,8 @@ async fn events_are_signed_so_the_seeds_verifier_accepts_them() {
 
     let campaign = published_campaign(&env, &account, "Client Onboarding Flow").await;
     let client = add_client(&env, &account, &campaign, "john@example.com").await;
-    let link = client["link"].as_str().unwrap();
-    env.call("POST", &format!("{}/complete", &link[link.find("/c/").unwrap()..]), None, None).await;
+    let link = client.link.as_deref().unwrap();
+    env.call("POST", &format!("{}/complete", link_path(&client)), None, None).await;
     deliver_queued(&mut pipeline, 3).await;
 
     let sent = receiver.requests();
@@ -244,7 +249,7 @@ async fn events_are_signed_so_the_seeds_verifier_accepts_them() {
     assert_eq!(body["data"]["campaign_name"], "Client Onboarding Flow");
     let logged = deliveries(&env, &account, &endpoint_id).await;
     assert_eq!(logged.len(), 3);
-    assert!(logged.iter().all(|d| d["status"] == "delivered" && d["attempts"][0]["status_code"] == 200));
+    assert!(logged.iter().all(|d| d.status == "delivered" && d.attempts[0].status_code == Some(200)));
 }
 
 #[tokio::test]
@@ -259,15 +264,15 @@ async fn failed_deliveries_are_retried_with_backoff_until_the_receiver_answers()
     deliver_queued(&mut pipeline, 1).await;
     for _ in 0..2 {
         let pending = deliveries(&env, &account, &endpoint_id).await;
-        assert_eq!(pending[0]["status"], "pending");
-        assert!(pending[0]["next_attempt_at"].is_string(), "the retry is scheduled");
+        assert_eq!(pending[0].status, "pending");
+        assert!(pending[0].next_attempt_at.is_some(), "the retry is scheduled");
         let retry = pipeline.retried_deliveries(20).await;
         assert!(pipeline.send_webhooks(&retry).await.batch_item_failures.is_empty());
     }
     let delivery = &deliveries(&env, &account, &endpoint_id).await[0];
-    assert_eq!(delivery["status"], "delivered");
-    let codes: Vec<u64> = delivery["attempts"].as_array().unwrap().iter().map(|a| a["status_code"].as_u64().unwrap()).collect();
-    assert_eq!(codes, [500, 503, 200]);
+    assert_eq!(delivery.status, "delivered");
+    let codes: Vec<Option<u16>> = delivery.attempts.iter().map(|a| a.status_code).collect();
+    assert_eq!(codes, [Some(500), Some(503), Some(200)]);
     let ids: Vec<String> = receiver.requests().iter().map(|r| r.headers["webhook-id"].clone()).collect();
     assert!(ids.iter().all(|id| *id == ids[0]), "every attempt carries the same webhook-id: {ids:?}");
 }
@@ -285,20 +290,19 @@ async fn a_410_disables_the_endpoint_and_replays_go_out_as_new_deliveries() {
     published_campaign(&env, &account, "Once").await;
     deliver_queued(&mut pipeline, 2).await;
 
-    let listed = env.get("/api/v1/webhooks", &account).await;
-    let disabled = listed.body["webhooks"].as_array().unwrap().iter().find(|w| w["id"] == gone_id.as_str()).unwrap().clone();
-    assert_eq!(disabled["status"], "disabled");
-    assert_eq!(deliveries(&env, &account, &gone_id).await[0]["status"], "failed");
+    let listed = env.get("/api/v1/webhooks", &account).await.expect::<Webhooks>(200).webhooks;
+    let disabled = listed.iter().find(|w| w.id == gone_id).unwrap();
+    assert_eq!(disabled.status, "disabled");
+    assert_eq!(deliveries(&env, &account, &gone_id).await[0].status, "failed");
     published_campaign(&env, &account, "Twice").await;
     deliver_queued(&mut pipeline, 1).await;
     assert_eq!(deliveries(&env, &account, &gone_id).await.len(), 1, "nothing more goes to a disabled endpoint");
     assert_eq!(gone.requests().len(), 1);
 
     let original = deliveries(&env, &account, &ok_id).await.last().unwrap().clone();
-    let path = format!("/api/v1/webhooks/{ok_id}/deliveries/{}/replay", original["id"].as_str().unwrap());
-    let replayed = env.call("POST", &path, Some(&account.key), None).await;
-    assert_eq!(replayed.status, 202, "{:?}", replayed.body);
-    assert_eq!(replayed.body["delivery"]["replay_of"], original["id"]);
+    let path = format!("/api/v1/webhooks/{ok_id}/deliveries/{}/replay", original.id);
+    let replayed: DeliveryReply = env.call("POST", &path, Some(&account.key), None).await.expect(202);
+    assert_eq!(replayed.delivery.replay_of, Some(original.id));
     deliver_queued(&mut pipeline, 1).await;
     let sent = ok.requests();
     assert_eq!(sent.len(), 3);
@@ -306,7 +310,7 @@ async fn a_410_disables_the_endpoint_and_replays_go_out_as_new_deliveries() {
     assert_ne!(sent[2].headers["webhook-id"], sent[0].headers["webhook-id"], "a new delivery to process");
     assert!(seed_python_verifies(&sent[2], &secret).await);
 
-    let gone_delivery = deliveries(&env, &account, &gone_id).await[0]["id"].as_str().unwrap().to_string();
+    let gone_delivery = deliveries(&env, &account, &gone_id).await.remove(0).id;
     assert_error(&env.call("POST", &format!("/api/v1/webhooks/{gone_id}/deliveries/{gone_delivery}/replay"), Some(&account.key), None).await, 409, "conflict");
     assert_error(&env.call("POST", &path, Some(&other.key), None).await, 404, "not found");
     assert_error(&env.call("POST", &format!("/api/v1/webhooks/{ok_id}/deliveries/bad/replay"), Some(&account.key), None).await, 400, "bad request");
@@ -322,10 +326,9 @@ async fn rotation_signs_with_both_secrets_and_deletion_stops_deliveries() {
     let other = env.account("rotator-other").await;
     let mut pipeline = env.pipeline().await;
     let (id, old_secret) = endpoint(&env, &account, &receiver.url, None).await;
-    let rotated = env.call("POST", &format!("/api/v1/webhooks/{id}/secrets"), Some(&account.key), None).await;
-    assert_eq!(rotated.status, 201);
-    assert_eq!(rotated.body["webhook"]["active_secrets"], 2);
-    let new_secret = rotated.body["webhook"]["secret"].as_str().unwrap().to_string();
+    let rotated: WebhookReply = env.call("POST", &format!("/api/v1/webhooks/{id}/secrets"), Some(&account.key), None).await.expect(201);
+    assert_eq!(rotated.webhook.active_secrets, 2);
+    let new_secret = rotated.webhook.secret.expect("the new secret, shown once");
     assert_ne!(new_secret, old_secret);
     published_campaign(&env, &account, "Rotated").await;
     deliver_queued(&mut pipeline, 1).await;
@@ -371,8 +374,7 @@ async fn outbound_urls_must_be_public_https_outside_local_mode() {
     assert_error(&env.get("/api/v1/webhooks?limit=0", &account).await, 400, "bad request");
     // Every event fans out to the account's endpoints in one transaction: at most ten of them.
     for n in 0..10 {
-        let created = env.call("POST", "/api/v1/webhooks", Some(&account.key), Some(json!({ "url": format!("https://hooks.example.com/{n}") }))).await;
-        assert_eq!(created.status, 201);
+        env.call("POST", "/api/v1/webhooks", Some(&account.key), Some(json!({ "url": format!("https://hooks.example.com/{n}") }))).await.expect::<WebhookReply>(201);
     }
     assert_error(&env.call("POST", "/api/v1/webhooks", Some(&account.key), Some(json!({ "url": "https://hooks.example.com/11" }))).await, 409, "conflict");
 
@@ -392,8 +394,7 @@ async fn a_browser_opening_a_link_gets_the_onboarding_page_and_json_callers_the_
     let account = env.account("pages").await;
     let campaign = published_campaign(&env, &account, "Spring </script><script>alert(1)</script>").await;
     let client = add_client(&env, &account, &campaign, "page@example.com").await;
-    let link = client["link"].as_str().unwrap();
-    let path = &link[link.find("/c/").unwrap()..];
+    let path = link_path(&client);
     let open = |path: String, accept: &'static str| env.request(infra::local_api::HttpRequest { method: "GET".into(), uri: path, headers: vec![("accept".into(), accept.into())], body: vec![] });
 
     let page = open(path.to_string(), "text/html,application/xhtml+xml,*/*;q=0.8").await;
@@ -408,7 +409,7 @@ async fn a_browser_opening_a_link_gets_the_onboarding_page_and_json_callers_the_
     assert_eq!(data["client"]["email"], "page@example.com");
 
     let json_reply = open(path.to_string(), "application/json").await;
-    assert_eq!(json_reply.body["client"]["email"], "page@example.com");
+    assert_eq!(json_reply.expect::<ClientReply>(200).client.email, "page@example.com");
     env.call("POST", &format!("{path}/complete"), None, None).await;
     assert_eq!(api_tests::page_data(&open(path.to_string(), "text/html").await)["state"], "completed");
     let unknown = open("/c/not-a-token".into(), "text/html").await;
@@ -428,8 +429,8 @@ async fn failed_deliveries_since_a_time_are_found_and_sent_again() {
     let before = shared::platform::time::now();
     published_campaign(&env, &account, "Refused").await;
     deliver_queued(&mut pipeline, 1).await;
-    let failed_id = deliveries(&env, &account, &endpoint_id).await[0]["id"].as_str().unwrap().to_string();
-    assert_eq!(deliveries(&env, &account, &endpoint_id).await[0]["status"], "failed", "a 400 is final");
+    let failed_id = deliveries(&env, &account, &endpoint_id).await.remove(0).id;
+    assert_eq!(deliveries(&env, &account, &endpoint_id).await[0].status, "failed", "a 400 is final");
 
     let (account_id, endpoint) = (account.id.clone(), shared::Id::parse(&endpoint_id).unwrap());
     let store = env.db.client_onboarding();

@@ -41,7 +41,7 @@ fn id(reply: &api_tests::Reply, pointer: &str) -> String {
 async fn owner_resources(env: &TestEnv, owner: &TestAccount, partner: &TestAccount) -> OwnerIds {
     let post = |uri: &'static str, body: Value| async move { env.call("POST", uri, Some(&owner.key), Some(body)).await };
     let (invitation, connection) = connect(env, owner, partner).await;
-    let entity = env.get("/entities", owner).await.body[0]["id"].as_str().unwrap().to_string();
+    let entity = env.get("/entities", owner).await.expect::<Vec<api_tests::Entity>>(200).remove(0).id;
     // The partner (buyer) records an onboard on its side; the owner's own onboard comes from a
     // connection where the owner is the buyer.
     let seller = env.account("seller").await;

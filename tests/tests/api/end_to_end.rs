@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use api_tests::{FakeServer, captured_emails, unique};
+use api_tests::{Accepted, CampaignReply, ClientReply, Connection, Deliveries, Entity, FakeServer, Flow, InvitationSent, Lead, LeadStep, Onboard, Reply, SubmissionDocs, SubmissionResult, WebhookReply, captured_emails, unique};
 use hmac::{KeyInit, Mac};
 use serde_json::{Value, json};
 
@@ -59,13 +59,6 @@ where
         assert!(Instant::now() < deadline, "not within {seconds} s: {what}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
-}
-
-#[derive(Debug)]
-struct Reply {
-    status: u16,
-    headers: HashMap<String, String>,
-    body: Value,
 }
 
 /// A running `infra/run`.
@@ -226,65 +219,58 @@ impl Walkthrough {
         stack.admin(&["add-user", "--account", &seller_id, "--email", &colleague, "--name", "Colleague"]);
         let (_, buyer_key, buyer_email) = stack.account("Buyer");
 
-        let invited = stack.call("POST", "/invitations/recipient", &seller_key, Some(json!({ "email": buyer_email }))).await;
-        assert_eq!(invited.status, 201, "{:?}", invited.body);
-        let invitation_id = invited.body["invitation"]["id"].as_str().expect("invitation").to_string();
-        let accepted = stack.call("POST", &format!("/invitations/{invitation_id}/accept"), &buyer_key, None).await;
-        assert_eq!(accepted.status, 200, "{:?}", accepted.body);
-        let connection_id = accepted.body["connection"]["id"].as_str().expect("connection").to_string();
+        let invited: InvitationSent = stack.call("POST", "/invitations/recipient", &seller_key, Some(json!({ "email": buyer_email }))).await.expect(201);
+        let invitation_id = invited.invitation.id;
+        let accepted: Accepted = stack.call("POST", &format!("/invitations/{invitation_id}/accept"), &buyer_key, None).await.expect(200);
+        let connection_id = accepted.connection.id;
 
-        let entity = stack.call("GET", "/entities", &seller_key, None).await.body[0]["id"].as_str().expect("entity").to_string();
+        let entity = stack.call("GET", "/entities", &seller_key, None).await.expect::<Vec<Entity>>(200).remove(0).id;
         let step = json!({ "type": "recipient", "entity": { "id": entity }, "integration": { "module_id": "leadconduit.buyer", "mappings": [] } });
-        let flow = stack.call("POST", "/flows", &seller_key, Some(json!({ "name": "Auto leads", "enabled": true, "steps": [step] }))).await;
-        assert_eq!(flow.status, 201, "{:?}", flow.body);
-        let seller_flow = flow.body["id"].as_str().expect("flow").to_string();
+        let flow: Flow = stack.call("POST", "/flows", &seller_key, Some(json!({ "name": "Auto leads", "enabled": true, "steps": [step] }))).await.expect(201);
+        let seller_flow = flow.id;
 
         let body = json!({ "invitation_id": invitation_id });
-        let created = stack.call("POST", "/onboards", &buyer_key, Some(body.clone())).await;
-        assert_eq!(created.status, 201, "{:?}", created.body);
-        let onboard = created.body["id"].as_str().expect("onboard").to_string();
+        let onboard = stack.call("POST", "/onboards", &buyer_key, Some(body.clone())).await.expect::<Onboard>(201).id;
         // The seed's 400: one onboard per invitation. A failed conditional transaction, which
         // used to silence the local stream for the rest of the run.
         let again = stack.call("POST", "/onboards", &buyer_key, Some(body)).await;
-        assert_eq!(again.status, 400, "{:?}", again.body);
-        assert_eq!(again.body["error"], "bad request");
+        assert_eq!(again.expect::<api_tests::ErrorBody>(400).error, "bad request");
 
         let walkthrough = Walkthrough { seller_key, seller_emails: [seller_email, colleague], buyer_key, invitation_id, connection_id, seller_flow, onboard };
         walkthrough.put(stack, "in_progress").await;
         walkthrough
     }
 
-    async fn put(&self, stack: &Stack, status: &str) -> Value {
+    async fn put(&self, stack: &Stack, status: &str) -> Onboard {
         let body = json!({ "invitation_id": self.invitation_id, "status": status });
-        let reply = stack.call("PUT", &format!("/onboards/{}", self.onboard), &self.buyer_key, Some(body)).await;
-        assert_eq!(reply.status, 200, "{:?}", reply.body);
-        reply.body
+        stack.call("PUT", &format!("/onboards/{}", self.onboard), &self.buyer_key, Some(body)).await.expect(200)
     }
 
-    async fn setup_status(&self, stack: &Stack) -> Value {
-        stack.call("GET", &format!("/onboards/{}", self.onboard), &self.buyer_key, None).await.body
+    async fn onboard(&self, stack: &Stack) -> Onboard {
+        stack.call("GET", &format!("/onboards/{}", self.onboard), &self.buyer_key, None).await.expect(200)
     }
 
     /// Waits for the asynchronous setup, then checks everything it leaves, exactly once.
     async fn assert_set_up_once(&self, stack: &Stack) {
         let onboard = eventually(60, "setup_status succeeded", || async {
-            let onboard = self.setup_status(stack).await;
-            (onboard["setup_status"] == "succeeded").then_some(onboard)
+            let onboard = self.onboard(stack).await;
+            (onboard.setup_status.as_deref() == Some("succeeded")).then_some(onboard)
         })
         .await;
-        let redirect = onboard["redirect"].as_str().expect("redirect");
+        let redirect = onboard.redirect.expect("redirect");
         let buyer_flow = redirect.strip_prefix("/flows/").expect("a flow");
 
-        let buyer_flows = stack.call("GET", "/flows", &self.buyer_key, None).await.body;
-        assert_eq!(buyer_flows.as_array().map(Vec::len), Some(1), "one buyer flow: {buyer_flows}");
-        assert_eq!(buyer_flows[0]["id"], buyer_flow);
-        let seller_flow = stack.call("GET", &format!("/flows/{}", self.seller_flow), &self.seller_key, None).await.body;
-        let step = seller_flow["steps"].as_array().expect("steps").iter().find(|s| s["type"] == "recipient").expect("buyer step").clone();
-        assert_eq!(step["integration"]["mappings"], json!([{ "property": "flow_id", "value": buyer_flow }]), "the seller step is mapped");
+        let buyer_flows: Vec<Flow> = stack.call("GET", "/flows", &self.buyer_key, None).await.expect(200);
+        assert_eq!(buyer_flows.len(), 1, "one buyer flow: {buyer_flows:?}");
+        assert_eq!(buyer_flows[0].id, buyer_flow);
+        let seller_flow: Flow = stack.call("GET", &format!("/flows/{}", self.seller_flow), &self.seller_key, None).await.expect(200);
+        let step = seller_flow.steps.iter().find(|s| s.kind == "recipient").expect("buyer step");
+        let mappings = &step.integration.as_ref().expect("integration").mappings;
+        assert_eq!(mappings, &[api_tests::Mapping { property: "flow_id".into(), value: buyer_flow.into() }], "the seller step is mapped");
         for key in [&self.seller_key, &self.buyer_key] {
-            let connection = stack.call("GET", &format!("/connections/{}", self.connection_id), key, None).await.body;
-            assert_eq!(connection["buyer_delivery_configured"], true, "{connection}");
-            assert_eq!(connection["buyer_flow_id"], buyer_flow);
+            let connection: Connection = stack.call("GET", &format!("/connections/{}", self.connection_id), key, None).await.expect(200);
+            assert!(connection.buyer_delivery_configured, "{connection:?}");
+            assert_eq!(connection.buyer_flow_id.as_deref(), Some(buyer_flow));
         }
         for address in &self.seller_emails {
             let emails = eventually(30, "the setup email", || async {
@@ -304,7 +290,7 @@ async fn seed_000_walkthrough_completes_the_setup_after_a_refused_second_onboard
     let stack = Stack::start().await;
     let walkthrough = Walkthrough::to_in_progress(&stack).await;
     let completed = walkthrough.put(&stack, "completed").await;
-    assert_eq!(completed["setup_status"], "pending");
+    assert_eq!(completed.setup_status.as_deref(), Some("pending"));
     walkthrough.assert_set_up_once(&stack).await;
 
     // One JSON access-log line per request, found by the request id the response carried.
@@ -342,6 +328,15 @@ async fn seed_000_walkthrough_completes_the_setup_after_a_refused_second_onboard
 /// Seed 002's whole story over HTTP: the seller's source partner submits to the seller's flow, the
 /// lead reaches the onboarded buyer's flow through the stream and queues, the connection counts it;
 /// revocations stop the next leads.
+/// The lead's first buyer step, once it is no longer pending.
+async fn settled_step(stack: &Stack, owner: &str, lead: &str, what: &str) -> LeadStep {
+    eventually(60, what, || async {
+        let mut lead: Lead = stack.call("GET", &format!("/leads/{lead}"), owner, None).await.expect(200);
+        (lead.steps[0].outcome != "pending").then(|| lead.steps.remove(0))
+    })
+    .await
+}
+
 #[tokio::test]
 #[ignore = "runs infra/run; infra/test runs it after the other tests"]
 async fn a_sources_lead_reaches_the_onboarded_buyer_and_revocation_stops_the_next() {
@@ -349,71 +344,58 @@ async fn a_sources_lead_reaches_the_onboarded_buyer_and_revocation_stops_the_nex
     let walkthrough = Walkthrough::to_in_progress(&stack).await;
     let (vendor_id, vendor_key, vendor_email) = stack.account("Vendor");
     let seller = &walkthrough.seller_key;
-    let invited = stack.call("POST", "/invitations/source", seller, Some(json!({ "email": vendor_email }))).await;
-    assert_eq!(invited.status, 201, "{:?}", invited.body);
-    let accepted = stack.call("POST", &format!("/invitations/{}/accept", invited.body["invitation"]["id"].as_str().expect("id")), &vendor_key, None).await;
-    assert_eq!(accepted.status, 200, "{:?}", accepted.body);
-    let vendor_connection = accepted.body["connection"]["id"].as_str().expect("connection").to_string();
-    let entities = stack.call("GET", "/entities", seller, None).await.body;
-    let vendor_entity = entities.as_array().expect("entities").iter().find(|e| e["connected_account_id"] == vendor_id.as_str()).expect("the vendor's entity")["id"].clone();
+    let invited: InvitationSent = stack.call("POST", "/invitations/source", seller, Some(json!({ "email": vendor_email }))).await.expect(201);
+    let accepted: Accepted = stack.call("POST", &format!("/invitations/{}/accept", invited.invitation.id), &vendor_key, None).await.expect(200);
+    let vendor_connection = accepted.connection.id;
+    let entities: Vec<Entity> = stack.call("GET", "/entities", seller, None).await.expect(200);
+    let vendor_entity = &entities.iter().find(|e| e.connected_account_id.as_deref() == Some(vendor_id.as_str())).expect("the vendor's entity").id;
 
     // The seller's flow takes the vendor's leads; its buyer step (kept by id) is the buyer's.
     let flow_uri = format!("/flows/{}", walkthrough.seller_flow);
-    let flow = stack.call("GET", &flow_uri, seller, None).await.body;
-    let step = &flow["steps"][0];
+    let flow: Flow = stack.call("GET", &flow_uri, seller, None).await.expect(200);
+    let step = &flow.steps[0];
     let body = json!({ "name": "Auto leads", "enabled": true, "fields": ["email", "phone_1"], "sources": [{ "entity": { "id": vendor_entity } }],
-                       "steps": [{ "id": step["id"], "type": "recipient", "entity": { "id": step["entity"]["id"] }, "integration": step["integration"] }] });
-    let updated = stack.call("PUT", &flow_uri, seller, Some(body)).await;
-    assert_eq!(updated.status, 200, "{:?}", updated.body);
-    let source = updated.body["sources"][0]["id"].as_str().expect("source").to_string();
+                       "steps": [{ "id": step.id, "type": "recipient", "entity": { "id": step.entity.as_ref().expect("its buyer").id }, "integration": { "module_id": "leadconduit.buyer" } }] });
+    let updated: Flow = stack.call("PUT", &flow_uri, seller, Some(body)).await.expect(200);
+    let source = updated.sources[0].id.clone();
     walkthrough.put(&stack, "completed").await;
     walkthrough.assert_set_up_once(&stack).await;
 
     // The vendor reads its instructions and submits as they say.
-    let docs = stack.call("GET", &format!("{flow_uri}/sources/{source}/docs"), &vendor_key, None).await;
-    assert_eq!(docs.status, 200, "{:?}", docs.body);
-    let submit_url = docs.body["submit_url"].as_str().expect("submit_url");
-    assert_eq!(submit_url, format!("http://127.0.0.1:{}{flow_uri}/sources/{source}/submit", stack.port));
-    let submit_path = submit_url.split_once(&format!(":{}", stack.port)).expect("local URL").1.to_string();
-    let submitted = stack.call("POST", &submit_path, &vendor_key, Some(json!({ "email": "jane@example.com", "phone_1": "5125551234" }))).await;
-    assert_eq!((submitted.status, submitted.body["outcome"].as_str()), (200, Some("success")), "{:?}", submitted.body);
-    let lead = submitted.body["lead"]["id"].as_str().expect("lead").to_string();
-    let step = eventually(60, "the buyer step delivered", || async {
-        let lead = stack.call("GET", &format!("/leads/{lead}"), seller, None).await.body;
-        (lead["steps"][0]["outcome"] != "pending").then(|| lead["steps"][0].clone())
-    })
-    .await;
-    assert_eq!(step["outcome"], "success", "{step}");
-    let buyer_flow = step["buyer_flow_id"].as_str().expect("buyer flow");
-    let received = stack.call("GET", &format!("/flows/{buyer_flow}/leads"), &walkthrough.buyer_key, None).await.body;
-    assert_eq!(received.as_array().map(Vec::len), Some(1), "{received}");
-    assert_eq!((received[0]["id"].clone(), received[0]["source"]["entity"]["name"].as_str()), (step["delivered_lead_id"].clone(), Some("Seller Inc")));
-    assert_eq!(received[0]["fields"], json!({ "email": "jane@example.com", "phone_1": "5125551234" }));
+    let docs: SubmissionDocs = stack.call("GET", &format!("{flow_uri}/sources/{source}/docs"), &vendor_key, None).await.expect(200);
+    assert_eq!(docs.submit_url, format!("http://127.0.0.1:{}{flow_uri}/sources/{source}/submit", stack.port));
+    let submit_path = docs.submit_url.split_once(&format!(":{}", stack.port)).expect("local URL").1.to_string();
+    let submitted: SubmissionResult = stack.call("POST", &submit_path, &vendor_key, Some(json!({ "email": "jane@example.com", "phone_1": "5125551234" }))).await.expect(200);
+    assert_eq!(submitted.outcome, "success", "{submitted:?}");
+    let lead = submitted.lead.id;
+    let step = settled_step(&stack, seller, &lead, "the buyer step delivered").await;
+    assert_eq!(step.outcome, "success", "{step:?}");
+    let buyer_flow = step.buyer_flow_id.as_deref().expect("buyer flow");
+    let received: Vec<Lead> = stack.call("GET", &format!("/flows/{buyer_flow}/leads"), &walkthrough.buyer_key, None).await.expect(200);
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert_eq!((Some(&received[0].id), received[0].source.entity.name.as_str()), (step.delivered_lead_id.as_ref(), "Seller Inc"));
+    let sent: std::collections::BTreeMap<String, String> = [("email", "jane@example.com"), ("phone_1", "5125551234")].map(|(k, v)| (k.to_string(), v.to_string())).into();
+    assert_eq!(received[0].fields, sent);
     for key in [seller, &walkthrough.buyer_key] {
-        let connection = stack.call("GET", &format!("/connections/{}", walkthrough.connection_id), key, None).await.body;
-        assert_eq!((connection["leads_delivered"].as_u64(), connection["leads_failed"].as_u64()), (Some(1), Some(0)), "{connection}");
+        let connection: Connection = stack.call("GET", &format!("/connections/{}", walkthrough.connection_id), key, None).await.expect(200);
+        assert_eq!((connection.leads_delivered, connection.leads_failed), (1, 0), "{connection:?}");
     }
     assert_eq!(stack.call("GET", &format!("/leads/{lead}"), &vendor_key, None).await.status, 404, "the source reads only its answer");
 
     // The buyer revokes: the next lead is still the seller's, and nothing reaches the buyer.
     assert_eq!(stack.call("DELETE", &format!("/connections/{}", walkthrough.connection_id), &walkthrough.buyer_key, None).await.status, 200);
-    let next = stack.call("POST", &submit_path, &vendor_key, Some(json!({ "email": "late@example.com" }))).await;
-    let next_lead = next.body["lead"]["id"].as_str().expect("lead").to_string();
-    let step = eventually(60, "the revoked step settled", || async {
-        let lead = stack.call("GET", &format!("/leads/{next_lead}"), seller, None).await.body;
-        (lead["steps"][0]["outcome"] != "pending").then(|| lead["steps"][0].clone())
-    })
-    .await;
-    assert_eq!((step["outcome"].as_str(), step["reason"].as_str()), (Some("failure"), Some("the connection with Buyer Inc was revoked")));
-    let received = stack.call("GET", &format!("/flows/{buyer_flow}/leads"), &walkthrough.buyer_key, None).await.body;
-    assert_eq!(received.as_array().map(Vec::len), Some(1), "nothing more reached the buyer: {received}");
+    let next: SubmissionResult = stack.call("POST", &submit_path, &vendor_key, Some(json!({ "email": "late@example.com" }))).await.expect(200);
+    let step = settled_step(&stack, seller, &next.lead.id, "the revoked step settled").await;
+    assert_eq!((step.outcome.as_str(), step.reason.as_deref()), ("failure", Some("the connection with Buyer Inc was revoked")));
+    let received: Vec<Lead> = stack.call("GET", &format!("/flows/{buyer_flow}/leads"), &walkthrough.buyer_key, None).await.expect(200);
+    assert_eq!(received.len(), 1, "nothing more reached the buyer: {received:?}");
 
     // The seller revokes the vendor: its next submission is refused at once.
     assert_eq!(stack.call("DELETE", &format!("/connections/{vendor_connection}"), seller, None).await.status, 200);
     let refused = stack.call("POST", &submit_path, &vendor_key, Some(json!({ "email": "refused@example.com" }))).await;
-    assert_eq!((refused.status, refused.body["error"].as_str()), (404, Some("not found")), "{:?}", refused.body);
-    let seller_leads = stack.call("GET", &format!("{flow_uri}/leads"), seller, None).await.body;
-    assert_eq!(seller_leads.as_array().map(Vec::len), Some(2), "the refused lead was not stored");
+    assert_eq!(refused.expect::<api_tests::ErrorBody>(404).error, "not found");
+    let seller_leads: Vec<Lead> = stack.call("GET", &format!("{flow_uri}/leads"), seller, None).await.expect(200);
+    assert_eq!(seller_leads.len(), 2, "the refused lead was not stored");
     assert!(!stack.log().contains(&vendor_key), "API keys are never logged");
     stack.stop_and_forget().await;
 }
@@ -424,15 +406,12 @@ async fn a_published_campaign_and_a_new_client_reach_a_webhook_receiver_signed()
     let stack = Stack::start().await;
     let (_, key, _) = stack.account("Campaigner");
     let receiver = FakeServer::start(vec![(200, "{}")]).await;
-    let endpoint = stack.call("POST", "/api/v1/webhooks", &key, Some(json!({ "url": format!("{}/hooks/360", receiver.url) }))).await;
-    assert_eq!(endpoint.status, 201, "{:?}", endpoint.body);
-    let secret = endpoint.body["webhook"]["secret"].as_str().expect("secret").to_string();
-    let campaign = stack.call("POST", "/api/v1/campaigns", &key, Some(json!({ "name": "Spring" }))).await;
-    let campaign_id = campaign.body["campaign"]["id"].as_str().expect("campaign").to_string();
-    let published = stack.call("POST", &format!("/api/v1/campaigns/{campaign_id}/publish"), &key, None).await;
-    assert_eq!(published.status, 200, "{:?}", published.body);
-    let client = stack.call("POST", "/api/v1/clients", &key, Some(json!({ "campaign_id": campaign_id, "email": "jane@example.com" }))).await;
-    assert_eq!(client.status, 201, "{:?}", client.body);
+    let endpoint: WebhookReply = stack.call("POST", "/api/v1/webhooks", &key, Some(json!({ "url": format!("{}/hooks/360", receiver.url) }))).await.expect(201);
+    let secret = endpoint.webhook.secret.expect("secret");
+    let campaign: CampaignReply = stack.call("POST", "/api/v1/campaigns", &key, Some(json!({ "name": "Spring" }))).await.expect(201);
+    let campaign_id = campaign.campaign.id;
+    stack.call("POST", &format!("/api/v1/campaigns/{campaign_id}/publish"), &key, None).await.expect::<CampaignReply>(200);
+    let client: ClientReply = stack.call("POST", "/api/v1/clients", &key, Some(json!({ "campaign_id": campaign_id, "email": "jane@example.com" }))).await.expect(201);
 
     let received = eventually(60, "two deliveries at the receiver", || async {
         let requests = receiver.requests();
@@ -454,22 +433,21 @@ async fn a_published_campaign_and_a_new_client_reach_a_webhook_receiver_signed()
 
     // The link reaches the endpoint once; what the backend keeps and lists leaves it out, and a
     // replay sends the kept event.
-    let link = client.body["client"]["link"].as_str().expect("link").to_string();
+    let link = client.client.link.expect("link");
     let token = link.rsplit('/').next().expect("token").to_string();
     let created = received.iter().find(|r| r.headers["x-360onboard-event"] == "client.created").expect("client.created");
     assert_eq!(serde_json::from_slice::<Value>(&created.body).expect("JSON")["data"]["link"], link.as_str(), "the endpoint gets the link");
-    let endpoint_id = endpoint.body["webhook"]["id"].as_str().expect("endpoint id").to_string();
+    let endpoint_id = endpoint.webhook.id;
     let deliveries_path = format!("/api/v1/webhooks/{endpoint_id}/deliveries");
     let listed = eventually(60, "both deliveries listed as delivered", || async {
         let listed = stack.call("GET", &deliveries_path, &key, None).await;
-        let deliveries = listed.body["deliveries"].as_array().cloned().unwrap_or_default();
-        (deliveries.len() == 2 && deliveries.iter().all(|d| d["status"] == "delivered")).then_some(listed.body)
+        let deliveries = listed.expect::<Deliveries>(200).deliveries;
+        (deliveries.len() == 2 && deliveries.iter().all(|d| d.status == "delivered")).then_some((listed.body, deliveries))
     })
     .await;
-    assert!(!listed.to_string().contains(&token), "a listed delivery shows the link's token: {listed}");
-    let kept = listed["deliveries"].as_array().expect("deliveries").iter().find(|d| d["event"] == "client.created").expect("kept client.created").clone();
-    let replayed = stack.call("POST", &format!("{deliveries_path}/{}/replay", kept["id"].as_str().expect("id")), &key, None).await;
-    assert_eq!(replayed.status, 202, "{:?}", replayed.body);
+    assert!(!listed.0.to_string().contains(&token), "a listed delivery shows the link's token: {}", listed.0);
+    let kept = listed.1.iter().find(|d| d.event == "client.created").expect("kept client.created");
+    stack.call("POST", &format!("{deliveries_path}/{}/replay", kept.id), &key, None).await.expect::<api_tests::DeliveryReply>(202);
     let again = eventually(60, "the replay at the receiver", || async { receiver.requests().get(2).cloned() }).await;
     let again: Value = serde_json::from_slice(&again.body).expect("JSON");
     assert_eq!((again["event"].as_str(), again["data"]["email"].as_str()), (Some("client.created"), Some("jane@example.com")));
@@ -526,7 +504,7 @@ async fn a_killed_pipeline_process_resumes_from_its_checkpoint_and_sets_up_once(
     signal(pipelines, "STOP");
     walkthrough.put(&stack, "completed").await;
     tokio::time::sleep(Duration::from_secs(1)).await;
-    assert_eq!(walkthrough.setup_status(&stack).await["setup_status"], "pending", "nothing ran while it was frozen");
+    assert_eq!(walkthrough.onboard(&stack).await.setup_status.as_deref(), Some("pending"), "nothing ran while it was frozen");
     signal(pipelines, "KILL");
     let restarted = eventually(30, "infra/run restarts the pipelines", || {
         let pid = std::fs::read_to_string(stack.state().join("pipelines.pid")).ok().and_then(|p| p.trim().parse::<u32>().ok());

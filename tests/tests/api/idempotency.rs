@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use api_tests::openapi::OPENAPI;
-use api_tests::{Reply, TestAccount, TestEnv, assert_error, concurrently, unique};
+use api_tests::{CampaignReply, Clients, InboundIntegration, Webhooks, Reply, TestAccount, TestEnv, assert_error, concurrently, unique};
 use infra::local_api::HttpRequest;
 use lambda_http::RequestExt;
 use serde_json::{Value, json};
@@ -73,8 +73,8 @@ async fn a_held_key_is_409_while_running_and_422_for_another_request_on_every_ke
 
 async fn published_campaign(env: &TestEnv, account: &TestAccount) -> String {
     let created = post(env, account, "/api/v1/campaigns", None, &json!({ "name": "Keys" })).await;
-    let id = created.body["campaign"]["id"].as_str().unwrap().to_string();
-    assert_eq!(post(env, account, &format!("/api/v1/campaigns/{id}/publish"), None, &json!({})).await.status, 200);
+    let id = created.expect::<CampaignReply>(201).campaign.id;
+    post(env, account, &format!("/api/v1/campaigns/{id}/publish"), None, &json!({})).await.expect::<CampaignReply>(200);
     id
 }
 
@@ -91,8 +91,8 @@ async fn a_retried_client_creation_replays_the_first_response_and_creates_one_cl
     assert_eq!((retry.status, &retry.body), (201, &first.body), "the same client and link, shown again");
     assert_eq!(retry.headers["idempotent-replayed"], "true");
     assert!(!first.headers.contains_key("idempotent-replayed"));
-    let listed = env.get("/api/v1/clients", &account).await;
-    assert_eq!(listed.body["clients"].as_array().unwrap().len(), 1, "one client, one link, one client.created");
+    let listed: Clients = env.get("/api/v1/clients", &account).await.expect(200);
+    assert_eq!(listed.clients.len(), 1, "one client, one link, one client.created");
 
     // Another request under the key is refused; another account's same key is its own.
     let other_body = json!({ "campaign_id": campaign, "email": "other@example.com" });
@@ -104,7 +104,7 @@ async fn a_retried_client_creation_replays_the_first_response_and_creates_one_cl
     // Without a key, a retry is a second creation, as before.
     assert_eq!(post(&env, &account, "/api/v1/clients", None, &other_body).await.status, 201);
     assert_eq!(post(&env, &account, "/api/v1/clients", None, &other_body).await.status, 201);
-    assert_eq!(env.get("/api/v1/clients", &account).await.body["clients"].as_array().unwrap().len(), 3);
+    assert_eq!(env.get("/api/v1/clients", &account).await.expect::<Clients>(200).clients.len(), 3);
 }
 
 #[tokio::test]
@@ -112,7 +112,7 @@ async fn a_failed_request_releases_its_key() {
     let env = TestEnv::new().await;
     let account = env.account("release").await;
     let created = post(&env, &account, "/api/v1/campaigns", None, &json!({ "name": "Draft" })).await;
-    let campaign = created.body["campaign"]["id"].as_str().unwrap().to_string();
+    let campaign = created.expect::<CampaignReply>(201).campaign.id;
     let body = json!({ "campaign_id": campaign, "email": "c@example.com" });
     assert_error(&post(&env, &account, "/api/v1/clients", Some("after-publish"), &body).await, 409, "conflict");
     assert_eq!(post(&env, &account, &format!("/api/v1/campaigns/{campaign}/publish"), None, &json!({})).await.status, 200);
@@ -131,7 +131,7 @@ async fn concurrent_requests_with_one_key_create_once() {
     let created: Vec<&Reply> = replies.iter().filter(|r| r.status == 201).collect();
     assert!(!created.is_empty() && replies.iter().all(|r| matches!(r.status, 201 | 409)), "{:?}", replies.iter().map(|r| r.status).collect::<Vec<_>>());
     assert!(created.iter().all(|r| r.body == created[0].body), "every 201 is the one endpoint");
-    assert_eq!(env.get("/api/v1/webhooks", &account).await.body["webhooks"].as_array().unwrap().len(), 1);
+    assert_eq!(env.get("/api/v1/webhooks", &account).await.expect::<Webhooks>(200).webhooks.len(), 1);
 }
 
 #[tokio::test]
@@ -139,9 +139,9 @@ async fn a_secret_shown_once_is_replayed_but_never_stored_in_the_clear() {
     let env = TestEnv::new().await;
     let account = env.account("sealed").await;
     let first = post(&env, &account, "/integrations", Some("incode-1"), &json!({ "provider": "incode" })).await;
-    let secret = first.body["secret"].as_str().unwrap().to_string();
+    let secret = first.expect::<InboundIntegration>(201).secret.expect("the secret, shown once");
     let retry = post(&env, &account, "/integrations", Some("incode-1"), &json!({ "provider": "incode" })).await;
-    assert_eq!(retry.body["secret"], secret.as_str(), "the retry gets what the first request got");
+    assert_eq!(retry.expect::<InboundIntegration>(201).secret, Some(secret.clone()), "the retry gets what the first request got");
     let item = env.stored_item(&format!("ACCOUNT#{}", account.id), &format!("IDEMPOTENCY#{}", shared::platform::secret::hash("incode-1"))).await.expect("the key's record");
     let stored = format!("{item:?}");
     assert!(!stored.contains(&secret) && !stored.contains("incode-1"), "neither the secret nor the key in the clear: {stored}");

@@ -5,7 +5,7 @@
 //! protections; every list validates its paging before anything else; a Standard Webhooks sender
 //! needs only the `webhook-*` headers.
 
-use api_tests::{TestAccount, TestEnv, assert_error, browser_get, connect, unique};
+use api_tests::{CampaignReply, ClientReply, Connection, Deliveries, Entity, Flow, InboundIntegration, InvitationSent, SignedUp, WebhookEvent, WebhookReply, TestAccount, TestEnv, assert_error, browser_get, connect, unique};
 use infra::local_api::HttpRequest;
 use infra::template::Template;
 use serde_json::{Value, json};
@@ -59,9 +59,7 @@ async fn a_claim_link_answers_only_for_the_account_it_was_emailed_to_whatever_ke
             Addressee::Account => (json!({ "account_id": account.id.to_string() }), account.email.clone()),
             Addressee::AddressThatJoinedAnAccount | Addressee::AddressWithoutAccount => (json!({ "email": address }), address.clone()),
         };
-        let sent = env.call("POST", "/invitations/recipient", Some(&inviter.key), Some(body)).await;
-        assert_eq!(sent.status, 201, "{case}: {:?}", sent.body);
-        let invitation = sent.body["invitation"]["id"].as_str().unwrap().to_string();
+        let invitation = env.call("POST", "/invitations/recipient", Some(&inviter.key), Some(body)).await.expect::<InvitationSent>(201).invitation.id;
         if let Addressee::AddressThatJoinedAnAccount = addressee {
             env.db.accounts().add_user(&account.id, address.clone(), "Joined".into()).await.unwrap();
         }
@@ -114,7 +112,7 @@ async fn only_the_buying_side_onboards_and_the_sellers_setup_request_changes_and
     let before = mail().await;
     assert!(assert_error(&setup(seller.key.clone()).await, 403, "forbidden").contains("only the buyer"));
     assert_eq!(mail().await, before);
-    assert_eq!(env.get(&format!("/connections/{connection}"), &seller).await.body["buyer_delivery_configured"], false);
+    assert!(!env.get(&format!("/connections/{connection}"), &seller).await.expect::<Connection>(200).buyer_delivery_configured);
     assert_eq!(setup(buyer.key.clone()).await.status, 200);
     let after_setup = mail().await;
     assert_eq!(after_setup, (before.0 + 1, before.1), "the seller's users are told, once");
@@ -129,11 +127,20 @@ async fn only_the_buying_side_onboards_and_the_sellers_setup_request_changes_and
     };
     assert_error(&onboard(seller.key.clone(), invitation.clone()).await, 403, "forbidden");
     let sourced = env.call("POST", "/invitations/source", Some(&seller.key), Some(json!({ "email": vendor.email }))).await;
-    let source_invitation = sourced.body["invitation"]["id"].as_str().unwrap().to_string();
+    let source_invitation = sourced.expect::<InvitationSent>(201).invitation.id;
     assert_eq!(env.call("POST", &format!("/invitations/{source_invitation}/accept"), Some(&vendor.key), None).await.status, 200);
     assert_error(&onboard(vendor.key.clone(), source_invitation.clone()).await, 403, "forbidden");
     assert_eq!(onboard(seller.key.clone(), source_invitation).await.status, 201, "the seller buys from its source");
     assert_eq!(onboard(buyer.key.clone(), invitation).await.status, 201);
+}
+
+/// A published campaign and one client's link token.
+async fn campaign_and_link(env: &TestEnv, account: &TestAccount) -> (String, String) {
+    let campaign = env.call("POST", "/api/v1/campaigns", Some(&account.key), Some(json!({ "name": "Spring" }))).await.expect::<CampaignReply>(201).campaign.id;
+    env.call("POST", &format!("/api/v1/campaigns/{campaign}/publish"), Some(&account.key), None).await.expect::<CampaignReply>(200);
+    let client = env.call("POST", "/api/v1/clients", Some(&account.key), Some(json!({ "campaign_id": campaign, "email": "c@example.com" }))).await.expect::<ClientReply>(201).client;
+    let link_token = client.link.expect("the link, shown once").rsplit('/').next().unwrap().to_string();
+    (campaign, link_token)
 }
 
 /// One line of text that would split an email header, and other controls.
@@ -143,11 +150,8 @@ const CONTROLS: [&str; 4] = ["Acme\r\nBcc: victim@example.com", "A\u{0}cme", "Ac
 async fn no_text_input_takes_control_characters() {
     let env = TestEnv::new().await;
     let account = env.account_with_plan("texts", Plan::Paid).await;
-    let campaign = env.call("POST", "/api/v1/campaigns", Some(&account.key), Some(json!({ "name": "Spring" }))).await.body["campaign"]["id"].as_str().unwrap().to_string();
-    assert_eq!(env.call("POST", &format!("/api/v1/campaigns/{campaign}/publish"), Some(&account.key), None).await.status, 200);
-    let client = env.call("POST", "/api/v1/clients", Some(&account.key), Some(json!({ "campaign_id": campaign, "email": "c@example.com" }))).await;
-    let link_token = client.body["client"]["link"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
-    let flow = env.call("POST", "/flows", Some(&account.key), Some(json!({ "name": "Mine", "enabled": true }))).await.body["id"].as_str().unwrap().to_string();
+    let (campaign, link_token) = campaign_and_link(&env, &account).await;
+    let flow = env.call("POST", "/flows", Some(&account.key), Some(json!({ "name": "Mine", "enabled": true }))).await.expect::<Flow>(201).id;
     let invited = format!("{}@example.com", unique("claimer").to_lowercase());
     assert_eq!(env.call("POST", "/invitations/recipient", Some(&account.key), Some(json!({ "email": invited }))).await.status, 201);
     let claim_token = env.invitation_token(&invited).await;
@@ -269,33 +273,28 @@ async fn secrets() -> Secrets {
     let account = env.account("keeper").await;
     let other = env.account("other").await;
     let mut secrets = vec![account.key.clone(), other.key.clone()];
-    let endpoint = env.call("POST", "/api/v1/webhooks", Some(&account.key), Some(json!({ "url": "https://hooks.example.com/in" }))).await;
-    secrets.push(endpoint.body["webhook"]["secret"].as_str().unwrap().to_string());
-    let endpoint_id = endpoint.body["webhook"]["id"].as_str().unwrap().to_string();
-    let rotated = env.call("POST", &format!("/api/v1/webhooks/{endpoint_id}/secrets"), Some(&account.key), None).await;
-    assert_eq!(rotated.status, 201, "{:?}", rotated.body);
-    secrets.push(rotated.body["webhook"]["secret"].as_str().expect("rotated secret").to_string());
+    let endpoint = env.call("POST", "/api/v1/webhooks", Some(&account.key), Some(json!({ "url": "https://hooks.example.com/in" }))).await.expect::<WebhookReply>(201).webhook;
+    secrets.push(endpoint.secret.expect("the secret, shown once"));
+    let endpoint_id = endpoint.id;
+    let rotated: WebhookReply = env.call("POST", &format!("/api/v1/webhooks/{endpoint_id}/secrets"), Some(&account.key), None).await.expect(201);
+    secrets.push(rotated.webhook.secret.expect("rotated secret"));
     let integration = env.call("POST", "/integrations", Some(&account.key), Some(json!({ "provider": "360dialog", "partner_id": "prt1", "partner_api_key": "partner-api-key-kept-quiet" }))).await;
-    secrets.extend([integration.body["secret"].as_str().unwrap().to_string(), "partner-api-key-kept-quiet".to_string()]);
-    let integration_id = integration.body["id"].as_str().unwrap().to_string();
-    let campaign = env.call("POST", "/api/v1/campaigns", Some(&account.key), Some(json!({ "name": "Spring" }))).await.body["campaign"]["id"].as_str().unwrap().to_string();
-    env.call("POST", &format!("/api/v1/campaigns/{campaign}/publish"), Some(&account.key), None).await;
-    let client = env.call("POST", "/api/v1/clients", Some(&account.key), Some(json!({ "campaign_id": campaign, "email": "c@example.com" }))).await;
-    let link_token = client.body["client"]["link"].as_str().unwrap().rsplit('/').next().unwrap().to_string();
+    let integration: InboundIntegration = integration.expect(201);
+    secrets.extend([integration.secret.expect("the secret, shown once"), "partner-api-key-kept-quiet".to_string()]);
+    let integration_id = integration.id;
+    let (campaign, link_token) = campaign_and_link(&env, &account).await;
     secrets.push(link_token.clone());
     let invited = format!("{}@example.com", unique("newcomer").to_lowercase());
-    let invitation = env.call("POST", "/invitations/recipient", Some(&account.key), Some(json!({ "email": invited }))).await.body["invitation"]["id"].as_str().unwrap().to_string();
+    let invitation = env.call("POST", "/invitations/recipient", Some(&account.key), Some(json!({ "email": invited }))).await.expect::<InvitationSent>(201).invitation.id;
     let claim_token = env.invitation_token(&invited).await;
     secrets.push(claim_token.clone());
-    let claimed = env.call("POST", "/invitations/claim", None, Some(json!({ "token": claim_token, "account_name": "Newcomer Co", "name": "New" }))).await;
-    assert_eq!(claimed.status, 201, "{:?}", claimed.body);
-    secrets.push(claimed.body["api_key"].as_str().unwrap().to_string());
-    let connection = claimed.body["connection"]["id"].as_str().unwrap().to_string();
-    let entity = env.get("/entities", &account).await.body[0]["id"].as_str().unwrap().to_string();
-    let flow = env.call("POST", "/flows", Some(&account.key), Some(json!({ "name": "Mine", "enabled": true, "sources": [{ "entity": { "id": entity } }] }))).await.body;
-    let (flow_id, source_id) = (flow["id"].as_str().unwrap().to_string(), flow["sources"][0]["id"].as_str().unwrap().to_string());
-    let deliveries = env.get(&format!("/api/v1/webhooks/{endpoint_id}/deliveries"), &account).await.body;
-    let delivery = deliveries["deliveries"][0]["id"].as_str().unwrap().to_string();
+    let claimed: SignedUp = env.call("POST", "/invitations/claim", None, Some(json!({ "token": claim_token, "account_name": "Newcomer Co", "name": "New" }))).await.expect(201);
+    secrets.push(claimed.api_key);
+    let connection = claimed.accepted.connection.id;
+    let entity = env.get("/entities", &account).await.expect::<Vec<Entity>>(200).remove(0).id;
+    let flow: Flow = env.call("POST", "/flows", Some(&account.key), Some(json!({ "name": "Mine", "enabled": true, "sources": [{ "entity": { "id": entity } }] }))).await.expect(201);
+    let (flow_id, source_id) = (flow.id, flow.sources[0].id.clone());
+    let delivery = env.get(&format!("/api/v1/webhooks/{endpoint_id}/deliveries"), &account).await.expect::<Deliveries>(200).deliveries.remove(0).id;
     let ids = vec![endpoint_id.clone(), integration_id.clone(), campaign, invitation, connection, entity, flow_id.clone()];
     let params = vec![("source_id", source_id), ("delivery_id", delivery), ("integration_id", integration_id), ("token", link_token)];
     Secrets { env, account, secrets, ids, params }
@@ -416,16 +415,16 @@ async fn every_list_validates_its_paging_before_anything_else() {
 async fn a_standard_webhooks_sender_needs_only_the_webhook_headers() {
     let env = TestEnv::new().await;
     let account = env.account("standard").await;
-    let created = env.call("POST", "/integrations", Some(&account.key), Some(json!({ "provider": "360onboard", "standard_webhooks": true }))).await;
-    let (id, secret) = (created.body["id"].as_str().unwrap().to_string(), created.body["secret"].as_str().unwrap().to_string());
+    let created: InboundIntegration = env.call("POST", "/integrations", Some(&account.key), Some(json!({ "provider": "360onboard", "standard_webhooks": true }))).await.expect(201);
+    let (id, secret) = (created.id, created.secret.expect("the secret, shown once"));
     let body = br#"{"event":"client.created","data":{"client_id":"770e"},"timestamp":"2026-12-04T09:00:00Z"}"#;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
     let signature = shared::platform::signature::sign_standard(&secret, "msg_std_1", now, body);
     let headers = [("content-type", "application/json"), ("webhook-id", "msg_std_1"), ("webhook-timestamp", &now.to_string()), ("webhook-signature", &signature)];
     let reply = env.post_raw(&format!("/webhooks/{id}"), &headers, body).await;
     assert_eq!((reply.status, &reply.body), (200, &json!({ "success": true })));
-    let events = env.get(&format!("/integrations/{id}/events"), &account).await.body;
-    assert_eq!(events[0]["event_type"], "client.created", "the event is named by the body");
+    let events: Vec<WebhookEvent> = env.get(&format!("/integrations/{id}/events"), &account).await.expect(200);
+    assert_eq!(events[0].event_type, "client.created", "the event is named by the body");
     // A body that names no event, with no header naming one, is the sender's error.
     let unnamed = br#"{"data":{}}"#;
     let signature = shared::platform::signature::sign_standard(&secret, "msg_std_2", now, unnamed);

@@ -1,7 +1,7 @@
 //! What an outside probe of the running API found, each pinned by a test: absolute URLs never
 //! come from request headers, and the public routes change only what docs/security.md says.
 
-use api_tests::{TestAccount, TestEnv};
+use api_tests::{CampaignReply, ClientReply, InboundIntegration, TestAccount, TestEnv};
 use infra::local_api::HttpRequest;
 use serde_json::{Value, json};
 
@@ -20,23 +20,21 @@ async fn links_handed_out_never_come_from_request_headers() {
     let account = env.account("links").await;
 
     let created = call_with_headers(&env, "POST", "/integrations", &account, &SPOOFED, json!({ "provider": "360dialog" })).await;
-    assert_eq!(created.status, 201, "{:?}", created.body);
-    let id = created.body["id"].as_str().unwrap();
+    let created: InboundIntegration = created.expect(201);
+    let id = &created.id;
     let expected = format!("https://127.0.0.1/webhooks/{id}");
-    assert_eq!(created.body["receive_url"], expected.as_str());
-    assert_eq!(created.body["redirect_registration_url"], format!("https://127.0.0.1/integrations/{id}/redirect").as_str());
+    assert_eq!(created.receive_url, expected);
+    assert_eq!(created.redirect_registration_url, Some(format!("https://127.0.0.1/integrations/{id}/redirect")));
     let got = call_with_headers(&env, "GET", &format!("/integrations/{id}"), &account, &SPOOFED, Value::Null).await;
-    assert_eq!(got.body["receive_url"], expected.as_str());
+    assert_eq!(got.expect::<InboundIntegration>(200).receive_url, expected);
     let listed = call_with_headers(&env, "GET", "/integrations", &account, &SPOOFED, Value::Null).await;
-    assert_eq!(listed.body[0]["receive_url"], expected.as_str());
+    assert_eq!(listed.expect::<Vec<InboundIntegration>>(200)[0].receive_url, expected);
 
-    let campaign = env.call("POST", "/api/v1/campaigns", Some(&account.key), Some(json!({ "name": "Links" }))).await;
-    let campaign_id = campaign.body["campaign"]["id"].as_str().unwrap().to_string();
-    let published = env.call("POST", &format!("/api/v1/campaigns/{campaign_id}/publish"), Some(&account.key), None).await;
-    assert_eq!(published.status, 200, "{:?}", published.body);
+    let campaign: CampaignReply = env.call("POST", "/api/v1/campaigns", Some(&account.key), Some(json!({ "name": "Links" }))).await.expect(201);
+    let campaign_id = campaign.campaign.id;
+    env.call("POST", &format!("/api/v1/campaigns/{campaign_id}/publish"), Some(&account.key), None).await.expect::<CampaignReply>(200);
     let client = call_with_headers(&env, "POST", "/api/v1/clients", &account, &SPOOFED, json!({ "campaign_id": campaign_id, "email": "c@example.com" })).await;
-    assert_eq!(client.status, 201, "{:?}", client.body);
-    let link = client.body["client"]["link"].as_str().unwrap();
+    let link = client.expect::<ClientReply>(201).client.link.expect("the link, shown once");
     assert!(link.starts_with("https://127.0.0.1/c/"), "{link}");
 }
 

@@ -3,22 +3,27 @@
 
 use std::sync::Arc;
 
-use api_tests::{all_at_once, concurrently, statuses, FakeServer, Reply, TestAccount, TestEnv, assert_error, race};
+use api_tests::{all_at_once, concurrently, statuses, Channel, ChannelKey, FakeServer, InboundIntegration, Reply, TestAccount, TestEnv, VerificationSession, WebhookEvent, assert_error, race};
 use serde_json::{Value, json};
 use shared::platform::signature;
 
 const SECRET: &str = "a-long-enough-shared-secret-for-tests";
 
 async fn integration(env: &TestEnv, account: &TestAccount, body: Value) -> (String, String) {
-    let created = env.call("POST", "/integrations", Some(&account.key), Some(body)).await;
-    assert_eq!(created.status, 201, "{:?}", created.body);
-    (created.body["id"].as_str().unwrap().to_string(), created.body["secret"].as_str().unwrap().to_string())
+    let created: InboundIntegration = env.call("POST", "/integrations", Some(&account.key), Some(body)).await.expect(201);
+    (created.id, created.secret.expect("the secret, shown once"))
 }
 
-async fn events(env: &TestEnv, account: &TestAccount, id: &str) -> Vec<Value> {
-    let reply = env.get(&format!("/integrations/{id}/events"), account).await;
-    assert_eq!(reply.status, 200, "{:?}", reply.body);
-    reply.body.as_array().unwrap().clone()
+async fn events(env: &TestEnv, account: &TestAccount, id: &str) -> Vec<WebhookEvent> {
+    env.get(&format!("/integrations/{id}/events"), account).await.expect(200)
+}
+
+async fn session(env: &TestEnv, account: &TestAccount, interview: &str) -> VerificationSession {
+    env.get(&format!("/verification-sessions/{interview}"), account).await.expect(200)
+}
+
+async fn channel(env: &TestEnv, account: &TestAccount, id: &str) -> Channel {
+    env.get(&format!("/channels/{id}"), account).await.expect(200)
 }
 
 async fn incode(env: &TestEnv, id: &str, token: &str, body: &Value) -> Reply {
@@ -46,12 +51,11 @@ async fn integrations_show_their_secret_once_and_belong_to_their_account() {
     assert!(secret.starts_with("whsec_"));
 
     let got = env.get(&format!("/integrations/{id}"), &owner).await;
-    assert_eq!(got.status, 200);
-    let receive_url = got.body["receive_url"].as_str().unwrap();
+    let receive_url = got.expect::<InboundIntegration>(200).receive_url;
     // Without API_URL, the domain API Gateway served the request on (the local event says 127.0.0.1).
     assert_eq!(receive_url, format!("https://127.0.0.1/webhooks/{id}"));
     let listed = env.get("/integrations", &owner).await;
-    assert_eq!(listed.body.as_array().unwrap().len(), 1);
+    assert_eq!(listed.expect::<Vec<InboundIntegration>>(200).len(), 1);
     for reply in [&got, &listed] {
         let text = reply.body.to_string();
         assert!(!text.contains(&secret) && !text.contains(&shared::platform::secret::hash(&secret)), "no secret material after creation: {text}");
@@ -60,7 +64,7 @@ async fn integrations_show_their_secret_once_and_belong_to_their_account() {
     assert_error(&env.get(&format!("/integrations/{id}"), &other).await, 404, "not found");
     assert_error(&env.get(&format!("/integrations/{id}/events"), &other).await, 404, "not found");
     assert_error(&env.call("DELETE", &format!("/integrations/{id}"), Some(&other.key), None).await, 404, "not found");
-    assert!(env.get("/integrations", &other).await.body.as_array().unwrap().is_empty());
+    assert!(env.get("/integrations", &other).await.expect::<Vec<InboundIntegration>>(200).is_empty());
     assert_error(&env.get("/integrations/not-an-id", &owner).await, 400, "bad request");
     assert_error(&env.get("/integrations/not-an-id/events", &owner).await, 400, "bad request");
     assert_error(&env.call("DELETE", "/integrations/not-an-id", Some(&owner.key), None).await, 400, "bad request");
@@ -134,9 +138,9 @@ async fn onboard360_signatures_are_verified_over_the_raw_body() {
     assert_eq!((accepted.status, &accepted.body), (200, &json!({ "success": true })));
     let recorded = events(&env, &account, &id).await;
     assert_eq!(recorded.len(), 1);
-    assert_eq!(recorded[0]["event_type"], "client.created");
-    assert_eq!(recorded[0]["payload"]["data"]["client_id"], "770e8400");
-    assert_eq!(recorded[0]["outcome"], "recorded");
+    assert_eq!(recorded[0].event_type, "client.created");
+    assert_eq!(recorded[0].payload["data"]["client_id"], "770e8400", "the provider's payload, as sent");
+    assert_eq!(recorded[0].outcome, "recorded");
 
     // A retry of the same delivery (no webhook-id: the body's hash) is taken once.
     assert_eq!(send(good, body.to_vec()).await.status, 200);
@@ -259,9 +263,8 @@ async fn incode_statuses_follow_the_seed_order_whatever_the_delivery_order() {
     let (id, token) = integration(&env, &account, json!({ "provider": "incode" })).await;
     let interview = "664283755e0f8e1b87fcc2ce";
 
-    let registered = env.call("POST", "/verification-sessions", Some(&account.key), Some(json!({ "interview_id": interview, "external_customer_id": "MyCustomerID#0001" }))).await;
-    assert_eq!(registered.status, 201, "{:?}", registered.body);
-    assert_eq!(registered.body["status"], "UNKNOWN");
+    let registered: VerificationSession = env.call("POST", "/verification-sessions", Some(&account.key), Some(json!({ "interview_id": interview, "external_customer_id": "MyCustomerID#0001" }))).await.expect(201);
+    assert_eq!(registered.status, "UNKNOWN");
     assert_error(&env.call("POST", "/verification-sessions", Some(&account.key), Some(json!({ "interview_id": interview }))).await, 409, "conflict");
     assert_error(&env.call("POST", "/verification-sessions", Some(&account.key), Some(json!({ "interview_id": "a/b" }))).await, 422, "validation failed");
     assert_error(&env.call("POST", "/verification-sessions", Some(&account.key), Some(json!({}))).await, 422, "validation failed");
@@ -277,23 +280,22 @@ async fn incode_statuses_follow_the_seed_order_whatever_the_delivery_order() {
         let reply = incode(&env, &id, &token, &status(s)).await;
         assert_eq!((reply.status, &reply.body), (200, &json!({ "success": true })), "{s}");
     }
-    let session = env.get(&format!("/verification-sessions/{interview}"), &account).await;
-    assert_eq!(session.body["status"], "FACE_VALIDATION_FINISHED", "late ID validation, early review and an unknown status change nothing");
-    let applied: Vec<bool> = session.body["history"].as_array().unwrap().iter().map(|h| h["applied"].as_bool().unwrap()).collect();
+    let seen = session(&env, &account, interview).await;
+    assert_eq!(seen.status, "FACE_VALIDATION_FINISHED", "late ID validation, early review and an unknown status change nothing");
+    let applied: Vec<bool> = seen.history.iter().map(|h| h.applied).collect();
     assert_eq!(applied, [true, false, false, false]);
 
     // A retried delivery: recorded once, history unchanged.
     assert_eq!(incode(&env, &id, &token, &status("FACE_VALIDATION_FINISHED")).await.status, 200);
-    let session = env.get(&format!("/verification-sessions/{interview}"), &account).await;
-    assert_eq!(session.body["history"].as_array().unwrap().len(), 4);
+    assert_eq!(session(&env, &account, interview).await.history.len(), 4);
     assert_eq!(events(&env, &account, &id).await.len(), 4);
 
     // The finish arrives: the early manual review now takes effect; expiry no longer can.
     incode(&env, &id, &token, &status("ONBOARDING_FINISHED")).await;
     incode(&env, &id, &token, &status("EXPIRED")).await;
-    let session = env.get(&format!("/verification-sessions/{interview}"), &account).await;
-    assert_eq!(session.body["status"], "MANUAL_REVIEW_APPROVED");
-    assert_eq!(session.body["external_customer_id"], "MyCustomerID#0001");
+    let seen = session(&env, &account, interview).await;
+    assert_eq!(seen.status, "MANUAL_REVIEW_APPROVED");
+    assert_eq!(seen.external_customer_id.as_deref(), Some("MyCustomerID#0001"));
 
     assert_error(&env.get(&format!("/verification-sessions/{interview}"), &other).await, 404, "not found");
     assert_error(&env.get("/verification-sessions/bad%20id", &account).await, 400, "bad request");
@@ -302,9 +304,8 @@ async fn incode_statuses_follow_the_seed_order_whatever_the_delivery_order() {
     // later adopts its history.
     let early = json!({ "interviewId": "early1", "onboardingStatus": "ID_VALIDATION_FINISHED" });
     assert_eq!(incode(&env, &id, &token, &early).await.status, 200);
-    let adopted = env.call("POST", "/verification-sessions", Some(&account.key), Some(json!({ "interview_id": "early1" }))).await;
-    assert_eq!(adopted.status, 201);
-    assert_eq!((adopted.body["status"].as_str(), adopted.body["registered"].as_bool()), (Some("ID_VALIDATION_FINISHED"), Some(true)));
+    let adopted: VerificationSession = env.call("POST", "/verification-sessions", Some(&account.key), Some(json!({ "interview_id": "early1" }))).await.expect(201);
+    assert_eq!((adopted.status.as_str(), adopted.registered), ("ID_VALIDATION_FINISHED", true));
 
     let not_json = env.post_raw("/verification-sessions", &[("authorization", &format!("Bearer {}", account.key))], b"[1,").await;
     assert_error(&not_json, 400, "invalid JSON");
@@ -332,10 +333,10 @@ async fn channel_redirects_record_claims_and_hub_events_set_status() {
     let (incode_id, _) = integration(&env, &account, json!({ "provider": "incode" })).await;
     assert_error(&env.call("GET", &format!("/integrations/{incode_id}/redirect?client=c&channels=[]"), None, None).await, 404, "not found");
 
-    let ch1 = env.get("/channels/ch1", &account).await;
-    assert_eq!((ch1.body["status"].as_str(), ch1.body["permission"].as_str()), (Some("pending"), Some("granted")), "a claim sets no status");
-    assert_eq!(env.get("/channels/ch0", &account).await.body["permission"], "revoked");
-    assert_eq!(env.get("/channels", &account).await.body.as_array().unwrap().len(), 4);
+    let ch1 = channel(&env, &account, "ch1").await;
+    assert_eq!((ch1.status.as_str(), ch1.permission.as_deref()), ("pending", Some("granted")), "a claim sets no status");
+    assert_eq!(channel(&env, &account, "ch0").await.permission.as_deref(), Some("revoked"));
+    assert_eq!(env.get("/channels", &account).await.expect::<Vec<Channel>>(200).len(), 4);
     assert_error(&env.get("/channels/nope", &env.account("stranger").await).await, 404, "not found");
     assert_error(&env.get("/channels/bad%20id", &account).await, 400, "bad request");
     assert_error(&env.call("POST", "/channels/bad%20id/api-key", Some(&account.key), None).await, 400, "bad request");
@@ -349,23 +350,23 @@ async fn channel_redirects_record_claims_and_hub_events_set_status() {
     // Hub events: only with the token.
     let hub = |event: &str| json!({ "event": event, "payload": { "id": "ch1", "client_id": "cl1", "phone_number": "+4915112345678" } });
     assert_error(&hub_event(&env, &id, hub("channel_running"), "wrong").await, 401, "authentication failed");
-    assert_eq!(env.get("/channels/ch1", &account).await.body["status"], "pending");
+    assert_eq!(channel(&env, &account, "ch1").await.status, "pending");
     assert_eq!(hub_event(&env, &id, hub("channel_running"), &token).await.status, 200);
     assert_eq!(hub_event(&env, &id, hub("channel_created"), &token).await.status, 200, "a late created event");
-    let ch1 = env.get("/channels/ch1", &account).await;
-    assert_eq!((ch1.body["status"].as_str(), ch1.body["phone_number"].as_str()), (Some("running"), Some("+4915112345678")), "never back along the lifecycle");
-    let outcomes: Vec<String> = events(&env, &account, &id).await.iter().map(|e| e["outcome"].as_str().unwrap().to_string()).collect();
+    let ch1 = channel(&env, &account, "ch1").await;
+    assert_eq!((ch1.status.as_str(), ch1.phone_number.as_deref()), ("running", Some("+4915112345678")), "never back along the lifecycle");
+    let outcomes: Vec<String> = events(&env, &account, &id).await.into_iter().map(|e| e.outcome).collect();
     assert_eq!(&outcomes[..2], ["recorded", "applied"], "newest first: the late created event changed nothing");
 
     // Anyone can call the redirect: it records the claim, and changes nothing known about an
     // existing channel. Claimed-only channels expire; a channel the hub confirmed does not.
-    let before = env.get("/channels/ch1", &account).await.body;
+    let before = channel(&env, &account, "ch1").await;
     assert_eq!(redirect(&env, &id, "client=attacker&channels=[]&revoked=[ch1]").await.status, 200);
     assert_eq!(redirect(&env, &id, "client=attacker&channels=[ch1,ch2]").await.status, 200);
-    assert_eq!(env.get("/channels/ch1", &account).await.body, before, "the redirect changed a running channel");
-    assert_eq!(env.get("/channels/ch2", &account).await.body["claimed_by_client"], "cl1", "nor a claimed one");
-    let claims: Vec<Value> = events(&env, &account, &id).await.into_iter().filter(|e| e["event_type"] == "redirect").collect();
-    assert_eq!(claims[0]["payload"]["client"], "attacker", "the claim itself is recorded");
+    assert_eq!(channel(&env, &account, "ch1").await, before, "the redirect changed a running channel");
+    assert_eq!(channel(&env, &account, "ch2").await.claimed_by_client.as_deref(), Some("cl1"), "nor a claimed one");
+    let claims: Vec<WebhookEvent> = events(&env, &account, &id).await.into_iter().filter(|e| e.event_type == "redirect").collect();
+    assert_eq!(claims[0].payload["client"], "attacker", "the claim itself is recorded");
     let ttl = |channel: &'static str| {
         let (env, pk) = (&env, format!("ACCOUNT#{}", account.id));
         async move { env.stored_item(&pk, &format!("CHANNEL#{channel}")).await.expect("the channel's item").contains_key(shared::store::schema::TTL) }
@@ -377,14 +378,13 @@ async fn channel_redirects_record_claims_and_hub_events_set_status() {
     let failed = env.call("POST", "/channels/ch1/api-key", Some(&account.key), None).await;
     // Which provider failed, not how: its status, DNS or TLS errors go to the log only.
     assert_eq!(assert_error(&failed, 502, "bad gateway"), "360dialog's Partner API did not complete the request; retry later");
-    let key = env.call("POST", "/channels/ch1/api-key", Some(&account.key), None).await;
-    assert_eq!(key.status, 201, "{:?}", key.body);
-    assert_eq!(key.body["api_key"], "D360-KEY-1");
+    let key: ChannelKey = env.call("POST", "/channels/ch1/api-key", Some(&account.key), None).await.expect(201);
+    assert_eq!((key.channel_id.as_str(), key.api_key.as_str()), ("ch1", "D360-KEY-1"));
     let sent = partner.requests();
     assert_eq!(sent.len(), 2);
     assert_eq!((sent[1].method.as_str(), sent[1].path.as_str()), ("POST", "/partners/prt1/channels/ch1/api_keys"));
     assert_eq!(sent[1].headers["x-api-key"], "partner-key-1");
-    assert!(env.get("/channels/ch1", &account).await.body["api_key_created_at"].is_string());
+    assert!(channel(&env, &account, "ch1").await.api_key_created_at.is_some());
     assert!(!env.get("/channels/ch1", &account).await.body.to_string().contains("D360-KEY-1"), "the key is not stored");
     assert_error(&env.call("POST", "/channels/nope/api-key", Some(&account.key), None).await, 404, "not found");
 }
@@ -415,8 +415,8 @@ async fn concurrent_deliveries_are_taken_once_and_never_lose_a_status() {
     let same = json!({ "interviewId": "race1", "onboardingStatus": "ID_VALIDATION_FINISHED" });
     let replies = all_at_once(&env, "POST", &url, Some(&token), Some(same)).await;
     assert!(replies.iter().all(|r| r.status == 200), "{:?}", statuses(&replies));
-    let session = env.get("/verification-sessions/race1", &account).await;
-    assert_eq!(session.body["history"].as_array().unwrap().len(), 1, "{:?}", session.body);
+    let seen = session(&env, &account, "race1").await;
+    assert_eq!(seen.history.len(), 1, "{seen:?}");
     assert_eq!(events(&env, &account, &id).await.len(), 1);
 
     let different = ["FACE_VALIDATION_FINISHED", "GOVERNMENT_VALIDATION_FINISHED", "POST_PROCESSING_FINISHED", "ONBOARDING_FINISHED"];
@@ -427,8 +427,8 @@ async fn concurrent_deliveries_are_taken_once_and_never_lose_a_status() {
     })
     .await;
     assert!(replies.iter().all(|r| r.status == 200), "{:?}", statuses(&replies));
-    let session = env.get("/verification-sessions/race1", &account).await;
-    assert_eq!(session.body["history"].as_array().unwrap().len(), 1 + different.len(), "every status once: {:?}", session.body);
+    let seen = session(&env, &account, "race1").await;
+    assert_eq!(seen.history.len(), 1 + different.len(), "every status once: {seen:?}");
     assert_eq!(events(&env, &account, &id).await.len(), 1 + different.len());
 }
 
@@ -449,7 +449,7 @@ async fn a_delivery_that_read_before_another_committed_still_applies() {
     })
     .await;
     assert_eq!((a.status, b.status), (200, 200), "{:?} / {:?}", a.body, b.body);
-    let session = env.get("/verification-sessions/race1", &account).await;
-    assert_eq!(session.body["history"].as_array().unwrap().len(), 2, "the held delivery re-read and applied: {:?}", session.body);
-    assert_eq!(session.body["status"], "FACE_VALIDATION_FINISHED");
+    let seen = session(&env, &account, "race1").await;
+    assert_eq!(seen.history.len(), 2, "the held delivery re-read and applied: {seen:?}");
+    assert_eq!(seen.status, "FACE_VALIDATION_FINISHED");
 }
