@@ -260,7 +260,13 @@ pub async fn serve(api: std::sync::Arc<LocalApi>, listener: tokio::net::TcpListe
                         headers: parts.headers.iter().filter_map(|(n, v)| Some((n.to_string(), v.to_str().ok()?.to_string()))).collect(),
                         body,
                     };
-                    let response = api.dispatch(request).await;
+                    // Lambda runs an invocation to completion whether or not the caller is still
+                    // there; hyper drops this future when the client disconnects, so the
+                    // handler runs on a task of its own, as it would in Lambda.
+                    let response = match tokio::spawn(async move { api.dispatch(request).await }).await {
+                        Ok(response) => response,
+                        Err(err) => respond(Err(ApiError::Internal(format!("handler task: {err}")))),
+                    };
                     let (parts, body) = response.into_parts();
                     let bytes = match body {
                         Body::Text(text) => Bytes::from(text),

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use functions::registry::Handler;
 use infra::local_api::{HttpRequest, LocalApi};
 use infra::template::Template;
 use lambda_http::Body;
@@ -110,7 +111,7 @@ impl TestEnv {
         ses.verify_email_identity().email_address(&sender).send().await.expect("verify sender");
         // The functions' and the test's own `db` seal under the same key, as a stack's do.
         let db = Db::new(ddb.clone(), table.clone(), shared::platform::seal::Sealer::from_secret(Some(&stack_secret(&table))));
-        let api = local_api(&config, &ddb, &db, &sender, &settings, None, true);
+        let api = local_api(&config, &ddb, &db, &sender, &settings, None, true, |_| ());
         calls.take();
         let (queue_calls, mail_calls) = (CallCounter::default(), CallCounter::default());
         TestEnv { api, config, db, ddb, calls, capacity, queue_calls, mail_calls, gate, mail_endpoint, settings, partner_api_url: None, local_webhooks: true }
@@ -136,7 +137,13 @@ impl TestEnv {
 
     /// Another API on the same table whose emails are sent from `sender`.
     pub fn api_sending_as(&self, sender: &str) -> LocalApi {
-        local_api(&self.config, &self.ddb, &self.db, sender, &self.settings, self.partner_api_url.clone(), self.local_webhooks)
+        local_api(&self.config, &self.ddb, &self.db, sender, &self.settings, self.partner_api_url.clone(), self.local_webhooks, |_| ())
+    }
+
+    /// Another API on the same table whose handlers `change` may replace (wrap one, say).
+    pub fn api_with(&self, change: impl FnOnce(&mut HashMap<&'static str, Handler>)) -> LocalApi {
+        let sender = Template::load().expect("template.yaml").parameter_default("SenderEmail").expect("SenderEmail default");
+        local_api(&self.config, &self.ddb, &self.db, &sender, &self.settings, self.partner_api_url.clone(), self.local_webhooks, change)
     }
 
     /// A new account whose first user's email is unique to this test run.
@@ -236,7 +243,7 @@ fn stack_secret(table: &str) -> String {
 
 /// The local API with every function built from the variables a deployed one would read, on the
 /// test's table (and its counted DynamoDB client).
-fn local_api(config: &aws_config::SdkConfig, ddb: &aws_sdk_dynamodb::Client, db: &Db, sender: &str, settings: &InvitationSettings, partner_api_url: Option<String>, local_webhooks: bool) -> LocalApi {
+fn local_api(config: &aws_config::SdkConfig, ddb: &aws_sdk_dynamodb::Client, db: &Db, sender: &str, settings: &InvitationSettings, partner_api_url: Option<String>, local_webhooks: bool, change: impl FnOnce(&mut HashMap<&'static str, Handler>)) -> LocalApi {
     let vars = HashMap::from([
         ("TABLE_NAME", db.table.clone()),
         ("SENDER_EMAIL", sender.to_string()),
@@ -249,7 +256,9 @@ fn local_api(config: &aws_config::SdkConfig, ddb: &aws_sdk_dynamodb::Client, db:
         ("STACK_SECRET", stack_secret(&db.table)),
     ]);
     let env = Env::new(config.clone(), move |name| vars.get(name).cloned()).with_dynamodb(ddb.clone());
-    LocalApi::new(&Template::load().expect("template.yaml"), functions::registry::handlers(&env).expect("configuration")).expect("routes")
+    let mut handlers = functions::registry::handlers(&env).expect("configuration");
+    change(&mut handlers);
+    LocalApi::new(&Template::load().expect("template.yaml"), handlers).expect("routes")
 }
 
 /// moto's inspection API (`/moto-api/data.json`), without pulling in an HTTP client. moto builds

@@ -46,6 +46,54 @@ async fn the_local_api_serves_template_routes_over_http() {
     }
 }
 
+/// Lambda runs an invocation to completion whether or not its caller is still connected; so does
+/// the local API. The handler here waits until the client has hung up, then creates a campaign.
+#[tokio::test]
+async fn a_request_whose_client_hangs_up_still_runs_to_completion() {
+    let env = TestEnv::new().await;
+    let account = env.account("hangs-up").await;
+    let hung_up = Arc::new(tokio::sync::Notify::new());
+    let waiting = hung_up.clone();
+    let api = env.api_with(move |handlers| {
+        let create = handlers.remove("campaigns-create").expect("campaigns-create");
+        let held: functions::registry::Handler = Arc::new(move |request| {
+            let (create, waiting) = (create.clone(), waiting.clone());
+            Box::pin(async move {
+                waiting.notified().await;
+                create(request).await
+            })
+        });
+        handlers.insert("campaigns-create", held);
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(infra::local_api::serve(Arc::new(api), listener));
+
+    let body = json!({ "name": "Sent by a client that hung up" }).to_string();
+    let request = format!(
+        "POST /api/v1/campaigns HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        account.key,
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    tokio::io::AsyncWriteExt::write_all(&mut stream, request.as_bytes()).await.unwrap();
+    // The server has the request when a second one on another connection is answered.
+    let (status, _) = tokio::task::spawn_blocking(move || http(port, "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")).await.unwrap();
+    assert_eq!(status, 200);
+    drop(stream);
+    hung_up.notify_one();
+
+    let mut listed = vec![];
+    for _ in 0..50 {
+        listed = env.get("/api/v1/campaigns?status=draft", &account).await.expect::<api_tests::Campaigns>(200).campaigns;
+        if !listed.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(listed.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["Sent by a client that hung up"]);
+}
+
 #[tokio::test]
 async fn an_invitation_whose_email_fails_is_kept_and_says_so() {
     let env = TestEnv::new().await;
