@@ -230,3 +230,66 @@ impl Intercept for TransactionGate {
         Ok(())
     }
 }
+
+/// Failures DynamoDB Local never produces, injected at the SDK (a real server cannot be made to
+/// produce them): the next request of an operation whose body holds a marker meets the fault.
+#[derive(Clone, Debug, Default)]
+pub struct FaultInjector {
+    planned: Arc<Mutex<Vec<(Fault, &'static str, String)>>>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Fault {
+    /// The request reaches DynamoDB and commits; its response is lost (the caller sees an error,
+    /// as after a timeout).
+    ResponseLost,
+    /// The request never reaches DynamoDB (the network failed, the function died first).
+    NotSent,
+}
+
+/// Marks, in one request's config bag, the fault it meets.
+#[derive(Debug, Clone)]
+struct Meets(Fault);
+impl aws_smithy_types::config_bag::Storable for Meets {
+    type Storer = aws_smithy_types::config_bag::StoreReplace<Self>;
+}
+
+impl FaultInjector {
+    /// The next `operation` (`*`: any) whose request body contains `marker` meets `fault` (once).
+    pub fn plan(&self, fault: Fault, operation: &'static str, marker: &str) {
+        self.planned.lock().expect("faults lock").push((fault, operation, marker.to_string()));
+    }
+
+    /// Drops what was planned and not met; how many that was.
+    pub fn clear(&self) -> usize {
+        std::mem::take(&mut *self.planned.lock().expect("faults lock")).len()
+    }
+}
+
+impl Intercept for FaultInjector {
+    fn name(&self) -> &'static str {
+        "FaultInjector"
+    }
+
+    fn read_before_transmit(&self, context: &BeforeTransmitInterceptorContextRef<'_>, _: &RuntimeComponents, cfg: &mut ConfigBag) -> Result<(), BoxError> {
+        let body = context.request().body().bytes().unwrap_or_default();
+        let mut planned = self.planned.lock().expect("faults lock");
+        let operation = operation(context);
+        let meets = |op: &str, marker: &str| (op == "*" || op == operation) && (marker.is_empty() || body.windows(marker.len()).any(|w| w == marker.as_bytes()));
+        if let Some(index) = planned.iter().position(|(_, op, marker)| meets(op, marker)) {
+            let (fault, _, _) = planned.remove(index);
+            if fault == Fault::NotSent {
+                return Err("injected: the request never reached DynamoDB".into());
+            }
+            cfg.interceptor_state().store_put(Meets(fault));
+        }
+        Ok(())
+    }
+
+    fn read_after_transmit(&self, _: &aws_sdk_dynamodb::config::interceptors::BeforeDeserializationInterceptorContextRef<'_>, _: &RuntimeComponents, cfg: &mut ConfigBag) -> Result<(), BoxError> {
+        match cfg.load::<Meets>() {
+            Some(Meets(Fault::ResponseLost)) => Err("injected: the response was lost after DynamoDB committed".into()),
+            _ => Ok(()),
+        }
+    }
+}

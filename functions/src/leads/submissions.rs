@@ -7,7 +7,7 @@ use shared::leads::domain::lead::parse_fields;
 use shared::leads::service::Leads;
 use shared::platform::auth::authenticate;
 use shared::platform::http::{HandlerResult, api_origin, bounded_body, json, path_id, wants_page};
-use shared::platform::idempotency::once;
+use shared::platform::idempotency::{keep_with_effect, once};
 
 use crate::pages;
 
@@ -18,8 +18,13 @@ pub async fn submit(leads: &Leads, req: Request) -> HandlerResult {
     once(&leads.db, &caller.account_id, &req, async {
         let form = req.headers().get("content-type").and_then(|v| v.to_str().ok()).is_some_and(|t| t.starts_with("application/x-www-form-urlencoded"));
         let fields = parse_fields(form, bounded_body(&req)?)?;
-        let lead = leads.submit(&caller.account_id, &path_id(&req, "id")?, &path_id(&req, "source_id")?, fields).await?;
-        json(StatusCode::OK, &lead.receipt())
+        let lead = leads.receive(&caller.account_id, &path_id(&req, "id")?, &path_id(&req, "source_id")?, fields).await?;
+        // The receipt is known before the lead is stored: a retry with the key replays it, the
+        // lead and its receipt being written in one transaction.
+        let receipt = json(StatusCode::OK, &lead.receipt())?;
+        keep_with_effect(&receipt)?;
+        leads.store(&lead).await?;
+        Ok(receipt)
     })
     .await
 }

@@ -56,13 +56,17 @@ impl Leads {
         Ok(SourceAccess { owner_paid: account?.is_some_and(|a| a.plan == Plan::Paid), owner, flow, source })
     }
 
-    /// A submission: the lead the flow makes of it, stored (accepted or rejected).
-    pub async fn submit(&self, caller: &Id, flow_id: &Id, source_id: &Id, fields: Fields) -> Result<Lead, ApiError> {
+    /// A submission: the lead the flow makes of it (accepted or rejected), not yet stored, so
+    /// that its receipt can be kept with it (`store`).
+    pub async fn receive(&self, caller: &Id, flow_id: &Id, source_id: &Id, fields: Fields) -> Result<Lead, ApiError> {
         let access = self.source_for(caller, flow_id, source_id).await?;
         let submission = Submission { flow: &access.flow, source: &access.source, submitted_by: caller.clone(), fields, enforce_criteria: access.owner_paid, hops: 0, budget: DELIVERY_BUDGET, origin: None };
-        let lead = Lead::receive(submission, access.owner, Id::generate(), &time::now(), time::from_now(self.retention));
-        self.db.leads().store(&lead).await?;
-        Ok(lead)
+        Ok(Lead::receive(submission, access.owner, Id::generate(), &time::now(), time::from_now(self.retention)))
+    }
+
+    /// Stores a received lead (its delivery starts from the table's stream).
+    pub async fn store(&self, lead: &Lead) -> Result<(), ApiError> {
+        self.db.leads().store(lead).await
     }
 
     /// What `caller` needs to submit as the source; `api_origin` is the API's configured origin.

@@ -42,6 +42,11 @@ pub enum ApiError {
     /// one; the cause (a DNS or TLS error, the provider's status) is logged, never sent.
     #[error("{upstream} failed: {cause}")]
     BadGateway { upstream: &'static str, cause: String },
+    /// 503: the table was unavailable (throttled, conflicting, timed out or unreachable) after
+    /// the store's own retries; nothing half-done stays, and the request may be sent again
+    /// (`Retry-After`). The cause is logged, never sent.
+    #[error("unavailable: {0}")]
+    Unavailable(String),
     /// 500: our fault. The message is logged, never sent.
     #[error("internal error: {0}")]
     Internal(String),
@@ -73,6 +78,7 @@ impl ApiError {
             ApiError::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::BadGateway { .. } => StatusCode::BAD_GATEWAY,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -92,6 +98,7 @@ impl ApiError {
             ApiError::Validation { .. } => "validation failed",
             ApiError::TooManyRequests { .. } => "rate limit exceeded",
             ApiError::BadGateway { .. } => "bad gateway",
+            ApiError::Unavailable(_) => "service unavailable",
             ApiError::Internal(_) => "internal error",
         }
     }
@@ -108,6 +115,7 @@ impl ApiError {
             ApiError::Unauthenticated(d) => (*d).to_string(),
             ApiError::NotFound(what) => format!("{what} not found"),
             ApiError::Validation { .. } | ApiError::PayloadTooLarge { .. } | ApiError::TooManyRequests { .. } | ApiError::MethodNotAllowed { .. } => self.to_string(),
+            ApiError::Unavailable(_) => "the service is busy; retry the request shortly (with the same Idempotency-Key where it takes one)".to_string(),
             ApiError::Internal(_) => "the request could not be completed; retry later".to_string(),
         }
     }
@@ -134,16 +142,32 @@ impl From<domain::Refusal> for ApiError {
     }
 }
 
-/// Any SDK failure that the store did not translate into a domain error is ours (500): a
-/// throttle or an outage, not something the caller can fix by changing the request.
+/// An SDK failure the store did not translate into a domain error: unavailable (503, retry) when
+/// the table was busy or out of reach — throttling, a transaction conflict, a timeout, a lost
+/// connection or response, DynamoDB's own 5xx —, our fault (500) otherwise. Never the caller's.
 impl<E, R> From<aws_sdk_dynamodb::error::SdkError<E, R>> for ApiError
 where
-    E: std::error::Error + Send + Sync + 'static,
+    E: std::error::Error + aws_sdk_dynamodb::error::ProvideErrorMetadata + Send + Sync + 'static,
     R: std::fmt::Debug,
 {
     fn from(err: aws_sdk_dynamodb::error::SdkError<E, R>) -> Self {
-        ApiError::Internal(format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&err)))
+        use aws_sdk_dynamodb::error::SdkError;
+        let detail = format!("{}", aws_sdk_dynamodb::error::DisplayErrorContext(&err));
+        let busy = match &err {
+            SdkError::TimeoutError(_) | SdkError::DispatchFailure(_) | SdkError::ResponseError(_) => true,
+            SdkError::ServiceError(service) => service.err().code().is_some_and(is_busy),
+            _ => false,
+        };
+        if busy { ApiError::Unavailable(detail) } else { ApiError::Internal(detail) }
     }
+}
+
+/// DynamoDB's error codes for "busy, try again": throttling, conflicts and its own failures.
+pub fn is_busy(code: &str) -> bool {
+    matches!(
+        code,
+        "ProvisionedThroughputExceededException" | "ThrottlingException" | "RequestLimitExceeded" | "TransactionConflictException" | "TransactionInProgressException" | "InternalServerError" | "ServiceUnavailable"
+    )
 }
 
 impl From<serde_dynamo::Error> for ApiError {
@@ -169,6 +193,7 @@ mod tests {
             (ApiError::validation("email", "missing"), 422),
             (ApiError::TooManyRequests { limit: 100, window: 60, retry_after: 7 }, 429),
             (ApiError::BadGateway { upstream: "360dialog's Partner API", cause: "dns error: failed to lookup address".into() }, 502),
+            (ApiError::Unavailable("throttled".into()), 503),
             (ApiError::Internal("secret table name".into()), 500),
         ];
         for (err, status) in cases {

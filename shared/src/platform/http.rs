@@ -234,7 +234,7 @@ fn header(value: &str) -> Result<HeaderValue, ApiError> {
 /// Internal errors are logged here, once, with what the client is not told.
 pub fn respond(result: HandlerResult) -> Response<Body> {
     result.unwrap_or_else(|err| {
-        if let ApiError::Internal(_) | ApiError::BadGateway { .. } = &err {
+        if let ApiError::Internal(_) | ApiError::BadGateway { .. } | ApiError::Unavailable(_) = &err {
             tracing::error!(error = %err, "request failed");
         }
         let mut response = Response::new(Body::Text(err.body().to_string()));
@@ -243,6 +243,9 @@ pub fn respond(result: HandlerResult) -> Response<Body> {
         match &err {
             ApiError::TooManyRequests { retry_after, .. } => {
                 response.headers_mut().insert("retry-after", HeaderValue::from(*retry_after));
+            }
+            ApiError::Unavailable(_) => {
+                response.headers_mut().insert("retry-after", HeaderValue::from_static("1"));
             }
             ApiError::MethodNotAllowed { allow, .. } => {
                 if let Ok(allow) = HeaderValue::from_str(allow) {

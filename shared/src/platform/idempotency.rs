@@ -2,9 +2,13 @@
 //! with the same request replays the first response (status and body) for 24 hours; with another
 //! request it is a 422; while the first is still running, a 409. Keys are the account's own.
 //!
-//! One conditional write claims a key (and, when it fails, returns what the key holds); one
-//! more records the response. Only successful responses are kept: after an error the key is
-//! released, so a corrected retry runs.
+//! Exactly once: a request claims its key, and the transaction that commits its effect also marks
+//! the key done, conditioned on the claim (`crate::store::idempotency`). A retry never redoes a
+//! committed effect: it replays the kept answer or, in the one window where the effect committed
+//! and the answer was lost (the function died between the two writes), is told so (409). A
+//! request that committed nothing releases its key, so a corrected retry runs. Paths whose answer
+//! is known before the commit keep it in the effect's own transaction (`keep_with_effect`): no
+//! window at all.
 
 use std::future::Future;
 
@@ -18,7 +22,7 @@ use crate::platform::http::{HandlerResult, body_bytes};
 use crate::platform::id::Id;
 use crate::platform::seal::Sealer;
 use crate::store::Db;
-use crate::store::idempotency::KeyRecord;
+use crate::store::idempotency::{self, KeyRecord};
 
 pub const HEADER: &str = "idempotency-key";
 const MAX_KEY_LEN: usize = 255;
@@ -69,9 +73,10 @@ pub fn answer_for(sealer: &Sealer, record: &KeyRecord, fingerprint: &str, contex
     if record.fingerprint != fingerprint {
         return Err(ApiError::validation("Idempotency-Key", "this key was already used with a different request; use a new key"));
     }
-    match &record.response {
-        None => Err(ApiError::Conflict("a request with this Idempotency-Key is still in progress; retry shortly".into())),
-        Some(sealed) => replay(&SavedResponse::open(sealer, context, sealed)?),
+    match (&record.response, &record.done_at) {
+        (Some(sealed), _) => replay(&SavedResponse::open(sealer, context, sealed)?),
+        (None, Some(_)) => Err(ApiError::Conflict("the request with this Idempotency-Key was carried out, but its answer was not kept; read the result instead of retrying".into())),
+        (None, None) => Err(ApiError::Conflict("a request with this Idempotency-Key is still in progress; retry shortly".into())),
     }
 }
 
@@ -97,6 +102,21 @@ fn saved(response: &Response<Body>) -> Option<SavedResponse> {
     })
 }
 
+tokio::task_local! {
+    /// The running keyed request's sealing context, for `keep_with_effect`.
+    static KEEPING: (Sealer, String);
+}
+
+/// The answer `create` will give, kept by the transaction that commits its effect (call it just
+/// before that commit). Without an Idempotency-Key it does nothing.
+pub fn keep_with_effect(answer: &Response<Body>) -> Result<(), ApiError> {
+    let Ok(sealed) = KEEPING.try_with(|(sealer, context)| saved(answer).map(|s| s.seal(sealer, context.as_bytes()))) else { return Ok(()) };
+    if let Some(sealed) = sealed.transpose()? {
+        idempotency::answer_with_effect(sealed);
+    }
+    Ok(())
+}
+
 /// Runs `create` at most once per `Idempotency-Key` of `account` (every time without one).
 pub async fn once<F>(db: &Db, account: &Id, req: &Request, create: F) -> HandlerResult
 where
@@ -106,13 +126,26 @@ where
     let key_hash = crate::platform::secret::hash(key);
     let context = format!("{account}\0{key_hash}");
     let fingerprint = fingerprint(req);
-    if let Some(held) = db.claim_idempotency_key(account, &key_hash, &fingerprint).await? {
-        return answer_for(db.sealer(), &held, &fingerprint, context.as_bytes());
-    }
-    let result = create.await;
-    match result.as_ref().ok().and_then(saved) {
-        Some(response) => db.save_idempotent_response(account, &key_hash, &response.seal(db.sealer(), context.as_bytes())?).await?,
-        None => db.release_idempotency_key(account, &key_hash).await?,
+    let claim = match db.claim_idempotency_key(account, &key_hash, &fingerprint).await? {
+        Ok(claim) => claim,
+        Err(held) => return answer_for(db.sealer(), &held, &fingerprint, context.as_bytes()),
+    };
+    let keeping = (db.sealer().clone(), context.clone());
+    let (result, committed) = idempotency::under_claim(claim.clone(), KEEPING.scope(keeping, create)).await;
+    let kept = match (&result, committed.effect) {
+        (_, true) if committed.answer => Ok(()),
+        (Ok(response), true) => match saved(response) {
+            Some(response) => db.save_idempotent_response(&claim, &response.seal(db.sealer(), context.as_bytes())?).await,
+            None => Ok(()),
+        },
+        // Committed, then failed: the key stays done, so no retry redoes the effect.
+        (Err(_), true) => Ok(()),
+        (_, false) => db.release_idempotency_key(&claim).await,
+    };
+    // The work is done (or refused) either way: a failure to keep its answer is logged, never
+    // turned into an error for work that was done.
+    if let Err(err) = kept {
+        tracing::warn!(error = %err, committed = committed.effect, "idempotency key: the answer was not kept");
     }
     result
 }
@@ -151,7 +184,7 @@ mod tests {
     fn a_held_key_replays_refuses_or_waits() {
         let sealer = Sealer::from_secret(Some("s"));
         let saved = SavedResponse { status: 201, body: "{\"id\":1}".into(), etag: Some("\"1\"".into()) };
-        let done = KeyRecord { fingerprint: "f1".into(), response: Some(saved.seal(&sealer, b"k1").unwrap()) };
+        let done = KeyRecord { fingerprint: "f1".into(), response: Some(saved.seal(&sealer, b"k1").unwrap()), done_at: Some("2026-12-05T00:00:00Z".into()) };
         assert!(!done.response.as_deref().unwrap().contains("id"), "kept sealed");
         assert_eq!(answer_for(&sealer, &done, "f1", b"k2").unwrap_err().status().as_u16(), 500, "another key's response does not open");
         let replayed = answer_for(&sealer, &done, "f1", b"k1").unwrap();
@@ -160,9 +193,13 @@ mod tests {
         assert_eq!(replayed.headers()["idempotent-replayed"], "true");
         assert_eq!(replayed.body(), &Body::Text("{\"id\":1}".into()));
         assert_eq!(answer_for(&sealer, &done, "f2", b"k1").unwrap_err().status().as_u16(), 422, "another request");
-        let running = KeyRecord { fingerprint: "f1".into(), response: None };
-        assert_eq!(answer_for(&sealer, &running, "f1", b"k1").unwrap_err().status().as_u16(), 409);
+        let running = KeyRecord { fingerprint: "f1".into(), response: None, done_at: None };
+        assert!(answer_for(&sealer, &running, "f1", b"k1").unwrap_err().to_string().contains("in progress"));
         assert_eq!(answer_for(&sealer, &running, "f2", b"k1").unwrap_err().status().as_u16(), 422);
+        let unanswered = KeyRecord { fingerprint: "f1".into(), response: None, done_at: Some("2026-12-05T00:00:00Z".into()) };
+        let refused = answer_for(&sealer, &unanswered, "f1", b"k1").unwrap_err();
+        assert_eq!(refused.status().as_u16(), 409, "done: never run again");
+        assert!(refused.to_string().contains("carried out"), "{refused}");
     }
 
     #[test]

@@ -248,6 +248,9 @@ pub enum UpdateError {
     Other(ApiError),
 }
 
+/// DynamoDB's limit on the writes of one transaction.
+pub(in crate::store) const MAX_TRANSACTION_ITEMS: usize = 100;
+
 impl Db {
     /// One conditional UpdateItem (one round trip) returning the item as written; on a failed
     /// condition, the item as it was, so the caller can say exactly why.
@@ -282,17 +285,28 @@ impl Db {
     }
 
     /// All writes commit or none do (at most 100 per call, DynamoDB's limit).
-    pub(in crate::store) async fn transact(&self, writes: Vec<Write>) -> Result<(), TxError> {
+    /// Under an Idempotency-Key's claim, the first transaction that commits also marks the key
+    /// done (`crate::store::idempotency`): the effect and the key's record of it commit together.
+    pub(in crate::store) async fn transact(&self, mut writes: Vec<Write>) -> Result<(), TxError> {
+        let binds = writes.len() < MAX_TRANSACTION_ITEMS && crate::store::idempotency::binding_write().map(|w| writes.push(w)).is_some();
         let parts: Vec<Part> = writes.iter().map(|w| w.part).collect();
         let items = writes.into_iter().map(|w| w.into_transact_item(&self.table)).collect::<Result<Vec<_>, _>>()?;
-        match self.client().transact_write_items().set_transact_items(Some(items)).send().await {
-            Ok(_) => Ok(()),
+        let token = binds.then(crate::store::idempotency::binding_token).flatten();
+        match self.client().transact_write_items().set_transact_items(Some(items)).set_client_request_token(token).send().await {
+            Ok(_) => {
+                if binds {
+                    crate::store::idempotency::bound();
+                }
+                Ok(())
+            }
             Err(err) => match err.as_service_error() {
                 Some(TransactWriteItemsError::TransactionCanceledException(cancel)) => {
                     let reasons = cancel.cancellation_reasons();
                     let failed = reasons.iter().position(|r| r.code() == Some("ConditionalCheckFailed"));
-                    match failed {
-                        Some(index) => Err(TxError::Condition(parts[index])),
+                    match failed.map(|index| parts[index]) {
+                        // Only the claim's own write names this part: a retry took the key over.
+                        Some(Part::IdempotencyKey) if binds => Err(TxError::Other(ApiError::Conflict("this request's Idempotency-Key was taken over by a retry".into()))),
+                        Some(part) => Err(TxError::Condition(part)),
                         None => Err(TxError::Conflict),
                     }
                 }

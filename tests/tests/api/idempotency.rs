@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use api_tests::openapi::OPENAPI;
-use api_tests::{CampaignReply, Clients, InboundIntegration, Webhooks, Reply, TestAccount, TestEnv, assert_error, concurrently, unique};
+use api_tests::{CampaignReply, Clients, Fault, InboundIntegration, Webhooks, Reply, TestAccount, TestEnv, assert_error, concurrently, unique};
 use infra::local_api::HttpRequest;
 use lambda_http::RequestExt;
 use serde_json::{Value, json};
@@ -61,7 +61,7 @@ async fn a_held_key_is_409_while_running_and_422_for_another_request_on_every_ke
         let key = unique("held");
         // A first request with this key that has not finished (its claim, as it would be).
         let held = env.db.claim_idempotency_key(&account.id, &shared::platform::secret::hash(&key), &fingerprint(&method, &uri, &body)).await.unwrap();
-        assert!(held.is_none());
+        assert!(held.is_ok(), "claimed");
         let running = post(&env, &account, &uri, Some(&key), &body).await;
         assert!(assert_error(&running, 409, "conflict").contains("in progress"), "{method} {path}");
         let other = post(&env, &account, &uri, Some(&key), &json!({ "another": "body" })).await;
@@ -165,4 +165,69 @@ async fn a_key_costs_one_write_to_claim_and_one_to_keep_and_a_replay_one_call() 
     assert_eq!(keyed.len(), plain.len() + 2, "claim and keep: {keyed:?}");
     assert_eq!(&keyed[auth..], ["UpdateItem", plain[auth].as_str(), "UpdateItem"]);
     assert_eq!(replay.len(), auth + 1, "a replay is the claim that fails: {replay:?}");
+}
+
+/// The effect committed but its answer was never kept (the function died between the two
+/// writes, here: the answer's write never reached DynamoDB). The request still answers what it
+/// did (201, not a 5xx for work done), and a retry is told the work was carried out — it never
+/// creates a second campaign.
+#[tokio::test]
+async fn an_effect_whose_answer_was_not_kept_is_never_done_twice() {
+    let env = TestEnv::new().await;
+    let account = env.account("unkept").await;
+    let body = json!({ "name": "Once only" });
+    env.faults.plan(Fault::NotSent, "UpdateItem", ":set_response");
+    let first = post(&env, &account, "/api/v1/campaigns", Some("unkept-1"), &body).await;
+    assert_eq!(first.expect::<CampaignReply>(201).campaign.name, "Once only");
+    assert_eq!(env.faults.clear(), 0, "the answer's write was attempted and failed");
+    let retry = post(&env, &account, "/api/v1/campaigns", Some("unkept-1"), &body).await;
+    assert!(assert_error(&retry, 409, "conflict").contains("carried out"));
+    assert_eq!(env.get("/api/v1/campaigns?status=draft", &account).await.expect::<api_tests::Campaigns>(200).campaigns.len(), 1);
+}
+
+/// The effect's transaction committed but its response was lost (a timeout): the request saw a
+/// failure (503), yet its key is not released — the key's record committed with the effect — so
+/// the retry cannot create the campaign again.
+#[tokio::test]
+async fn a_commit_whose_response_was_lost_keeps_its_key() {
+    let env = TestEnv::new().await;
+    let account = env.account("lost").await;
+    let body = json!({ "name": "Committed in the dark" });
+    env.faults.plan(Fault::ResponseLost, "TransactWriteItems", "CAMPAIGN#");
+    let first = post(&env, &account, "/api/v1/campaigns", Some("lost-1"), &body).await;
+    assert_eq!(env.faults.clear(), 0);
+    let retry = post(&env, &account, "/api/v1/campaigns", Some("lost-1"), &body).await;
+    match first.status {
+        // The SDK's own retry met DynamoDB's idempotent answer for the same ClientRequestToken.
+        201 => assert_eq!(retry.expect::<CampaignReply>(201).campaign, first.read::<CampaignReply>().campaign),
+        _ => {
+            assert_error(&first, 503, "service unavailable");
+            assert!(assert_error(&retry, 409, "conflict").contains("carried out"));
+        }
+    }
+    assert_eq!(env.get("/api/v1/campaigns?status=draft", &account).await.expect::<api_tests::Campaigns>(200).campaigns.len(), 1);
+}
+
+/// A request that committed nothing releases its key only if the key is still its own: after a
+/// takeover (its lease ran out, a retry claimed the key), the late request can no longer commit
+/// under the key, and the retry's work stands alone.
+#[tokio::test]
+async fn a_request_overtaken_by_its_retry_cannot_commit_under_the_key() {
+    let env = TestEnv::new().await;
+    let account = env.account("overtaken").await;
+    let (key_hash, fingerprint) = (shared::platform::secret::hash("late-1"), fingerprint("POST", "/api/v1/campaigns", &json!({ "name": "Late" })));
+    let late = env.db.claim_idempotency_key(&account.id, &key_hash, &fingerprint).await.unwrap().expect("claimed");
+    // The lease runs out (its claim is backdated), and the retry takes the key over.
+    let mut item = env.stored_item(&format!("ACCOUNT#{}", account.id), &format!("IDEMPOTENCY#{key_hash}")).await.unwrap();
+    item.insert("claimed_at".into(), aws_sdk_dynamodb::types::AttributeValue::N("1".into()));
+    env.plant_item(item).await;
+    let retry = post(&env, &account, "/api/v1/campaigns", Some("late-1"), &json!({ "name": "Late" })).await;
+    retry.expect::<CampaignReply>(201);
+    // The late request's commit, under its old claim, is refused; its release leaves the key.
+    let refused = shared::store::idempotency::under_claim(late.clone(), env.db.client_onboarding().create_campaign(&account.id, serde_json::from_value(json!({ "name": "Late" })).unwrap())).await;
+    assert!(matches!(refused.0, Err(shared::ApiError::Conflict(ref d)) if d.contains("taken over")), "{:?}", refused.0);
+    env.db.release_idempotency_key(&late).await.unwrap();
+    let replay = post(&env, &account, "/api/v1/campaigns", Some("late-1"), &json!({ "name": "Late" })).await;
+    assert_eq!(replay.headers.get("idempotent-replayed").map(String::as_str), Some("true"));
+    assert_eq!(env.get("/api/v1/campaigns?status=draft", &account).await.expect::<api_tests::Campaigns>(200).campaigns.len(), 1);
 }

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use api_tests::{Accepted, Connection, Entity, Flow, InvitationSent, Lead, LeadOrigin, SetupDone, SubmissionDocs, SubmissionResult, TestAccount, TestEnv, assert_error, concurrently, connect};
+use api_tests::{Accepted, Connection, Entity, Fault, Flow, InvitationSent, Lead, LeadOrigin, SetupDone, SubmissionDocs, SubmissionResult, TestAccount, TestEnv, assert_error, concurrently, connect};
 use serde_json::{Value, json};
 use shared::platform::accounts::Plan;
 
@@ -163,6 +163,39 @@ async fn forms_and_retries_with_an_idempotency_key_store_one_lead() {
     let lead = w.lead(&w.seller, &first.lead.id).await;
     assert_eq!(lead.fields, fields(&[("email", "form@example.com"), ("state", "TX")]));
     assert_eq!(w.leads_of(&w.seller_flow, &w.seller).await.len(), 1);
+}
+
+/// A lead and its receipt commit in one transaction: nothing is written after it, so no crash
+/// between writes can leave a stored lead whose retry stores it again. Here the commit's response
+/// is lost (a timeout): the source sees 503, retries with its key and gets the receipt of the
+/// one lead stored.
+#[tokio::test]
+async fn a_lead_whose_commit_was_not_seen_is_replayed_never_stored_twice() {
+    let w = world(Plan::Free).await;
+    let uri = w.submit_uri();
+    let auth = format!("Bearer {}", w.vendor.key);
+    let send = |key: &'static str| {
+        let (env, uri, auth) = (&w.env, uri.clone(), auth.clone());
+        async move { env.post_raw(&uri, &[("authorization", auth.as_str()), ("content-type", "application/json"), ("idempotency-key", key)], br#"{"email":"once@example.com"}"#).await }
+    };
+    w.env.calls.take();
+    let plain: SubmissionResult = send("seen-1").await.expect(200);
+    assert_eq!(w.env.calls.take().last().map(String::as_str), Some("TransactWriteItems"), "the receipt is kept by the lead's own transaction");
+
+    w.env.faults.plan(Fault::ResponseLost, "TransactWriteItems", "LEAD#");
+    let first = send("unseen-1").await;
+    assert_eq!(w.env.faults.clear(), 0);
+    let retry = send("unseen-1").await;
+    assert_eq!(retry.headers.get("idempotent-replayed").map(String::as_str), Some("true"));
+    let replayed: SubmissionResult = retry.expect(200);
+    if first.status == 200 {
+        assert_eq!(first.read::<SubmissionResult>().lead, replayed.lead, "the SDK's retry met DynamoDB's idempotent answer");
+    } else {
+        assert_error(&first, 503, "service unavailable");
+    }
+    let stored: Vec<String> = w.leads_of(&w.seller_flow, &w.seller).await.into_iter().map(|l| l.id).collect();
+    assert_eq!(stored.len(), 2, "one lead per key: {stored:?}");
+    assert!(stored.contains(&replayed.lead.id) && stored.contains(&plain.lead.id));
 }
 
 #[tokio::test]

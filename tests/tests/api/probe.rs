@@ -5,7 +5,7 @@
 //! protections; every list validates its paging before anything else; a Standard Webhooks sender
 //! needs only the `webhook-*` headers.
 
-use api_tests::{CampaignReply, ClientReply, Connection, Deliveries, Entity, Flow, InboundIntegration, InvitationSent, SignedUp, WebhookEvent, WebhookReply, TestAccount, TestEnv, assert_error, browser_get, connect, unique};
+use api_tests::{CampaignReply, ClientReply, Connection, Deliveries, Entity, Fault, Flow, InboundIntegration, InvitationSent, SignedUp, WebhookEvent, WebhookReply, TestAccount, TestEnv, assert_error, browser_get, connect, unique};
 use infra::local_api::HttpRequest;
 use infra::template::Template;
 use serde_json::{Value, json};
@@ -430,4 +430,28 @@ async fn a_standard_webhooks_sender_needs_only_the_webhook_headers() {
     let signature = shared::platform::signature::sign_standard(&secret, "msg_std_2", now, unnamed);
     let headers = [("content-type", "application/json"), ("webhook-id", "msg_std_2"), ("webhook-timestamp", &now.to_string()), ("webhook-signature", &signature)];
     assert!(assert_error(&env.post_raw(&format!("/webhooks/{id}"), &headers, unnamed).await, 400, "bad request").contains("event"));
+}
+
+/// DynamoDB out of reach (the request never arrives): every route that reads or writes the table
+/// answers 503 with `Retry-After`, the error shape and nothing of the cause — never a 500, never
+/// a hang. Which routes touch the table is found, not listed: a route that made no DynamoDB call
+/// is skipped.
+#[tokio::test]
+async fn every_route_that_uses_the_table_answers_503_when_it_is_out_of_reach() {
+    let s = secrets().await;
+    let mut unavailable = std::collections::BTreeSet::new();
+    for route in Template::load().unwrap().routes().unwrap() {
+        let path = fill(&route.path, &s.ids[0], &s.params);
+        let headers = vec![("authorization".into(), format!("Bearer {}", s.account.key)), ("content-type".into(), "application/json".into()), ("accept".into(), "application/json".into())];
+        s.env.faults.plan(Fault::NotSent, "*", "");
+        let reply = s.env.request(HttpRequest { method: route.method.clone(), uri: path.clone(), headers, body: b"{}".to_vec() }).await;
+        if s.env.faults.clear() == 1 {
+            assert!(reply.status < 500, "{} {path} made no DynamoDB call, yet answered {}", route.method, reply.status);
+            continue;
+        }
+        assert_eq!(assert_error(&reply, 503, "service unavailable"), "the service is busy; retry the request shortly (with the same Idempotency-Key where it takes one)", "{} {path}", route.method);
+        assert_eq!(reply.headers.get("retry-after").map(String::as_str), Some("1"), "{} {path}", route.method);
+        unavailable.insert(format!("{} {}", route.method, route.path));
+    }
+    assert!(unavailable.len() >= 50, "{unavailable:#?}");
 }
