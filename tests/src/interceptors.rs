@@ -245,6 +245,22 @@ pub enum Fault {
     ResponseLost,
     /// The request never reaches DynamoDB (the network failed, the function died first).
     NotSent,
+    /// A transaction cancelled because another touched its first item at the same time
+    /// (DynamoDB's `TransactionConflict`): nothing commits.
+    TransactionConflict,
+    /// A transaction cancelled by throttling (`ThrottlingError`): nothing commits.
+    Throttled,
+}
+
+impl Fault {
+    /// The cancellation reason DynamoDB gives for the fault, if it is a cancellation.
+    fn cancellation(self) -> Option<&'static str> {
+        match self {
+            Fault::TransactionConflict => Some("TransactionConflict"),
+            Fault::Throttled => Some("ThrottlingError"),
+            Fault::ResponseLost | Fault::NotSent => None,
+        }
+    }
 }
 
 /// Marks, in one request's config bag, the fault it meets.
@@ -266,24 +282,61 @@ impl FaultInjector {
     }
 }
 
+impl FaultInjector {
+    /// The planned fault `request` meets, of the cancellations or of the others, taken off the
+    /// plan.
+    fn take(&self, request: &aws_smithy_runtime_api::http::Request, cancellations: bool) -> Option<Fault> {
+        let body = request.body().bytes().unwrap_or_default();
+        let target = request.headers().get("x-amz-target").unwrap_or_default();
+        let operation = target.rsplit('.').next().unwrap_or_default();
+        let mut planned = self.planned.lock().expect("faults lock");
+        let meets = |op: &str, marker: &str| (op == "*" || op == operation) && (marker.is_empty() || body.windows(marker.len()).any(|w| w == marker.as_bytes()));
+        let index = planned.iter().position(|(fault, op, marker)| fault.cancellation().is_some() == cancellations && meets(op, marker))?;
+        Some(planned.remove(index).0)
+    }
+}
+
 impl Intercept for FaultInjector {
     fn name(&self) -> &'static str {
         "FaultInjector"
     }
 
-    fn read_before_transmit(&self, context: &BeforeTransmitInterceptorContextRef<'_>, _: &RuntimeComponents, cfg: &mut ConfigBag) -> Result<(), BoxError> {
-        let body = context.request().body().bytes().unwrap_or_default();
-        let mut planned = self.planned.lock().expect("faults lock");
-        let operation = operation(context);
-        let meets = |op: &str, marker: &str| (op == "*" || op == operation) && (marker.is_empty() || body.windows(marker.len()).any(|w| w == marker.as_bytes()));
-        if let Some(index) = planned.iter().position(|(_, op, marker)| meets(op, marker)) {
-            let (fault, _, _) = planned.remove(index);
-            if fault == Fault::NotSent {
-                return Err("injected: the request never reached DynamoDB".into());
-            }
-            cfg.interceptor_state().store_put(Meets(fault));
-        }
+    /// A cancellation must commit nothing: the request is pointed at a table that does not
+    /// exist (before signing, so it is signed as sent), and its answer replaced afterwards.
+    fn modify_before_signing(&self, context: &mut aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut<'_>, _: &RuntimeComponents, cfg: &mut ConfigBag) -> Result<(), BoxError> {
+        let request = context.request_mut();
+        let Some(fault) = self.take(request, true) else { return Ok(()) };
+        let harmless = pointed_at_no_table(&String::from_utf8_lossy(request.body().bytes().unwrap_or_default()));
+        request.headers_mut().insert("content-length", harmless.len().to_string());
+        *request.body_mut() = aws_smithy_types::body::SdkBody::from(harmless);
+        cfg.interceptor_state().store_put(Meets(fault));
         Ok(())
+    }
+
+    fn modify_before_deserialization(&self, context: &mut aws_smithy_runtime_api::client::interceptors::context::BeforeDeserializationInterceptorContextMut<'_>, _: &RuntimeComponents, cfg: &mut ConfigBag) -> Result<(), BoxError> {
+        let Some(reason) = cfg.load::<Meets>().and_then(|Meets(fault)| fault.cancellation()) else { return Ok(()) };
+        let body = format!(
+            r#"{{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"Transaction cancelled, please refer cancellation reasons for specific reasons [{reason}]","CancellationReasons":[{{"Code":"{reason}","Message":"injected"}}]}}"#
+        );
+        let response = context.response_mut();
+        *response.status_mut() = aws_smithy_runtime_api::http::StatusCode::try_from(400).expect("400");
+        response.headers_mut().insert("content-length", body.len().to_string());
+        *response.body_mut() = aws_smithy_types::body::SdkBody::from(body);
+        Ok(())
+    }
+
+    fn read_before_transmit(&self, context: &BeforeTransmitInterceptorContextRef<'_>, _: &RuntimeComponents, cfg: &mut ConfigBag) -> Result<(), BoxError> {
+        if cfg.load::<Meets>().is_some() {
+            return Ok(());
+        }
+        match self.take(context.request(), false) {
+            Some(Fault::NotSent) => Err("injected: the request never reached DynamoDB".into()),
+            Some(fault) => {
+                cfg.interceptor_state().store_put(Meets(fault));
+                Ok(())
+            }
+            None => Ok(()),
+        }
     }
 
     fn read_after_transmit(&self, _: &aws_sdk_dynamodb::config::interceptors::BeforeDeserializationInterceptorContextRef<'_>, _: &RuntimeComponents, cfg: &mut ConfigBag) -> Result<(), BoxError> {
@@ -292,4 +345,19 @@ impl Intercept for FaultInjector {
             _ => Ok(()),
         }
     }
+}
+
+/// The request body with its `TableName`s pointing at a table that does not exist.
+fn pointed_at_no_table(body: &str) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(at) = rest.find(r#""TableName":""#) {
+        let start = at + r#""TableName":""#.len();
+        out.push_str(&rest[..start]);
+        out.push_str("injected-fault-no-such-table");
+        let end = rest[start..].find('"').map_or(rest.len(), |e| start + e);
+        rest = &rest[end..];
+    }
+    out.push_str(rest);
+    out
 }

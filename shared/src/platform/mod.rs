@@ -8,6 +8,7 @@ pub mod error;
 pub mod http;
 pub mod idempotency;
 pub mod lambda;
+pub mod metrics;
 #[cfg(feature = "mail")]
 pub mod mail;
 #[cfg(feature = "outbound")]

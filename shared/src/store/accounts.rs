@@ -1,7 +1,7 @@
 //! Accounts, users and API keys.
 
 
-use crate::store::tx::{Part, TxError, Write};
+use crate::store::tx::{Part, TxError, Write, busy};
 use crate::platform::accounts::{Account, ApiKeyRecord, Plan, User};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
@@ -86,7 +86,8 @@ impl AccountsTable<'_> {
     pub async fn create_account(&self, new: &NewAccount) -> Result<(), ApiError> {
         self.db.transact(new.writes()?).await.map_err(|err| match err {
             TxError::Condition(Part::User) => email_taken(&new.user.email),
-            TxError::Condition(_) | TxError::Conflict => ApiError::Conflict("account could not be created; retry".into()),
+            TxError::Condition(_) => ApiError::Conflict("account could not be created; retry".into()),
+            TxError::Busy => busy(),
             TxError::Other(e) => e,
         })
     }
@@ -105,7 +106,8 @@ impl AccountsTable<'_> {
         let writes = vec![Write::check(Part::Account, keys::account(account_id)).only_if("attribute_exists(#pk)"), user_write(&user)?];
         self.db.transact(writes).await.map_err(|err| match err {
             TxError::Condition(Part::Account) => ApiError::NotFound("account"),
-            TxError::Condition(_) | TxError::Conflict => email_taken(&user.email),
+            TxError::Condition(_) => email_taken(&user.email),
+            TxError::Busy => busy(),
             TxError::Other(e) => e,
         })?;
         Ok(user)
@@ -117,6 +119,7 @@ impl AccountsTable<'_> {
         let (api_key, record) = new_key(&user);
         self.db.transact(vec![key_write(&api_key, &record)?]).await.map_err(|err| match err {
             TxError::Other(e) => e,
+            TxError::Busy => busy(),
             _ => ApiError::Conflict("key could not be issued; retry".into()),
         })?;
         Ok((api_key, record))
@@ -143,6 +146,7 @@ impl AccountsTable<'_> {
         let revoke = Write::update(Part::ApiKey, key).set("revoked_at", keys::string(time::now())).only_if("attribute_exists(#pk)");
         self.db.transact(vec![revoke]).await.map_err(|err| match err {
             TxError::Other(e) => e,
+            TxError::Busy => busy(),
             _ => ApiError::NotFound("API key"),
         })
     }

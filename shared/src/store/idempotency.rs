@@ -7,7 +7,6 @@
 //! it is saved right after, and a retry that finds the key done without an answer is told so
 //! (409) instead of doing the work again.
 
-use std::cell::RefCell;
 use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
@@ -17,7 +16,7 @@ use crate::platform::id::Id;
 use crate::platform::time;
 use crate::store::Db;
 use crate::store::keys::{self, ItemType, Key, TTL};
-use crate::store::tx::{Part, UpdateError, Write};
+use crate::store::tx::{Part, UpdateError, Write, amend_first_commit, with_first_commit};
 
 /// How long a key replays its first response.
 pub const KEY_TTL: Duration = Duration::from_secs(24 * 3600);
@@ -44,18 +43,6 @@ pub struct Claim {
     token: String,
 }
 
-/// What the request running under a claim has committed so far.
-#[derive(Debug)]
-struct Binding {
-    claim: Claim,
-    /// The sealed answer, when the request knew it before its commit.
-    answer: Option<String>,
-    /// The binding write about to commit carries the answer.
-    carrying_answer: bool,
-    bound: bool,
-    answered: bool,
-}
-
 /// What a request under a claim committed: its effect (and the key's record of it), and whether
 /// its answer went with it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -64,60 +51,21 @@ pub struct Committed {
     pub answer: bool,
 }
 
-tokio::task_local! {
-    static BINDING: RefCell<Binding>;
-}
-
 /// Runs `work` (one request's handling) under `claim`: its first committed transaction marks the
-/// key done, atomically with the effect. Returns what `work` returned and what it committed.
+/// key done, atomically with the effect, conditioned on the claim still being this request's.
 pub async fn under_claim<T>(claim: Claim, work: impl Future<Output = T>) -> (T, Committed) {
-    let binding = RefCell::new(Binding { claim, answer: None, carrying_answer: false, bound: false, answered: false });
-    BINDING
-        .scope(binding, async {
-            let result = work.await;
-            (result, BINDING.with(|b| Committed { effect: b.borrow().bound, answer: b.borrow().answered }))
-        })
-        .await
+    let done = Write::update(Part::IdempotencyKey, claim.key.clone())
+        .set("done_at", keys::string(time::now().as_str()))
+        .only_if("#claim = :claim")
+        .value(":claim", keys::string(&claim.token));
+    let (result, carried) = with_first_commit(done, claim.token, work).await;
+    (result, Committed { effect: carried.committed, answer: carried.amended })
 }
 
 /// The request's answer, sealed, to be written by the transaction that commits its effect (it
-/// must come before that commit). Outside a claim it does nothing.
+/// must come before that commit; after it, or outside a claim, it does nothing).
 pub fn answer_with_effect(sealed: String) {
-    let _ = BINDING.try_with(|b| b.borrow_mut().answer = Some(sealed));
-}
-
-/// The write that marks the claimed key done (and answered), for the transaction about to
-/// commit the effect: `None` outside a claim or once a transaction has done so.
-pub(in crate::store) fn binding_write() -> Option<Write> {
-    BINDING
-        .try_with(|b| {
-            let mut b = b.borrow_mut();
-            b.carrying_answer = b.answer.is_some();
-            (!b.bound).then(|| {
-                let mut write = Write::update(Part::IdempotencyKey, b.claim.key.clone()).set("done_at", keys::string(time::now().as_str())).only_if("#claim = :claim").value(":claim", keys::string(&b.claim.token));
-                if let Some(answer) = &b.answer {
-                    write = write.set("response", keys::string(answer));
-                }
-                write
-            })
-        })
-        .ok()
-        .flatten()
-}
-
-/// The claim's token, which also makes the binding transaction idempotent for DynamoDB: an SDK
-/// retry of a commit whose response was lost succeeds instead of failing its own conditions.
-pub(in crate::store) fn binding_token() -> Option<String> {
-    BINDING.try_with(|b| b.borrow().claim.token.clone()).ok()
-}
-
-/// The transaction that carried `binding_write` committed.
-pub(in crate::store) fn bound() {
-    let _ = BINDING.try_with(|b| {
-        let mut b = b.borrow_mut();
-        b.bound = true;
-        b.answered = b.carrying_answer;
-    });
+    amend_first_commit(|done| done.set("response", keys::string(&sealed)));
 }
 
 impl Db {

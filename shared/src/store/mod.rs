@@ -10,6 +10,8 @@ pub mod rate_limits;
 pub mod stream;
 pub(in crate::store) mod tx;
 
+pub use tx::BUSY_ATTEMPTS;
+
 /// The table's attribute names that `template.yaml` declares too (tests check they agree).
 pub mod schema {
     pub use super::keys::{GSI1, GSI1_PK, GSI1_SK, PK, SK, TTL};

@@ -1,13 +1,15 @@
 //! Conditional writes and transactions, with failures reported by the `Part` whose condition
 //! failed (a type, not a string), so callers turn them into precise API errors.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Update};
 
-use crate::store::Db;
 use crate::platform::error::ApiError;
+use crate::platform::metrics::{self, Contention, Metric};
+use crate::store::Db;
 use crate::store::keys::{Item, Key};
 
 /// Which write of a transaction a failed condition belongs to: named by the item it writes (and,
@@ -56,8 +58,9 @@ pub enum Part {
 pub enum TxError {
     /// The condition of this write failed.
     Condition(Part),
-    /// Another transaction touched the same items at the same time; nothing was written.
-    Conflict,
+    /// The table kept cancelling it for contention (conflicting transactions, throttling) after
+    /// `BUSY_ATTEMPTS`; nothing was written. Worth retrying later (a 503, a queue redelivery).
+    Busy,
     Other(ApiError),
 }
 
@@ -69,6 +72,7 @@ impl From<ApiError> for TxError {
 
 /// A write with an optional condition; `#name` placeholders in expressions are resolved to the
 /// attribute of the same name, `:value` placeholders come from `values`.
+#[derive(Clone)]
 pub struct Write {
     part: Part,
     key: Key,
@@ -77,6 +81,7 @@ pub struct Write {
     values: HashMap<String, AttributeValue>,
 }
 
+#[derive(Clone)]
 enum WriteKind {
     Put(Item),
     Update { set: Vec<(String, AttributeValue)>, remove: Vec<String>, add: Vec<(String, AttributeValue)> },
@@ -248,6 +253,77 @@ pub enum UpdateError {
     Other(ApiError),
 }
 
+/// A write that the first transaction to commit within a scope carries along (an
+/// Idempotency-Key's record of the request's effect, `crate::store::idempotency`), and the token
+/// that makes that transaction idempotent for DynamoDB (an SDK retry of a commit whose response
+/// was lost succeeds instead of failing its own conditions).
+struct FirstCommit {
+    write: Write,
+    token: String,
+    /// Amendments made to `write` before it committed.
+    amended: bool,
+    /// Which of them the committed write carried; `None` until a transaction carried it.
+    committed: Option<bool>,
+}
+
+tokio::task_local! {
+    static FIRST_COMMIT: RefCell<FirstCommit>;
+}
+
+/// What the first commit in a scope carried: whether any transaction committed, and whether
+/// the write it carried had been amended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Carried {
+    pub committed: bool,
+    pub amended: bool,
+}
+
+/// Runs `work`; the first of its transactions to commit carries `write` (conditioned as the
+/// caller built it), atomically with its own writes.
+pub(in crate::store) async fn with_first_commit<T>(write: Write, token: String, work: impl Future<Output = T>) -> (T, Carried) {
+    let scope = RefCell::new(FirstCommit { write, token, amended: false, committed: None });
+    FIRST_COMMIT
+        .scope(scope, async {
+            let result = work.await;
+            let committed = FIRST_COMMIT.with(|c| c.borrow().committed);
+            (result, Carried { committed: committed.is_some(), amended: committed.unwrap_or(false) })
+        })
+        .await
+}
+
+/// Changes the write the first commit will carry, if none has committed yet (`false` outside a
+/// scope or after the commit).
+pub(in crate::store) fn amend_first_commit(amend: impl FnOnce(Write) -> Write) -> bool {
+    FIRST_COMMIT
+        .try_with(|c| {
+            let mut c = c.borrow_mut();
+            if c.committed.is_some() {
+                return false;
+            }
+            c.write = amend(c.write.clone());
+            c.amended = true;
+            true
+        })
+        .unwrap_or(false)
+}
+
+/// The write to carry and the token, if this is the first commit of a scope.
+fn first_commit() -> Option<(Write, String)> {
+    FIRST_COMMIT.try_with(|c| {
+        let c = c.borrow();
+        c.committed.is_none().then(|| (c.write.clone(), c.token.clone()))
+    })
+    .ok()
+    .flatten()
+}
+
+fn first_committed() {
+    let _ = FIRST_COMMIT.try_with(|c| {
+        let mut c = c.borrow_mut();
+        c.committed = Some(c.amended);
+    });
+}
+
 /// DynamoDB's limit on the writes of one transaction.
 pub(in crate::store) const MAX_TRANSACTION_ITEMS: usize = 100;
 
@@ -285,35 +361,105 @@ impl Db {
     }
 
     /// All writes commit or none do (at most 100 per call, DynamoDB's limit).
-    /// Under an Idempotency-Key's claim, the first transaction that commits also marks the key
-    /// done (`crate::store::idempotency`): the effect and the key's record of it commit together.
+    /// All writes commit or none do (at most 100 per call, DynamoDB's limit). A transaction the
+    /// table cancels for contention — another transaction on the same item, throttling — is
+    /// retried here with exponential backoff and full jitter, each time logged with the item it
+    /// hit and counted (`platform::metrics`); after `BUSY_ATTEMPTS` it is `TxError::Busy`.
+    ///
+    /// Within `with_first_commit`, the first transaction that commits also carries that write: under
+    /// an Idempotency-Key's claim, the effect and the key's record of it commit together.
     pub(in crate::store) async fn transact(&self, mut writes: Vec<Write>) -> Result<(), TxError> {
-        let binds = writes.len() < MAX_TRANSACTION_ITEMS && crate::store::idempotency::binding_write().map(|w| writes.push(w)).is_some();
+        let carried = (writes.len() < MAX_TRANSACTION_ITEMS).then(first_commit).flatten();
+        let binds = carried.is_some();
+        let token = carried.map(|(write, token)| {
+            writes.push(write);
+            token
+        });
         let parts: Vec<Part> = writes.iter().map(|w| w.part).collect();
+        let keys: Vec<Key> = writes.iter().map(|w| w.key.clone()).collect();
         let items = writes.into_iter().map(|w| w.into_transact_item(&self.table)).collect::<Result<Vec<_>, _>>()?;
-        let token = binds.then(crate::store::idempotency::binding_token).flatten();
-        match self.client().transact_write_items().set_transact_items(Some(items)).set_client_request_token(token).send().await {
-            Ok(_) => {
-                if binds {
-                    crate::store::idempotency::bound();
-                }
-                Ok(())
-            }
-            Err(err) => match err.as_service_error() {
-                Some(TransactWriteItemsError::TransactionCanceledException(cancel)) => {
-                    let reasons = cancel.cancellation_reasons();
-                    let failed = reasons.iter().position(|r| r.code() == Some("ConditionalCheckFailed"));
-                    match failed.map(|index| parts[index]) {
-                        // Only the claim's own write names this part: a retry took the key over.
-                        Some(Part::IdempotencyKey) if binds => Err(TxError::Other(ApiError::Conflict("this request's Idempotency-Key was taken over by a retry".into()))),
-                        Some(part) => Err(TxError::Condition(part)),
-                        None => Err(TxError::Conflict),
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self.client().transact_write_items().set_transact_items(Some(items.clone())).set_client_request_token(token.clone()).send().await;
+            let contention = match result {
+                Ok(_) => {
+                    if binds {
+                        first_committed();
                     }
+                    return Ok(());
                 }
-                Some(TransactWriteItemsError::TransactionInProgressException(_)) => Err(TxError::Conflict),
-                _ => Err(TxError::Other(err.into())),
-            },
+                Err(err) => match cancellation(&err) {
+                    Cancelled::Condition(index) => {
+                        return match parts[index] {
+                            // Only the carried write names this part: a retry took the key over.
+                            Part::IdempotencyKey if binds => Err(TxError::Other(ApiError::Conflict("this request's Idempotency-Key was taken over by a retry".into()))),
+                            part => Err(TxError::Condition(part)),
+                        };
+                    }
+                    Cancelled::Contention(kind, index) => (kind, index),
+                    Cancelled::Not => return Err(TxError::Other(err.into())),
+                },
+            };
+            let (kind, index) = contention;
+            let item = index.map(|i| &keys[i]);
+            if attempt >= BUSY_ATTEMPTS {
+                tracing::error!(?kind, pk = item.map(|k| k.pk.as_str()), sk = item.map(|k| k.sk.as_str()), attempt, "transaction gave up: the table stayed busy");
+                metrics::count(Metric::TableBusyFailures, kind);
+                return Err(TxError::Busy);
+            }
+            tracing::warn!(?kind, pk = item.map(|k| k.pk.as_str()), sk = item.map(|k| k.sk.as_str()), attempt, "transaction cancelled by contention; retrying");
+            metrics::count(Metric::TableContention, kind);
+            tokio::time::sleep(backoff(attempt)).await;
         }
+    }
+}
+
+/// What a transaction that stayed `Busy` answers: retry later (503).
+pub(in crate::store) fn busy() -> ApiError {
+    ApiError::Unavailable(format!("the table stayed busy (conflicting transactions or throttling) through {BUSY_ATTEMPTS} attempts"))
+}
+
+/// How many times a transaction is sent while the table cancels it for contention.
+pub const BUSY_ATTEMPTS: u32 = 6;
+
+/// Full jitter over an exponential ceiling (25 ms doubling, at most 800 ms): retries of
+/// transactions that collided spread out instead of colliding again.
+pub fn backoff(attempt: u32) -> std::time::Duration {
+    let ceiling = 25u64.saturating_mul(1 << attempt.min(5)).min(800);
+    let jitter = u64::from(u32::from_be_bytes(crate::platform::secret::random_bytes::<4>()));
+    std::time::Duration::from_millis(jitter * ceiling / u64::from(u32::MAX))
+}
+
+/// What a failed TransactWriteItems says.
+enum Cancelled {
+    /// The condition of this write failed.
+    Condition(usize),
+    /// Contention, at this write where DynamoDB says which.
+    Contention(Contention, Option<usize>),
+    /// Not a cancellation DynamoDB will take back (validation, an outage the SDK already
+    /// retried): the caller's error.
+    Not,
+}
+
+fn cancellation<R>(err: &aws_sdk_dynamodb::error::SdkError<TransactWriteItemsError, R>) -> Cancelled {
+    match err.as_service_error() {
+        Some(TransactWriteItemsError::TransactionCanceledException(cancel)) => {
+            let reasons = cancel.cancellation_reasons();
+            let code = |wanted: &[&str]| reasons.iter().position(|r| r.code().is_some_and(|c| wanted.contains(&c)));
+            if let Some(index) = code(&["ConditionalCheckFailed"]) {
+                return Cancelled::Condition(index);
+            }
+            if let Some(index) = code(&["TransactionConflict"]) {
+                return Cancelled::Contention(Contention::Conflict, Some(index));
+            }
+            if let Some(index) = code(&["ThrottlingError", "ProvisionedThroughputExceeded"]) {
+                return Cancelled::Contention(Contention::Throttle, Some(index));
+            }
+            Cancelled::Not
+        }
+        Some(TransactWriteItemsError::TransactionInProgressException(_)) => Cancelled::Contention(Contention::Conflict, None),
+        _ => Cancelled::Not,
     }
 }
 

@@ -151,6 +151,49 @@ async fn concurrent_deliveries_of_one_lead_deliver_it_once() {
     assert_eq!(w.connection(&w.buyer).await.leads_delivered, 1);
 }
 
+/// DynamoDB Local never cancels a transaction for a conflict or throttling: injected at the SDK.
+/// The settle meets two conflicts and a throttle, backs off and settles once; each is counted.
+#[tokio::test]
+async fn a_delivery_that_meets_contention_backs_off_and_settles_once() {
+    use shared::platform::metrics::{Metric, total};
+    let w = world(Plan::Free).await;
+    let mut pipeline = w.env.pipeline().await;
+    w.submitted(&w.vendor, json!({ "email": "busy@example.com" })).await;
+    let messages = pipeline.queued_leads(1).await;
+    let before = total(Metric::TableContention);
+    for fault in [Fault::TransactionConflict, Fault::TransactionConflict, Fault::Throttled] {
+        w.env.faults.plan(fault, "TransactWriteItems", "LEAD#");
+    }
+    assert!(pipeline.deliver_leads(&messages).await.batch_item_failures.is_empty());
+    assert_eq!(w.env.faults.clear(), 0, "all three were met");
+    assert!(total(Metric::TableContention) >= before + 3, "each contention is counted");
+    assert_eq!(w.buyer_leads().await.len(), 1);
+    assert_eq!(w.connection(&w.seller).await.leads_delivered, 1);
+}
+
+/// A settle the table keeps cancelling gives up after its attempts: the message is retried by
+/// the queue (not settled as "someone else did it"), nothing half-done stays, and the next
+/// delivery settles it once.
+#[tokio::test]
+async fn a_delivery_the_table_keeps_refusing_is_left_to_the_queue_and_done_once_later() {
+    use shared::platform::metrics::{Metric, total};
+    let w = world(Plan::Free).await;
+    let mut pipeline = w.env.pipeline().await;
+    let lead = w.submitted(&w.vendor, json!({ "email": "refused@example.com" })).await.lead.id;
+    let messages = pipeline.queued_leads(1).await;
+    let before = total(Metric::TableBusyFailures);
+    for _ in 0..shared::store::BUSY_ATTEMPTS {
+        w.env.faults.plan(Fault::TransactionConflict, "TransactWriteItems", "LEAD#");
+    }
+    assert_eq!(pipeline.deliver_leads(&messages).await.batch_item_failures.len(), 1, "left to the queue");
+    assert!(total(Metric::TableBusyFailures) > before, "the give-up is counted");
+    assert_eq!(w.lead(&w.seller, &lead).await.steps[0].outcome, "pending", "nothing half-done");
+    assert!(w.buyer_leads().await.is_empty());
+    assert!(pipeline.deliver_leads(&messages).await.batch_item_failures.is_empty());
+    assert_eq!(w.lead(&w.seller, &lead).await.steps[0].outcome, "success");
+    assert_eq!(w.buyer_leads().await.len(), 1);
+}
+
 #[tokio::test]
 async fn forms_and_retries_with_an_idempotency_key_store_one_lead() {
     let w = world(Plan::Free).await;

@@ -3,7 +3,7 @@
 
 use super::ClientOnboardingTable;
 use crate::store::lists::{Filter, Page, PageRequest};
-use crate::store::tx::{Part, TxError, UpdateError, Write};
+use crate::store::tx::{Part, TxError, UpdateError, Write, busy};
 use crate::client_onboarding::domain::campaign::{self, Campaign, CampaignBody, CampaignStatus, Client, ClientBody, ClientDetails, ClientStatus, EventType};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
@@ -26,7 +26,7 @@ fn tx_error(what: &'static str) -> impl Fn(TxError) -> ApiError {
     move |err| match err {
         TxError::Other(e) => e,
         TxError::Condition(_) => ApiError::NotFound(what),
-        TxError::Conflict => ApiError::Conflict(format!("the {what} is being changed; retry")),
+        TxError::Busy => busy(),
     }
 }
 

@@ -4,7 +4,7 @@
 
 use super::ClientOnboardingTable;
 use crate::store::lists::{Page, PageRequest};
-use crate::store::tx::{Part, TxError, UpdateError, Write};
+use crate::store::tx::{Part, TxError, UpdateError, Write, busy};
 use crate::client_onboarding::domain::campaign::EventType;
 use crate::client_onboarding::domain::webhook_endpoint::{
     self, Attempt, Delivery, DeliveryStatus, Endpoint, EndpointBody, EndpointStatus, SigningSecret,
@@ -35,6 +35,7 @@ impl ClientOnboardingTable<'_> {
             .await
             .map_err(|err| match err {
                 TxError::Other(e) => e,
+                TxError::Busy => busy(),
                 _ => ApiError::Conflict("the endpoint could not be created; retry".into()),
             })?;
         Ok((endpoint, secret))
@@ -52,7 +53,7 @@ impl ClientOnboardingTable<'_> {
     pub async fn delete_endpoint(&self, account: &Id, id: &Id) -> Result<(), ApiError> {
         self.db.transact(vec![Write::delete(Part::Endpoint, keys::webhook_endpoint(account, id)).only_if("attribute_exists(#pk)")]).await.map_err(|err| match err {
             TxError::Condition(_) => ApiError::NotFound("webhook endpoint"),
-            TxError::Conflict => ApiError::Conflict("the endpoint is being changed; retry".into()),
+            TxError::Busy => busy(),
             TxError::Other(e) => e,
         })
     }
@@ -185,6 +186,7 @@ impl ClientOnboardingTable<'_> {
         };
         self.db.transact(vec![self.delivery_put(account, &replay)?]).await.map_err(|err| match err {
             TxError::Other(e) => e,
+            TxError::Busy => busy(),
             _ => ApiError::Conflict("the replay could not be recorded; retry".into()),
         })?;
         Ok(replay)

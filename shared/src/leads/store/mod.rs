@@ -11,7 +11,7 @@ use crate::platform::error::ApiError;
 use crate::platform::id::Id;
 use crate::store::keys::{self, Item, ItemType};
 use crate::store::lists::{Filter, Page, PageRequest};
-use crate::store::tx::{Part, TxError, Write};
+use crate::store::tx::{Part, TxError, Write, busy};
 use crate::platform::time;
 
 /// The leads area's part of the table.
@@ -47,6 +47,7 @@ impl LeadsTable<'_> {
             .await
             .map_err(|err| match err {
                 TxError::Other(e) => e,
+                TxError::Busy => busy(),
                 _ => ApiError::Conflict("the lead could not be stored; retry".into()),
             })
     }
@@ -99,7 +100,8 @@ impl LeadsTable<'_> {
         }
         match self.db.transact(writes).await {
             Ok(()) => Ok(true),
-            Err(TxError::Condition(Part::Lead) | TxError::Conflict) => Ok(false),
+            Err(TxError::Condition(Part::Lead)) => Ok(false),
+            Err(TxError::Busy) => Err(busy()),
             Err(TxError::Condition(what)) => Err(ApiError::Internal(format!("settling a lead step: the {what:?} write's condition failed"))),
             Err(TxError::Other(e)) => Err(e),
         }

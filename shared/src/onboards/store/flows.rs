@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::OnboardsTable;
-use crate::store::tx::{Part, TxError, Write};
+use crate::store::tx::{Part, TxError, Write, busy};
 use crate::onboards::domain::flow::{Flow, FlowBody, StepType};
 use crate::partners::domain::Entity;
 use crate::platform::error::ApiError;
@@ -90,6 +90,7 @@ impl OnboardsTable<'_> {
         let flow = body.into_flow(Id::generate(), &entities, now.clone(), now, 1)?;
         self.db.transact(flow_writes(account, &flow, None)?).await.map_err(|err| match err {
             TxError::Other(e) => e,
+            TxError::Busy => busy(),
             _ => ApiError::Conflict("flow could not be created; retry".into()),
         })?;
         Ok((flow, entities))
@@ -109,6 +110,7 @@ impl OnboardsTable<'_> {
         let flow = body.into_flow(id.clone(), &entities, old.created_at.clone(), time::now(), old.version + 1)?;
         self.db.transact(flow_writes(account, &flow, Some(&old))?).await.map_err(|err| match err {
             TxError::Other(e) => e,
+            TxError::Busy => busy(),
             _ => ApiError::Conflict(format!("flow {id} was changed concurrently; retry")),
         })?;
         Ok((flow, entities))

@@ -3,7 +3,7 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::OnboardsTable;
-use crate::store::tx::{Part, TxError, UpdateError, Write};
+use crate::store::tx::{Part, TxError, UpdateError, Write, busy};
 use crate::platform::accounts::Caller;
 use crate::onboards::domain::onboard::{Onboard, OnboardStatus, OnboardUpdate, Precondition, SetupStatus, not_updated};
 use crate::platform::error::ApiError;
@@ -158,6 +158,7 @@ impl OnboardsTable<'_> {
         ];
         self.db.transact(writes).await.map_err(|err| match err {
             TxError::Other(e) => e,
+            TxError::Busy => busy(),
             _ => ApiError::BadRequest(format!("an onboard already exists for invitation {invitation_id}")),
         })?;
         Ok(onboard)

@@ -16,7 +16,7 @@ use crate::store::keys;
 use crate::partners::domain::AuditAction;
 use crate::store::partners::audit::Audit;
 use crate::store::partners::connections::buyer_delivery_configured;
-use crate::store::tx::{Part, TxError, UpdateError, Write};
+use crate::store::tx::{Part, TxError, UpdateError, Write, busy};
 
 impl OnboardsTable<'_> {
     /// The account's flows among `ids`, in one BatchGetItem per hundred (absent ones are skipped).
@@ -51,7 +51,8 @@ impl OnboardsTable<'_> {
         writes.extend(audit.writes_for_both(buyer, Some(seller))?);
         match self.db.transact(writes).await {
             Ok(()) => Ok(true),
-            Err(TxError::Condition(_) | TxError::Conflict) => Ok(false),
+            Err(TxError::Condition(_)) => Ok(false),
+            Err(TxError::Busy) => Err(busy()),
             Err(TxError::Other(e)) => Err(e),
         }
     }

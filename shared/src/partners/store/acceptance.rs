@@ -17,7 +17,7 @@ use crate::platform::time::{self, Timestamp};
 use crate::store::accounts::NewAccount;
 use crate::store::keys::{self, ItemType};
 use crate::store::partners::audit::Audit;
-use crate::store::tx::{Part, TxError, Write};
+use crate::store::tx::{Part, TxError, Write, busy};
 
 #[derive(Debug)]
 pub struct Accepted {
@@ -187,7 +187,7 @@ impl PartnersTable<'_> {
                 let current = self.invitation(&inviter.id, &invitation.id).await?.ok_or(ApiError::NotFound("invitation"))?;
                 current.check_answerable(&time::now())?;
                 match err {
-                    TxError::Conflict => Err(ApiError::Conflict(format!("invitation {} is being changed concurrently; retry", invitation.id))),
+                    TxError::Busy => Err(busy()),
                     _ => Err(already_connected(&inviter.name)),
                 }
             }

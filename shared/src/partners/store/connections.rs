@@ -5,7 +5,7 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use super::PartnersTable;
 use crate::partners::domain::AuditAction;
 use crate::store::partners::audit::Audit;
-use crate::store::tx::{Part, TxError, UpdateError, Write};
+use crate::store::tx::{Part, TxError, UpdateError, Write, busy};
 use crate::platform::accounts::Caller;
 use crate::partners::domain::invitation::Invitee;
 use crate::partners::domain::{AuditEvent, Connection, ConnectionStatus};
@@ -90,6 +90,7 @@ impl PartnersTable<'_> {
         writes.extend(audit.writes_for_both(own, Some(partner))?);
         self.db.transact(writes).await.map_err(|err| match err {
             TxError::Other(e) => e,
+            TxError::Busy => busy(),
             _ => ApiError::Conflict(format!("connection {} was changed concurrently (already revoked?)", connection.id)),
         })?;
         Ok(Connection {

@@ -14,7 +14,7 @@ use super::PartnersTable;
 use crate::store::lists::{Filter, Page, PageRequest};
 use crate::partners::domain::AuditAction;
 use crate::store::partners::audit::Audit;
-use crate::store::tx::{Part, TxError, Write};
+use crate::store::tx::{Part, TxError, Write, busy};
 use crate::platform::accounts::Caller;
 use crate::partners::domain::acceptance::link_actor;
 use crate::partners::domain::invitation::{Closing, Direction, Invitation, InvitationStatus, Invitee, NewInvitation, PartnerRecord, SendDecision, Side, pending_entity};
@@ -277,7 +277,8 @@ impl PartnersTable<'_> {
                     let recipients = self.invitation_recipients(&invitation).await?;
                     return Ok(Sent { created: true, invitation, entity, link: Some(InvitationLink { token, recipients }) });
                 }
-                Err(TxError::Condition(Part::Partner) | TxError::Conflict) => continue,
+                Err(TxError::Condition(Part::Partner)) => continue,
+                Err(TxError::Busy) => return Err(busy()),
                 Err(TxError::Condition(label)) => return Err(ApiError::Internal(format!("invitation write {label:?} failed its condition"))),
                 Err(TxError::Other(e)) => return Err(e),
             }
@@ -321,7 +322,8 @@ impl PartnersTable<'_> {
 
         self.db.transact(writes).await.map_err(|err| match err {
             TxError::Condition(Part::Partner) => ApiError::Conflict("another invitation to this partner is pending, or it is already connected".into()),
-            TxError::Condition(_) | TxError::Conflict => ApiError::Conflict(format!("invitation {id} changed while resending; retry")),
+            TxError::Condition(_) => ApiError::Conflict(format!("invitation {id} changed while resending; retry")),
+            TxError::Busy => busy(),
             TxError::Other(e) => e,
         })?;
         let recipients = self.invitation_recipients(&renewed).await?;
@@ -355,6 +357,7 @@ impl PartnersTable<'_> {
         writes.extend(audit.writes_for_both(inviter, invitation.invitee_account.as_ref().map(|a| &a.id))?);
         self.db.transact(writes).await.map_err(|err| match err {
             TxError::Other(e) => e,
+            TxError::Busy => busy(),
             _ => ApiError::Conflict(format!("invitation {} changed concurrently; retry", invitation.id)),
         })?;
         Ok(closed)

@@ -4,7 +4,7 @@
 
 use super::ProviderWebhooksTable;
 use crate::store::lists::{Page, PageRequest};
-use crate::store::tx::{Part, TxError, Write};
+use crate::store::tx::{Part, TxError, Write, busy};
 use crate::provider_webhooks::domain::integration::{Integration, IntegrationBody, WebhookEvent};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
@@ -25,6 +25,7 @@ impl ProviderWebhooksTable<'_> {
         .await
         .map_err(|err| match err {
             TxError::Other(e) => e,
+            TxError::Busy => busy(),
             _ => ApiError::Conflict("integration could not be created; retry".into()),
         })?;
         Ok((integration, secret))
@@ -53,7 +54,7 @@ impl ProviderWebhooksTable<'_> {
         .await
         .map_err(|err| match err {
             TxError::Condition(_) => ApiError::NotFound("integration"),
-            TxError::Conflict => ApiError::Conflict(format!("integration {id} is being changed; retry")),
+            TxError::Busy => busy(),
             TxError::Other(e) => e,
         })
     }

@@ -5,7 +5,7 @@
 use std::time::{Duration, SystemTime};
 
 use super::ProviderWebhooksTable;
-use crate::store::tx::{Part, TxError, Write};
+use crate::store::tx::{Part, TxError, Write, busy};
 use crate::provider_webhooks::domain::channel::{Channel, ChannelStatus};
 use crate::provider_webhooks::domain::delivery::{Effect, read_delivery};
 use crate::provider_webhooks::domain::integration::{Integration, Outcome, WebhookEvent};
@@ -79,7 +79,8 @@ impl ProviderWebhooksTable<'_> {
                 Ok(()) => return Ok(Receipt::Accepted(event.id)),
                 Err(TxError::Condition(Part::Dedupe)) => return Ok(Receipt::Duplicate),
                 // The session or channel changed since it was read: read it again.
-                Err(TxError::Condition(_) | TxError::Conflict) => continue,
+                Err(TxError::Condition(_)) => continue,
+                Err(TxError::Busy) => return Err(busy()),
                 Err(TxError::Other(err)) => return Err(err),
             }
         }

@@ -1,7 +1,7 @@
 //! Identity-verification sessions: registered by the account, advanced by Incode's webhooks.
 
 use super::ProviderWebhooksTable;
-use crate::store::tx::{Part, TxError, Write};
+use crate::store::tx::{Part, TxError, Write, busy};
 use crate::provider_webhooks::domain::verification::{self, VerificationSession};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
@@ -87,7 +87,8 @@ fn session_error(err: TxError, interview_id: &str) -> ApiError {
     match err {
         TxError::Condition(Part::Onboard) => ApiError::NotFound("onboard"),
         TxError::Condition(Part::Client) => ApiError::NotFound("client"),
-        TxError::Condition(_) | TxError::Conflict => ApiError::Conflict(format!("verification session {interview_id} changed concurrently; retry")),
+        TxError::Condition(_) => ApiError::Conflict(format!("verification session {interview_id} changed concurrently; retry")),
+        TxError::Busy => busy(),
         TxError::Other(e) => e,
     }
 }
