@@ -3,4 +3,5 @@
 
 pub mod delivery;
 pub mod docs;
+pub mod figures;
 pub mod lead;

@@ -1,4 +1,5 @@
-//! The table stream → `table-stream` → queues → `buyer-setup` / `webhook-deliver` pipelines, run
+//! The table stream → `table-stream` → queues → `buyer-setup` / `webhook-deliver` pipelines (and
+//! the stream → `lead-figures`), run
 //! locally the way Lambda's event source mappings run them in AWS: the stream is read shard by
 //! shard from a checkpoint, records a function did not process are read again, and queue messages
 //! are deleted only once the function reports them done. Nothing here stops on an error: it is
@@ -361,8 +362,14 @@ impl Backoff {
     }
 }
 
-/// The table stream to `table-stream`, until the process ends.
-pub async fn run_stream(mut stream: StreamReader, queues: &functions::stream::Queues) {
+/// The table stream to one of its consumers (`table-stream`, `lead-figures`), until the process
+/// ends: each consumer reads with a reader and checkpoint of its own, as each event source
+/// mapping does.
+pub async fn run_stream<F, Fut>(pipeline: &'static str, mut stream: StreamReader, consume: F)
+where
+    F: Fn(Event) -> Fut,
+    Fut: Future<Output = Result<aws_lambda_events::event::streams::DynamoDbEventResponse, lambda_http::Error>>,
+{
     let mut backoff = Backoff(Backoff::FIRST);
     loop {
         let changes = match stream.poll().await {
@@ -370,7 +377,7 @@ pub async fn run_stream(mut stream: StreamReader, queues: &functions::stream::Qu
             Err(err) => {
                 // What this poll read before failing is read again from the checkpoint.
                 let forgotten = stream.settle(Outcome::Failed);
-                backoff.failed("table stream", &err).await;
+                backoff.failed(pipeline, &err).await;
                 if let Err(err) = forgotten {
                     tracing::error!(error = %err, "could not save the stream checkpoint");
                 }
@@ -383,14 +390,14 @@ pub async fn run_stream(mut stream: StreamReader, queues: &functions::stream::Qu
             tokio::time::sleep(Duration::from_millis(250)).await;
             continue;
         }
-        let response = functions::stream::route(queues, changes).await;
+        let response = consume(changes).await;
         if let Err(err) = &response {
-            tracing::error!(pipeline = "table stream", error = %err, "table-stream failed");
+            tracing::error!(pipeline, error = %err, "stream consumer failed");
         }
         let outcome = Outcome::of(&response);
         match stream.settle(outcome.clone()) {
-            Err(err) => backoff.failed("table stream", &format!("could not save the stream checkpoint: {err}")).await,
-            Ok(()) if outcome != Outcome::Done => backoff.failed("table stream", &"records not processed; reading them again").await,
+            Err(err) => backoff.failed(pipeline, &format!("could not save the stream checkpoint: {err}")).await,
+            Ok(()) if outcome != Outcome::Done => backoff.failed(pipeline, &"records not processed; reading them again").await,
             Ok(()) => backoff.succeeded(),
         }
     }

@@ -17,6 +17,8 @@ pub struct Pipeline {
     pub worker: &'static functions::client_onboarding::webhook_deliveries::Worker,
     pub lead_reader: infra::pipeline::QueueReader,
     pub leads: &'static shared::leads::service::Leads,
+    /// The table for `lead-figures`, the stream's second consumer (fed the same records here).
+    pub figures: &'static shared::store::Db,
 }
 
 /// How long the tests' leads are kept (a deployment's default: 90 days).
@@ -53,6 +55,7 @@ impl TestEnv {
             worker: Box::leak(Box::new(functions::client_onboarding::webhook_deliveries::Worker { deliverer, sqs: shared::platform::config::LazyClient::ready(sqs.clone()), queue_url: delivery_url })),
             lead_reader: infra::pipeline::QueueReader { sqs, url: lead_url },
             leads: Box::leak(Box::new(shared::leads::service::Leads { db: self.db.clone(), retention: LEAD_RETENTION })),
+            figures: Box::leak(Box::new(self.db.clone())),
         }
     }
 }
@@ -84,12 +87,7 @@ impl Pipeline {
     async fn queued(&mut self, queue: Queue, expected: usize) -> aws_lambda_events::event::sqs::SqsEvent {
         let mut received = aws_lambda_events::event::sqs::SqsEvent::default();
         for _ in 0..250 {
-            let changes = self.stream.poll().await.expect("stream");
-            if !changes.records.is_empty() {
-                let response = functions::stream::route(self.queues, changes).await.expect("stream router");
-                assert!(response.batch_item_failures.is_empty());
-            }
-            self.stream.settle(infra::pipeline::Outcome::Done).expect("settle");
+            self.consume_stream().await;
             let reader = match queue {
                 Queue::BuyerSetup => &self.reader,
                 Queue::WebhookDelivery => &self.delivery_reader,
@@ -102,6 +100,36 @@ impl Pipeline {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
         panic!("expected {expected} queued messages, got {}", received.records.len());
+    }
+
+    /// One poll of the stream, its records given to both its consumers (`table-stream` and
+    /// `lead-figures`); how many settled steps the figures counted.
+    async fn consume_stream(&mut self) -> usize {
+        let changes = self.stream.poll().await.expect("stream");
+        let mut counted = 0;
+        if !changes.records.is_empty() {
+            counted = changes.records.iter().map(|r| shared::store::stream::settled_figures(r).len()).sum();
+            let figures = functions::leads::figures::count(self.figures, changes.clone()).await.expect("lead-figures");
+            assert!(figures.batch_item_failures.is_empty(), "lead-figures failed");
+            let response = functions::stream::route(self.queues, changes).await.expect("stream router");
+            assert!(response.batch_item_failures.is_empty());
+        }
+        self.stream.settle(infra::pipeline::Outcome::Done).expect("settle");
+        counted
+    }
+
+    /// Feeds the stream to its consumers until `lead-figures` has counted `expected` settled
+    /// steps (the figures are counted off the delivery path, from the stream).
+    pub async fn count_figures(&mut self, expected: usize) {
+        let mut counted = 0;
+        for _ in 0..250 {
+            counted += self.consume_stream().await;
+            if counted >= expected {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        panic!("expected {expected} settled steps counted, got {counted}");
     }
 
     /// One delivery of `messages` to the buyer-setup function, settled like the SQS event source.

@@ -240,6 +240,7 @@ pub struct LeadStep {
     pub buyer_flow_id: Option<String>,
     pub delivered_lead_id: Option<String>,
     pub at: Option<String>,
+    pub connection_id: Option<String>,
 }
 
 #[derive(Debug, Deserialize, PartialEq)]

@@ -9,7 +9,7 @@ use crate::platform::id::Id;
 use crate::platform::time::Timestamp;
 
 /// What a delivery counts as in the connection's figures.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Figure {
     Delivered,
     Rejected,
@@ -71,6 +71,18 @@ pub fn plan_delivery(lead: &Lead, step: &StepResult, buyer: BuyerSide, delivered
 }
 
 impl StepResult {
+    /// What the settled step counts as on its connection (`Delivery::figure`, read back from
+    /// the step as stored).
+    pub fn figure(&self) -> Option<Figure> {
+        self.connection_id.as_ref()?;
+        match self.outcome {
+            StepOutcome::Success => Some(Figure::Delivered),
+            StepOutcome::Failure | StepOutcome::Error if self.delivered_lead_id.is_some() => Some(Figure::Rejected),
+            StepOutcome::Failure | StepOutcome::Error => Some(Figure::Failed),
+            StepOutcome::Pending | StepOutcome::Skipped => None,
+        }
+    }
+
     /// The step naming its entity as the entity is named now (an invited address gives way to
     /// the account's name on acceptance; the seller may rename it).
     pub fn named_as(&self, entity: Option<&Entity>) -> StepResult {
@@ -82,8 +94,9 @@ impl StepResult {
 }
 
 impl Delivery {
-    /// The seller's step as this delivery settles it.
-    pub fn settled(&self, step: &StepResult, now: &Timestamp) -> StepResult {
+    /// The seller's step as this delivery settles it; a step that counts names the connection it
+    /// counts on (`connection`, the one the delivery went over or was refused by).
+    pub fn settled(&self, step: &StepResult, now: &Timestamp, connection: Option<&Id>) -> StepResult {
         let (outcome, reason, delivered_lead_id) = match self {
             Delivery::Deliver(lead) => match lead.outcome {
                 Outcome::Success => (StepOutcome::Success, None, Some(lead.id.clone())),
@@ -91,7 +104,8 @@ impl Delivery {
             },
             Delivery::Undeliverable { outcome, reason, .. } => (*outcome, Some(reason.clone()), None),
         };
-        StepResult { outcome, reason, delivered_lead_id, at: Some(now.clone()), ..step.clone() }
+        let connection_id = self.figure().and(connection).cloned();
+        StepResult { outcome, reason, delivered_lead_id, at: Some(now.clone()), connection_id, ..step.clone() }
     }
 
     /// What the delivery counts as on the connection it went over (a skipped step counts not).
@@ -132,12 +146,14 @@ mod tests {
         assert_eq!(delivered.fields, lead.fields);
         assert_eq!(delivered.origin, Some(Origin { account_id: lead.account_id.clone(), connection_id: c.id.clone() }));
         assert_eq!((delivered.expires_at.as_str(), delivery.figure()), (lead.expires_at.as_str(), Some(Figure::Delivered)));
-        let settled = delivery.settled(step, &NOW.into());
+        let settled = delivery.settled(step, &NOW.into(), Some(&c.id));
         assert_eq!((settled.outcome, settled.delivered_lead_id.as_ref()), (StepOutcome::Success, Some(&delivered.id)));
+        assert_eq!((settled.connection_id.as_ref(), settled.figure()), (Some(&c.id), Some(Figure::Delivered)), "the stored step reads back its figure");
 
         let rejected = plan_delivery(&lead, step, side(true), Id::generate(), &NOW.into());
         assert_eq!(rejected.figure(), Some(Figure::Rejected));
-        assert_eq!(rejected.settled(step, &NOW.into()).reason.as_deref(), Some("rejected by Buyer Co: phone_1 is required"));
+        let settled = rejected.settled(step, &NOW.into(), Some(&c.id));
+        assert_eq!((settled.reason.as_deref(), settled.figure()), (Some("rejected by Buyer Co: phone_1 is required"), Some(Figure::Rejected)));
     }
 
     #[test]
@@ -192,7 +208,7 @@ mod tests {
         assert_eq!((&step.entity.id, step.entity.name.as_str()), (&lead.steps[0].entity.id, "Paid Buyer Inc"));
         let buyer_flow = flow(vec![]);
         let delivery = plan_delivery(&lead, &step, BuyerSide { entity: Some(&entity), connection: Some(&c), flow: Some(&buyer_flow), paid: false }, Id::generate(), &NOW.into());
-        assert_eq!(delivery.settled(&step, &NOW.into()).reason.as_deref(), Some("Paid Buyer Inc's flow Auto leads does not take leads from this account"));
+        assert_eq!(delivery.settled(&step, &NOW.into(), Some(&c.id)).reason.as_deref(), Some("Paid Buyer Inc's flow Auto leads does not take leads from this account"));
     }
 
     #[test]
@@ -216,10 +232,12 @@ mod tests {
         ];
         for (side, outcome, why, figure) in cases {
             let delivery = plan_delivery(&lead, step, side, Id::generate(), &NOW.into());
-            let settled = delivery.settled(step, &NOW.into());
+            let settled = delivery.settled(step, &NOW.into(), Some(&c.id));
             assert_eq!(settled.outcome, outcome, "{delivery:?}");
             assert!(settled.reason.as_deref().is_some_and(|r| r.contains(why)), "{settled:?}");
             assert_eq!(delivery.figure(), figure, "{why}");
+            assert_eq!(settled.figure(), figure, "{why}: the stored step reads back the same figure");
+            assert_eq!(settled.connection_id.is_some(), figure.is_some(), "{why}: only a counted step names its connection");
         }
     }
 }

@@ -64,6 +64,9 @@ pub struct StepResult {
     /// The lead as the buyer's account holds it.
     pub delivered_lead_id: Option<Id>,
     pub at: Option<Timestamp>,
+    /// The connection whose figures the settled step counts in (none: it counts nowhere).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection_id: Option<Id>,
 }
 
 /// Where a delivered lead came from: the seller's account and the connection it came over.
@@ -275,7 +278,7 @@ fn buyer_steps(flow: &Flow, hops: u8, budget: u32, now: &Timestamp) -> Vec<StepR
             None
         };
         let (outcome, at) = if skipped.is_some() { (StepOutcome::Skipped, Some(now.clone())) } else { (StepOutcome::Pending, None) };
-        results.push(StepResult { step_id: step.id.clone(), entity, outcome, reason: skipped, buyer_flow_id, delivered_lead_id: None, at });
+        results.push(StepResult { step_id: step.id.clone(), entity, outcome, reason: skipped, buyer_flow_id, delivered_lead_id: None, at, connection_id: None });
     }
     results
 }

@@ -40,10 +40,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let worker = leak(Worker::from_env(&env)?);
     let leads = leak(Leads::from_env(&env)?);
 
-    let stream = StreamReader::open(&config, &stack.table, Start::TrimHorizon, checkpoint).await?;
-    println!("Pipelines: table stream -> table-stream -> BuyerSetupQueue -> buyer-setup, -> WebhookDeliveryQueue -> webhook-deliver, and -> LeadDeliveryQueue -> lead-deliver");
+    let stream = StreamReader::open(&config, &stack.table, Start::TrimHorizon, checkpoint.clone()).await?;
+    // The figures consumer reads the same stream from a checkpoint of its own.
+    let figures_checkpoint = checkpoint.map(|path| path.with_extension("figures"));
+    let figures_stream = StreamReader::open(&config, &stack.table, Start::TrimHorizon, figures_checkpoint).await?;
+    let db = leak(shared::store::Db::from_env(&env)?);
+    println!("Pipelines: table stream -> table-stream -> BuyerSetupQueue -> buyer-setup, -> WebhookDeliveryQueue -> webhook-deliver, and -> LeadDeliveryQueue -> lead-deliver; table stream -> lead-figures");
     tokio::join!(
-        infra::pipeline::run_stream(stream, queues),
+        infra::pipeline::run_stream("table stream", stream, |changes| functions::stream::route(queues, changes)),
+        infra::pipeline::run_stream("lead figures", figures_stream, |changes| functions::leads::figures::count(db, changes)),
         infra::pipeline::run_queue("buyer setup", QueueReader { sqs: sqs.clone(), url: setup_url }, |event| functions::onboards::buyer_setup::consume_queue(setup, event)),
         infra::pipeline::run_queue("webhook delivery", QueueReader { sqs: sqs.clone(), url: delivery_url }, |event| functions::client_onboarding::webhook_deliveries::consume_queue(worker, event)),
         infra::pipeline::run_queue("lead delivery", QueueReader { sqs, url: lead_url }, |event| functions::leads::delivery::consume_queue(leads, event)),

@@ -107,8 +107,8 @@ impl Leads {
             let buyer = BuyerSide { entity: entity.as_ref(), connection: connection.as_ref(), flow: flow.as_ref(), paid: account.is_some_and(|a| a.plan == Plan::Paid) };
             let now = time::now();
             let delivery = plan_delivery(&lead, step, buyer, Id::generate(), &now);
-            let settled = delivery.settled(step, &now);
-            if leads.settle(&lead, index, &settled, &delivery, connection.as_ref()).await? {
+            let settled = delivery.settled(step, &now, connection.as_ref().map(|c| &c.id));
+            if leads.settle(&lead, index, &settled, &delivery).await? {
                 tracing::info!(lead = %lead.id, step = %step.step_id, outcome = ?settled.outcome, reason = settled.reason.as_deref().unwrap_or(""), "lead step settled");
             }
         }

@@ -25,7 +25,7 @@ pub const TTL: &str = "ttl";
 
 pub type Item = HashMap<String, AttributeValue>;
 
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Key {
     pub pk: String,
     pub sk: String,
@@ -295,6 +295,10 @@ pub enum ItemType {
     Delivery,
     IdempotencyKey,
     Lead,
+    /// A connection's delivery figures of one day, on one copy.
+    DeliveryFigures,
+    /// A settled buyer step already counted in its connection's figures.
+    CountedStep,
 }
 
 impl ItemType {

@@ -135,3 +135,18 @@ mod tests {
         assert!(new_delivery(&record("INSERT", None, item("client"))).is_none());
     }
 }
+
+/// The settled buyer steps of a lead's change that count on a connection: only a MODIFY whose
+/// old image had them pending, so a redelivered record finds them again (and the markers of
+/// `PartnersTable::count_figures` count them once).
+pub fn settled_figures(record: &EventRecord) -> Vec<crate::leads::domain::figures::FigureEvent> {
+    use crate::leads::domain::lead::Lead;
+    let lead = |image: &serde_dynamo::Item| -> Option<Lead> {
+        let is_lead = matches!(image.get(keys::TYPE), Some(serde_dynamo::AttributeValue::S(t)) if t == keys::ItemType::Lead.as_str());
+        is_lead.then(|| serde_dynamo::from_item(image.clone()).ok()).flatten()
+    };
+    match (record.event_name.as_str(), lead(&record.change.old_image), lead(&record.change.new_image)) {
+        ("MODIFY", Some(before), Some(after)) => crate::leads::domain::figures::settled_figures(&before, &after),
+        _ => vec![],
+    }
+}

@@ -24,12 +24,16 @@ pub enum Part {
     Channel,
     Client,
     Connection,
+    /// A settled step's marker: counted once.
+    Counted,
     Dedupe,
     Delivered,
     Delivery,
     Endpoint,
     Entity,
     Event,
+    /// A connection's day of delivery figures.
+    Figures,
     Flow,
     Guard,
     IdempotencyKey,

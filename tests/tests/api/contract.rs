@@ -141,9 +141,13 @@ fn every_function_in_the_template_is_a_binary_with_a_handler_and_a_sample_event(
     let queue: aws_lambda_events::event::sqs::SqsEvent = serde_json::from_str(&std::fs::read_to_string(root.join("events/lead-deliver.json")).unwrap()).unwrap();
     let body: shared::leads::domain::lead::LeadMessage = serde_json::from_str(queue.records[0].body.as_deref().unwrap()).unwrap();
     assert_eq!(body, lead, "the lead-delivery queue's sample is what the stream router sends");
+    let settled: aws_lambda_events::event::dynamodb::Event = serde_json::from_str(&std::fs::read_to_string(root.join("events/lead-figures.json")).unwrap()).unwrap();
+    let figures = shared::store::stream::settled_figures(&settled.records[0]);
+    assert_eq!(figures.len(), 1, "the figures sample is a lead whose buyer step settled");
+    assert_eq!(figures[0].lead_id, lead.lead_id, "the same lead as the stream router's sample, settled");
     let mut event_driven: Vec<&String> = binaries.iter().filter(|b| !names.contains(&b.as_str())).collect();
     event_driven.sort();
-    assert_eq!(event_driven, ["buyer-setup", "lead-deliver", "table-stream", "webhook-deliver"]);
+    assert_eq!(event_driven, ["buyer-setup", "lead-deliver", "lead-figures", "table-stream", "webhook-deliver"]);
 }
 
 /// Every `.rs` file of a crate's `src` (but `lib.rs`) with the code before its tests, named by

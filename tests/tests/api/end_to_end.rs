@@ -376,8 +376,13 @@ async fn a_sources_lead_reaches_the_onboarded_buyer_and_revocation_stops_the_nex
     assert_eq!((Some(&received[0].id), received[0].source.entity.name.as_str()), (step.delivered_lead_id.as_ref(), "Seller Inc"));
     let sent: std::collections::BTreeMap<String, String> = [("email", "jane@example.com"), ("phone_1", "5125551234")].map(|(k, v)| (k.to_string(), v.to_string())).into();
     assert_eq!(received[0].fields, sent);
+    // The figures are counted from the stream by lead-figures, off the delivery path.
     for key in [seller, &walkthrough.buyer_key] {
-        let connection: Connection = stack.call("GET", &format!("/connections/{}", walkthrough.connection_id), key, None).await.expect(200);
+        let connection = eventually(60, "the delivery counted on the connection", || async {
+            let connection: Connection = stack.call("GET", &format!("/connections/{}", walkthrough.connection_id), key, None).await.expect(200);
+            (connection.leads_delivered > 0).then_some(connection)
+        })
+        .await;
         assert_eq!((connection.leads_delivered, connection.leads_failed), (1, 0), "{connection:?}");
     }
     assert_eq!(stack.call("GET", &format!("/leads/{lead}"), &vendor_key, None).await.status, 404, "the source reads only its answer");

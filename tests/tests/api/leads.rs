@@ -115,10 +115,13 @@ async fn a_connected_sources_lead_reaches_the_buyers_flow_once() {
     assert_eq!(received.origin, Some(LeadOrigin { account_id: w.seller.id.to_string(), connection_id: w.connection_id.clone() }));
     assert_eq!(received.fields, delivered.fields);
     assert_eq!(w.lead(&w.buyer, &received.id).await.outcome, "success");
+    // The figures are counted from the stream, off the delivery's path: not yet.
+    assert_eq!(w.connection(&w.seller).await.leads_delivered, 0, "the delivery itself writes no shared figures");
+    pipeline.count_figures(1).await;
     for side in [&w.seller, &w.buyer] {
         let connection = w.connection(side).await;
         assert_eq!((connection.leads_delivered, connection.leads_rejected, connection.leads_failed), (1, 0, 0), "{connection:?}");
-        assert!(connection.last_delivery_at.is_some());
+        assert_eq!(connection.last_delivery_at, step.at, "the counted step's time");
     }
 
     // The queue redelivers: nothing more happens.
@@ -148,7 +151,43 @@ async fn concurrent_deliveries_of_one_lead_deliver_it_once() {
     .await;
     assert!(results.iter().all(Result::is_ok), "{results:?}");
     assert_eq!(w.buyer_leads().await.len(), 1);
+    pipeline.count_figures(1).await;
     assert_eq!(w.connection(&w.buyer).await.leads_delivered, 1);
+}
+
+/// The stream delivers at least once: a batch of settled steps counted twice (a retried batch, a
+/// bisected one) counts each step once, and the day's buckets agree with the totals.
+#[tokio::test]
+async fn figures_count_each_settled_step_once_however_often_the_stream_delivers_it() {
+    use shared::leads::domain::delivery::Figure;
+    use shared::leads::domain::figures::FigureEvent;
+    let w = world(Plan::Free).await;
+    let mut pipeline = w.env.pipeline().await;
+    let lead = w.submitted(&w.vendor, json!({ "email": "twice@example.com" })).await.lead.id;
+    let messages = pipeline.queued_leads(1).await;
+    assert!(pipeline.deliver_leads(&messages).await.batch_item_failures.is_empty());
+    pipeline.count_figures(1).await;
+    let step = w.lead(&w.seller, &lead).await.steps.remove(0);
+    let event = FigureEvent {
+        seller: w.seller.id.clone(),
+        connection_id: shared::Id::parse(&w.connection_id).unwrap(),
+        figure: Figure::Delivered,
+        at: shared::platform::time::Timestamp::parse(step.at.as_deref().unwrap()).expect("a timestamp"),
+        lead_id: shared::Id::parse(&lead).unwrap(),
+        step_id: shared::Id::parse(&step.step_id).unwrap(),
+    };
+    // The same step again, and again with a step not counted yet (a batch that overlaps).
+    w.env.db.partners().count_figures(std::slice::from_ref(&event)).await.unwrap();
+    let fresh = FigureEvent { step_id: shared::Id::generate(), figure: Figure::Failed, ..event.clone() };
+    w.env.db.partners().count_figures(&[event.clone(), fresh]).await.unwrap();
+    for side in [&w.seller, &w.buyer] {
+        let connection = w.connection(side).await;
+        assert_eq!((connection.leads_delivered, connection.leads_failed), (1, 1), "each step once: {connection:?}");
+        let day = &step.at.as_deref().unwrap()[..10];
+        let bucket = w.env.stored_item(&format!("ACCOUNT#{}", side.id), &format!("FIGURES#{}#{day}", w.connection_id)).await.expect("the day's bucket");
+        let count = |name: &str| bucket.get(name).and_then(|v| v.as_n().ok()).map(String::as_str);
+        assert_eq!((count("delivered"), count("failed"), count("rejected")), (Some("1"), Some("1"), None), "the day's bucket agrees");
+    }
 }
 
 /// DynamoDB Local never cancels a transaction for a conflict or throttling: injected at the SDK.
@@ -168,6 +207,7 @@ async fn a_delivery_that_meets_contention_backs_off_and_settles_once() {
     assert_eq!(w.env.faults.clear(), 0, "all three were met");
     assert!(total(Metric::TableContention) >= before + 3, "each contention is counted");
     assert_eq!(w.buyer_leads().await.len(), 1);
+    pipeline.count_figures(1).await;
     assert_eq!(w.connection(&w.seller).await.leads_delivered, 1);
 }
 
@@ -285,6 +325,7 @@ async fn a_paid_buyers_acceptance_criteria_reject_with_the_reason_the_seller_see
     let at_buyer = w.buyer_leads().await;
     let outcomes: Vec<&str> = at_buyer.iter().map(|l| l.outcome.as_str()).collect();
     assert_eq!(outcomes.iter().filter(|o| **o == "failure").count(), 1, "the buyer sees what it rejected: {outcomes:?}");
+    pipeline.count_figures(2).await;
     let connection = w.connection(&w.seller).await;
     assert_eq!((connection.leads_delivered, connection.leads_rejected), (1, 1));
 }
@@ -318,6 +359,7 @@ async fn after_the_buyer_connection_is_revoked_nothing_reaches_the_buyer() {
     assert_eq!((step.outcome.as_str(), step.reason.as_deref()), ("failure", Some("the connection with buyer Inc was revoked")));
     assert!(w.buyer_leads().await.is_empty());
     // Counted where the contract says: on the (revoked) connection, both sides.
+    pipeline.count_figures(1).await;
     for side in [&w.seller, &w.buyer] {
         let connection = w.connection(side).await;
         assert_eq!((connection.status.as_str(), connection.leads_delivered, connection.leads_failed), ("revoked", 0, 1), "{connection:?}");

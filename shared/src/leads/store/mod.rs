@@ -3,10 +3,8 @@
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
-use crate::leads::domain::delivery::{Delivery, Figure};
+use crate::leads::domain::delivery::Delivery;
 use crate::leads::domain::lead::{Lead, StepResult};
-use crate::store::partners::connections::delivery_counted;
-use crate::partners::domain::Connection;
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
 use crate::store::keys::{self, Item, ItemType};
@@ -71,9 +69,10 @@ impl LeadsTable<'_> {
     }
 
     /// Settles step `index` of `lead` as `delivery` says, once: the seller's lead is conditioned
-    /// on the version read, the buyer's lead is written with it and the connection's figures
-    /// (both sides) move in the same transaction. `Ok(false)`: someone settled it first.
-    pub async fn settle(&self, lead: &Lead, index: usize, settled: &StepResult, delivery: &Delivery, connection: Option<&Connection>) -> Result<bool, ApiError> {
+    /// on the version read, and the buyer's lead is written with it. The connection's figures are
+    /// counted from the table's stream, off this path (`PartnersTable::count_figures`): no item
+    /// every delivery writes. `Ok(false)`: someone settled it first.
+    pub async fn settle(&self, lead: &Lead, index: usize, settled: &StepResult, delivery: &Delivery) -> Result<bool, ApiError> {
         let now = time::now();
         let mut steps = lead.steps.clone();
         steps[index] = settled.clone();
@@ -87,16 +86,6 @@ impl LeadsTable<'_> {
         ];
         if let Delivery::Deliver(delivered) = delivery {
             writes.push(Write::put(Part::Delivered, keys::lead(&delivered.account_id, &delivered.flow_id, &delivered.id), lead_item(delivered)?).only_if("attribute_not_exists(#pk)"));
-        }
-        if let (Some(figure), Some(connection)) = (delivery.figure(), connection) {
-            let counter = match figure {
-                Figure::Delivered => "leads_delivered",
-                Figure::Rejected => "leads_rejected",
-                Figure::Failed => "leads_failed",
-            };
-            for side in [&connection.account_id, &connection.connected_account.id] {
-                writes.push(delivery_counted(side, &connection.id, counter, &now));
-            }
         }
         match self.db.transact(writes).await {
             Ok(()) => Ok(true),

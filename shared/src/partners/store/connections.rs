@@ -117,15 +117,6 @@ pub(in crate::store) fn buyer_delivery_configured(owner: &Id, connection: &Id, b
         .value(":false", AttributeValue::Bool(false)))
 }
 
-/// The write that counts one settled lead delivery on one copy of a connection (the leads area
-/// commits it with the lead's step).
-pub(in crate::store) fn delivery_counted(owner: &Id, connection: &Id, counter: &str, now: &time::Timestamp) -> Write {
-    Write::update(Part::Connection, keys::connection(owner, connection))
-        .add(counter, AttributeValue::N("1".into()))
-        .set("last_delivery_at", keys::string(now.as_str()))
-        .only_if("attribute_exists(#pk)")
-}
-
 impl PartnersTable<'_> {
     /// The right to send the seller email for a set-up connection, held until `until` on the
     /// buyer's copy: `false` if it was sent already or another worker holds a live lease.

@@ -4,6 +4,7 @@ pub mod acceptance;
 pub mod audit;
 pub mod connections;
 pub mod entities;
+pub mod figures;
 pub mod invitations;
 
 /// The partners area's part of the table: invitations, entities, connections and their audit trail.
