@@ -255,6 +255,7 @@ fn local_api(config: &aws_config::SdkConfig, ddb: &aws_sdk_dynamodb::Client, db:
         ("DIALOG360_PARTNER_API_URL", partner_api_url.unwrap_or_default()),
         ("RATE_LIMIT_PER_MINUTE", db.rate_limit.requests.to_string()),
         ("RATE_LIMIT_WINDOW_SECONDS", db.rate_limit.window.as_secs().to_string()),
+        ("RATE_LIMIT_SHARDS", db.rate_limit.shards.map(|n| n.to_string()).unwrap_or_default()),
         ("STACK_SECRET", stack_secret(&db.table)),
     ]);
     let env = Env::new(config.clone(), move |name| vars.get(name).cloned()).with_dynamodb(ddb.clone());

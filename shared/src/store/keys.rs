@@ -94,8 +94,12 @@ pub fn api_key(hash: &str) -> Key {
 
 /// The counter of one API key's requests (named by the key's hash, known before the key is
 /// looked up, so that counting and looking up run at once) in the window starting at `start`.
-pub fn rate_limit_counter(key_hash: &str, start: u64) -> Key {
-    key(format!("{}{key_hash}", prefix::RATE_LIMIT), start.to_string())
+pub fn rate_limit_counter(key_hash: &str, shard: u32, start: u64) -> Key {
+    // Shard 0 keeps the unsharded shape: one counter per window, as before.
+    match shard {
+        0 => key(format!("{}{key_hash}", prefix::RATE_LIMIT), start.to_string()),
+        n => key(format!("{}{key_hash}#{n}", prefix::RATE_LIMIT), start.to_string()),
+    }
 }
 
 /// The hash an API key record's partition key names.
@@ -355,8 +359,9 @@ mod tests {
 
     #[test]
     fn rate_limit_counters_are_per_key_and_window() {
-        assert_ne!(rate_limit_counter("aa", 60), rate_limit_counter("bb", 60));
-        assert_ne!(rate_limit_counter("aa", 60), rate_limit_counter("aa", 120));
+        assert_ne!(rate_limit_counter("aa", 0, 60), rate_limit_counter("bb", 0, 60));
+        assert_ne!(rate_limit_counter("aa", 0, 60), rate_limit_counter("aa", 0, 120));
+        assert_ne!(rate_limit_counter("aa", 0, 60).pk, rate_limit_counter("aa", 1, 60).pk, "each shard a partition of its own");
     }
 
     #[test]

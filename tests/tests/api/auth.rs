@@ -141,7 +141,7 @@ async fn every_route_that_takes_a_body_refuses_an_oversized_one() {
 /// The limit applies to every authenticated route, before the handler does anything.
 #[tokio::test]
 async fn every_authenticated_route_answers_429_over_the_limit() {
-    let limit = shared::platform::ratelimit::RateLimit { requests: 1, window: std::time::Duration::from_secs(3600) };
+    let limit = shared::platform::ratelimit::RateLimit { requests: 1, window: std::time::Duration::from_secs(3600), shards: None };
     let env = TestEnv::with_rate_limit(limit).await;
     let account = env.account("limited").await;
     let mut checked = 0;

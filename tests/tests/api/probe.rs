@@ -269,7 +269,7 @@ struct Secrets {
 /// One of everything that has a secret shown once, or a public page.
 async fn secrets() -> Secrets {
     // Every route read many times from one key: more than a minute's default allowance.
-    let env = TestEnv::with_rate_limit(shared::platform::ratelimit::RateLimit { requests: 10_000, window: std::time::Duration::from_secs(60) }).await;
+    let env = TestEnv::with_rate_limit(shared::platform::ratelimit::RateLimit { requests: 10_000, window: std::time::Duration::from_secs(60), shards: None }).await;
     let account = env.account("keeper").await;
     let other = env.account("other").await;
     let mut secrets = vec![account.key.clone(), other.key.clone()];
@@ -381,7 +381,7 @@ fn valid(document: &Value, parameter: &Value) -> Option<String> {
 #[tokio::test]
 async fn every_list_validates_its_paging_before_anything_else() {
     // Some hundred requests from one key: more than a minute's default allowance.
-    let env = TestEnv::with_rate_limit(shared::platform::ratelimit::RateLimit { requests: 10_000, window: std::time::Duration::from_secs(60) }).await;
+    let env = TestEnv::with_rate_limit(shared::platform::ratelimit::RateLimit { requests: 10_000, window: std::time::Duration::from_secs(60), shards: None }).await;
     let account = env.account("lister").await;
     let document = api_tests::openapi::OPENAPI.document();
     let mut lists = 0;
