@@ -156,12 +156,24 @@ pub fn flow_item(owner: &Id, flow: &crate::onboards::domain::flow::Flow) -> Resu
 }
 
 /// Leads sort under their flow, so one Query lists a flow's, newest first.
-pub fn lead(owner: &Id, flow: &Id, id: &Id) -> Key {
-    key(account_partition(owner), format!("{}{id}", leads_prefix(flow)))
+/// How many partitions one flow's leads are spread over: a burst into one flow (1,000 leads a
+/// second from one vendor) is sixteen partitions' writes, not one's. Listing a flow queries them
+/// all and merges (`LeadsTable::leads_of_flow`).
+pub const LEAD_SHARDS: u32 = 16;
+
+/// The partition of one shard of a flow's leads.
+pub fn lead_partition(owner: &Id, flow: &Id, shard: u32) -> String {
+    format!("LEADS#{owner}#{flow}#{shard}")
 }
 
-pub fn leads_prefix(flow: &Id) -> String {
-    format!("{}{flow}#", prefix::LEAD)
+/// A lead's shard: its id's last hex digit, which is random (the id's last four bytes are).
+pub fn lead_shard(id: &Id) -> u32 {
+    id.as_str().chars().last().and_then(|c| c.to_digit(16)).unwrap_or(0) % LEAD_SHARDS
+}
+
+/// A lead, in its flow's shard; the sort key orders a shard newest-first (ids are time-ordered).
+pub fn lead(owner: &Id, flow: &Id, id: &Id) -> Key {
+    key(lead_partition(owner, flow, lead_shard(id)), format!("{}{id}", prefix::LEAD))
 }
 
 /// The GSI1 entry that finds a lead by its id alone (`GET /leads/{id}`; the owner is checked).

@@ -74,6 +74,35 @@ fn decode_cursor(sealer: &Sealer, cursor: &str, partition: &str, prefix: &str) -
 }
 
 impl Db {
+    /// A cursor for a list merged from several partitions (`list` names it), at sort key `sk`.
+    pub(in crate::store) fn seal_cursor(&self, sk: &str, list: &str) -> Option<String> {
+        self.sealer().seal(&cursor_context(list, ""), sk.as_bytes())
+    }
+
+    /// The sort key a merged list's cursor holds (only for the list it was issued for).
+    pub(in crate::store) fn open_cursor(&self, cursor: &str, list: &str) -> Result<String, ApiError> {
+        let invalid = || ApiError::BadRequest("cursor is not valid for this list".into());
+        String::from_utf8(self.sealer().open(&cursor_context(list, ""), cursor).ok_or_else(invalid)?).map_err(|_| invalid())
+    }
+
+    /// A partition's newest `limit` items whose sort key is below `before` (all, without it).
+    pub(in crate::store) async fn newest_before(&self, partition: String, before: Option<&str>, limit: i32) -> Result<Vec<Item>, ApiError> {
+        let condition = if before.is_some() { "#pk = :pk AND #sk < :before" } else { "#pk = :pk" };
+        let mut query = self
+            .client()
+            .query()
+            .table_name(&self.table)
+            .key_condition_expression(condition)
+            .expression_attribute_names("#pk", PK)
+            .expression_attribute_values(":pk", keys::string(partition))
+            .scan_index_forward(false)
+            .limit(limit);
+        if let Some(before) = before {
+            query = query.expression_attribute_names("#sk", SK).expression_attribute_values(":before", keys::string(before));
+        }
+        Ok(query.send().await?.items.unwrap_or_default())
+    }
+
     /// Newest-first page of the items whose sort key starts with `prefix` in the account's partition.
     pub(in crate::store) async fn list<T: DeserializeOwned>(
         &self,

@@ -234,6 +234,42 @@ async fn a_delivery_the_table_keeps_refusing_is_left_to_the_queue_and_done_once_
     assert_eq!(w.buyer_leads().await.len(), 1);
 }
 
+/// A flow's leads sit in sixteen partitions (by the id's last digit), so that one flow's burst
+/// is not one partition's; the list still pages exactly, newest first, with no extra empty page
+/// when the count is a multiple of the limit.
+#[tokio::test]
+async fn a_flows_leads_are_spread_over_partitions_and_page_exactly() {
+    let w = world(Plan::Free).await;
+    let mut ids = vec![];
+    for n in 0..12 {
+        ids.push(w.submitted(&w.vendor, json!({ "email": format!("p{n}@example.com") })).await.lead.id);
+    }
+    ids.reverse();
+    let (mut listed, mut pages, mut cursor) = (vec![], 0, None::<String>);
+    loop {
+        let uri = format!("/flows/{}/leads?limit=4{}", w.seller_flow, cursor.map(|c| format!("&cursor={c}")).unwrap_or_default());
+        let reply = w.env.get(&uri, &w.seller).await;
+        let page: Vec<Lead> = reply.expect(200);
+        assert!(!page.is_empty(), "page {pages} is empty");
+        pages += 1;
+        listed.extend(page.into_iter().map(|l| l.id));
+        cursor = reply.headers.get("x-next-cursor").cloned();
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!((pages, &listed), (3, &ids), "every lead once, newest first, in three pages of four");
+    let mut partitions = std::collections::BTreeSet::new();
+    for id in &ids {
+        let pk = format!("LEADS#{}#{}#{}", w.seller.id, w.seller_flow, u32::from_str_radix(&id[23..], 16).unwrap());
+        assert!(w.env.stored_item(&pk, &format!("LEAD#{id}")).await.is_some(), "{id} in its shard");
+        partitions.insert(pk);
+    }
+    assert!(partitions.len() > 1, "twelve leads in {} partition(s)", partitions.len());
+    let stranger = w.env.account("stranger").await;
+    assert_error(&w.env.get(&format!("/flows/{}/leads?limit=4", w.seller_flow), &stranger).await, 404, "not found");
+}
+
 #[tokio::test]
 async fn forms_and_retries_with_an_idempotency_key_store_one_lead() {
     let w = world(Plan::Free).await;

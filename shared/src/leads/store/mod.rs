@@ -8,7 +8,7 @@ use crate::leads::domain::lead::{Lead, StepResult};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
 use crate::store::keys::{self, Item, ItemType};
-use crate::store::lists::{Filter, Page, PageRequest};
+use crate::store::lists::{Page, PageRequest};
 use crate::store::tx::{Part, TxError, Write, busy};
 use crate::platform::time;
 
@@ -32,6 +32,10 @@ fn lead_item(lead: &Lead) -> Result<Item, ApiError> {
     let expires = time::parse(&lead.expires_at).ok_or_else(|| ApiError::Internal(format!("lead expiry {}", lead.expires_at)))?;
     item.insert(keys::TTL.to_string(), AttributeValue::N(time::epoch_seconds(expires).to_string()));
     Ok(item)
+}
+
+fn sort_key(item: &Item) -> &str {
+    item.get(keys::SK).and_then(|v| v.as_s().ok()).map_or("", String::as_str)
 }
 
 /// TTL deletes late: a lead past its expiry is treated as gone.
@@ -62,10 +66,21 @@ impl LeadsTable<'_> {
         Ok(self.db.get_as(&keys::lead(account, flow, id)).await?.and_then(live))
     }
 
-    /// A flow's leads, newest first.
+    /// A flow's leads, newest first: one Query per shard (at once), merged. Each shard gives its
+    /// newest `limit + 1` before the cursor, so the merge holds the page and knows whether another
+    /// follows: pages are exact, and the last one names no next cursor.
     pub async fn leads_of_flow(&self, account: &Id, flow: &Id, page: &PageRequest) -> Result<Page<Lead>, ApiError> {
-        let unexpired = Filter { expression: "#expires_at > :now".into(), values: vec![(":now", keys::string(time::now()))] };
-        self.db.list(account, &keys::leads_prefix(flow), page, Some(unexpired)).await
+        let list = keys::lead_partition(account, flow, keys::LEAD_SHARDS);
+        let before = page.cursor.as_deref().map(|c| self.db.open_cursor(c, &list)).transpose()?;
+        let now = time::now();
+        let shards = (0..keys::LEAD_SHARDS).map(|shard| self.db.newest_before(keys::lead_partition(account, flow, shard), before.as_deref(), page.limit + 1));
+        let mut items: Vec<Item> = futures_util::future::try_join_all(shards).await?.into_iter().flatten().collect();
+        items.sort_by(|a, b| sort_key(b).cmp(sort_key(a)));
+        let more = items.len() > page.limit as usize;
+        items.truncate(page.limit as usize);
+        let next_cursor = more.then(|| items.last().and_then(|last| self.db.seal_cursor(sort_key(last), &list))).flatten();
+        let leads = items.into_iter().map(keys::parse::<Lead>).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page { items: leads.into_iter().filter(|l| l.expires_at > now).collect(), next_cursor })
     }
 
     /// Settles step `index` of `lead` as `delivery` says, once: the seller's lead is conditioned
