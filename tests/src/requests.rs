@@ -28,8 +28,17 @@ where
     T: Send + 'static,
     Fut: std::future::Future<Output = T> + Send + 'static,
 {
-    let start = Arc::new(tokio::sync::Barrier::new(RACERS));
-    let tasks: Vec<_> = (0..RACERS)
+    concurrently_n(RACERS, make).await
+}
+
+/// `n` futures made by `make`, released together (as `concurrently`).
+pub async fn concurrently_n<T, Fut>(n: usize, make: impl Fn(usize) -> Fut) -> Vec<T>
+where
+    T: Send + 'static,
+    Fut: std::future::Future<Output = T> + Send + 'static,
+{
+    let start = Arc::new(tokio::sync::Barrier::new(n));
+    let tasks: Vec<_> = (0..n)
         .map(|i| {
             let (start, work) = (start.clone(), make(i));
             tokio::spawn(async move {

@@ -1,7 +1,10 @@
 //! Buyer delivery setup (seed 000's six steps), as a pure plan: given what the store read, what
-//! must be written. The store commits the plan in one transaction.
+//! must be written. The store commits the buyer's side (its flow, both copies of the connection,
+//! the audit) in one transaction of fixed size; then each of the seller's flows delivering to the
+//! buyer gets its buyer steps mapped by a patch of just those steps (`seller_flow_patch`), so
+//! that buyers onboarding onto one seller flow at once do not rewrite, or wait for, each other.
 
-use crate::onboards::flow::{EntityRef, Flow, Integration, Mapping, Source, StepType};
+use crate::onboards::flow::{EntityRef, Flow, Integration, Mapping, Source, Step, StepType};
 use crate::platform::accounts::{Account, Plan};
 use crate::partners::invitation::Invitation;
 use crate::partners::{Connection, ConnectionStatus, Entity, Relationship};
@@ -25,10 +28,6 @@ pub struct SetupRequest {
 /// The mapping that tells a seller's buyer step which of the buyer's flows receives the leads.
 pub const FLOW_ID_PROPERTY: &str = "flow_id";
 
-/// DynamoDB allows 100 writes per transaction; the setup also writes both connection copies,
-/// the buyer flow and the onboard, and audits both sides.
-pub const MAX_SELLER_FLOWS: usize = 100 - 6;
-
 /// What one setup writes.
 #[derive(Debug, PartialEq)]
 pub struct SetupPlan {
@@ -36,9 +35,16 @@ pub struct SetupPlan {
     pub buyer_flow: Flow,
     /// The version the buyer flow had (`None`: a new default flow).
     pub buyer_flow_previous: Option<Flow>,
-    /// The seller's flows whose buyer steps now map `flow_id` to the buyer flow, with the version
-    /// each had when read (the write is conditioned on it).
-    pub seller_flows: Vec<(u64, Flow)>,
+}
+
+/// The change one seller flow needs: its buyer steps to the buyer (and its sources standing for
+/// the buyer) as they must now read, each with its position, which the store's write checks
+/// still holds that element.
+#[derive(Debug, PartialEq)]
+pub struct FlowPatch {
+    pub flow_id: Id,
+    pub steps: Vec<(usize, Step)>,
+    pub sources: Vec<(usize, Source)>,
 }
 
 /// The connection a `POST /onboard/buyer` body names: by its id, through the invitation that
@@ -79,16 +85,8 @@ pub fn plan(
     connection: &Connection,
     buyer_entity_for_seller: &Entity,
     requested: Option<Flow>,
-    seller_flows: Vec<Flow>,
-    seller_entity_for_buyer: &EntityRef,
     now: &Timestamp,
 ) -> Result<SetupPlan, Refusal> {
-    if seller_flows.len() > MAX_SELLER_FLOWS {
-        return Err(Refusal::Malformed(format!(
-            "the seller has {} flows delivering to this buyer; one setup can update at most {MAX_SELLER_FLOWS}",
-            seller_flows.len()
-        )));
-    }
     let seller_source = Source {
         id: Id::generate(),
         entity: EntityRef { id: buyer_entity_for_seller.id.clone(), name: buyer_entity_for_seller.name.clone() },
@@ -124,31 +122,37 @@ pub fn plan(
             None,
         ),
     };
-    let seller_flows = seller_flows
-        .into_iter()
-        .map(|flow| {
-            let version = flow.version;
-            (version, map_buyer_steps(flow, seller_entity_for_buyer, &buyer_flow.id, now))
-        })
-        .collect();
-    Ok(SetupPlan { buyer_flow, buyer_flow_previous, seller_flows })
+    Ok(SetupPlan { buyer_flow, buyer_flow_previous })
 }
 
-/// Every buyer step to `entity` maps `flow_id` to `buyer_flow` (once: an existing mapping is
-/// replaced, not duplicated); the flow names the entity as it is named now, in steps and sources.
-fn map_buyer_steps(mut flow: Flow, entity: &EntityRef, buyer_flow: &Id, now: &Timestamp) -> Flow {
-    for source in flow.sources.iter_mut().filter(|s| s.entity.id == entity.id) {
-        source.entity = entity.clone();
-    }
-    for step in flow.steps.iter_mut().filter(|s| s.kind == StepType::Recipient && s.entity.as_ref().is_some_and(|e| e.id == entity.id)) {
-        step.entity = Some(entity.clone());
-        let integration = step.integration.get_or_insert_with(|| Integration { module_id: "leadconduit.buyer".into(), mappings: vec![] });
-        integration.mappings.retain(|m| m.property != FLOW_ID_PROPERTY);
-        integration.mappings.push(Mapping { property: FLOW_ID_PROPERTY.into(), value: buyer_flow.to_string() });
-    }
-    flow.version += 1;
-    flow.updated_at = now.clone();
-    flow
+/// What a seller flow needs so that every buyer step to `entity` maps `flow_id` to
+/// `buyer_flow` (once: an existing mapping is replaced, not duplicated, other mappings kept) and
+/// names the entity as it is named now, in steps and sources. `None`: it reads so already (a
+/// retried setup changes nothing twice).
+pub fn seller_flow_patch(flow: &Flow, entity: &EntityRef, buyer_flow: &Id) -> Option<FlowPatch> {
+    let sources: Vec<(usize, Source)> = flow
+        .sources
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.entity.id == entity.id && s.entity != *entity)
+        .map(|(i, s)| (i, Source { entity: entity.clone(), ..s.clone() }))
+        .collect();
+    let steps: Vec<(usize, Step)> = flow
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.kind == StepType::Recipient && s.entity.as_ref().is_some_and(|e| e.id == entity.id))
+        .map(|(i, step)| {
+            let mut mapped = step.clone();
+            mapped.entity = Some(entity.clone());
+            let integration = mapped.integration.get_or_insert_with(|| Integration { module_id: "leadconduit.buyer".into(), mappings: vec![] });
+            integration.mappings.retain(|m| m.property != FLOW_ID_PROPERTY);
+            integration.mappings.push(Mapping { property: FLOW_ID_PROPERTY.into(), value: buyer_flow.to_string() });
+            (i, mapped)
+        })
+        .filter(|(i, mapped)| flow.steps[*i] != *mapped)
+        .collect();
+    (!steps.is_empty() || !sources.is_empty()).then(|| FlowPatch { flow_id: flow.id.clone(), steps, sources })
 }
 
 #[cfg(test)]
@@ -227,23 +231,27 @@ mod tests {
         let conn = connection(Relationship::Seller, ConnectionStatus::Active);
         let seller_entity = EntityRef { id: Id::generate(), name: "Buyer Inc".into() };
         let stale = Mapping { property: FLOW_ID_PROPERTY.into(), value: "old".into() };
-        let flows = vec![flow_with_step(&seller_entity.id, vec![stale, Mapping { property: "x".into(), value: "y".into() }])];
+        let mut seller = flow_with_step(&seller_entity.id, vec![stale, Mapping { property: "x".into(), value: "y".into() }]);
+        seller.sources.push(Source { id: Id::generate(), entity: EntityRef { id: seller_entity.id.clone(), name: "B".into() } });
         let buyer_entity = entity();
-        let plan = plan(&account(Plan::Free), &conn, &buyer_entity, None, flows, &seller_entity, &"now".into()).unwrap();
+        let plan = plan(&account(Plan::Free), &conn, &buyer_entity, None, &"now".into()).unwrap();
         assert!(plan.buyer_flow_previous.is_none());
         assert_eq!(plan.buyer_flow.name, "Leads from Seller Co");
         assert_eq!(plan.buyer_flow.sources[0].entity.id, buyer_entity.id);
-        let (version, seller) = &plan.seller_flows[0];
-        assert_eq!(*version, 4);
-        assert_eq!(seller.version, 5);
-        let mappings = &seller.steps[0].integration.as_ref().unwrap().mappings;
+        let patch = seller_flow_patch(&seller, &seller_entity, &plan.buyer_flow.id).expect("a patch");
+        assert_eq!(patch.steps.iter().map(|(i, _)| *i).collect::<Vec<_>>(), [0], "steps to other buyers untouched");
+        let step = &patch.steps[0].1;
+        let mappings = &step.integration.as_ref().unwrap().mappings;
         let flow_ids: Vec<&Mapping> = mappings.iter().filter(|m| m.property == FLOW_ID_PROPERTY).collect();
         assert_eq!(flow_ids.len(), 1, "replaced, not duplicated");
         assert_eq!(flow_ids[0].value, plan.buyer_flow.id.to_string());
         assert!(mappings.iter().any(|m| m.property == "x"), "other mappings kept");
-        assert_eq!(seller.steps[0].entity.as_ref().map(|e| e.name.as_str()), Some("Buyer Inc"), "the step takes the entity's name now (it was \"B\")");
-        assert!(seller.steps[1].integration.is_none(), "steps to other buyers untouched");
-        assert_eq!(seller.steps[1].entity.as_ref().map(|e| e.name.as_str()), Some("Other"));
+        assert_eq!(step.entity.as_ref().map(|e| e.name.as_str()), Some("Buyer Inc"), "the step takes the entity's name now (it was \"B\")");
+        assert_eq!(patch.sources, [(0, Source { entity: seller_entity.clone(), ..seller.sources[0].clone() })], "so does the source");
+        // Applied, the flow needs nothing more: a retried setup writes nothing twice.
+        seller.steps[0] = step.clone();
+        seller.sources[0] = patch.sources[0].1.clone();
+        assert_eq!(seller_flow_patch(&seller, &seller_entity, &plan.buyer_flow.id), None);
     }
 
     #[test]
@@ -251,22 +259,12 @@ mod tests {
         let conn = connection(Relationship::Seller, ConnectionStatus::Active);
         let buyer_entity = entity();
         let chosen = Flow { sources: vec![], ..flow_with_step(&Id::generate(), vec![]) };
-        let free = plan(&account(Plan::Free), &conn, &buyer_entity, Some(chosen.clone()), vec![], &EntityRef { id: Id::generate(), name: "B".into() }, &"now".into());
+        let free = plan(&account(Plan::Free), &conn, &buyer_entity, Some(chosen.clone()), &"now".into());
         assert!(free.unwrap_err().detail().contains("paid"));
-        let paid = plan(&account(Plan::Paid), &conn, &buyer_entity, Some(chosen.clone()), vec![], &EntityRef { id: Id::generate(), name: "B".into() }, &"now".into()).unwrap();
+        let paid = plan(&account(Plan::Paid), &conn, &buyer_entity, Some(chosen.clone()), &"now".into()).unwrap();
         assert_eq!(paid.buyer_flow.id, chosen.id);
         assert_eq!(paid.buyer_flow.sources.len(), 1);
-        let again = plan(&account(Plan::Paid), &conn, &buyer_entity, Some(paid.buyer_flow.clone()), vec![], &EntityRef { id: Id::generate(), name: "B".into() }, &"now".into()).unwrap();
+        let again = plan(&account(Plan::Paid), &conn, &buyer_entity, Some(paid.buyer_flow.clone()), &"now".into()).unwrap();
         assert_eq!(again.buyer_flow.sources.len(), 1, "the seller is a source once");
-    }
-
-    #[test]
-    fn more_seller_flows_than_one_transaction_holds_is_a_clear_error() {
-        let conn = connection(Relationship::Seller, ConnectionStatus::Active);
-        let seller_entity = EntityRef { id: Id::generate(), name: "B".into() };
-        let flows: Vec<Flow> = (0..=MAX_SELLER_FLOWS).map(|_| flow_with_step(&seller_entity.id, vec![])).collect();
-        let err = plan(&account(Plan::Free), &conn, &entity(), None, flows, &seller_entity, &"now".into()).unwrap_err();
-        assert!(matches!(err, Refusal::Malformed(_)));
-        assert!(err.detail().contains(&format!("at most {MAX_SELLER_FLOWS}")));
     }
 }

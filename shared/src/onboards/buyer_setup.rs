@@ -5,8 +5,8 @@
 use std::time::{Duration, SystemTime};
 
 use crate::platform::config::{ConfigError, Env, FromEnv};
-use crate::onboards::domain::flow::EntityRef;
-use crate::onboards::domain::buyer_setup::{SetupPlan, SetupRequest, check_active, check_buyer, plan};
+use crate::onboards::domain::flow::{EntityRef, Flow};
+use crate::onboards::domain::buyer_setup::{SetupPlan, SetupRequest, check_active, check_buyer, plan, seller_flow_patch};
 use crate::partners::domain::Connection;
 use crate::onboards::domain::email;
 use crate::platform::error::ApiError;
@@ -87,6 +87,11 @@ pub struct BuyerSetup {
     pub mailer: Mailer,
 }
 
+/// Seller flows patched at once (each one UpdateItem).
+const PATCHES_AT_ONCE: usize = 25;
+/// Reads and patches of one seller flow that is being restructured meanwhile.
+const PATCH_ATTEMPTS: u32 = 5;
+
 /// How long one worker may hold the right to send the seller email before another may retry.
 const NOTIFY_LEASE: Duration = Duration::from_secs(60);
 
@@ -138,46 +143,80 @@ impl BuyerSetup {
         Err(SetupError::Interrupted(ApiError::Conflict("the setup kept meeting concurrent changes; retry".into())))
     }
 
-    /// Steps 2 to 4, read and planned.
+    /// Steps 2 to 4, read and planned: the buyer's side.
     async fn plan(&self, connection: &Connection, request: &SetupRequest) -> Result<SetupPlan, SetupError> {
         let (onboards, partners, accounts) = (self.db.onboards(), self.db.partners(), self.db.accounts());
         let buyer = &request.account_id;
-        let seller = &connection.connected_account.id;
-        // Step 2: one Query on the buyer-step index of the seller's entity for this buyer; the
-        // rest is read at the same time. The seller's entity for the buyer too: its name now (an
-        // invited address gives way to the account's name on acceptance) is what the seller's
-        // steps show.
-        let seller_flows = async {
-            let refs = onboards.flows_delivering_to(seller, &connection.partner_entity_id).await?;
-            onboards.flows_among(seller, refs.iter().map(|r| &r.flow_id)).await
-        };
         let requested = async {
             match &request.flow_id {
                 Some(flow) => onboards.flow(buyer, flow).await,
                 None => Ok(None),
             }
         };
-        let (account, entity, seller_entity, requested, seller_flows) =
-            tokio::join!(accounts.account(buyer), partners.entity(buyer, &connection.entity_id), partners.entity(seller, &connection.partner_entity_id), requested, seller_flows);
+        let (account, entity, requested) = tokio::join!(accounts.account(buyer), partners.entity(buyer, &connection.entity_id), requested);
         let account = account?.ok_or(SetupError::Refused(ApiError::NotFound("account")))?;
         let entity = entity?.ok_or_else(|| ApiError::Internal(format!("entity {} of connection {} missing", connection.entity_id, connection.id)))?;
         let requested = requested?;
         if let (Some(flow), None) = (&request.flow_id, &requested) {
             return Err(SetupError::Refused(ApiError::BadRequest(format!("flow {flow} is not one of this account's flows"))));
         }
-        let seller_entity = seller_entity?.map_or_else(|| EntityRef { id: connection.partner_entity_id.clone(), name: account.name.clone() }, |e| EntityRef { id: e.id, name: e.name });
-        Ok(plan(&account, connection, &entity, requested, seller_flows?, &seller_entity, &time::now())?)
+        Ok(plan(&account, connection, &entity, requested, &time::now())?)
     }
 
-    /// After the commit: step 5 (the seller's users are told, once) and the onboard's outcome.
+    /// After the commit: the seller's buyer steps mapped to the buyer's flow, step 5 (the
+    /// seller's users are told, once) and the onboard's outcome. Every part is idempotent, so a
+    /// run that died after the commit is finished by the next.
     async fn finish(&self, connection: &Connection, request: &SetupRequest, crash: Option<Crash>) -> Result<SetupDone, SetupError> {
         let buyer_flow_id = connection.buyer_flow_id.clone().ok_or_else(|| ApiError::Internal(format!("connection {} has no buyer flow", connection.id)))?;
         let redirect = format!("/flows/{buyer_flow_id}");
+        self.map_seller_flows(connection, &buyer_flow_id).await?;
         self.notify_seller(connection, &redirect, crash).await?;
         if let Some(onboard) = &request.onboard_id {
             self.db.onboards().record_setup_succeeded(&request.account_id, onboard, &redirect).await?;
         }
         Ok(SetupDone { buyer_flow_id, redirect })
+    }
+
+    /// Step 3: every seller flow delivering to the buyer maps its buyer steps to the buyer's
+    /// flow, each flow patched in place (just those steps; no transaction, no version check that
+    /// another buyer's setup of the same flow could fail), at most `PATCHES_AT_ONCE` at a time.
+    /// However many flows: no limit of one transaction.
+    async fn map_seller_flows(&self, connection: &Connection, buyer_flow: &Id) -> Result<(), SetupError> {
+        let (onboards, partners, accounts) = (self.db.onboards(), self.db.partners(), self.db.accounts());
+        let seller = &connection.connected_account.id;
+        // Step 2: one Query on the buyer-step index of the seller's entity for this buyer. The
+        // entity's name now (an invited address gives way to the account's name on acceptance)
+        // is what the seller's steps show.
+        let flows = async {
+            let refs = onboards.flows_delivering_to(seller, &connection.partner_entity_id).await?;
+            onboards.flows_among(seller, refs.iter().map(|r| &r.flow_id)).await
+        };
+        let (flows, seller_entity, buyer_account) = tokio::join!(flows, partners.entity(seller, &connection.partner_entity_id), accounts.account(&connection.account_id));
+        let fallback = buyer_account?.map(|a| a.name).unwrap_or_default();
+        let entity = seller_entity?.map_or_else(|| EntityRef { id: connection.partner_entity_id.clone(), name: fallback }, |e| EntityRef { id: e.id, name: e.name });
+        let flows = flows?;
+        for batch in flows.chunks(PATCHES_AT_ONCE) {
+            futures_util::future::try_join_all(batch.iter().map(|flow| self.map_seller_flow(seller, flow.clone(), &entity, buyer_flow))).await?;
+        }
+        Ok(())
+    }
+
+    /// One seller flow's patch, read again and retried (with backoff) while the flow is being
+    /// restructured under it.
+    async fn map_seller_flow(&self, seller: &Id, mut flow: Flow, entity: &EntityRef, buyer_flow: &Id) -> Result<(), SetupError> {
+        let onboards = self.db.onboards();
+        for attempt in 1..=PATCH_ATTEMPTS {
+            let Some(patch) = seller_flow_patch(&flow, entity, buyer_flow) else { return Ok(()) };
+            if onboards.patch_flow(seller, &patch).await? {
+                return Ok(());
+            }
+            tokio::time::sleep(crate::store::backoff(attempt)).await;
+            match onboards.flow(seller, &flow.id).await? {
+                Some(current) => flow = current,
+                None => return Ok(()),
+            }
+        }
+        Err(SetupError::Interrupted(ApiError::Unavailable(format!("seller flow {} kept changing during the setup", flow.id))))
     }
 
     /// Sends the seller email at most once per setup: a lease on the buyer's connection copy lets

@@ -10,7 +10,7 @@ pub mod rate_limits;
 pub mod stream;
 pub(in crate::store) mod tx;
 
-pub use tx::BUSY_ATTEMPTS;
+pub use tx::{BUSY_ATTEMPTS, backoff};
 
 /// The table's attribute names that `template.yaml` declares too (tests check they agree).
 pub mod schema {

@@ -51,7 +51,6 @@ pub enum Part {
     PartnerAddress,
     PartnerMirror,
     RateLimit,
-    SellerFlow,
     Session,
     Token,
     User,

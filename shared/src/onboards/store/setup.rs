@@ -1,11 +1,13 @@
-//! What the buyer delivery setup commits (`crate::onboards::buyer_setup` runs it): the flows it
-//! plans, with the connection's two copies and the audit trail (the partners area's writes), in
-//! one transaction; then the onboard's outcome.
+//! What the buyer delivery setup commits (`crate::onboards::buyer_setup` runs it): the buyer's
+//! flow with the connection's two copies and the audit trail (the partners area's writes), in one
+//! transaction; the seller's flows, each patched in place; then the onboard's outcome.
 
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::OnboardsTable;
-use crate::onboards::domain::buyer_setup::SetupPlan;
+use std::collections::HashMap;
+
+use crate::onboards::domain::buyer_setup::{FlowPatch, SetupPlan};
 use crate::onboards::domain::flow::Flow;
 use crate::onboards::domain::onboard::{OnboardStatus, SetupStatus};
 use crate::partners::domain::Connection;
@@ -25,9 +27,10 @@ impl OnboardsTable<'_> {
         self.db.get_many(&wanted).await?.into_iter().map(keys::parse::<Flow>).collect()
     }
 
-    /// Steps 3, 4 and 6 of the setup in one transaction, conditioned on the connection not being
-    /// set up yet and on every flow still being the version that was planned from. `Ok(false)`:
-    /// a concurrent change (someone else set it up or revoked it, a flow changed); read again.
+    /// Steps 4 and 6 of the setup in one transaction of fixed size — the buyer's flow, both copies
+    /// of the connection, the audit — conditioned on the connection not being set up yet.
+    /// `Ok(false)`: a concurrent change (someone else set it up or revoked it, the buyer's flow
+    /// changed); read again. The seller's flows are patched after it (`patch_flow`).
     pub async fn commit_buyer_setup(&self, connection: &Connection, plan: &SetupPlan, actor: &str) -> Result<bool, ApiError> {
         let buyer = &connection.account_id;
         let seller = &connection.connected_account.id;
@@ -37,13 +40,6 @@ impl OnboardsTable<'_> {
             None => buyer_flow.only_if("attribute_not_exists(#pk)"),
             Some(old) => buyer_flow.only_if("#version = :version").value(":version", keys::value(&old.version)?),
         }];
-        for (version, flow) in &plan.seller_flows {
-            writes.push(
-                Write::put(Part::SellerFlow, keys::flow(seller, &flow.id), keys::flow_item(seller, flow)?)
-                    .only_if("#version = :version")
-                    .value(":version", keys::value(version)?),
-            );
-        }
         for owner in [buyer, seller] {
             writes.push(buyer_delivery_configured(owner, &connection.id, &plan.buyer_flow.id, &now)?);
         }
@@ -54,6 +50,45 @@ impl OnboardsTable<'_> {
             Err(TxError::Condition(_)) => Ok(false),
             Err(TxError::Busy) => Err(busy()),
             Err(TxError::Other(e)) => Err(e),
+        }
+    }
+
+    /// A seller flow's buyer steps (and sources) as `patch` says, in place: one UpdateItem that
+    /// sets just those list elements, conditioned on each position still holding the same step or
+    /// source, and bumps the version (so a seller's edit from before it is refused). Setups of
+    /// other buyers patch other steps of the same flow without waiting for each other.
+    /// `Ok(false)`: the flow was restructured (or deleted) meanwhile; read it again.
+    pub async fn patch_flow(&self, owner: &Id, patch: &FlowPatch) -> Result<bool, ApiError> {
+        let key = keys::flow(owner, &patch.flow_id);
+        let mut sets = vec!["#updated_at = :now".to_string()];
+        let mut conditions = vec!["attribute_exists(#pk)".to_string()];
+        let mut values: HashMap<String, AttributeValue> = HashMap::from([(":now".into(), keys::string(time::now())), (":one".into(), AttributeValue::N("1".into()))]);
+        for (list, elements) in [("steps", patch.steps.iter().map(|(i, s)| Ok((*i, s.id.to_string(), keys::value(s)?))).collect::<Result<Vec<_>, ApiError>>()?), ("sources", patch.sources.iter().map(|(i, s)| Ok((*i, s.id.to_string(), keys::value(s)?))).collect::<Result<Vec<_>, ApiError>>()?)] {
+            for (index, id, value) in elements {
+                sets.push(format!("#{list}[{index}] = :{list}{index}"));
+                conditions.push(format!("#{list}[{index}].#id = :{list}{index}_id"));
+                values.insert(format!(":{list}{index}"), value);
+                values.insert(format!(":{list}{index}_id"), keys::string(id));
+            }
+        }
+        let (update, condition) = (format!("SET {} ADD #version :one", sets.join(", ")), conditions.join(" AND "));
+        let names = crate::store::tx::placeholder_names(&format!("{update} {condition}"));
+        let result = self
+            .db
+            .client()
+            .update_item()
+            .table_name(&self.db.table)
+            .set_key(Some(key.to_item()))
+            .update_expression(update)
+            .condition_expression(condition)
+            .set_expression_attribute_names(Some(names))
+            .set_expression_attribute_values(Some(values))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
+            Err(err) => Err(err.into()),
         }
     }
 
