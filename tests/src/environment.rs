@@ -14,7 +14,7 @@ use shared::platform::accounts::Plan;
 use shared::store::accounts::NewAccount;
 use shared::{Db, Id};
 
-use crate::interceptors::{CallCounter, CapacityMeter, FaultInjector, TransactionGate};
+use crate::interceptors::{CallCounter, CapacityMeter, FaultInjector, TransactionGate, WriteLedger};
 use crate::openapi;
 
 pub struct TestEnv {
@@ -31,6 +31,8 @@ pub struct TestEnv {
     pub mail_calls: CallCounter,
     pub gate: TransactionGate,
     pub faults: FaultInjector,
+    /// Every item written through `db`, with its write units.
+    pub writes: WriteLedger,
     /// Where captured email is read: the SES endpoint (a moto of its own in infra/test, so that
     /// reading its state stays small).
     pub mail_endpoint: String,
@@ -105,7 +107,14 @@ impl TestEnv {
         let gate = TransactionGate::default();
         let capacity = CapacityMeter::default();
         let faults = FaultInjector::default();
-        let ddb_config = aws_sdk_dynamodb::config::Builder::from(&config).interceptor(calls.clone()).interceptor(gate.clone()).interceptor(capacity.clone()).interceptor(faults.clone()).build();
+        let writes = WriteLedger::default();
+        let ddb_config = aws_sdk_dynamodb::config::Builder::from(&config)
+            .interceptor(calls.clone())
+            .interceptor(gate.clone())
+            .interceptor(capacity.clone())
+            .interceptor(faults.clone())
+            .interceptor(writes.clone())
+            .build();
         let ddb = aws_sdk_dynamodb::Client::from_conf(ddb_config);
         infra::bootstrap::create_table(&ddb, &template, &table).await.expect("create table");
         let sender = template.parameter_default("SenderEmail").expect("SenderEmail default");
@@ -116,7 +125,7 @@ impl TestEnv {
         let api = local_api(&config, &ddb, &db, &sender, &settings, None, true, |_| ());
         calls.take();
         let (queue_calls, mail_calls) = (CallCounter::default(), CallCounter::default());
-        TestEnv { api, config, db, ddb, calls, capacity, queue_calls, mail_calls, gate, faults, mail_endpoint, settings, partner_api_url: None, local_webhooks: true }
+        TestEnv { api, config, db, ddb, calls, capacity, queue_calls, mail_calls, gate, faults, writes, mail_endpoint, settings, partner_api_url: None, local_webhooks: true }
     }
 
     /// The item stored under `pk`/`sk`, read past the stores (tests of what is stored; the key

@@ -361,3 +361,59 @@ fn pointed_at_no_table(body: &str) -> String {
     out.push_str(rest);
     out
 }
+
+/// Every write DynamoDB is sent, by the item it writes and the partition it falls in, with the
+/// write units it costs (a KB or part of one per item, twice in a transaction): where the hot
+/// items are (`infra/bench`'s hot-item report).
+#[derive(Clone, Debug, Default)]
+pub struct WriteLedger {
+    entries: Arc<Mutex<Vec<ItemWrite>>>,
+}
+
+/// One item written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ItemWrite {
+    pub pk: String,
+    pub sk: String,
+    pub units: f64,
+}
+
+impl WriteLedger {
+    /// The writes since the last call.
+    pub fn take(&self) -> Vec<ItemWrite> {
+        std::mem::take(&mut *self.entries.lock().expect("ledger lock"))
+    }
+}
+
+impl Intercept for WriteLedger {
+    fn name(&self) -> &'static str {
+        "WriteLedger"
+    }
+
+    fn read_before_transmit(&self, context: &BeforeTransmitInterceptorContextRef<'_>, _: &RuntimeComponents, _: &mut ConfigBag) -> Result<(), BoxError> {
+        let operation = operation(context);
+        let Ok(body) = serde_json::from_slice::<serde_json::Value>(context.request().body().bytes().unwrap_or_default()) else { return Ok(()) };
+        let key_of = |v: &serde_json::Value| Some((v["pk"]["S"].as_str()?.to_string(), v["sk"]["S"].as_str()?.to_string()));
+        let units = |item: &serde_json::Value, factor: f64| factor * (item.to_string().len() as f64 / 1024.0).ceil().max(1.0);
+        let mut writes = vec![];
+        match operation.as_str() {
+            "PutItem" => writes.extend(key_of(&body["Item"]).map(|(pk, sk)| ItemWrite { pk, sk, units: units(&body["Item"], 1.0) })),
+            "UpdateItem" | "DeleteItem" => writes.extend(key_of(&body["Key"]).map(|(pk, sk)| ItemWrite { pk, sk, units: 1.0 })),
+            "TransactWriteItems" => {
+                for action in body["TransactItems"].as_array().into_iter().flatten() {
+                    let (target, item) = match (action.get("Put"), action.get("Update"), action.get("Delete"), action.get("ConditionCheck")) {
+                        (Some(put), ..) => (&put["Item"], Some(&put["Item"])),
+                        (_, Some(update), ..) => (&update["Key"], None),
+                        (_, _, Some(delete), _) => (&delete["Key"], None),
+                        (_, _, _, Some(check)) => (&check["Key"], None),
+                        _ => continue,
+                    };
+                    writes.extend(key_of(target).map(|(pk, sk)| ItemWrite { pk, sk, units: item.map_or(2.0, |i| units(i, 2.0)) }));
+                }
+            }
+            _ => {}
+        }
+        self.entries.lock().expect("ledger lock").extend(writes);
+        Ok(())
+    }
+}

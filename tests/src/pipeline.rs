@@ -19,6 +19,8 @@ pub struct Pipeline {
     pub leads: &'static shared::leads::service::Leads,
     /// The table for `lead-figures`, the stream's second consumer (fed the same records here).
     pub figures: &'static shared::store::Db,
+    /// Settled steps `lead-figures` has counted since the pipeline opened.
+    figures_counted: usize,
 }
 
 /// How long the tests' leads are kept (a deployment's default: 90 days).
@@ -56,6 +58,7 @@ impl TestEnv {
             lead_reader: infra::pipeline::QueueReader { sqs, url: lead_url },
             leads: Box::leak(Box::new(shared::leads::service::Leads { db: self.db.clone(), retention: LEAD_RETENTION })),
             figures: Box::leak(Box::new(self.db.clone())),
+            figures_counted: 0,
         }
     }
 }
@@ -103,33 +106,30 @@ impl Pipeline {
     }
 
     /// One poll of the stream, its records given to both its consumers (`table-stream` and
-    /// `lead-figures`); how many settled steps the figures counted.
-    async fn consume_stream(&mut self) -> usize {
+    /// `lead-figures`).
+    async fn consume_stream(&mut self) {
         let changes = self.stream.poll().await.expect("stream");
-        let mut counted = 0;
         if !changes.records.is_empty() {
-            counted = changes.records.iter().map(|r| shared::store::stream::settled_figures(r).len()).sum();
+            self.figures_counted += changes.records.iter().map(|r| shared::store::stream::settled_figures(r).len()).sum::<usize>();
             let figures = functions::leads::figures::count(self.figures, changes.clone()).await.expect("lead-figures");
             assert!(figures.batch_item_failures.is_empty(), "lead-figures failed");
             let response = functions::stream::route(self.queues, changes).await.expect("stream router");
             assert!(response.batch_item_failures.is_empty());
         }
         self.stream.settle(infra::pipeline::Outcome::Done).expect("settle");
-        counted
     }
 
-    /// Feeds the stream to its consumers until `lead-figures` has counted `expected` settled
-    /// steps (the figures are counted off the delivery path, from the stream).
-    pub async fn count_figures(&mut self, expected: usize) {
-        let mut counted = 0;
+    /// Feeds the stream to its consumers until `lead-figures` has counted `total` settled steps
+    /// since the pipeline opened (the figures are counted off the delivery path, from the stream).
+    pub async fn count_figures(&mut self, total: usize) {
         for _ in 0..250 {
-            counted += self.consume_stream().await;
-            if counted >= expected {
+            if self.figures_counted >= total {
                 return;
             }
+            self.consume_stream().await;
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
-        panic!("expected {expected} settled steps counted, got {counted}");
+        panic!("expected {total} settled steps counted, got {}", self.figures_counted);
     }
 
     /// One delivery of `messages` to the buyer-setup function, settled like the SQS event source.

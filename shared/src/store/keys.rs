@@ -263,8 +263,10 @@ pub fn deliveries_prefix(endpoint: &Id) -> String {
 }
 
 /// An `Idempotency-Key` of the account (by its hash), with the first response to it.
+/// An Idempotency-Key's record, in a partition of its own: a busy key holder's keys (one per
+/// request, each written twice) spread over partitions instead of filling its account's.
 pub fn idempotency_key(owner: &Id, key_hash: &str) -> Key {
-    key(account_partition(owner), format!("IDEMPOTENCY#{key_hash}"))
+    key(format!("IDEMPOTENCY#{owner}#{key_hash}"), "KEY")
 }
 
 /// The GSI1 partition listing every completed onboard whose setup has not succeeded, across

@@ -142,7 +142,7 @@ async fn a_secret_shown_once_is_replayed_but_never_stored_in_the_clear() {
     let secret = first.expect::<InboundIntegration>(201).secret.expect("the secret, shown once");
     let retry = post(&env, &account, "/integrations", Some("incode-1"), &json!({ "provider": "incode" })).await;
     assert_eq!(retry.expect::<InboundIntegration>(201).secret, Some(secret.clone()), "the retry gets what the first request got");
-    let item = env.stored_item(&format!("ACCOUNT#{}", account.id), &format!("IDEMPOTENCY#{}", shared::platform::secret::hash("incode-1"))).await.expect("the key's record");
+    let item = env.stored_item(&format!("IDEMPOTENCY#{}#{}", account.id, shared::platform::secret::hash("incode-1")), "KEY").await.expect("the key's record");
     let stored = format!("{item:?}");
     assert!(!stored.contains(&secret) && !stored.contains("incode-1"), "neither the secret nor the key in the clear: {stored}");
 }
@@ -218,7 +218,7 @@ async fn a_request_overtaken_by_its_retry_cannot_commit_under_the_key() {
     let (key_hash, fingerprint) = (shared::platform::secret::hash("late-1"), fingerprint("POST", "/api/v1/campaigns", &json!({ "name": "Late" })));
     let late = env.db.claim_idempotency_key(&account.id, &key_hash, &fingerprint).await.unwrap().expect("claimed");
     // The lease runs out (its claim is backdated), and the retry takes the key over.
-    let mut item = env.stored_item(&format!("ACCOUNT#{}", account.id), &format!("IDEMPOTENCY#{key_hash}")).await.unwrap();
+    let mut item = env.stored_item(&format!("IDEMPOTENCY#{}#{key_hash}", account.id), "KEY").await.unwrap();
     item.insert("claimed_at".into(), aws_sdk_dynamodb::types::AttributeValue::N("1".into()));
     env.plant_item(item).await;
     let retry = post(&env, &account, "/api/v1/campaigns", Some("late-1"), &json!({ "name": "Late" })).await;
