@@ -75,6 +75,8 @@ async fn main() {
         env.call("POST", "/onboard/buyer", Some(&buyer.key), Some(json!({ "connection_id": connection }))).await.expect::<SetupDone>(200);
     }
     let mut pipeline = env.pipeline().await;
+    // lead-figures gets the stream in batches of 100 records, as its event source is configured.
+    pipeline.figures_batch = 100;
     let submit = format!("/flows/{}/sources/{}/submit", flow.id, flow.sources[0].id);
     env.writes.take();
 

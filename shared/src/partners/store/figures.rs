@@ -1,7 +1,7 @@
 //! A connection's delivery figures, counted off the delivery path (issue 26): a batch of settled
 //! buyer steps from the table's stream becomes, per connection, one update of each copy of the
-//! connection (its totals) and of each copy's bucket for the day (`FIGURES#<connection>#<day>`,
-//! what reporting reads) — not one write per lead on items every delivery shares. Each step is
+//! connection (its totals) and of each copy's bucket for the day (`FIGURES#<owner>#<connection>` /
+//! `<day>`, what reporting reads) — not one write per lead on items every delivery shares. Each step is
 //! counted once however often the stream delivers it: its marker (`COUNTED#<lead>`, one item per
 //! lead, so no partition is shared) commits in the same transaction as the counts.
 
@@ -25,8 +25,11 @@ fn marker(event: &FigureEvent) -> Key {
     Key { pk: format!("COUNTED#{}", event.lead_id), sk: event.step_id.to_string() }
 }
 
+/// A connection copy's figures by day, in a partition of their own (not the account's, which a
+/// busy seller's connection copies already write to): reporting reads a range of days with one
+/// Query.
 fn bucket(owner: &Id, connection: &Id, day: &str) -> Key {
-    Key { pk: format!("ACCOUNT#{owner}"), sk: format!("FIGURES#{connection}#{day}") }
+    Key { pk: format!("FIGURES#{owner}#{connection}"), sk: day.to_string() }
 }
 
 /// `counts` added to an update (only the figures that moved).
