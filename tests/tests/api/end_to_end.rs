@@ -76,10 +76,16 @@ impl Stack {
     }
 
     async fn start_named(name: &str) -> Stack {
+        Stack::start_with(name, &[]).await
+    }
+
+    /// `infra/run` with more variables in its environment (a busy partner's rate limit, say).
+    async fn start_with(name: &str, vars: &[(&str, &str)]) -> Stack {
         let log = repo().join(format!("target/e2e/{name}-{}.log", unique("run")));
         std::fs::create_dir_all(log.parent().expect("log folder")).expect("log folder");
         let output = std::fs::File::create(&log).expect("log file");
         let process = script("infra/run")
+            .envs(vars.iter().copied())
             .env("STACK_NAME", name)
             // A port of the kernel's choosing, bound by the API itself, which writes its address.
             .env("PORT", "0")
@@ -139,10 +145,18 @@ impl Stack {
     }
 
     async fn try_call(&self, method: &str, path: &str, key: Option<&str>, body: Option<Value>) -> Option<Reply> {
+        self.try_call_with(method, path, key, &[], body).await
+    }
+
+    /// `try_call` with more headers (an Idempotency-Key, say).
+    async fn try_call_with(&self, method: &str, path: &str, key: Option<&str>, headers: &[(&str, &str)], body: Option<Value>) -> Option<Reply> {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
         let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", self.port)).await.ok()?;
         let body = body.map(|b| b.to_string()).unwrap_or_default();
-        let auth = key.map(|k| format!("Authorization: Bearer {k}\r\n")).unwrap_or_default();
+        let mut auth = key.map(|k| format!("Authorization: Bearer {k}\r\n")).unwrap_or_default();
+        for (name, value) in headers {
+            auth += &format!("{name}: {value}\r\n");
+        }
         let request = format!(
             "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
             self.port,
@@ -337,29 +351,46 @@ async fn settled_step(stack: &Stack, owner: &str, lead: &str, what: &str) -> Lea
     .await
 }
 
+/// Seed 002's cast on a running stack: a seller whose flow takes a vendor's leads (a connected
+/// source) and delivers them to an onboarded buyer.
+struct Sources {
+    walkthrough: Walkthrough,
+    vendor_key: String,
+    vendor_connection: String,
+    flow_uri: String,
+    source: String,
+}
+
+impl Sources {
+    async fn set_up(stack: &Stack) -> Sources {
+        let walkthrough = Walkthrough::to_in_progress(stack).await;
+        let (vendor_id, vendor_key, vendor_email) = stack.account("Vendor");
+        let seller = &walkthrough.seller_key;
+        let invited: InvitationSent = stack.call("POST", "/invitations/source", seller, Some(json!({ "email": vendor_email }))).await.expect(201);
+        let accepted: Accepted = stack.call("POST", &format!("/invitations/{}/accept", invited.invitation.id), &vendor_key, None).await.expect(200);
+        let entities: Vec<Entity> = stack.call("GET", "/entities", seller, None).await.expect(200);
+        let vendor_entity = &entities.iter().find(|e| e.connected_account_id.as_deref() == Some(vendor_id.as_str())).expect("the vendor's entity").id;
+
+        // The seller's flow takes the vendor's leads; its buyer step (kept by id) is the buyer's.
+        let flow_uri = format!("/flows/{}", walkthrough.seller_flow);
+        let flow: Flow = stack.call("GET", &flow_uri, seller, None).await.expect(200);
+        let step = &flow.steps[0];
+        let body = json!({ "name": "Auto leads", "enabled": true, "fields": ["email", "phone_1"], "sources": [{ "entity": { "id": vendor_entity } }],
+                           "steps": [{ "id": step.id, "type": "recipient", "entity": { "id": step.entity.as_ref().expect("its buyer").id }, "integration": { "module_id": "leadconduit.buyer" } }] });
+        let updated: Flow = stack.call("PUT", &flow_uri, seller, Some(body)).await.expect(200);
+        let source = updated.sources[0].id.clone();
+        walkthrough.put(stack, "completed").await;
+        walkthrough.assert_set_up_once(stack).await;
+        Sources { walkthrough, vendor_key, vendor_connection: accepted.connection.id, flow_uri, source }
+    }
+}
+
 #[tokio::test]
 #[ignore = "runs infra/run; infra/test runs it after the other tests"]
 async fn a_sources_lead_reaches_the_onboarded_buyer_and_revocation_stops_the_next() {
     let stack = Stack::start().await;
-    let walkthrough = Walkthrough::to_in_progress(&stack).await;
-    let (vendor_id, vendor_key, vendor_email) = stack.account("Vendor");
+    let Sources { walkthrough, vendor_key, vendor_connection, flow_uri, source } = Sources::set_up(&stack).await;
     let seller = &walkthrough.seller_key;
-    let invited: InvitationSent = stack.call("POST", "/invitations/source", seller, Some(json!({ "email": vendor_email }))).await.expect(201);
-    let accepted: Accepted = stack.call("POST", &format!("/invitations/{}/accept", invited.invitation.id), &vendor_key, None).await.expect(200);
-    let vendor_connection = accepted.connection.id;
-    let entities: Vec<Entity> = stack.call("GET", "/entities", seller, None).await.expect(200);
-    let vendor_entity = &entities.iter().find(|e| e.connected_account_id.as_deref() == Some(vendor_id.as_str())).expect("the vendor's entity").id;
-
-    // The seller's flow takes the vendor's leads; its buyer step (kept by id) is the buyer's.
-    let flow_uri = format!("/flows/{}", walkthrough.seller_flow);
-    let flow: Flow = stack.call("GET", &flow_uri, seller, None).await.expect(200);
-    let step = &flow.steps[0];
-    let body = json!({ "name": "Auto leads", "enabled": true, "fields": ["email", "phone_1"], "sources": [{ "entity": { "id": vendor_entity } }],
-                       "steps": [{ "id": step.id, "type": "recipient", "entity": { "id": step.entity.as_ref().expect("its buyer").id }, "integration": { "module_id": "leadconduit.buyer" } }] });
-    let updated: Flow = stack.call("PUT", &flow_uri, seller, Some(body)).await.expect(200);
-    let source = updated.sources[0].id.clone();
-    walkthrough.put(&stack, "completed").await;
-    walkthrough.assert_set_up_once(&stack).await;
 
     // The vendor reads its instructions and submits as they say.
     let docs: SubmissionDocs = stack.call("GET", &format!("{flow_uri}/sources/{source}/docs"), &vendor_key, None).await.expect(200);
@@ -534,4 +565,119 @@ async fn a_completion_written_before_a_restart_of_the_whole_stack_is_processed_a
     let stack = Stack::start_named(&name).await;
     walkthrough.assert_set_up_once(&stack).await;
     stack.stop_and_forget().await;
+}
+
+/// A busy vendor meets every fault at once, on the running product: its submissions carry
+/// Idempotency-Keys and give up after 400 ms (then retry with the same key, as a client whose
+/// request timed out does), DynamoDB Local is paused twice mid-burst (SIGSTOP/SIGCONT), and the
+/// pipelines are frozen through the burst and then killed (infra/run restarts them, from their
+/// stream checkpoints). Counted at the end: leads lost and leads duplicated, at the seller and at
+/// the buyer, and the connection's figures — all exact.
+#[tokio::test]
+#[ignore = "runs infra/run; infra/test runs it after the other tests"]
+async fn a_busy_vendor_under_faults_loses_and_duplicates_nothing() {
+    const LEADS: usize = 40;
+    let stack = std::sync::Arc::new(Stack::start_with(&unique("e2e-faults").to_lowercase(), &[("RATE_LIMIT_PER_MINUTE", "60000")]).await);
+    let world = std::sync::Arc::new(Sources::set_up(&stack).await);
+    let submit = format!("{}/sources/{}/submit", world.flow_uri, world.source);
+    let (dynamodb, pipelines) = (stack.pid_of("dynamodb"), stack.pid_of("pipelines"));
+    // Frozen before the burst, so it holds no message of it when it is killed.
+    signal(pipelines, "STOP");
+
+    let chaos = tokio::spawn(async move {
+        for pause in [300, 1200] {
+            tokio::time::sleep(Duration::from_millis(pause)).await;
+            signal(dynamodb, "STOP");
+            tokio::time::sleep(Duration::from_millis(1500)).await;
+            signal(dynamodb, "CONT");
+        }
+    });
+    let (mut attempts, mut timeouts) = (0, 0);
+    for wave in 0..LEADS / 8 {
+        let sends: Vec<_> = (0..8)
+            .map(|i| {
+                let (stack, world, submit) = (stack.clone(), world.clone(), submit.clone());
+                let n = wave * 8 + i;
+                tokio::spawn(async move {
+                    let (key, body) = (format!("fault-{n}"), json!({ "email": format!("fault{n}@example.com"), "phone_1": "5125551234" }));
+                    let (mut attempts, mut timeouts) = (0, 0);
+                    loop {
+                        attempts += 1;
+                        let headers = [("Idempotency-Key", key.as_str())];
+                        let call = stack.try_call_with("POST", &submit, Some(&world.vendor_key), &headers, Some(body.clone()));
+                        match tokio::time::timeout(Duration::from_millis(400), call).await {
+                            Ok(Some(reply)) if reply.status == 200 => return (reply.read::<SubmissionResult>().lead.id, attempts, timeouts),
+                            // Still running (409), the table busy (503), or no answer: the same request again.
+                            Ok(Some(reply)) => assert!(matches!(reply.status, 409 | 503), "{:?}", reply.body),
+                            Ok(None) => {}
+                            Err(_) => timeouts += 1,
+                        }
+                        assert!(attempts < 100, "lead {n}: no answer after {attempts} attempts");
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
+                })
+            })
+            .collect();
+        for send in sends {
+            let (_, a, t) = send.await.expect("sender");
+            attempts += a;
+            timeouts += t;
+        }
+    }
+    chaos.await.expect("chaos");
+    signal(pipelines, "KILL");
+
+    let seller = &world.walkthrough.seller_key;
+    let buyer_flow = eventually(30, "the buyer's flow", || async {
+        let flows: Vec<Flow> = stack.call("GET", "/flows", &world.walkthrough.buyer_key, None).await.expect(200);
+        flows.first().map(|f| f.id.clone())
+    })
+    .await;
+    let count = |key: String, flow: String| {
+        let stack = stack.clone();
+        async move {
+            let mut ids = vec![];
+            let mut cursor = String::new();
+            loop {
+                let reply = stack.call("GET", &format!("/flows/{flow}/leads?limit=100{cursor}"), &key, None).await;
+                let next = reply.headers.get("x-next-cursor").cloned();
+                ids.extend(reply.expect::<Vec<Lead>>(200).into_iter().map(|l| (l.id, l.steps.first().map(|s| s.outcome.clone()))));
+                match next {
+                    Some(next) => cursor = format!("&cursor={next}"),
+                    None => return ids,
+                }
+            }
+        }
+    };
+    let flow_id = world.flow_uri.trim_start_matches("/flows/").to_string();
+    let at_seller = eventually(120, "every lead's buyer step settled", || async {
+        let leads = count(seller.clone(), flow_id.clone()).await;
+        leads.iter().all(|(_, outcome)| outcome.as_deref() == Some("success")).then_some(leads)
+    })
+    .await;
+    let at_buyer = eventually(60, "every lead at the buyer", || async {
+        let leads = count(world.walkthrough.buyer_key.clone(), buyer_flow.clone()).await;
+        (leads.len() >= LEADS).then_some(leads)
+    })
+    .await;
+    let figures = eventually(60, "the figures counted", || async {
+        let connection: Connection = stack.call("GET", &format!("/connections/{}", world.walkthrough.connection_id), seller, None).await.expect(200);
+        (connection.leads_delivered >= LEADS as u64).then_some(connection.leads_delivered)
+    })
+    .await;
+    let distinct = |leads: &[(String, Option<String>)]| leads.iter().map(|(id, _)| id).collect::<std::collections::BTreeSet<_>>().len();
+    println!(
+        "faults: {LEADS} leads, {attempts} attempts ({timeouts} client timeouts), DynamoDB paused twice for 1.5 s, pipelines frozen then killed; \
+         seller: {} stored ({} lost, {} duplicated); buyer: {} received ({} duplicated); figures: {figures} delivered",
+        at_seller.len(),
+        LEADS.saturating_sub(distinct(&at_seller)),
+        at_seller.len() - distinct(&at_seller),
+        at_buyer.len(),
+        at_buyer.len().saturating_sub(LEADS)
+    );
+    assert_eq!((at_seller.len(), distinct(&at_seller)), (LEADS, LEADS), "no lead lost or stored twice at the seller");
+    assert_eq!(at_buyer.len(), LEADS, "each delivered once to the buyer");
+    assert_eq!(figures, LEADS as u64, "the figures count each delivery once");
+    assert!(!process_gone(stack.pid_of("pipelines")), "infra/run restarted the pipelines");
+    std::sync::Arc::try_unwrap(stack).ok().expect("the last handle").stop_and_forget().await;
 }
