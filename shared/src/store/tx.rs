@@ -117,6 +117,12 @@ impl Write {
         self
     }
 
+    /// Only for `update`: set element `index` of list `attribute` (the rest of the list is not
+    /// sent again).
+    pub fn set_element(self, attribute: &str, index: usize, value: AttributeValue) -> Write {
+        self.set(&format!("{attribute}[{index}]"), value)
+    }
+
     /// Only for `update`: add to a number (a version counter, say).
     pub fn add(mut self, attribute: &str, value: AttributeValue) -> Write {
         if let WriteKind::Update { add, .. } = &mut self.kind {
@@ -146,7 +152,7 @@ impl Write {
     fn update_expression(set: &[(String, AttributeValue)], remove: &[String], add: &[(String, AttributeValue)]) -> String {
         let mut clauses = vec![];
         if !set.is_empty() {
-            let parts: Vec<String> = set.iter().map(|(a, _)| format!("#{a} = :set_{a}")).collect();
+            let parts: Vec<String> = set.iter().map(|(a, _)| format!("#{a} = :set_{}", value_name(a))).collect();
             clauses.push(format!("SET {}", parts.join(", ")));
         }
         if !remove.is_empty() {
@@ -164,7 +170,7 @@ impl Write {
     fn update_parts(set: Vec<(String, AttributeValue)>, remove: Vec<String>, add: Vec<(String, AttributeValue)>, values: &mut HashMap<String, AttributeValue>) -> String {
         let expr = Write::update_expression(&set, &remove, &add);
         for (attribute, value) in set {
-            values.insert(format!(":set_{attribute}"), value);
+            values.insert(format!(":set_{}", value_name(&attribute)), value);
         }
         for (attribute, value) in add {
             values.insert(format!(":add_{attribute}"), value);
@@ -327,6 +333,11 @@ fn first_committed() {
     });
 }
 
+/// The value placeholder's name for an attribute or list element (`steps[3]` → `steps_3`).
+fn value_name(attribute: &str) -> String {
+    attribute.replace('[', "_").replace(']', "")
+}
+
 /// DynamoDB's limit on the writes of one transaction.
 pub(in crate::store) const MAX_TRANSACTION_ITEMS: usize = 100;
 
@@ -483,5 +494,8 @@ mod tests {
     fn update_expressions_set_and_remove() {
         let expr = Write::update_expression(&[("status".into(), AttributeValue::S("x".into()))], &["token".into()], &[("version".into(), AttributeValue::N("1".into()))]);
         assert_eq!(expr, "SET #status = :set_status REMOVE #token ADD #version :add_version");
+        let element = Write::update_expression(&[("steps[3]".into(), AttributeValue::S("x".into()))], &[], &[]);
+        assert_eq!(element, "SET #steps[3] = :set_steps_3", "one list element, not the list");
+        assert_eq!(placeholder_names(&element)["#steps"], "steps");
     }
 }

@@ -89,11 +89,10 @@ impl LeadsTable<'_> {
     /// every delivery writes. `Ok(false)`: someone settled it first.
     pub async fn settle(&self, lead: &Lead, index: usize, settled: &StepResult, delivery: &Delivery) -> Result<bool, ApiError> {
         let now = time::now();
-        let mut steps = lead.steps.clone();
-        steps[index] = settled.clone();
+        // Only the settled step is sent: the request does not grow with the lead's steps.
         let mut writes = vec![
             Write::update(Part::Lead, keys::lead(&lead.account_id, &lead.flow_id, &lead.id))
-                .set("steps", keys::value(&steps)?)
+                .set_element("steps", index, keys::value(settled)?)
                 .set("updated_at", keys::string(now.as_str()))
                 .add("version", AttributeValue::N("1".into()))
                 .only_if("#version = :version")
