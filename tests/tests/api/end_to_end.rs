@@ -681,3 +681,55 @@ async fn a_busy_vendor_under_faults_loses_and_duplicates_nothing() {
     assert!(!process_gone(stack.pid_of("pipelines")), "infra/run restarted the pipelines");
     std::sync::Arc::try_unwrap(stack).ok().expect("the last handle").stop_and_forget().await;
 }
+
+/// A launch day on the running product: 30 buyers complete onboarding onto one seller flow at
+/// the same moment. Every setup is done well inside the queues' 180 s visibility timeout (no
+/// setup waited for a redelivery), and the seller's one flow maps each buyer's step to that
+/// buyer's flow.
+#[tokio::test]
+#[ignore = "runs infra/run; infra/test runs it after the other tests"]
+async fn thirty_buyers_completing_onboarding_onto_one_flow_at_once_are_all_set_up() {
+    const BUYERS: usize = 30;
+    let stack = std::sync::Arc::new(Stack::start().await);
+    let (_, seller_key, _) = stack.account("Launch");
+    let mut buyers = vec![];
+    for i in 0..BUYERS {
+        let (_, buyer_key, buyer_email) = stack.account(&format!("Buyer{i}"));
+        let invited: InvitationSent = stack.call("POST", "/invitations/recipient", &seller_key, Some(json!({ "email": buyer_email }))).await.expect(201);
+        let accepted: Accepted = stack.call("POST", &format!("/invitations/{}/accept", invited.invitation.id), &buyer_key, None).await.expect(200);
+        let onboard: Onboard = stack.call("POST", "/onboards", &buyer_key, Some(json!({ "invitation_id": invited.invitation.id }))).await.expect(201);
+        buyers.push((buyer_key, invited.invitation.id, onboard.id, accepted.connection.partner_entity_id));
+    }
+    let steps: Vec<Value> = buyers.iter().map(|(_, _, _, entity)| json!({ "type": "recipient", "entity": { "id": entity } })).collect();
+    let flow: Flow = stack.call("POST", "/flows", &seller_key, Some(json!({ "name": "Launch", "enabled": true, "steps": steps }))).await.expect(201);
+
+    // All at once.
+    let completions: Vec<_> = buyers
+        .iter()
+        .map(|(key, invitation, onboard, _)| {
+            let (stack, key, body, path) = (stack.clone(), key.clone(), json!({ "invitation_id": invitation, "status": "completed" }), format!("/onboards/{onboard}"));
+            tokio::spawn(async move { stack.call("PUT", &path, &key, Some(body)).await.expect::<Onboard>(200) })
+        })
+        .collect();
+    for completion in completions {
+        completion.await.expect("completion");
+    }
+    let started = std::time::Instant::now();
+    for (key, _, onboard, _) in &buyers {
+        eventually(150, "every setup done inside the visibility timeout", || async {
+            let onboard: Onboard = stack.call("GET", &format!("/onboards/{onboard}"), key, None).await.expect(200);
+            (onboard.setup_status.as_deref() == Some("succeeded")).then_some(())
+        })
+        .await;
+    }
+    println!("burst: {BUYERS} buyers completed onboarding onto one seller flow at once; all set up {:.1} s after the last completion", started.elapsed().as_secs_f64());
+    let seller_flow: Flow = stack.call("GET", &format!("/flows/{}", flow.id), &seller_key, None).await.expect(200);
+    for (key, _, onboard, entity) in &buyers {
+        let redirect = stack.call("GET", &format!("/onboards/{onboard}"), key, None).await.expect::<Onboard>(200).redirect.expect("redirect");
+        let step = seller_flow.steps.iter().find(|s| s.entity.as_ref().is_some_and(|e| &e.id == entity)).expect("the buyer's step");
+        let mapped = &step.integration.as_ref().expect("mapped").mappings;
+        assert_eq!(mapped, &[api_tests::Mapping { property: "flow_id".into(), value: redirect.trim_start_matches("/flows/").into() }]);
+    }
+    assert_eq!(seller_flow.version, 1 + BUYERS as u64, "each setup patched its step once");
+    std::sync::Arc::try_unwrap(stack).ok().expect("the last handle").stop_and_forget().await;
+}
