@@ -266,6 +266,26 @@ fn every_public_route_has_its_own_throttle() {
     }
 }
 
+/// Every alarm the template declares says in the runbook what it means and what to do.
+#[test]
+fn every_alarm_is_in_the_runbook() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    let template = std::fs::read_to_string(Template::path()).unwrap();
+    let runbook = std::fs::read_to_string(root.join("docs/runbook.md")).unwrap();
+    let section = runbook.split("## Alarms").nth(1).expect("an Alarms section").split("\n## ").next().unwrap();
+    // A resource is a two-space-indented name whose next line gives its type.
+    let lines: Vec<&str> = template.lines().collect();
+    let alarms: Vec<String> = lines
+        .windows(2)
+        .filter(|pair| pair[1].trim() == "Type: AWS::CloudWatch::Alarm")
+        .filter_map(|pair| pair[0].strip_prefix("  ")?.strip_suffix(':').map(str::to_string))
+        .collect();
+    assert!(alarms.len() >= 17, "{alarms:?}");
+    for alarm in alarms {
+        assert!(section.contains(&format!("`{alarm}`")), "{alarm} is not in the runbook's alarm table");
+    }
+}
+
 /// Every checkov check the project skips is explained in the runbook, and only those.
 #[test]
 fn every_skipped_static_check_is_explained_in_the_runbook() {
