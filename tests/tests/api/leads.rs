@@ -211,6 +211,24 @@ async fn a_delivery_that_meets_contention_backs_off_and_settles_once() {
     assert_eq!(w.connection(&w.seller).await.leads_delivered, 1);
 }
 
+/// The submission's transaction (the lead with its Idempotency-Key's record) meets a conflict and
+/// a throttle: retried inside the request, it stores the lead once, and the key replays it.
+#[tokio::test]
+async fn a_submission_that_meets_contention_is_stored_once_and_replayed() {
+    let w = world(Plan::Free).await;
+    for fault in [Fault::TransactionConflict, Fault::Throttled] {
+        w.env.faults.plan(fault, "TransactWriteItems", "LEAD#");
+    }
+    let auth = format!("Bearer {}", w.vendor.key);
+    let headers = [("authorization", auth.as_str()), ("content-type", "application/json"), ("idempotency-key", "busy-1")];
+    let first: SubmissionResult = w.env.post_raw(&w.submit_uri(), &headers, br#"{"email":"busy@example.com"}"#).await.expect(200);
+    assert_eq!(w.env.faults.clear(), 0, "both were met");
+    let again = w.env.post_raw(&w.submit_uri(), &headers, br#"{"email":"busy@example.com"}"#).await;
+    assert_eq!(again.headers.get("idempotent-replayed").map(String::as_str), Some("true"));
+    assert_eq!(again.expect::<SubmissionResult>(200).lead, first.lead);
+    assert_eq!(w.leads_of(&w.seller_flow, &w.seller).await.len(), 1);
+}
+
 /// A settle the table keeps cancelling gives up after its attempts: the message is retried by
 /// the queue (not settled as "someone else did it"), nothing half-done stays, and the next
 /// delivery settles it once.
