@@ -183,15 +183,16 @@ mod tests {
     #[test]
     fn a_held_key_replays_refuses_or_waits() {
         let sealer = Sealer::from_secret(Some("s"));
-        let saved = SavedResponse { status: 201, body: "{\"id\":1}".into(), etag: Some("\"1\"".into()) };
+        let saved = SavedResponse { status: 201, body: "{\"secret\":\"whsec_shown_once_only\"}".into(), etag: Some("\"1\"".into()) };
         let done = KeyRecord { fingerprint: "f1".into(), response: Some(saved.seal(&sealer, b"k1").unwrap()), done_at: Some("2026-12-05T00:00:00Z".into()) };
-        assert!(!done.response.as_deref().unwrap().contains("id"), "kept sealed");
+        // A long marker: a two-letter one turns up in random ciphertext one run in about seventy.
+        assert!(!done.response.as_deref().unwrap().contains("whsec_shown_once_only"), "kept sealed");
         assert_eq!(answer_for(&sealer, &done, "f1", b"k2").unwrap_err().status().as_u16(), 500, "another key's response does not open");
         let replayed = answer_for(&sealer, &done, "f1", b"k1").unwrap();
         assert_eq!(replayed.status(), 201);
         assert_eq!(replayed.headers()["etag"], "\"1\"");
         assert_eq!(replayed.headers()["idempotent-replayed"], "true");
-        assert_eq!(replayed.body(), &Body::Text("{\"id\":1}".into()));
+        assert_eq!(replayed.body(), &Body::Text("{\"secret\":\"whsec_shown_once_only\"}".into()));
         assert_eq!(answer_for(&sealer, &done, "f2", b"k1").unwrap_err().status().as_u16(), 422, "another request");
         let running = KeyRecord { fingerprint: "f1".into(), response: None, done_at: None };
         assert!(answer_for(&sealer, &running, "f1", b"k1").unwrap_err().to_string().contains("in progress"));
