@@ -89,10 +89,17 @@ export class Stack {
     return { status: response.status, body: text ? JSON.parse(text) : null };
   }
 
-  /** The emails SES captured for `address` (moto keeps them), oldest first. */
+  /** The emails SES captured for `address`, oldest first: moto keeps them in its state,
+   *  LocalStack at /_aws/ses (read into moto's shape, the HTML part as the body). */
   async emailsTo(address) {
-    const data = await (await fetch(this.runEnv.AWS_ENDPOINT_URL_SES + "/moto-api/data.json")).json();
-    return ((data.ses && data.ses.Message) || []).filter((m) => (m.destinations.ToAddresses || []).includes(address));
+    const endpoint = this.runEnv.AWS_ENDPOINT_URL_SES;
+    const moto = await fetch(endpoint + "/moto-api/data.json");
+    const messages = moto.ok
+      ? ((await moto.json()).ses?.Message || [])
+      : ((await (await fetch(endpoint + "/_aws/ses")).json()).messages || []).map((m) => ({
+          subject: m.Subject, body: m.Body?.html_part ?? m.Body?.text_part, destinations: m.Destination, source: m.Source,
+        }));
+    return messages.filter((m) => (m.destinations?.ToAddresses || []).includes(address));
   }
 
   /** The link in the last invitation email to `address`. */

@@ -240,11 +240,24 @@ pub fn browser_get(uri: &str) -> infra::local_api::HttpRequest {
     infra::local_api::HttpRequest { method: "GET".into(), uri: uri.into(), headers: vec![("accept".into(), "text/html,application/xhtml+xml,*/*;q=0.8".into())], body: vec![] }
 }
 
-/// Every email the moto serving SES at `ses_endpoint` captured for `address`.
+/// Every email the SES emulator at `ses_endpoint` captured for `address`: moto keeps them in its
+/// state (`/moto-api/data.json`), LocalStack at `/_aws/ses` (read into moto's shape).
 pub async fn captured_emails(ses_endpoint: &str, address: &str) -> Vec<Value> {
-    let data = http_get_json(&format!("{ses_endpoint}/moto-api/data.json")).await;
-    let messages = data["ses"]["Message"].as_array().cloned().unwrap_or_default();
+    let messages = match http_get_json(&format!("{ses_endpoint}/moto-api/data.json")).await {
+        Some(data) => data["ses"]["Message"].as_array().cloned().unwrap_or_default(),
+        None => {
+            let data = http_get_json(&format!("{ses_endpoint}/_aws/ses")).await.expect("the SES endpoint serves neither moto's nor LocalStack's captured email");
+            data["messages"].as_array().cloned().unwrap_or_default().iter().map(moto_shaped).collect()
+        }
+    };
     messages.into_iter().filter(|m| m["destinations"]["ToAddresses"].as_array().is_some_and(|to| to.iter().any(|a| a == address))).collect()
+}
+
+/// A message LocalStack captured, in the shape moto gives it (the HTML part as the body, as moto
+/// keeps it).
+fn moto_shaped(message: &Value) -> Value {
+    let body = if message["Body"]["html_part"].is_string() { &message["Body"]["html_part"] } else { &message["Body"]["text_part"] };
+    serde_json::json!({ "subject": message["Subject"], "body": body, "destinations": message["Destination"], "source": message["Source"] })
 }
 
 /// The test stack's sealing key (a deployed stack's `STACK_SECRET`), one per table.
@@ -273,10 +286,11 @@ fn local_api(config: &aws_config::SdkConfig, ddb: &aws_sdk_dynamodb::Client, db:
     LocalApi::new(&Template::load().expect("template.yaml"), handlers).expect("routes")
 }
 
-/// moto's inspection API (`/moto-api/data.json`), without pulling in an HTTP client. moto builds
-/// that document by walking every backend while other requests may be changing them, so a read
-/// can fail (500) under concurrent tests: it is retried.
-async fn http_get_json(url: &str) -> Value {
+/// An emulator's inspection API, without pulling in an HTTP client; `None` where it is not
+/// served (404, 501: the other emulator). moto builds its document by walking every backend
+/// while other requests may be changing them, so a read can fail (500) under concurrent tests:
+/// it is retried.
+async fn http_get_json(url: &str) -> Option<Value> {
     let url = url.to_string();
     tokio::task::spawn_blocking(move || {
         use std::io::{Read, Write};
@@ -284,20 +298,25 @@ async fn http_get_json(url: &str) -> Value {
         let (host, path) = rest.split_once('/').expect("path");
         let mut last = String::new();
         for _ in 0..20 {
-            let mut stream = std::net::TcpStream::connect(host).expect("connect to moto");
+            let mut stream = std::net::TcpStream::connect(host).expect("connect to the emulator");
             write!(stream, "GET /{path} HTTP/1.0\r\nHost: {host}\r\n\r\n").expect("write");
             let mut response = String::new();
             stream.read_to_string(&mut response).expect("read");
             let (head, body) = response.split_once("\r\n\r\n").unwrap_or_default();
-            if head.starts_with("HTTP/1.0 200") || head.starts_with("HTTP/1.1 200") {
-                if let Ok(value) = serde_json::from_str(body) {
-                    return value;
+            let status = head.split(' ').nth(1).unwrap_or_default();
+            match status {
+                "200" => {
+                    if let Ok(value) = serde_json::from_str(body) {
+                        return Some(value);
+                    }
                 }
+                "404" | "501" => return None,
+                _ => {}
             }
             last = head.lines().next().unwrap_or_default().to_string();
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
-        panic!("moto's data.json kept failing: {last}");
+        panic!("{url} kept failing: {last}");
     })
     .await
     .expect("join")
