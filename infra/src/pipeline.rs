@@ -88,12 +88,34 @@ pub struct StreamReader {
 /// How often the shard list is read again (shards split; AWS rolls them over about every 4 h).
 const LIST_SHARDS_EVERY: Duration = Duration::from_secs(10);
 
+/// The ARN of `table`'s stream once it is enabled. A new table's stream comes up after the table
+/// (LocalStack's, like AWS's, takes a moment and drops what is written before): AWS clients wait
+/// for `ENABLED`, and so does everything here that writes or reads right after creating a table.
+pub async fn stream_enabled(config: &aws_config::SdkConfig, table: &str) -> Result<String, BoxError> {
+    let (ddb, streams) = (aws_sdk_dynamodb::Client::new(config), aws_sdk_dynamodbstreams::Client::new(config));
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let description = ddb.describe_table().table_name(table).send().await.map_err(cause)?;
+        let arn = description.table.and_then(|t| t.latest_stream_arn).ok_or("the table has no stream")?;
+        let status = match streams.describe_stream().stream_arn(&arn).send().await {
+            Ok(out) => out.stream_description.and_then(|d| d.stream_status),
+            Err(err) if err.as_service_error().is_some_and(|e| e.is_resource_not_found_exception()) => None,
+            Err(err) => return Err(DisplayErrorContext(err).to_string().into()),
+        };
+        if status == Some(aws_sdk_dynamodbstreams::types::StreamStatus::Enabled) {
+            return Ok(arn);
+        }
+        if Instant::now() > deadline {
+            return Err(format!("the stream of {table} was not enabled within 60 s ({status:?})").into());
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
 impl StreamReader {
     /// The stream of `table`, from the checkpoint at `store` where there is one, else from `start`.
     pub async fn open(config: &aws_config::SdkConfig, table: &str, start: Start, store: Option<PathBuf>) -> Result<StreamReader, BoxError> {
-        let ddb = aws_sdk_dynamodb::Client::new(config);
-        let description = ddb.describe_table().table_name(table).send().await.map_err(cause)?;
-        let stream_arn = description.table.and_then(|t| t.latest_stream_arn).ok_or("the table has no stream")?;
+        let stream_arn = stream_enabled(config, table).await?;
         let checkpoint = store.as_ref().and_then(|path| Checkpoint::load(path, &stream_arn));
         let resumed = checkpoint.is_some();
         let mut reader = StreamReader {

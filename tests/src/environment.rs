@@ -117,6 +117,8 @@ impl TestEnv {
             .build();
         let ddb = aws_sdk_dynamodb::Client::from_conf(ddb_config);
         infra::bootstrap::create_table(&ddb, &template, &table).await.expect("create table");
+        // Records written before the new table's stream is enabled are lost (LocalStack, AWS).
+        infra::pipeline::stream_enabled(&config, &table).await.expect("the table's stream");
         let sender = template.parameter_default("SenderEmail").expect("SenderEmail default");
         let ses = aws_sdk_ses::Client::new(&config);
         ses.verify_email_identity().email_address(&sender).send().await.expect("verify sender");

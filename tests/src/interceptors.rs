@@ -306,7 +306,7 @@ impl Intercept for FaultInjector {
     fn modify_before_signing(&self, context: &mut aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextMut<'_>, _: &RuntimeComponents, cfg: &mut ConfigBag) -> Result<(), BoxError> {
         let request = context.request_mut();
         let Some(fault) = self.take(request, true) else { return Ok(()) };
-        let harmless = pointed_at_no_table(&String::from_utf8_lossy(request.body().bytes().unwrap_or_default()));
+        let harmless = harmless(request.body().bytes().unwrap_or_default());
         request.headers_mut().insert("content-length", harmless.len().to_string());
         *request.body_mut() = aws_smithy_types::body::SdkBody::from(harmless);
         cfg.interceptor_state().store_put(Meets(fault));
@@ -320,6 +320,10 @@ impl Intercept for FaultInjector {
         );
         let response = context.response_mut();
         *response.status_mut() = aws_smithy_runtime_api::http::StatusCode::try_from(400).expect("400");
+        // The error's name in the header wins over the body's (LocalStack sends one); the
+        // checksum was the real answer's.
+        response.headers_mut().insert("x-amzn-errortype", "TransactionCanceledException");
+        response.headers_mut().remove("x-amz-crc32");
         response.headers_mut().insert("content-length", body.len().to_string());
         *response.body_mut() = aws_smithy_types::body::SdkBody::from(body);
         Ok(())
@@ -347,19 +351,29 @@ impl Intercept for FaultInjector {
     }
 }
 
-/// The request body with its `TableName`s pointing at a table that does not exist.
-fn pointed_at_no_table(body: &str) -> String {
-    let mut out = String::with_capacity(body.len());
-    let mut rest = body;
-    while let Some(at) = rest.find(r#""TableName":""#) {
-        let start = at + r#""TableName":""#.len();
-        out.push_str(&rest[..start]);
-        out.push_str("injected-fault-no-such-table");
-        let end = rest[start..].find('"').map_or(rest.len(), |e| start + e);
-        rest = &rest[end..];
+/// The request body made harmless: its `TableName`s point at a table that does not exist, and
+/// its `ClientRequestToken` is dropped, so that DynamoDB (LocalStack checks tokens) does not take
+/// the real retry, with the same token and the real table, for a changed request.
+fn harmless(body: &[u8]) -> String {
+    let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(body) else { return String::from_utf8_lossy(body).into_owned() };
+    fn retarget(value: &mut serde_json::Value) {
+        match value {
+            serde_json::Value::Object(map) => {
+                map.remove("ClientRequestToken");
+                for (key, inner) in map.iter_mut() {
+                    if key == "TableName" {
+                        *inner = serde_json::Value::String("injected-fault-no-such-table".into());
+                    } else {
+                        retarget(inner);
+                    }
+                }
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(retarget),
+            _ => {}
+        }
     }
-    out.push_str(rest);
-    out
+    retarget(&mut json);
+    json.to_string()
 }
 
 /// Every write DynamoDB is sent, by the item it writes and the partition it falls in, with the
