@@ -5,8 +5,6 @@
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use super::OnboardsTable;
-use std::collections::HashMap;
-
 use crate::onboards::domain::buyer_setup::{FlowPatch, SetupPlan};
 use crate::onboards::domain::flow::Flow;
 use crate::onboards::domain::onboard::{OnboardStatus, SetupStatus};
@@ -59,36 +57,17 @@ impl OnboardsTable<'_> {
     /// other buyers patch other steps of the same flow without waiting for each other.
     /// `Ok(false)`: the flow was restructured (or deleted) meanwhile; read it again.
     pub async fn patch_flow(&self, owner: &Id, patch: &FlowPatch) -> Result<bool, ApiError> {
-        let key = keys::flow(owner, &patch.flow_id);
-        let mut sets = vec!["#updated_at = :now".to_string()];
+        let mut write = Write::update(Part::Flow, keys::flow(owner, &patch.flow_id)).set("updated_at", keys::string(time::now())).add("version", AttributeValue::N("1".into()));
         let mut conditions = vec!["attribute_exists(#pk)".to_string()];
-        let mut values: HashMap<String, AttributeValue> = HashMap::from([(":now".into(), keys::string(time::now())), (":one".into(), AttributeValue::N("1".into()))]);
-        for (list, elements) in [("steps", patch.steps.iter().map(|(i, s)| Ok((*i, s.id.to_string(), keys::value(s)?))).collect::<Result<Vec<_>, ApiError>>()?), ("sources", patch.sources.iter().map(|(i, s)| Ok((*i, s.id.to_string(), keys::value(s)?))).collect::<Result<Vec<_>, ApiError>>()?)] {
-            for (index, id, value) in elements {
-                sets.push(format!("#{list}[{index}] = :{list}{index}"));
-                conditions.push(format!("#{list}[{index}].#id = :{list}{index}_id"));
-                values.insert(format!(":{list}{index}"), value);
-                values.insert(format!(":{list}{index}_id"), keys::string(id));
-            }
+        let elements = patch.steps.iter().map(|(i, s)| ("steps", *i, s.id.to_string(), keys::value(s))).chain(patch.sources.iter().map(|(i, s)| ("sources", *i, s.id.to_string(), keys::value(s))));
+        for (list, index, id, value) in elements {
+            write = write.set_element(list, index, value?).value(&format!(":{list}{index}_id"), keys::string(id));
+            conditions.push(format!("#{list}[{index}].#id = :{list}{index}_id"));
         }
-        let (update, condition) = (format!("SET {} ADD #version :one", sets.join(", ")), conditions.join(" AND "));
-        let names = crate::store::tx::placeholder_names(&format!("{update} {condition}"));
-        let result = self
-            .db
-            .client()
-            .update_item()
-            .table_name(&self.db.table)
-            .set_key(Some(key.to_item()))
-            .update_expression(update)
-            .condition_expression(condition)
-            .set_expression_attribute_names(Some(names))
-            .set_expression_attribute_values(Some(values))
-            .send()
-            .await;
-        match result {
+        match self.db.update_returning(write.only_if(&conditions.join(" AND "))).await {
             Ok(_) => Ok(true),
-            Err(err) if err.as_service_error().is_some_and(|e| e.is_conditional_check_failed_exception()) => Ok(false),
-            Err(err) => Err(err.into()),
+            Err(UpdateError::Condition(_)) => Ok(false),
+            Err(UpdateError::Other(e)) => Err(e),
         }
     }
 
