@@ -33,9 +33,10 @@ export class Stack {
     mkdirSync(path.join(repo, "target/browser"), { recursive: true });
     const log = path.join(repo, `target/browser/${name}.log`);
     const output = openSync(log, "w");
-    // PORT 0: the API binds a port of the kernel's choosing and writes its address.
+    // PORT 0: the API binds a port of the kernel's choosing and writes its address. The rest of
+    // the environment is passed on as it is: given endpoints (LocalStack, AWS) are infra/run's
+    // too, else it starts the emulators LOCAL_EMULATOR names.
     const childEnv = { ...process.env, ...env, STACK_NAME: name, PORT: "0", RUST_LOG: "info" };
-    for (const key of Object.keys(childEnv)) if (key.startsWith("AWS_ENDPOINT_URL")) delete childEnv[key];
     const process_ = spawn(path.join(repo, "infra/run"), [], { cwd: repo, env: childEnv, stdio: ["ignore", output, output] });
     const exited = () => {
       // A run that exited (its API could not start) will never answer: say why at once.
