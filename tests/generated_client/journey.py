@@ -9,6 +9,7 @@ import itertools
 import json
 import sys
 import time
+import urllib.error
 import urllib.request
 
 from onboarding_client import AuthenticatedClient, Client
@@ -37,11 +38,21 @@ def step(name, ok, detail=""):
         sys.exit(1)
 
 
+def captured_bodies(address):
+    """The bodies of the emails the SES emulator captured for `address`, oldest first: moto keeps
+    them in its state, LocalStack at /_aws/ses (the HTML part, as moto keeps it)."""
+    try:
+        data = json.load(urllib.request.urlopen(f"{ses}/moto-api/data.json", timeout=10))
+        return [m["body"] for m in data["ses"]["Message"] if address in m["destinations"]["ToAddresses"]]
+    except urllib.error.HTTPError:
+        data = json.load(urllib.request.urlopen(f"{ses}/_aws/ses", timeout=10))
+        return [m["Body"].get("html_part") or m["Body"].get("text_part") for m in data["messages"]
+                if address in m["Destination"]["ToAddresses"]]
+
+
 def link_token(address):
-    """The token of the newest invitation email moto's SES captured for `address`."""
-    data = json.load(urllib.request.urlopen(f"{ses}/moto-api/data.json", timeout=10))
-    bodies = [m["body"] for m in data["ses"]["Message"] if address in m["destinations"]["ToAddresses"]]
-    body = bodies[-1]
+    """The token of the newest invitation email captured for `address`."""
+    body = captured_bodies(address)[-1]
     start = body.index("token=") + len("token=")
     return "".join(itertools.takewhile(lambda c: c.isalnum() or c in "-_", body[start:]))
 

@@ -299,3 +299,28 @@ fn every_skipped_static_check_is_explained_in_the_runbook() {
     assert_eq!(skipped, explained);
     assert!(skipped.len() >= 5);
 }
+
+/// What the deploy rehearsal leaves out, and the gaps it reports instead of failing, are the
+/// runbook's reviewed list: a type added to the script without a line there (or the other way
+/// round) fails here.
+#[test]
+fn what_the_deploy_rehearsal_leaves_out_is_in_the_runbook() {
+    let root = Template::path().parent().unwrap().to_path_buf();
+    let script = std::fs::read_to_string(root.join("infra/rehearse_deploy.py")).unwrap();
+    let block = |name: &str| -> BTreeSet<String> {
+        let body = script.split(&format!("\n{name} = {{\n")).nth(1).unwrap_or_else(|| panic!("{name} in the script")).split("\n}").next().unwrap();
+        body.lines().filter_map(|l| l.trim().strip_prefix('"').or_else(|| l.trim().strip_prefix("(\""))).map(|l| l.split('"').next().unwrap().to_string()).collect()
+    };
+    let (left_out, gaps, unreadable) = (block("LEFT_OUT"), block("KNOWN_GAPS"), block("UNREADABLE"));
+    let runbook = std::fs::read_to_string(root.join("docs/runbook.md")).unwrap();
+    let section = runbook.split("### Deploy rehearsal").nth(1).expect("a Deploy rehearsal section").split("\n## ").next().unwrap();
+    let table: BTreeSet<String> = section.lines().filter(|l| l.starts_with("| `AWS::")).flat_map(|l| l.split('|').nth(1).unwrap().split('`').skip(1).step_by(2).map(str::to_string).collect::<Vec<_>>()).collect();
+    assert_eq!(left_out, table, "LEFT_OUT and the runbook's table");
+    assert!(left_out.contains("AWS::Lambda::Function"), "{left_out:?}");
+    // The gaps the runbook words: the table's point-in-time recovery, the log groups' retention,
+    // the HTTP API and its stage.
+    let set = |kinds: &[&str]| kinds.iter().map(|k| k.to_string()).collect::<BTreeSet<_>>();
+    assert_eq!(gaps, set(&["AWS::DynamoDB::Table", "AWS::Logs::LogGroup"]));
+    assert_eq!(unreadable, set(&["AWS::ApiGatewayV2::Api", "AWS::ApiGatewayV2::Stage"]));
+    assert!(section.contains("point-in-time recovery") && section.contains("retention") && section.contains("HTTP API and its stage"));
+}
