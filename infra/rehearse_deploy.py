@@ -62,8 +62,8 @@ def sam_template():
 
 
 def leave_out(template):
-    """Removes the resources LEFT_OUT names; returns {logical id: reason} and what a deployment
-    would call each (its Ref and Arn), for the references that remain."""
+    """Removes the resources LEFT_OUT names, returning {logical id: (type, reason)}. References
+    to a removed function get what a deployment would call it (its name and ARN)."""
     removed, stand_ins = {}, {}
     for name, resource in list(template["Resources"].items()):
         if resource["Type"] in LEFT_OUT:
@@ -159,7 +159,10 @@ class Deployed:
         if "Ref" in node:
             ref = node["Ref"]
             pseudo = {"AWS::Region": REGION, "AWS::StackName": STACK, "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com", "AWS::AccountId": "000000000000"}
-            return pseudo.get(ref) or self.parameters.get(ref) or self.physical[ref]
+            for values in (pseudo, self.parameters, self.physical):
+                if ref in values:
+                    return values[ref]
+            raise KeyError(ref)
         if "Fn::GetAtt" in node:
             return self.attribute(*node["Fn::GetAtt"])
         if "Fn::Sub" in node:
