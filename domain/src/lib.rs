@@ -9,6 +9,7 @@ pub mod client_onboarding;
 pub mod leads;
 pub mod onboards;
 pub mod partners;
+pub mod people;
 pub mod platform;
 pub mod provider_webhooks;
 pub mod refusal;

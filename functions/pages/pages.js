@@ -1,6 +1,7 @@
 "use strict";
 // Shared by every page: the data the server put in the page, the steps, and calls to the API
-// (same origin; an API key only ever in the Authorization header, kept for this tab alone).
+// (same origin; an API key only ever in the Authorization header, kept for this tab alone;
+// cookies only where a call is made as the signed-in person: `credentials` "same-origin").
 const $ = (id) => document.getElementById(id);
 const data = JSON.parse($("data").textContent);
 const say = (id, text) => { $(id).textContent = text; };
@@ -12,12 +13,12 @@ function show(id) {
   if (heading) { heading.tabIndex = -1; heading.focus(); }
 }
 
-async function api(method, path, body, key, headers) {
+async function api(method, path, body, key, headers, credentials) {
   const sent = Object.assign({ accept: "application/json" }, headers || {});
   if (body !== undefined) sent["content-type"] = "application/json";
   if (key) sent.authorization = "Bearer " + key;
   try {
-    const response = await fetch(path, { method, headers: sent, body: body === undefined ? undefined : JSON.stringify(body), credentials: "omit", cache: "no-store" });
+    const response = await fetch(path, { method, headers: sent, body: body === undefined ? undefined : JSON.stringify(body), credentials: credentials || "omit", cache: "no-store" });
     let json = null;
     try { json = await response.json(); } catch (_) { json = null; }
     return { status: response.status, body: json, etag: response.headers.get("etag") };

@@ -8,6 +8,7 @@ pub mod leads;
 pub mod onboards;
 pub mod pages;
 pub mod partners;
+pub mod people;
 pub mod provider_webhooks;
 pub mod registry;
 pub mod routes;

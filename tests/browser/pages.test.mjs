@@ -3,7 +3,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { Stack, browser, eventually, fitsSmallScreen, shot } from "./stack.mjs";
+import { Stack, accessibilityProblems, browser, eventually, fitsSmallScreen, shot } from "./stack.mjs";
 
 let stack;
 let chromium;
@@ -350,4 +350,108 @@ test("an expired invitation's link says so and what to do", async () => {
   } finally {
     await short.stop();
   }
+});
+
+/** Checks the page as it is at both widths: no serious or critical axe finding, no sideways
+ *  scrolling at 375 px; a screenshot of each. */
+async function checkLayouts(page, name) {
+  for (const [width, height, label] of [[1280, 800, "desktop"], [375, 667, "phone"]]) {
+    await page.setViewportSize({ width, height });
+    assert.deepEqual(await accessibilityProblems(page), [], `${name} at ${width} px`);
+    if (width === 375) assert.ok(await fitsSmallScreen(page), `${name}: no horizontal scrolling at 375 px`);
+    await shot(page, `${name}-${label}`);
+  }
+}
+
+/** Signs `user` in as a person does: the sign-in page, the email, the link's button. */
+async function signIn(page, user, name) {
+  await page.goto(stack.url + "/sign-in");
+  await heading(page).filter({ hasText: "Sign in" }).waitFor();
+  await checkLayouts(page, `${name}-1-sign-in`);
+  await page.getByLabel("Email address").fill(user.email);
+  await page.getByRole("button", { name: "Email me a sign-in link" }).click();
+  await heading(page).filter({ hasText: "Check your email" }).waitFor();
+  const link = await stack.signInLink(user.email);
+  await page.goto(link);
+  await heading(page).filter({ hasText: "Sign in" }).waitFor();
+  assert.equal(await page.locator("#valid-email").textContent(), user.email);
+  await checkLayouts(page, `${name}-2-sign-in-link`);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(stack.url + "/dashboard");
+  await heading(page).filter({ hasText: "Connections" }).waitFor();
+  assert.equal(await page.locator("#who").textContent(), user.email);
+  return link;
+}
+
+test("people sign in by emailed link, invite and connect from the dashboard, and revoke", async () => {
+  const seller = stack.account("Seller");
+  const partner = stack.account("Partner");
+  const sellerPage = await chromium.newPage();
+  const link = await signIn(sellerPage, seller, "20-seller");
+  const cookies = await chromium.cookies(stack.url);
+  const session = cookies.find((c) => c.name === "__Host-session");
+  assert.ok(session && session.httpOnly && session.secure && session.sameSite === "Lax", JSON.stringify(cookies));
+  for (const shown of [sellerPage.url(), await sellerPage.title()]) assert.ok(!shown.includes(session.value), "no session token in a URL or title");
+  await checkLayouts(sellerPage, "20-seller-3-dashboard-empty");
+
+  // The link works once.
+  const again = await chromium.newPage();
+  await again.goto(link);
+  await heading(again).filter({ hasText: "This sign-in link cannot be used" }).waitFor();
+  await again.close();
+
+  // Invite the partner as a buyer, from the dashboard.
+  await sellerPage.getByLabel("Their email address").fill(partner.email);
+  await sellerPage.getByRole("radio", { name: "receive leads from you (a buyer)" }).check();
+  await sellerPage.getByRole("button", { name: "Send invitation" }).click();
+  await sellerPage.locator("#invite-status").filter({ hasText: `Invitation sent to ${partner.email}` }).waitFor();
+  await sellerPage.locator("#sent li").filter({ hasText: partner.email }).waitFor();
+  await checkLayouts(sellerPage, "20-seller-4-invited");
+
+  // The partner, in a browser of its own, accepts from its email, then signs in: both see it.
+  const partnerBrowser = await browser();
+  try {
+    const partnerPage = await partnerBrowser.newPage();
+    await partnerPage.goto(await stack.invitationLink(partner.email));
+    await partnerPage.getByRole("button", { name: "Accept invitation" }).click();
+    await heading(partnerPage).filter({ hasText: "You are connected" }).waitFor();
+    await signIn(partnerPage, partner, "21-partner");
+    await partnerPage.locator("#active li").filter({ hasText: `${seller.name} sends leads to you` }).waitFor();
+    await checkLayouts(partnerPage, "21-partner-3-dashboard-connected");
+
+    await sellerPage.reload();
+    const row = sellerPage.locator("#active li").filter({ hasText: `${partner.name} receives leads from you` });
+    await row.waitFor();
+    assert.equal(await sellerPage.locator("#sent li").filter({ hasText: partner.email }).count(), 0, "no longer waiting");
+
+    // Revoking asks first and says what stops.
+    await row.getByRole("button", { name: "Revoke" }).click();
+    await heading(sellerPage).filter({ hasText: `Revoke the connection with ${partner.name}?` }).waitFor();
+    assert.match(await sellerPage.locator("#confirm-text").textContent(), /no lead goes between you/);
+    await checkLayouts(sellerPage, "20-seller-5-revoke-confirm");
+    await sellerPage.getByRole("button", { name: "Cancel" }).click();
+    await row.waitFor();
+    await row.getByRole("button", { name: "Revoke" }).click();
+    await sellerPage.getByRole("button", { name: "Revoke connection" }).click();
+    await sellerPage.locator("#former li").filter({ hasText: partner.name }).waitFor();
+    assert.equal(await sellerPage.locator("#active li").filter({ hasText: partner.name }).count(), 0);
+    const seen = await stack.api("GET", "/connections", partner.key);
+    assert.equal(seen.body[0].status, "revoked", "the partner's side is revoked too");
+    await partnerPage.reload();
+    await partnerPage.locator("#former li").filter({ hasText: seller.name }).waitFor();
+  } finally {
+    await partnerBrowser.close();
+  }
+
+  // Signing out: the session is gone, and the dashboard offers the sign-in again.
+  await sellerPage.getByRole("button", { name: "Sign out", exact: true }).click();
+  await heading(sellerPage).filter({ hasText: "You are signed out" }).waitFor();
+  const ended = await fetch(stack.url + "/connections", { headers: { cookie: `__Host-session=${session.value}` } });
+  assert.equal(ended.status, 401, "the old session no longer calls the API");
+  await sellerPage.goto(stack.url + "/dashboard");
+  await heading(sellerPage).filter({ hasText: "Dashboard" }).waitFor();
+  await checkLayouts(sellerPage, "20-seller-6-signed-out");
+  await sellerPage.close();
+  const log = readFileSync(stack.log, "utf8");
+  assert.ok(!log.includes(session.value) && !log.includes(link.split("token=")[1]), "no session or link token in the log");
 });

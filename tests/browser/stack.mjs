@@ -110,6 +110,23 @@ export class Stack {
     if (!link) throw new Error("no link in the invitation email");
     return link[0];
   }
+
+  /** The link in the sign-in email to `address` (waits for it). */
+  async signInLink(address) {
+    const link = await eventually(`a sign-in email to ${address}`, async () =>
+      (await this.emailsTo(address)).map((m) => m.body.match(/https?:\/\/[^"\s]+\/sign-in\/link\?token=[A-Za-z0-9_-]+/)).findLast(Boolean));
+    return link[0];
+  }
+}
+
+const axeSource = readFileSync(path.join(repo, "tests/browser/node_modules/axe-core/axe.min.js"), "utf8");
+
+/** axe-core's serious and critical findings on the page as it is now ("rule: element, …"). */
+export async function accessibilityProblems(page) {
+  // Evaluated through the DevTools protocol, which the page's Content-Security-Policy does not govern.
+  await page.evaluate(axeSource);
+  const { violations } = await page.evaluate(() => window.axe.run(document, { resultTypes: ["violations"] }));
+  return violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => `${v.id}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
 }
 
 /** Headless Chromium from Debian's package, with the flags that work on these machines. */

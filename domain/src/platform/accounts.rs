@@ -10,6 +10,7 @@ use crate::platform::time::Timestamp;
 pub struct Caller {
     pub account_id: Id,
     pub user_email: String,
+    /// The API key's id, or the session's for a person signed in on the pages.
     pub key_id: Id,
 }
 
@@ -39,6 +40,7 @@ pub struct User {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ApiKeyRecord {
+    /// The API key's id, or the session's for a person signed in on the pages.
     pub key_id: Id,
     pub account_id: Id,
     pub user_email: String,

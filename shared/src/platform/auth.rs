@@ -1,10 +1,13 @@
-//! API key authentication: `Authorization: Bearer sk_live_...`, or HTTP Basic with the key as the
-//! password and any username (LeadConduit's scheme; its docs use `API`).
+//! Who is calling: a program with an API key (`Authorization: Bearer sk_live_...`, or HTTP Basic
+//! with the key as the password and any username, LeadConduit's scheme), or a person signed in
+//! on the pages (the session cookie; a request that changes something also carries the session's
+//! CSRF token in `X-CSRF-Token`). An `Authorization` header, when present, decides.
 
 use base64::Engine;
 use lambda_http::Request;
 use lambda_http::http::HeaderMap;
 
+use crate::people::domain::{CSRF_HEADER, changes_state, session_token};
 use crate::platform::accounts::Caller;
 use crate::platform::error::ApiError;
 use crate::platform::secret::{self, API_KEY_PREFIX};
@@ -31,10 +34,42 @@ pub fn presented_key(headers: &HeaderMap) -> Result<String, ApiError> {
     if well_formed { Ok(key) } else { Err(ApiError::Unauthenticated("malformed API key")) }
 }
 
-/// One GetItem on the key's hash and, at the same time, one UpdateItem counting the request
-/// against the key's rate limit (429 beyond it): one round trip of latency. Unknown and revoked
-/// keys are told apart only in the logs; they get a 401 whatever their count.
+/// The session token in the request's cookies, if no `Authorization` header speaks instead.
+fn presented_session(headers: &HeaderMap) -> Option<&str> {
+    if headers.contains_key("authorization") {
+        return None;
+    }
+    headers.get_all("cookie").iter().filter_map(|v| v.to_str().ok()).find_map(session_token)
+}
+
+/// A signed-in person's request: one GetItem on the session's hash and, at the same time, the
+/// request counted against the session's rate limit (as a key's). A state-changing request must
+/// carry the session's CSRF token, compared in constant time: another site can make a browser
+/// send the cookie (where SameSite allows), never read the token.
+async fn session_caller(db: &Db, req: &Request, token: &str) -> Result<Caller, ApiError> {
+    let hash = secret::hash(token);
+    let people = db.people();
+    let (session, counted) = tokio::join!(people.session(token), db.count_request(&hash));
+    let session = session?.ok_or(ApiError::Unauthenticated("the session has ended: sign in again"))?;
+    if changes_state(req.method().as_str()) {
+        let presented = req.headers().get(CSRF_HEADER).and_then(|v| v.to_str().ok()).unwrap_or_default();
+        if !secret::hashes_match(&secret::hash(presented), &secret::hash(&session.csrf)) {
+            return Err(ApiError::Unauthenticated("a signed-in request that changes something must carry its page's X-CSRF-Token"));
+        }
+    }
+    counted?;
+    crate::platform::lambda::record_account(&session.account_id);
+    Ok(Caller { account_id: session.account_id, user_email: session.email, key_id: session.id })
+}
+
+/// The caller, by API key or by session. For a key: one GetItem on the key's hash and, at the
+/// same time, one UpdateItem counting the request against the key's rate limit (429 beyond it):
+/// one round trip of latency. Unknown and revoked keys are told apart only in the logs; they get
+/// a 401 whatever their count.
 pub async fn authenticate(db: &Db, req: &Request) -> Result<Caller, ApiError> {
+    if let Some(token) = presented_session(req.headers()) {
+        return session_caller(db, req, token).await;
+    }
     let key = presented_key(req.headers())?;
     let hash = secret::hash(&key);
     let accounts = db.accounts();

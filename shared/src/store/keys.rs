@@ -280,6 +280,31 @@ pub fn unfinished_setup_index(completed_at: &str, account: &Id, onboard: &Id) ->
 }
 
 /// GSI1 entries that list an account's users and API keys.
+/// An emailed sign-in link, by the hash of its token; used once, expires with TTL.
+pub fn sign_in_link(token_hash: &str) -> Key {
+    key(format!("SIGNIN#{token_hash}"), "SIGNIN")
+}
+
+/// When an address was last sent a sign-in email (by the hash of the address: no address is
+/// stored for one that no account uses).
+pub fn sign_in_throttle(address_hash: &str) -> Key {
+    key(format!("SIGNINSENT#{address_hash}"), "SIGNINSENT")
+}
+
+/// A person's session, by the hash of its token.
+pub fn session(token_hash: &str) -> Key {
+    key(format!("SESSION#{token_hash}"), "SESSION")
+}
+
+/// The GSI1 entry listing a user's sessions, oldest first (signing out everywhere finds them).
+pub fn user_sessions_index(email: &str, created_at: &str, id: &Id) -> [(String, AttributeValue); 2] {
+    [(GSI1_PK.to_string(), AttributeValue::S(user_sessions(email))), (GSI1_SK.to_string(), AttributeValue::S(format!("{created_at}#{id}")))]
+}
+
+pub fn user_sessions(email: &str) -> String {
+    format!("USERSESSIONS#{email}")
+}
+
 pub fn account_index(account: &Id, sk: String) -> [(String, AttributeValue); 2] {
     [(GSI1_PK.to_string(), AttributeValue::S(account_partition(account))), (GSI1_SK.to_string(), AttributeValue::S(sk))]
 }
@@ -318,6 +343,11 @@ pub enum ItemType {
     DeliveryFigures,
     /// A settled buyer step already counted in its connection's figures.
     CountedStep,
+    SignInLink,
+    /// When an address was last sent a sign-in email.
+    SignInThrottle,
+    /// A person's session.
+    Session,
 }
 
 impl ItemType {
@@ -366,6 +396,7 @@ mod tests {
             (WebhookEvent, "webhook_event"), (WebhookDedupe, "webhook_dedupe"), (VerificationSession, "verification_session"),
             (Channel, "channel"), (Campaign, "campaign"), (Client, "client"), (ClientLink, "client_link"),
             (WebhookEndpoint, "webhook_endpoint"), (Delivery, "webhook_delivery"), (IdempotencyKey, "idempotency_key"), (Lead, "lead"),
+            (SignInLink, "sign_in_link"), (SignInThrottle, "sign_in_throttle"), (Session, "session"),
         ];
         for (kind, name) in names {
             assert_eq!(kind.as_str(), name);

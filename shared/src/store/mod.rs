@@ -28,6 +28,8 @@ pub mod leads;
 pub mod onboards;
 #[path = "../partners/store/mod.rs"]
 pub mod partners;
+#[path = "../people/store/mod.rs"]
+pub mod people;
 #[path = "../provider_webhooks/store/mod.rs"]
 pub mod provider_webhooks;
 

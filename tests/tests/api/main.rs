@@ -19,6 +19,7 @@ mod local_stream;
 mod onboards;
 mod openapi;
 mod operations;
+mod people;
 mod probe;
 mod rate_limit;
 mod security;

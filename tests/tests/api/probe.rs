@@ -228,8 +228,9 @@ fn string_properties_of(document: &Value, schema: &Value, at: &str, found: &mut 
 #[test]
 fn every_text_a_request_body_takes_states_what_it_accepts() {
     // Opaque values the server only compares or stores (secrets, tokens): any visible text.
-    const OPAQUE: [&str; 8] = [
+    const OPAQUE: [&str; 9] = [
         "POST /invitations/claim.token",
+        "POST /sign-in/link.token",
         "POST /integrations.partner_api_key",
         "POST /verification-sessions.external_customer_id",
         "POST /flows/{id}/sources/{source_id}/submit.*",
@@ -364,7 +365,7 @@ async fn every_html_response_has_the_same_protections() {
             assert!(["no-store", "public, max-age=300"].contains(&header("cache-control")), "GET {path}: {:?}", header("cache-control"));
         }
     }
-    let expected = ["/buyer-onboarding", "/c/{token}", "/docs", "/flows/{id}/sources/{source_id}/docs", "/integrations/{id}/redirect", "/invitations/claim"];
+    let expected = ["/buyer-onboarding", "/c/{token}", "/dashboard", "/docs", "/flows/{id}/sources/{source_id}/docs", "/integrations/{id}/redirect", "/invitations/claim", "/sign-in", "/sign-in/link"];
     assert_eq!(pages.iter().map(String::as_str).collect::<Vec<_>>(), expected, "every route that answers a browser with a page was checked");
 }
 
