@@ -1,5 +1,6 @@
 // The buyer onboarding (seed 000's modal): resumes from whatever the onboard holds. Calls the
-// API with the account's API key, typed once and kept for this tab (sessionStorage).
+// API as the signed-in person (session cookie and this page's CSRF token) or, for someone not
+// signed in, with the account's API key, typed once and kept for this tab (sessionStorage).
 const invitationId = new URLSearchParams(location.search).get("invitation_id") || "";
 let key = apiKey.get();
 let account = null;
@@ -11,8 +12,14 @@ function stop(title, text) {
   show("stopped");
 }
 
-/** A call with the key; a refused key asks for it again. */
+/** A call as the signed-in person, else with the key; a refused key asks for it again. */
 async function call(method, path, body, headers) {
+  if (data.person) {
+    const reply = await api(method, path, body, undefined, Object.assign({ "x-csrf-token": data.person.csrf }, headers || {}), "same-origin");
+    if (reply.status !== 401) return reply;
+    stop("Your session has ended", "Sign in again, then reopen this page from your dashboard or the invitation email.");
+    return null;
+  }
   const reply = await api(method, path, body, key, headers);
   if (reply.status === 401) {
     apiKey.forget();
@@ -30,7 +37,7 @@ async function start() {
   if (!/^[0-9a-fA-F]{24}$/.test(invitationId)) {
     return stop("This link is incomplete", "Open the onboarding from the invitation you accepted: its link names the invitation.");
   }
-  if (!key) return show("key");
+  if (!key && !data.person) return show("key");
   const me = await call("GET", "/account");
   if (!me) return;
   if (me.status !== 200) return stop("Something went wrong", problem(me));

@@ -7,7 +7,7 @@ const CLOSED = {
   expired: ["This invitation has expired", "Ask {inviter} to send the invitation again: the new email has a fresh link."],
   revoked: ["This invitation was withdrawn", "{inviter} withdrew it. Ask them to send a new invitation if you still want to connect."],
   declined: ["This invitation was declined", "It can no longer be accepted. Ask {inviter} to send a new invitation if you change your mind."],
-  accepted: ["This invitation was already accepted", "The connection with {inviter} exists. Sign in to your account to see it."],
+  accepted: ["This invitation was already accepted", "The connection with {inviter} exists."],
 };
 
 function onboardingLink(linkId, paragraphId, accepted) {
@@ -22,6 +22,10 @@ function closed(state) {
   const inviter = invitation ? invitation.inviter.name : "the inviter";
   say("closed-title", title);
   say("closed-text", text.replace("{inviter}", inviter));
+  if (state === "accepted") {
+    $("closed-accepted").hidden = false;
+    if (invitation) onboardingLink("closed-onboarding-link", "closed-onboarding", { invitation });
+  }
   show("closed");
 }
 

@@ -6,7 +6,7 @@ use lambda_http::http::{HeaderValue, StatusCode};
 use serde::{Deserialize, Serialize};
 use shared::people::domain::{cleared_cookie, session_cookie, session_token};
 use shared::people::sign_in::SignIn;
-use shared::platform::auth::authenticate;
+use shared::platform::auth::{authenticate, signed_in};
 use shared::platform::http::{HandlerResult, api_origin, json, json_body, optional_json_body, query_param};
 use shared::platform::validate;
 use shared::store::people::LinkRefused;
@@ -34,10 +34,7 @@ struct SignInPage<'a> {
 
 /// `GET /sign-in`: the form that asks for an address (or says who is signed in already).
 pub async fn sign_in_page(db: &Db, req: Request) -> HandlerResult {
-    let session = match cookie_session(&req) {
-        Some(token) => db.people().session(&token).await?,
-        None => None,
-    };
+    let session = signed_in(db, &req).await?;
     pages::SIGN_IN.respond(&SignInPage { signed_in_as: session.as_ref().map(|s| s.email.as_str()) })
 }
 
@@ -136,11 +133,7 @@ struct Person<'a> {
 /// `GET /dashboard`: the signed-in person's account — connections and invitations, read and
 /// changed through the API with the session.
 pub async fn dashboard_page(db: &Db, req: Request) -> HandlerResult {
-    let session = match cookie_session(&req) {
-        Some(token) => db.people().session(&token).await?,
-        None => None,
-    };
-    let Some(session) = session else { return pages::DASHBOARD.respond(&DashboardPage { person: None }) };
+    let Some(session) = signed_in(db, &req).await? else { return pages::DASHBOARD.respond(&DashboardPage { person: None }) };
     let account = db.accounts().account(&session.account_id).await?.ok_or(ApiError::Unauthenticated("the account no longer exists"))?;
     pages::DASHBOARD.respond(&DashboardPage { person: Some(Person { email: &session.email, account: &account.name, csrf: &session.csrf }) })
 }

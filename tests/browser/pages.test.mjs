@@ -455,3 +455,34 @@ test("people sign in by emailed link, invite and connect from the dashboard, and
   const log = readFileSync(stack.log, "utf8");
   assert.ok(!log.includes(session.value) && !log.includes(link.split("token=")[1]), "no session or link token in the log");
 });
+
+test("a buyer who closed the tab after accepting finishes the setup later, signed in, without a key", async () => {
+  const seller = stack.account("TabSeller");
+  const address = `tab-buyer-${Date.now()}@example.com`;
+  await invite(seller, { email: address, relationship_type: "buyer" });
+  const link = await stack.invitationLink(address);
+  const first = await chromium.newPage();
+  await first.goto(link);
+  await first.getByLabel("Company name").fill("Tab Buyer Co");
+  await first.getByLabel("Your name").fill("Tab Buyer");
+  await first.getByRole("button", { name: "Accept and create account" }).click();
+  await heading(first).filter({ hasText: "Your account is ready" }).waitFor();
+  await first.close();
+
+  // Later, from the same email: the used link is not a dead end.
+  const page = await chromium.newPage();
+  await page.goto(link);
+  await heading(page).filter({ hasText: "This invitation was already accepted" }).waitFor();
+  assert.ok(await page.getByRole("link", { name: "Open your dashboard" }).isVisible());
+  await checkLayouts(page, "22-buyer-1-used-link");
+  await signIn(page, { email: address }, "22-buyer");
+  await page.goto(link);
+  await page.getByRole("link", { name: "Continue setting up how you receive their leads" }).click();
+  await heading(page).filter({ hasText: `Where should leads from ${seller.name} go?` }).waitFor();
+  assert.ok(!(await page.locator("#key").isVisible()), "signed in: no key asked for");
+  await checkLayouts(page, "22-buyer-3-onboarding-signed-in");
+  await page.getByRole("button", { name: "Set up delivery" }).click();
+  await heading(page).filter({ hasText: "Delivery is set up" }).waitFor({ timeout: 60_000 });
+  await checkLayouts(page, "22-buyer-4-onboarding-done");
+  await page.close();
+});

@@ -57,10 +57,13 @@ pub async fn list(db: &Db, req: Request) -> HandlerResult {
 }
 
 /// `GET /buyer-onboarding?invitation_id=…`: the page a buyer sets up lead delivery on, after
-/// accepting (seed 000's modal). Public and static: everything it shows comes from the API,
-/// called with the account's API key.
-pub async fn buyer_onboarding_page(_: &(), _: Request) -> HandlerResult {
-    pages::BUYER_ONBOARDING.respond(&serde_json::json!({}))
+/// accepting (seed 000's modal). Public: everything it shows comes from the API, called with the
+/// person's session when they are signed in (the page carries its CSRF token), else with the
+/// account's API key, which the page asks for.
+pub async fn buyer_onboarding_page(db: &Db, req: Request) -> HandlerResult {
+    let session = shared::platform::auth::signed_in(db, &req).await?;
+    let person = session.as_ref().map(|s| serde_json::json!({ "email": s.email, "csrf": s.csrf }));
+    pages::BUYER_ONBOARDING.respond(&serde_json::json!({ "person": person }))
 }
 
 /// The seed's PUT body. It lists no 422, so every body problem here is a 400.

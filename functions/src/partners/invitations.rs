@@ -4,7 +4,7 @@
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use shared::{ApiError, Db};
+use shared::{ApiError, Db, Id};
 use shared::platform::time;
 use shared::platform::auth::{authenticate, authenticate_if_present};
 use shared::partners::domain::Relationship;
@@ -161,6 +161,8 @@ struct InvitationPage<'a> {
 
 #[derive(Serialize)]
 struct PageInvitation<'a> {
+    /// For the link to the buyer onboarding once accepted (the id alone opens nothing).
+    id: &'a Id,
     inviter: &'a shared::partners::domain::AccountRef,
     invitee_account: Option<&'a str>,
     invitee_email: Option<&'a str>,
@@ -185,6 +187,7 @@ pub async fn claim_page(db: &Db, req: Request) -> HandlerResult {
     pages::INVITATION.respond(&InvitationPage {
         state: state.as_str(),
         invitation: Some(PageInvitation {
+            id: &invitation.id,
             inviter: &invitation.inviter,
             invitee_account: invitation.invitee_account.as_ref().map(|a| a.name.as_str()),
             invitee_email: invitation.invitee_email.as_deref(),

@@ -62,6 +62,15 @@ async fn session_caller(db: &Db, req: &Request, token: &str) -> Result<Caller, A
     Ok(Caller { account_id: session.account_id, user_email: session.email, key_id: session.id })
 }
 
+/// The person signed in on a page, if the request carries a live session (a page is answered
+/// either way: signed out, it offers the sign-in).
+pub async fn signed_in(db: &Db, req: &Request) -> Result<Option<crate::people::domain::Session>, ApiError> {
+    match req.headers().get_all("cookie").iter().filter_map(|v| v.to_str().ok()).find_map(session_token) {
+        Some(token) => db.people().session(token).await,
+        None => Ok(None),
+    }
+}
+
 /// The caller, by API key or by session. For a key: one GetItem on the key's hash and, at the
 /// same time, one UpdateItem counting the request against the key's rate limit (429 beyond it):
 /// one round trip of latency. Unknown and revoked keys are told apart only in the logs; they get

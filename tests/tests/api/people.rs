@@ -215,3 +215,14 @@ async fn a_sessions_requests_count_against_the_limit_as_a_keys_do() {
     let refused = call_as(&env, &person, Some(&person.csrf), "POST", "/sign-out", None).await;
     assert_error(&refused, 429, "rate limit exceeded");
 }
+
+#[tokio::test]
+async fn the_buyer_onboarding_page_works_as_the_signed_in_person() {
+    let env = TestEnv::new().await;
+    let buyer = env.account("onboarding").await;
+    let person = signed_in(&env, &buyer).await;
+    let page = env.request(as_person(browser_get("/buyer-onboarding?invitation_id=64b8f0f5e4b0c3a1d5e6f7a9"), &person.session, None)).await;
+    assert_eq!(page_data(&page), json!({ "person": { "email": buyer.email, "csrf": person.csrf } }), "its calls carry the session's CSRF token");
+    let forged = env.request(as_person(browser_get("/buyer-onboarding"), "made-up", None)).await;
+    assert_eq!(page_data(&forged), json!({ "person": null }));
+}
