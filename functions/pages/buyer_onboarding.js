@@ -15,7 +15,7 @@ function stop(title, text) {
 /** A call as the signed-in person, else with the key; a refused key asks for it again. */
 async function call(method, path, body, headers) {
   if (data.person) {
-    const reply = await api(method, path, body, undefined, Object.assign({ "x-csrf-token": data.person.csrf }, headers || {}), "same-origin");
+    const reply = await asPerson(method, path, body, headers);
     if (reply.status !== 401) return reply;
     stop("Your session has ended", "Sign in again, then reopen this page from your dashboard or the invitation email.");
     return null;

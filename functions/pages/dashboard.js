@@ -1,13 +1,9 @@
 // The dashboard: the signed-in person's connections and invitations, read and changed through
 // the API with the session cookie and this page's CSRF token.
-const person = data.person;
 
-/** A call made as the signed-in person. */
-const asPerson = (method, path, body) => api(method, path, body, undefined, { "x-csrf-token": person.csrf }, "same-origin");
 
 /** What the partner is to this account, in words. */
 const PARTNER_ROLE = { buyer: "receives leads from you", seller: "sends leads to you", both: "exchanges leads with you both ways" };
-const date = (at) => new Date(at).toLocaleDateString(undefined, { dateStyle: "long" });
 
 /** A list item: its text, then its buttons. */
 function item(text, buttons) {
@@ -49,31 +45,27 @@ async function load() {
     if (reply.status !== 200) return say("list-error", problem(reply));
   }
   fill("received", received.body.map((inv) => item(
-    inv.inviter.name + " invites you to connect " + (ROLES[inv.relationship_type] || "") + " (until " + date(inv.expires_at) + ").",
+    inv.inviter.name + " invites you to connect " + (ROLES[inv.relationship_type] || "") + " (until " + longDate(inv.expires_at) + ").",
     [
-      ["Accept", async () => { const r = await asPerson("PUT", "/invitations/" + inv.id + "/accept"); return r.status === 200 ? load() : say("list-error", problem(r)); }],
+      ["Accept", async () => { const r = await asPerson("POST", "/invitations/" + inv.id + "/accept"); return r.status === 200 ? load() : say("list-error", problem(r)); }],
       ["Decline", () => confirmThen("Decline the invitation from " + inv.inviter.name + "?",
         inv.inviter.name + " will see that you declined, and this invitation can no longer be accepted. They can send a new one.",
-        "Decline", () => asPerson("PUT", "/invitations/" + inv.id + "/decline")), true],
+        "Decline", () => asPerson("POST", "/invitations/" + inv.id + "/decline")), true],
     ])), "None waiting for you.");
   const active = connections.body.filter((c) => c.status === "active");
   const former = connections.body.filter((c) => c.status !== "active");
   fill("active", active.map((c) => item(
-    c.connected_account.name + " " + (PARTNER_ROLE[c.relationship_type] || "") + " (since " + date(c.created_at) + ").",
+    c.connected_account.name + " " + (PARTNER_ROLE[c.relationship_type] || "") + " (since " + longDate(c.created_at) + ").",
     [["Revoke", () => confirmThen("Revoke the connection with " + c.connected_account.name + "?",
       "From now on no lead goes between you and " + c.connected_account.name + ": their submissions are refused and deliveries to them stop. Both of you keep what was exchanged. To connect again, one of you sends a new invitation.",
       "Revoke connection", () => asPerson("DELETE", "/connections/" + c.id)), true]])), "No connections yet: invite a partner above.");
   fill("sent", sent.body.map((inv) => item(
-    (inv.invitee_account ? inv.invitee_account.name : inv.invitee_email) + " " + (PARTNER_ROLE[inv.relationship_type] || "") + ", invited " + date(inv.created_at) + ", waiting for an answer until " + date(inv.expires_at) + ".")), "None waiting for an answer.");
-  fill("former", former.map((c) => item(c.connected_account.name + ", revoked " + date(c.revoked_at) + ".")), "None.");
+    (inv.invitee_account ? inv.invitee_account.name : inv.invitee_email) + " " + (PARTNER_ROLE[inv.relationship_type] || "") + ", invited " + longDate(inv.created_at) + ", waiting for an answer until " + longDate(inv.expires_at) + ".")), "None waiting for an answer.");
+  fill("former", former.map((c) => item(c.connected_account.name + ", revoked " + longDate(c.revoked_at) + ".")), "None.");
   show("home");
 }
 
-if (!person) {
-  show("signed-out");
-} else {
-  say("who", person.email);
-  say("account", person.account);
+asSignedIn(() => {
   action($("invite"), "invite-error", async () => {
     const email = $("invite-email").value.trim();
     const relationship = document.querySelector("input[name=relationship]:checked").value;
@@ -105,4 +97,4 @@ if (!person) {
     });
   }
   load();
-}
+});

@@ -88,12 +88,4 @@ if (data.state !== "pending" || !token) {
   });
 }
 
-$("copy").addEventListener("click", async () => {
-  try {
-    await navigator.clipboard.writeText($("created-key").textContent);
-    say("copy-status", "Copied.");
-  } catch (_) {
-    getSelection().selectAllChildren($("created-key"));
-    say("copy-status", "Selected: press Ctrl+C (or Cmd+C) to copy.");
-  }
-});
+copyButton("copy", "created-key", "copy-status");

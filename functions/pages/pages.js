@@ -27,6 +27,22 @@ async function api(method, path, body, key, headers, credentials) {
   }
 }
 
+/** A call made as the signed-in person: the session cookie, and the CSRF token the server put
+ *  in this page (`data.person`). */
+const asPerson = (method, path, body, headers) =>
+  api(method, path, body, undefined, Object.assign({ "x-csrf-token": data.person.csrf }, headers || {}), "same-origin");
+
+/** Runs a signed-in person's page once it says who is signed in (`#who`, `#account`); without
+ *  a session the page offers the sign-in (`#signed-out`). */
+function asSignedIn(start) {
+  if (!data.person) return show("signed-out");
+  say("who", data.person.email);
+  say("account", data.person.account);
+  start();
+}
+
+const longDate = (at) => new Date(at).toLocaleDateString(undefined, { dateStyle: "long" });
+
 /** What to tell a person about a failed call. */
 const problem = (reply) => (reply.body && reply.body.details) || "Something went wrong (" + reply.status + "). Please try again.";
 
@@ -38,6 +54,19 @@ function action(button, alertId, run) {
     say(alertId, "");
     control.disabled = true;
     try { await run(); } finally { control.disabled = false; }
+  });
+}
+
+/** A button that copies the text of `codeId` (a key shown once), saying so in `statusId`. */
+function copyButton(buttonId, codeId, statusId) {
+  $(buttonId).addEventListener("click", async () => {
+    try {
+      await navigator.clipboard.writeText($(codeId).textContent);
+      say(statusId, "Copied.");
+    } catch (_) {
+      getSelection().selectAllChildren($(codeId));
+      say(statusId, "Selected: press Ctrl+C (or Cmd+C) to copy.");
+    }
   });
 }
 

@@ -1,10 +1,14 @@
-//! The calling account: who an API key belongs to.
+//! The calling account: who an API key belongs to, and the account's API keys (Settings → APIs).
 
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
-use shared::{ApiError, Db};
+use serde::{Deserialize, Serialize};
+use shared::platform::accounts::ApiKeyRecord;
 use shared::platform::auth::authenticate;
-use shared::platform::http::{HandlerResult, json};
+use shared::platform::http::{HandlerResult, json, no_content, optional_json_body, path_id};
+use shared::platform::idempotency::once;
+use shared::platform::time::Timestamp;
+use shared::{ApiError, Db, Id};
 
 /// `GET /account`: the account the API key belongs to, with its plan (which tells, for one, whether
 /// it may choose the flow its leads arrive in).
@@ -12,4 +16,53 @@ pub async fn get(db: &Db, req: Request) -> HandlerResult {
     let caller = authenticate(db, &req).await?;
     let account = db.accounts().account(&caller.account_id).await?.ok_or(ApiError::Unauthenticated("account no longer exists"))?;
     json(StatusCode::OK, &account)
+}
+
+/// An API key as the account sees it: which one (its first characters), whose, since when,
+/// revoked or not. Never the key.
+#[derive(Serialize)]
+struct ApiKey<'a> {
+    id: &'a Id,
+    prefix: &'a str,
+    user_email: &'a str,
+    created_at: &'a Timestamp,
+    revoked_at: Option<&'a Timestamp>,
+}
+
+impl<'a> From<&'a ApiKeyRecord> for ApiKey<'a> {
+    fn from(record: &'a ApiKeyRecord) -> ApiKey<'a> {
+        ApiKey { id: &record.key_id, prefix: &record.key_prefix, user_email: &record.user_email, created_at: &record.created_at, revoked_at: record.revoked_at.as_ref() }
+    }
+}
+
+/// `GET /api-keys`: the account's API keys, newest first.
+pub async fn list_keys(db: &Db, req: Request) -> HandlerResult {
+    let caller = authenticate(db, &req).await?;
+    let keys = db.accounts().api_keys(&caller.account_id).await?;
+    json(StatusCode::OK, &keys.iter().map(ApiKey::from).collect::<Vec<_>>())
+}
+
+/// `POST /api-keys` takes no fields (an empty body, or `{}`).
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct NewKey {}
+
+/// `POST /api-keys`: a new API key for the calling user, shown this once (201). A retry with the
+/// same Idempotency-Key gets the same key back (kept sealed for the replay), not a second one.
+pub async fn create_key(db: &Db, req: Request) -> HandlerResult {
+    let caller = authenticate(db, &req).await?;
+    once(db, &caller.account_id, &req, async {
+        let NewKey {} = optional_json_body(&req)?;
+        let (api_key, record) = db.accounts().issue_api_key(&caller.user_email).await?;
+        json(StatusCode::CREATED, &serde_json::json!({ "api_key": api_key, "key": ApiKey::from(&record) }))
+    })
+    .await
+}
+
+/// `DELETE /api-keys/{id}`: revokes the key; it is refused from the next request on (sessions are
+/// not keys: a person stays signed in).
+pub async fn revoke_key(db: &Db, req: Request) -> HandlerResult {
+    let caller = authenticate(db, &req).await?;
+    db.accounts().revoke_api_key(&caller.account_id, &path_id(&req, "id")?).await?;
+    no_content()
 }

@@ -6,7 +6,7 @@ use lambda_http::http::{HeaderValue, StatusCode};
 use serde::{Deserialize, Serialize};
 use shared::people::domain::{cleared_cookie, session_cookie, session_token};
 use shared::people::sign_in::SignIn;
-use shared::platform::auth::{authenticate, signed_in};
+use shared::platform::auth::{session_caller, signed_in};
 use shared::platform::http::{HandlerResult, api_origin, json, json_body, optional_json_body, query_param};
 use shared::platform::validate;
 use shared::store::people::LinkRefused;
@@ -111,13 +111,13 @@ struct SignOut {
 pub async fn sign_out(db: &Db, req: Request) -> HandlerResult {
     let body: SignOut = optional_json_body(&req)?;
     let token = cookie_session(&req).ok_or(ApiError::Unauthenticated("not signed in: sign-out needs the session cookie"))?;
-    let caller = authenticate(db, &req).await?;
+    let caller = session_caller(db, &req, &token).await?;
     let ended = if body.everywhere { db.people().end_sessions_of(&caller.user_email).await? } else { db.people().end_session(&token).await.map(|()| 1)? };
     with_cookie(json(StatusCode::OK, &serde_json::json!({ "sessions_ended": ended }))?, &cleared_cookie())
 }
 
 #[derive(Serialize)]
-struct DashboardPage<'a> {
+struct PersonPage<'a> {
     /// `None`: not signed in (the page offers the sign-in).
     person: Option<Person<'a>>,
 }
@@ -130,10 +130,21 @@ struct Person<'a> {
     csrf: &'a str,
 }
 
+/// `GET /settings/apis`: the account's API keys (listed, made, revoked through the API with the
+/// session), for the signed-in person.
+pub async fn api_settings_page(db: &Db, req: Request) -> HandlerResult {
+    person_page(db, req, &pages::API_SETTINGS).await
+}
+
 /// `GET /dashboard`: the signed-in person's account — connections and invitations, read and
 /// changed through the API with the session.
 pub async fn dashboard_page(db: &Db, req: Request) -> HandlerResult {
-    let Some(session) = signed_in(db, &req).await? else { return pages::DASHBOARD.respond(&DashboardPage { person: None }) };
+    person_page(db, req, &pages::DASHBOARD).await
+}
+
+/// A page of the signed-in person's (the page offers the sign-in to anyone else).
+async fn person_page(db: &Db, req: Request, page: &pages::Page) -> HandlerResult {
+    let Some(session) = signed_in(db, &req).await? else { return page.respond(&PersonPage { person: None }) };
     let account = db.accounts().account(&session.account_id).await?.ok_or(ApiError::Unauthenticated("the account no longer exists"))?;
-    pages::DASHBOARD.respond(&DashboardPage { person: Some(Person { email: &session.email, account: &account.name, csrf: &session.csrf }) })
+    page.respond(&PersonPage { person: Some(Person { email: &session.email, account: &account.name, csrf: &session.csrf }) })
 }

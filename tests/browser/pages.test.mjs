@@ -363,8 +363,10 @@ async function checkLayouts(page, name) {
   }
 }
 
-/** Signs `user` in as a person does: the sign-in page, the email, the link's button. */
+/** Signs `user` in as a person does: the sign-in page, the email, the link's button (in a
+ *  browser nobody else is signed in to). */
 async function signIn(page, user, name) {
+  await page.context().clearCookies();
   await page.goto(stack.url + "/sign-in");
   await heading(page).filter({ hasText: "Sign in" }).waitFor();
   await checkLayouts(page, `${name}-1-sign-in`);
@@ -415,9 +417,24 @@ test("people sign in by emailed link, invite and connect from the dashboard, and
     await partnerPage.goto(await stack.invitationLink(partner.email));
     await partnerPage.getByRole("button", { name: "Accept invitation" }).click();
     await heading(partnerPage).filter({ hasText: "You are connected" }).waitFor();
+    const [declined, accepted] = [stack.account("Declined"), stack.account("Accepted")];
+    await invite(declined, { email: partner.email, relationship_type: "seller" });
+    await invite(accepted, { email: partner.email, relationship_type: "both" });
     await signIn(partnerPage, partner, "21-partner");
     await partnerPage.locator("#active li").filter({ hasText: `${seller.name} sends leads to you` }).waitFor();
     await checkLayouts(partnerPage, "21-partner-3-dashboard-connected");
+
+    // Invitations received: accepted with one click; declined only once confirmed.
+    const received = (from) => partnerPage.locator("#received li").filter({ hasText: `${from.name} invites you to connect` });
+    await received(accepted).getByRole("button", { name: "Accept" }).click();
+    await partnerPage.locator("#active li").filter({ hasText: `${accepted.name} exchanges leads with you both ways` }).waitFor();
+    await received(declined).getByRole("button", { name: "Decline" }).click();
+    await heading(partnerPage).filter({ hasText: `Decline the invitation from ${declined.name}?` }).waitFor();
+    await partnerPage.getByRole("button", { name: "Decline", exact: true }).click();
+    await heading(partnerPage).filter({ hasText: "Connections" }).waitFor();
+    await partnerPage.locator("#received li").filter({ hasText: "None waiting for you." }).waitFor();
+    const answered = await stack.api("GET", "/invitations?direction=sent", declined.key);
+    assert.equal(answered.body[0].status, "declined");
 
     await sellerPage.reload();
     const row = sellerPage.locator("#active li").filter({ hasText: `${partner.name} receives leads from you` });
@@ -436,7 +453,7 @@ test("people sign in by emailed link, invite and connect from the dashboard, and
     await sellerPage.locator("#former li").filter({ hasText: partner.name }).waitFor();
     assert.equal(await sellerPage.locator("#active li").filter({ hasText: partner.name }).count(), 0);
     const seen = await stack.api("GET", "/connections", partner.key);
-    assert.equal(seen.body[0].status, "revoked", "the partner's side is revoked too");
+    assert.equal(seen.body.find((c) => c.connected_account.id === seller.id).status, "revoked", "the partner's side is revoked too");
     await partnerPage.reload();
     await partnerPage.locator("#former li").filter({ hasText: seller.name }).waitFor();
   } finally {
@@ -484,5 +501,37 @@ test("a buyer who closed the tab after accepting finishes the setup later, signe
   await page.getByRole("button", { name: "Set up delivery" }).click();
   await heading(page).filter({ hasText: "Delivery is set up" }).waitFor({ timeout: 60_000 });
   await checkLayouts(page, "22-buyer-4-onboarding-done");
+  await page.close();
+});
+
+test("keys are created and revoked from Settings, and the revoked key is refused", async () => {
+  const owner = stack.account("KeyOwner");
+  const page = await chromium.newPage();
+  await chromium.grantPermissions(["clipboard-read", "clipboard-write"], { origin: stack.url });
+  await signIn(page, owner, "23-keys");
+  await page.getByRole("link", { name: "APIs and keys" }).click();
+  await heading(page).filter({ hasText: "APIs and keys" }).waitFor();
+  await page.locator("#keys li").first().waitFor();
+  await checkLayouts(page, "23-keys-3-settings");
+
+  await page.getByRole("button", { name: "Create an API key" }).click();
+  const shown = page.locator("#created-key");
+  await shown.filter({ hasText: /^sk_live_[0-9a-f]{40}$/ }).waitFor();
+  const key = await shown.textContent();
+  assert.ok(!page.url().includes(key), "never in a URL");
+  await page.getByRole("button", { name: "Copy API key" }).click();
+  assert.equal(await page.evaluate(() => navigator.clipboard.readText()), key);
+  assert.equal((await stack.api("GET", "/account", key)).status, 200, "the new key works");
+  await page.locator("#keys li").nth(1).waitFor();
+  await checkLayouts(page, "23-keys-4-created");
+
+  const prefix = key.slice(0, "sk_live_".length + 4);
+  await page.getByRole("button", { name: `Revoke ${prefix}…` }).click();
+  await heading(page).filter({ hasText: `Revoke the key ${prefix}…?` }).waitFor();
+  await checkLayouts(page, "23-keys-5-revoke-confirm");
+  await page.getByRole("button", { name: "Revoke key" }).click();
+  await page.locator("#keys li").filter({ hasText: `${prefix}… of ${owner.email}` }).filter({ hasText: "revoked" }).waitFor();
+  assert.equal((await stack.api("GET", "/account", key)).status, 401, "the revoked key is refused");
+  assert.equal((await stack.api("GET", "/account", owner.key)).status, 200, "the other key still works");
   await page.close();
 });

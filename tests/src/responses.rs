@@ -122,6 +122,23 @@ pub struct Accepted {
     pub invitation: Invitation,
 }
 
+/// An API key as `GET /api-keys` lists it (never the key itself).
+#[derive(Debug, Deserialize)]
+pub struct ApiKey {
+    pub id: String,
+    pub prefix: String,
+    pub user_email: String,
+    pub created_at: String,
+    pub revoked_at: Option<String>,
+}
+
+/// `POST /api-keys`: the new key, shown this once, and how it is listed.
+#[derive(Debug, Deserialize)]
+pub struct NewApiKey {
+    pub api_key: String,
+    pub key: ApiKey,
+}
+
 /// The answer to a link claimed by someone without an account: accepted, and the new account's
 /// key shown this once.
 #[derive(Debug, Deserialize)]

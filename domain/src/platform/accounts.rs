@@ -40,7 +40,6 @@ pub struct User {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ApiKeyRecord {
-    /// The API key's id, or the session's for a person signed in on the pages.
     pub key_id: Id,
     pub account_id: Id,
     pub user_email: String,

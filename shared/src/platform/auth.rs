@@ -42,11 +42,12 @@ fn presented_session(headers: &HeaderMap) -> Option<&str> {
     headers.get_all("cookie").iter().filter_map(|v| v.to_str().ok()).find_map(session_token)
 }
 
-/// A signed-in person's request: one GetItem on the session's hash and, at the same time, the
+/// A signed-in person's request (what `authenticate` does with a session; signing out asks for
+/// the session alone, whatever else the request carries): one GetItem on the session's hash and, at the same time, the
 /// request counted against the session's rate limit (as a key's). A state-changing request must
 /// carry the session's CSRF token, compared in constant time: another site can make a browser
 /// send the cookie (where SameSite allows), never read the token.
-async fn session_caller(db: &Db, req: &Request, token: &str) -> Result<Caller, ApiError> {
+pub async fn session_caller(db: &Db, req: &Request, token: &str) -> Result<Caller, ApiError> {
     let hash = secret::hash(token);
     let people = db.people();
     let (session, counted) = tokio::join!(people.session(token), db.count_request(&hash));

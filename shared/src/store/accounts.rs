@@ -151,21 +151,17 @@ impl AccountsTable<'_> {
         })
     }
 
+    /// The account's API keys, newest first (the 100 newest: keys are made by hand), revoked ones
+    /// included; never the key itself.
+    pub async fn api_keys(&self, account_id: &Id) -> Result<Vec<ApiKeyRecord>, ApiError> {
+        let items = self.db.indexed(keys::account_partition(account_id), prefix::API_KEY, true, 100).await?;
+        items.into_iter().map(keys::parse).collect()
+    }
+
     /// Every user's email, for notifications (GSI1 on the account; users per account are few).
     pub async fn account_user_emails(&self, account_id: &Id) -> Result<Vec<String>, ApiError> {
-        let out = self
-            .db.client()
-            .query()
-            .table_name(&self.db.table)
-            .index_name(keys::GSI1)
-            .key_condition_expression("#pk = :pk AND begins_with(#sk, :prefix)")
-            .expression_attribute_names("#pk", keys::GSI1_PK)
-            .expression_attribute_names("#sk", keys::GSI1_SK)
-            .expression_attribute_values(":pk", keys::string(keys::account_partition(account_id)))
-            .expression_attribute_values(":prefix", keys::string(prefix::USER))
-            .send()
-            .await?;
-        let users = out.items.unwrap_or_default().into_iter().map(keys::parse::<User>).collect::<Result<Vec<_>, _>>()?;
+        let items = self.db.indexed(keys::account_partition(account_id), prefix::USER, false, 1000).await?;
+        let users = items.into_iter().map(keys::parse::<User>).collect::<Result<Vec<_>, _>>()?;
         Ok(users.into_iter().map(|u| u.email).collect())
     }
 }

@@ -298,8 +298,11 @@ pub fn session(token_hash: &str) -> Key {
 
 /// The GSI1 entry listing a user's sessions, oldest first (signing out everywhere finds them).
 pub fn user_sessions_index(email: &str, created_at: &str, id: &Id) -> [(String, AttributeValue); 2] {
-    [(GSI1_PK.to_string(), AttributeValue::S(user_sessions(email))), (GSI1_SK.to_string(), AttributeValue::S(format!("{created_at}#{id}")))]
+    [(GSI1_PK.to_string(), AttributeValue::S(user_sessions(email))), (GSI1_SK.to_string(), AttributeValue::S(format!("{USER_SESSION}{created_at}#{id}")))]
 }
+
+/// The sort-key prefix of a user's sessions in GSI1.
+pub const USER_SESSION: &str = "SESSION#";
 
 pub fn user_sessions(email: &str) -> String {
     format!("USERSESSIONS#{email}")

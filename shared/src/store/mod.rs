@@ -34,6 +34,7 @@ pub mod people;
 pub mod provider_webhooks;
 
 use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::platform::config::{ConfigError, Env, FromEnv};
 use crate::platform::error::ApiError;
@@ -115,19 +116,32 @@ impl Db {
     /// eventually consistent.
     pub(in crate::store) async fn find_indexed(&self, entry: [(String, aws_sdk_dynamodb::types::AttributeValue); 2]) -> Result<Option<Item>, ApiError> {
         let [(_, pk), (_, sk)] = entry;
+        Ok(self.query_gsi1(pk, "#sk = :sk", sk, true, 1).await?.into_iter().next())
+    }
+
+    /// The items whose GSI1 partition is `partition` and sort key starts with `prefix`, oldest
+    /// first or newest first, at most `limit` (one Query: GSI reads are eventually consistent).
+    pub(in crate::store) async fn indexed(&self, partition: String, prefix: &str, newest_first: bool, limit: i32) -> Result<Vec<Item>, ApiError> {
+        let (pk, prefix) = (crate::store::keys::string(partition), crate::store::keys::string(prefix));
+        self.query_gsi1(pk, "begins_with(#sk, :sk)", prefix, !newest_first, limit).await
+    }
+
+    async fn query_gsi1(&self, pk: AttributeValue, sk_condition: &str, sk: AttributeValue, forward: bool, limit: i32) -> Result<Vec<Item>, ApiError> {
         let out = self
             .client()
             .query()
             .table_name(&self.table)
             .index_name(crate::store::keys::GSI1)
-            .key_condition_expression("#pk = :pk AND #sk = :sk")
+            .key_condition_expression(format!("#pk = :pk AND {sk_condition}"))
             .expression_attribute_names("#pk", crate::store::keys::GSI1_PK)
             .expression_attribute_names("#sk", crate::store::keys::GSI1_SK)
             .expression_attribute_values(":pk", pk)
             .expression_attribute_values(":sk", sk)
+            .scan_index_forward(forward)
+            .limit(limit)
             .send()
             .await?;
-        Ok(out.items.unwrap_or_default().into_iter().next())
+        Ok(out.items.unwrap_or_default())
     }
 
     pub(in crate::store) async fn get_as<T: serde::de::DeserializeOwned>(&self, key: &Key) -> Result<Option<T>, ApiError> {

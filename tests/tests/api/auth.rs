@@ -23,7 +23,7 @@ fn request(method: &str, path: &str, authorization: Option<&str>) -> HttpRequest
 /// tests/tests/api/webhooks.rs), browsers (the redirect records only claims) and clients holding an
 /// onboarding link (the token is the credential, tests/tests/api/client_onboarding.rs).
 /// The contract and its page are public documents.
-const PUBLIC_ROUTES: [(&str, &str); 13] = [
+const PUBLIC_ROUTES: [(&str, &str); 14] = [
     ("POST", "/webhooks/{integration_id}"),
     ("GET", "/integrations/{id}/redirect"),
     ("GET", "/c/{token}"),
@@ -41,6 +41,7 @@ const PUBLIC_ROUTES: [(&str, &str); 13] = [
     ("GET", "/sign-in/link"),
     ("POST", "/sign-in/link"),
     ("GET", "/dashboard"),
+    ("GET", "/settings/apis"),
 ];
 
 /// Reached with a person's session only, never with an API key (`people.rs` counts a session's

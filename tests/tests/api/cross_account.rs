@@ -65,6 +65,7 @@ async fn owner_resources(env: &TestEnv, owner: &TestAccount, partner: &TestAccou
     pipeline.queued_deliveries(1).await;
     let deliveries = env.get(&format!("/api/v1/webhooks/{endpoint}/deliveries"), owner).await;
     let delivery = id(&deliveries, "/deliveries/0/id");
+    let api_key = id(&post("/api-keys", json!({})).await, "/key/id");
     OwnerIds {
         ids: vec![
             ("invitations", invitation),
@@ -81,6 +82,7 @@ async fn owner_resources(env: &TestEnv, owner: &TestAccount, partner: &TestAccou
             ("campaigns", campaign),
             ("webhooks", endpoint),
             ("deliveries", delivery),
+            ("api-keys", api_key),
         ],
     }
 }

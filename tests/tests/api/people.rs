@@ -1,7 +1,7 @@
 //! People signing in: the emailed link, the session it starts, the CSRF token every change made
 //! with it carries, signing out here and everywhere, and what an outsider learns (nothing).
 
-use api_tests::{Invitation, InvitationSent, Reply, TestAccount, TestEnv, assert_error, browser_get, page_data};
+use api_tests::{ApiKey, Invitation, InvitationSent, NewApiKey, Reply, TestAccount, TestEnv, assert_error, browser_get, page_data};
 use infra::local_api::HttpRequest;
 use serde_json::{Value, json};
 
@@ -172,6 +172,7 @@ async fn signing_out_ends_this_session_and_everywhere_ends_every_one() {
     assert_eq!(works(&env, &laptop).await.status, 200);
 
     assert_error(&call_as(&env, &laptop, None, "POST", "/sign-out", None).await, 401, "authentication failed");
+    assert_error(&call_as(&env, &laptop, Some(&laptop.csrf), "POST", "/sign-out", Some(json!({ "everywhere": "yes" }))).await, 422, "validation failed");
     assert_error(&env.call("POST", "/sign-out", Some(&user.key), None).await, 401, "authentication failed");
     let out = call_as(&env, &laptop, Some(&laptop.csrf), "POST", "/sign-out", None).await;
     assert_eq!(out.body, json!({ "sessions_ended": 1 }));
@@ -225,4 +226,48 @@ async fn the_buyer_onboarding_page_works_as_the_signed_in_person() {
     assert_eq!(page_data(&page), json!({ "person": { "email": buyer.email, "csrf": person.csrf } }), "its calls carry the session's CSRF token");
     let forged = env.request(as_person(browser_get("/buyer-onboarding"), "made-up", None)).await;
     assert_eq!(page_data(&forged), json!({ "person": null }));
+}
+
+#[tokio::test]
+async fn api_keys_are_made_once_listed_without_the_secret_and_revoked_from_settings() {
+    let env = TestEnv::new().await;
+    let owner = env.account("keys").await;
+    let person = signed_in(&env, &owner).await;
+    let settings = env.request(as_person(browser_get("/settings/apis"), &person.session, None)).await;
+    assert_eq!(page_data(&settings)["person"]["csrf"], person.csrf.as_str());
+
+    assert_error(&call_as(&env, &person, None, "POST", "/api-keys", None).await, 401, "authentication failed");
+    let made: NewApiKey = call_as(&env, &person, Some(&person.csrf), "POST", "/api-keys", Some(json!({}))).await.expect(201);
+    assert!(made.api_key.starts_with(&made.key.prefix) && made.key.revoked_at.is_none());
+    assert_eq!(made.key.user_email, owner.email, "made for the signed-in person");
+    let with_new_key = TestAccount { key: made.api_key.clone(), ..owner.clone() };
+    assert_eq!(env.get("/account", &with_new_key).await.status, 200, "the new key works at once");
+
+    let listed: Vec<ApiKey> = call_as(&env, &person, None, "GET", "/api-keys", None).await.expect(200);
+    assert_eq!(listed.len(), 2, "the first key and the new one");
+    assert_eq!(listed[0].id, made.key.id, "newest first");
+    let text = call_as(&env, &person, None, "GET", "/api-keys", None).await.body.to_string();
+    assert!(!text.contains(&made.api_key) && !text.contains(&owner.key), "never a key itself");
+
+    // Another account's key is not there to revoke.
+    let stranger = env.account("stranger").await;
+    assert_error(&env.call("DELETE", &format!("/api-keys/{}", made.key.id), Some(&stranger.key), None).await, 404, "not found");
+    let revoked = call_as(&env, &person, Some(&person.csrf), "DELETE", &format!("/api-keys/{}", made.key.id), None).await;
+    assert_eq!(revoked.status, 204);
+    assert_error(&env.get("/account", &with_new_key).await, 401, "authentication failed");
+    assert_eq!(works(&env, &person).await.status, 200, "revoking a key ends no session");
+    let listed: Vec<ApiKey> = env.get("/api-keys", &owner).await.expect(200);
+    assert!(listed[0].revoked_at.is_some() && listed[1].revoked_at.is_none());
+
+    // A retried creation with its Idempotency-Key gets the same key back, and makes no other.
+    let keyed = |key: &str| HttpRequest {
+        method: "POST".into(),
+        uri: "/api-keys".into(),
+        headers: vec![("authorization".into(), format!("Bearer {}", owner.key)), ("idempotency-key".into(), key.into())],
+        body: vec![],
+    };
+    let first: NewApiKey = env.request(keyed("make-one")).await.expect(201);
+    let again: NewApiKey = env.request(keyed("make-one")).await.expect(201);
+    assert_eq!(first.api_key, again.api_key);
+    assert_eq!(env.get("/api-keys", &owner).await.expect::<Vec<ApiKey>>(200).len(), 3);
 }

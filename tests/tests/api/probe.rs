@@ -5,7 +5,7 @@
 //! protections; every list validates its paging before anything else; a Standard Webhooks sender
 //! needs only the `webhook-*` headers.
 
-use api_tests::{CampaignReply, ClientReply, Connection, Deliveries, Entity, Fault, Flow, InboundIntegration, InvitationSent, SignedUp, WebhookEvent, WebhookReply, TestAccount, TestEnv, assert_error, browser_get, connect, unique};
+use api_tests::{CampaignReply, ClientReply, Connection, Deliveries, Entity, Fault, Flow, InboundIntegration, InvitationSent, NewApiKey, SignedUp, WebhookEvent, WebhookReply, TestAccount, TestEnv, assert_error, browser_get, connect, unique};
 use infra::local_api::HttpRequest;
 use infra::template::Template;
 use serde_json::{Value, json};
@@ -265,6 +265,8 @@ struct Secrets {
     ids: Vec<String>,
     /// A path parameter's value for each name a route uses.
     params: Vec<(&'static str, String)>,
+    /// A session of `account`'s user (the cookie's value).
+    session: String,
 }
 
 /// One of everything that has a secret shown once, or a public page.
@@ -296,9 +298,14 @@ async fn secrets() -> Secrets {
     let flow: Flow = env.call("POST", "/flows", Some(&account.key), Some(json!({ "name": "Mine", "enabled": true, "sources": [{ "entity": { "id": entity } }] }))).await.expect(201);
     let (flow_id, source_id) = (flow.id, flow.sources[0].id.clone());
     let delivery = env.get(&format!("/api/v1/webhooks/{endpoint_id}/deliveries"), &account).await.expect::<Deliveries>(200).deliveries.remove(0).id;
-    let ids = vec![endpoint_id.clone(), integration_id.clone(), campaign, invitation, connection, entity, flow_id.clone()];
+    let made = env.call("POST", "/api-keys", Some(&account.key), None).await.expect::<NewApiKey>(201);
+    secrets.push(made.api_key);
+    let link = env.db.people().issue_link(&account.email, &account.id).await.unwrap();
+    let (session, _) = env.db.people().sign_in(&link).await.unwrap().expect("a session");
+    secrets.extend([link, session.clone()]);
+    let ids = vec![endpoint_id.clone(), integration_id.clone(), campaign, invitation, connection, entity, flow_id.clone(), made.key.id];
     let params = vec![("source_id", source_id), ("delivery_id", delivery), ("integration_id", integration_id), ("token", link_token)];
-    Secrets { env, account, secrets, ids, params }
+    Secrets { env, account, secrets, ids, params, session }
 }
 
 /// `route`'s path with each parameter filled: `{id}` by `id`, the others from `params`.
@@ -365,7 +372,7 @@ async fn every_html_response_has_the_same_protections() {
             assert!(["no-store", "public, max-age=300"].contains(&header("cache-control")), "GET {path}: {:?}", header("cache-control"));
         }
     }
-    let expected = ["/buyer-onboarding", "/c/{token}", "/dashboard", "/docs", "/flows/{id}/sources/{source_id}/docs", "/integrations/{id}/redirect", "/invitations/claim", "/sign-in", "/sign-in/link"];
+    let expected = ["/buyer-onboarding", "/c/{token}", "/dashboard", "/docs", "/flows/{id}/sources/{source_id}/docs", "/integrations/{id}/redirect", "/invitations/claim", "/settings/apis", "/sign-in", "/sign-in/link"];
     assert_eq!(pages.iter().map(String::as_str).collect::<Vec<_>>(), expected, "every route that answers a browser with a page was checked");
 }
 
@@ -443,13 +450,26 @@ async fn every_route_that_uses_the_table_answers_503_when_it_is_out_of_reach() {
     let mut unavailable = std::collections::BTreeSet::new();
     for route in Template::load().unwrap().routes().unwrap() {
         let mut path = fill(&route.path, &s.ids[0], &s.params);
-        if route.path == "/integrations/{id}/redirect" {
-            // Without its query the redirect refuses before it reads anything.
-            path += "?client=cl1&channels=[ch1]";
+        match route.path.as_str() {
+            // Without their query these refuse before they read anything.
+            "/integrations/{id}/redirect" => path += "?client=cl1&channels=[ch1]",
+            "/sign-in/link" => path += "?token=a-token-of-no-link",
+            _ => {}
         }
-        let headers = vec![("authorization".into(), format!("Bearer {}", s.account.key)), ("content-type".into(), "application/json".into()), ("accept".into(), "application/json".into())];
+        // The key for the API, the session for the pages (and signing out), and what each body needs.
+        let headers = vec![
+            ("authorization".into(), format!("Bearer {}", s.account.key)),
+            ("cookie".into(), format!("__Host-session={}", s.session)),
+            ("content-type".into(), "application/json".into()),
+            ("accept".into(), "application/json".into()),
+        ];
+        let body = match (route.method.as_str(), route.path.as_str()) {
+            ("POST", "/sign-in") => json!({ "email": s.account.email }),
+            ("POST", "/sign-in/link") => json!({ "token": "a-token-of-no-link" }),
+            _ => json!({}),
+        };
         s.env.faults.plan(Fault::NotSent, "*", "");
-        let reply = s.env.request(HttpRequest { method: route.method.clone(), uri: path.clone(), headers, body: b"{}".to_vec() }).await;
+        let reply = s.env.request(HttpRequest { method: route.method.clone(), uri: path.clone(), headers, body: body.to_string().into_bytes() }).await;
         if s.env.faults.clear() == 1 {
             assert!(reply.status < 500, "{} {path} made no DynamoDB call, yet answered {}", route.method, reply.status);
             continue;

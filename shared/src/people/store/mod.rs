@@ -137,21 +137,8 @@ impl PeopleTable<'_> {
     /// in transactions of up to 100. A user has few (each needs an emailed link, one a minute,
     /// and lasts 12 hours), so this is bounded; how many were ended.
     pub async fn end_sessions_of(&self, email: &str) -> Result<usize, ApiError> {
-        let out = self
-            .db
-            .client()
-            .query()
-            .table_name(&self.db.table)
-            .index_name(keys::GSI1)
-            .key_condition_expression("#pk = :pk")
-            .expression_attribute_names("#pk", keys::GSI1_PK)
-            .expression_attribute_values(":pk", keys::string(keys::user_sessions(email)))
-            .limit(crate::store::tx::MAX_TRANSACTION_ITEMS as i32 * 10)
-            .send()
-            .await?;
-        let sessions: Vec<keys::Key> = out
-            .items
-            .unwrap_or_default()
+        let items = self.db.indexed(keys::user_sessions(email), keys::USER_SESSION, false, crate::store::tx::MAX_TRANSACTION_ITEMS as i32 * 10).await?;
+        let sessions: Vec<keys::Key> = items
             .iter()
             .filter_map(|item| Some(keys::Key { pk: item.get(keys::PK)?.as_s().ok()?.clone(), sk: item.get(keys::SK)?.as_s().ok()?.clone() }))
             .collect();
