@@ -17,7 +17,10 @@ async fn put(env: &TestEnv, name: &str) {
 }
 
 /// The keys of everything the next polls return, until `expected` records came (bounded: 30 s,
-/// since DynamoDB Local's stream lags under the whole suite's load).
+/// since the emulators' streams lag under the whole suite's load). The records may come over
+/// several polls (LocalStack's stream, under load): a poll that brings fewer is processed
+/// (settled done) before the next, as the reader expects a settle before each poll; the caller
+/// settles the last one.
 async fn read(stream: &mut StreamReader, expected: usize) -> (Vec<String>, Vec<String>) {
     let (mut keys, mut sequences) = (vec![], vec![]);
     for _ in 0..300 {
@@ -30,6 +33,7 @@ async fn read(stream: &mut StreamReader, expected: usize) -> (Vec<String>, Vec<S
         if keys.len() >= expected {
             break;
         }
+        stream.settle(Outcome::Done).expect("settle");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     (keys, sequences)
