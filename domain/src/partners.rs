@@ -3,6 +3,7 @@
 //! added by `crate::store::keys`).
 
 pub mod acceptance;
+pub mod documentation;
 pub mod email;
 pub mod invitation;
 
@@ -131,6 +132,9 @@ pub struct Connection {
     pub leads_failed: u64,
     #[serde(default)]
     pub last_delivery_at: Option<Timestamp>,
+    /// What this side records about the relationship (never the partner's).
+    #[serde(default)]
+    pub documentation: Option<documentation::RelationshipDocs>,
 }
 
 /// What an audit event records; its name is what the trail shows (`invitation.sent`, ...).
@@ -211,6 +215,7 @@ pub(crate) fn test_connection(relationship: Relationship, partner: &str) -> Conn
         leads_rejected: 0,
         leads_failed: 0,
         last_delivery_at: None,
+        documentation: None,
     }
 }
 

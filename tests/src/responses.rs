@@ -112,6 +112,7 @@ pub struct Connection {
     #[serde(default)]
     pub leads_failed: u64,
     pub last_delivery_at: Option<String>,
+    pub documentation: Option<serde_json::Value>,
 }
 
 /// The answer to accepting an invitation.

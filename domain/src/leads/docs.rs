@@ -100,6 +100,32 @@ pub fn submission_docs(flow: &Flow, source: &Source, api_origin: &str) -> Submis
     }
 }
 
+/// A flow a connected source may send leads to, and where its submission documents are.
+#[derive(Debug, Serialize)]
+pub struct SubmissionFlow {
+    pub flow: Named,
+    /// The source the partner is in that flow.
+    pub source: Named,
+    /// A disabled flow rejects every lead until its owner enables it.
+    pub enabled: bool,
+    pub docs_url: String,
+}
+
+/// The flows among `flows` that take leads from the partner the owner knows as `entity`, with
+/// their documents' links under `api_origin` (the API's configured origin).
+pub fn flows_for_source(flows: &[Flow], entity: &Id, api_origin: &str) -> Vec<SubmissionFlow> {
+    flows
+        .iter()
+        .flat_map(|flow| flow.sources.iter().filter(|s| &s.entity.id == entity).map(move |source| (flow, source)))
+        .map(|(flow, source)| SubmissionFlow {
+            flow: Named { id: flow.id.clone(), name: flow.name.clone() },
+            source: Named { id: source.id.clone(), name: source.entity.name.clone() },
+            enabled: flow.enabled,
+            docs_url: format!("{api_origin}/flows/{}/sources/{}/docs", flow.id, source.id),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -138,5 +164,18 @@ mod tests {
         let docs = submission_docs(&f, &f.sources[0], "http://127.0.0.1:3000");
         assert!(docs.fields.is_empty());
         assert_eq!(docs.example.body["email"], "jane.doe@example.com");
+    }
+
+    #[test]
+    fn a_source_sees_only_the_flows_that_name_it() {
+        let (mine, other) = (flow(&[], &[]), flow(&[], &[]));
+        let entity = mine.sources[0].entity.id.clone();
+        let mut disabled = flow(&[], &[]);
+        disabled.enabled = false;
+        disabled.sources.push(Source { id: Id::generate(), entity: EntityRef { id: entity.clone(), name: "Vendor".into() } });
+        let listed = flows_for_source(&[mine.clone(), other, disabled.clone()], &entity, "https://api");
+        let seen: Vec<(&Id, &Id, bool)> = listed.iter().map(|f| (&f.flow.id, &f.source.id, f.enabled)).collect();
+        assert_eq!(seen, vec![(&mine.id, &mine.sources[0].id, true), (&disabled.id, &disabled.sources[1].id, false)]);
+        assert_eq!(listed[0].docs_url, format!("https://api/flows/{}/sources/{}/docs", mine.id, mine.sources[0].id));
     }
 }

@@ -98,6 +98,7 @@ impl Invitation {
             leads_rejected: 0,
             leads_failed: 0,
             last_delivery_at: None,
+            documentation: None,
         };
         let relationship = self.relationship_type;
         let inviter_side = side(&self.inviter.id, accepting, relationship, &self.entity_id, &mirror_entity_id);

@@ -2,7 +2,7 @@
 
 use super::Relationship;
 use super::invitation::Invitation;
-use crate::platform::email::{Email, escape_html};
+use crate::platform::email::{Email, PRODUCT_NAME, date_in_words, escape_html};
 
 fn role_phrase(relationship: Relationship) -> &'static str {
     match relationship {
@@ -12,25 +12,48 @@ fn role_phrase(relationship: Relationship) -> &'static str {
     }
 }
 
-/// The invitation email. `link` carries the one-time token that lets the recipient accept.
+/// The invitation email. `link` carries the one-time token that lets the recipient accept; the
+/// page it opens serves people with an account (they sign in) and without one (they create it).
 pub fn invitation(to: Vec<String>, invitation: &Invitation, link: &str) -> Email {
     let inviter = &invitation.inviter.name;
     let role = role_phrase(invitation.relationship_type);
-    let expires = &invitation.expires_at;
-    let id = &invitation.id;
-    let subject = format!("{inviter} invited you to connect on LeadConduit");
+    let expires = date_in_words(&invitation.expires_at);
+    let subject = format!("{inviter} invited you to connect on {PRODUCT_NAME}");
     let text = format!(
-        "{inviter} invited your company to connect and {role}.\n\n\
-         Accept the invitation: {link}\n\n\
-         If you already have an account, you can also accept invitation {id} with your API key.\n\
-         This invitation expires at {expires}.\n"
+        "{inviter} invited your company to connect on {PRODUCT_NAME} and {role}.\n\n\
+         See the invitation and answer it: {link}\n\n\
+         No account yet? The page creates one for you. Already have one? It asks you to sign in.\n\
+         The invitation can be answered until {expires}.\n"
     );
     let (inviter, link) = (escape_html(inviter), escape_html(link));
     let html = format!(
-        "<p>{inviter} invited your company to connect and {role}.</p>\
-         <p><a href=\"{link}\">Accept the invitation</a></p>\
-         <p>If you already have an account, you can also accept invitation <code>{id}</code> with your API key.</p>\
-         <p>This invitation expires at {expires}.</p>"
+        "<p>{inviter} invited your company to connect on {PRODUCT_NAME} and {role}.</p>\
+         <p><a href=\"{link}\">See the invitation and answer it</a></p>\
+         <p>No account yet? The page creates one for you. Already have one? It asks you to sign in.</p>\
+         <p>The invitation can be answered until {expires}.</p>"
+    );
+    Email { to, subject, text, html }
+}
+
+/// The email to a source partner's users: the flows of `seller`'s they may send leads to, each
+/// with its submission documents (`flows`: name and documents' link), and where to find them
+/// later (`dashboard`).
+pub fn submission_docs(to: Vec<String>, seller: &str, flows: &[(String, String)], dashboard: &str) -> Email {
+    let subject = format!("How to send leads to {seller}");
+    let (intro, list_text, list_html) = if flows.is_empty() {
+        let none = format!("{seller} has not opened a flow to you yet. When it does, the instructions appear on your dashboard.");
+        (none.clone(), String::new(), format!("<p>{}</p>", escape_html(&none)))
+    } else {
+        let text: String = flows.iter().map(|(name, link)| format!("- {name}: {link}\n")).collect();
+        let html: String = flows.iter().map(|(name, link)| format!("<li><a href=\"{}\">{}</a></li>", escape_html(link), escape_html(name))).collect();
+        (format!("You may send leads to these flows of {seller}'s; each link shows how:"), text, format!("<ul>{html}</ul>"))
+    };
+    let text = format!("You are connected with {seller} on {PRODUCT_NAME}.\n\n{intro}\n{list_text}\nYour connections and their instructions: {dashboard}\n");
+    let (seller_html, dashboard_html) = (escape_html(seller), escape_html(dashboard));
+    let intro_html = if flows.is_empty() { String::new() } else { format!("<p>{}</p>", escape_html(&intro)) };
+    let html = format!(
+        "<p>You are connected with {seller_html} on {PRODUCT_NAME}.</p>{intro_html}{list_html}\
+         <p><a href=\"{dashboard_html}\">Your connections and their instructions</a></p>"
     );
     Email { to, subject, text, html }
 }
@@ -47,9 +70,21 @@ mod tests {
         let email = invitation(vec!["b@example.com".into()], &inv, "https://app/accept?token=t&x=1");
         assert!(email.subject.contains("Acme <Leads> & Co"));
         assert!(email.text.contains("https://app/accept?token=t&x=1"));
-        assert!(email.text.contains("2030-01-01T00:00:00Z"));
+        assert!(email.text.contains("until 1 January 2030, 00:00 UTC"), "{}", email.text);
+        assert!(email.subject.contains(PRODUCT_NAME) && !email.text.contains("API key"));
         assert!(email.html.contains("Acme &lt;Leads&gt; &amp; Co"));
         assert!(!email.html.contains("<Leads>"));
         assert!(email.html.contains("token=t&amp;x=1"));
+    }
+
+    #[test]
+    fn submission_docs_email_links_each_flow_and_escapes_names() {
+        let flows = vec![("Auto <new>".to_string(), "https://api/flows/1/sources/2/docs".to_string())];
+        let email = submission_docs(vec!["s@example.com".into()], "Seller & Co", &flows, "https://api/dashboard");
+        assert!(email.subject.contains("Seller & Co"));
+        assert!(email.text.contains("- Auto <new>: https://api/flows/1/sources/2/docs"));
+        assert!(email.html.contains("Auto &lt;new&gt;") && email.html.contains("Seller &amp; Co") && !email.html.contains("<new>"));
+        let none = submission_docs(vec!["s@example.com".into()], "Seller", &[], "https://api/dashboard");
+        assert!(none.text.contains("not opened a flow to you yet") && none.text.contains("https://api/dashboard"));
     }
 }

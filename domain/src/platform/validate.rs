@@ -71,6 +71,14 @@ pub fn text(field: &str, raw: &str, max: usize) -> Result<String, Refusal> {
     Ok(text.to_string())
 }
 
+/// Text a person typed in a box that may span lines (a purpose, a description): as `text`, but
+/// line breaks are kept (other control characters are still refused).
+pub fn paragraph(field: &str, raw: &str, max: usize) -> Result<String, Refusal> {
+    let lines: Vec<&str> = raw.trim().split('\n').map(|line| line.trim_end_matches('\r')).collect();
+    text(field, &lines.join(" "), max)?;
+    Ok(lines.join("\n"))
+}
+
 /// The longest display name.
 pub const MAX_NAME: usize = 200;
 

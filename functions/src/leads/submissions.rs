@@ -4,6 +4,7 @@
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use shared::leads::domain::lead::parse_fields;
+use shared::leads::docs_mail::SubmissionDocsMail;
 use shared::leads::service::Leads;
 use shared::platform::auth::authenticate;
 use shared::platform::http::{HandlerResult, api_origin, bounded_body, json, path_id, wants_page};
@@ -38,4 +39,24 @@ pub async fn docs(leads: &Leads, req: Request) -> HandlerResult {
     }
     let caller = authenticate(&leads.db, &req).await?;
     json(StatusCode::OK, &leads.docs(&caller.account_id, &path_id(&req, "id")?, &path_id(&req, "source_id")?, &api_origin(&req)).await?)
+}
+
+/// `GET /connections/{id}/submission-docs`: for a connected source, the partner's flows it may
+/// send leads to, each with its submission documents' link.
+pub async fn flows(leads: &Leads, req: Request) -> HandlerResult {
+    let caller = authenticate(&leads.db, &req).await?;
+    json(StatusCode::OK, &leads.submission_flows(&caller.account_id, &path_id(&req, "id")?, &api_origin(&req)).await?)
+}
+
+/// `POST /connections/{id}/submission-docs/resend`: the seller emails a source partner the
+/// flows it may send to, again (at most once a minute per connection; Idempotency-Key makes a
+/// retry answer the first send's result).
+pub async fn resend(mail: &SubmissionDocsMail, req: Request) -> HandlerResult {
+    let db = &mail.leads.db;
+    let caller = authenticate(db, &req).await?;
+    once(db, &caller.account_id, &req, async {
+        let sent = mail.resend(&caller.account_id, &path_id(&req, "id")?, &api_origin(&req)).await?;
+        json(StatusCode::OK, &serde_json::json!({ "status": "sent", "flows": sent.flows, "recipients": sent.recipients }))
+    })
+    .await
 }

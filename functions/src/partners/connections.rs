@@ -4,7 +4,8 @@ use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use shared::{ApiError, Db};
 use shared::platform::auth::authenticate;
-use shared::platform::http::{HandlerResult, json, page, page_request, path_id};
+use shared::partners::domain::documentation::RelationshipDocsBody;
+use shared::platform::http::{HandlerResult, json, json_body, page, page_request, path_id};
 
 /// `GET /connections/{id}`: by connection id or by the invitation id that created it.
 pub async fn get(db: &Db, req: Request) -> HandlerResult {
@@ -24,4 +25,14 @@ pub async fn list(db: &Db, req: Request) -> HandlerResult {
 pub async fn revoke(db: &Db, req: Request) -> HandlerResult {
     let caller = authenticate(db, &req).await?;
     json(StatusCode::OK, &db.partners().revoke_connection(&caller, &path_id(&req, "id")?).await?)
+}
+
+/// `PUT /connections/{id}/documentation`: what the account records about the relationship
+/// (purpose, expected volume, contacts), replacing what it recorded before; on its own copy
+/// only, never shown to the partner.
+pub async fn document(db: &Db, req: Request) -> HandlerResult {
+    let caller = authenticate(db, &req).await?;
+    let body: RelationshipDocsBody = json_body(&req)?;
+    let documentation = body.validate()?;
+    json(StatusCode::OK, &db.partners().document_connection(&caller.account_id, &path_id(&req, "id")?, &documentation).await?)
 }

@@ -13,14 +13,18 @@ use shared::partners::domain::invitation::{Direction, InvitationStatus};
 use shared::platform::http::{api_origin, HandlerResult, json, json_body, page, page_request, path_id, query_param};
 use shared::platform::idempotency::once;
 use shared::partners::inviter::Inviter;
+use shared::leads::docs_mail::SubmissionDocsMail;
 use shared::partners::domain::acceptance::Claimant;
 
 use crate::pages;
 
-/// `POST /invitations/{id}/accept`: the invited account accepts; the connection is created.
-pub async fn accept(db: &Db, req: Request) -> HandlerResult {
+/// `POST /invitations/{id}/accept`: the invited account accepts; the connection is created, and
+/// the side that sends leads is emailed its submission documents.
+pub async fn accept(mail: &SubmissionDocsMail, req: Request) -> HandlerResult {
+    let db = &mail.leads.db;
     let caller = authenticate(db, &req).await?;
     let accepted = db.partners().accept_invitation(&caller, &path_id(&req, "id")?).await?;
+    mail.after_acceptance(&accepted.connection, &api_origin(&req)).await;
     json(StatusCode::OK, &serde_json::json!({
         "message": "Invitation was accepted",
         "connection": accepted.connection,
@@ -50,7 +54,8 @@ enum Answer {
 /// `POST /invitations/claim`: answer through the emailed link's token. Accepting works with an
 /// API key, for the account the link was emailed to, or by creating a free account for an
 /// invited address that has none; declining needs only the link.
-pub async fn claim(db: &Db, req: Request) -> HandlerResult {
+pub async fn claim(mail: &SubmissionDocsMail, req: Request) -> HandlerResult {
+    let db = &mail.leads.db;
     let caller = authenticate_if_present(db, &req).await?;
     let body: ClaimBody = json_body(&req)?;
     if let Answer::Decline = body.answer {
@@ -62,6 +67,7 @@ pub async fn claim(db: &Db, req: Request) -> HandlerResult {
         None => Claimant::Link { new_account: new_account(&body)? },
     };
     let accepted = db.partners().claim_invitation(&body.token, claimant).await?;
+    mail.after_acceptance(&accepted.connection, &api_origin(&req)).await;
     let Some(new) = accepted.new_account else {
         return json(StatusCode::OK, &serde_json::json!({
             "message": "Invitation was accepted",

@@ -4,4 +4,6 @@
 
 /// Its rules (the `domain` crate's); its store, in `store/` here, is `crate::store::leads`.
 pub use ::domain::leads as domain;
+#[cfg(feature = "mail")]
+pub mod docs_mail;
 pub mod service;

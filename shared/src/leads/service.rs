@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use crate::leads::domain::docs::{SubmissionDocs, submission_docs};
+use crate::leads::domain::docs::{SubmissionDocs, SubmissionFlow, flows_for_source, submission_docs};
+use crate::partners::domain::AccountRef;
 use crate::leads::domain::delivery::{BuyerSide, plan_delivery};
 use crate::leads::domain::lead::{DELIVERY_BUDGET, Fields, Lead, LeadMessage, Submission, may_submit};
 use crate::onboards::domain::flow::{Flow, MAX_STEPS, Source};
@@ -39,6 +40,14 @@ pub struct SourceAccess {
     pub owner_paid: bool,
     pub flow: Flow,
     pub source: Source,
+}
+
+/// What a connected source may send to one partner (`Leads::submission_flows`).
+#[derive(Debug, serde::Serialize)]
+pub struct SubmissionFlows {
+    pub connection_id: Id,
+    pub partner: AccountRef,
+    pub flows: Vec<SubmissionFlow>,
 }
 
 impl Leads {
@@ -77,6 +86,21 @@ impl Leads {
             access.flow.acceptance_criteria = None;
         }
         Ok(submission_docs(&access.flow, &access.source, api_origin))
+    }
+
+    /// The flows of the partner on `caller`'s connection `connection` that `caller` may send
+    /// leads to, with their documents' links. Empty when the partner does not take leads from
+    /// the caller (a buyer-only connection, a revoked one) or has not opened a flow to it yet.
+    pub async fn submission_flows(&self, caller: &Id, connection: &Id, api_origin: &str) -> Result<SubmissionFlows, ApiError> {
+        let connection = self.db.partners().connection(caller, connection).await?.ok_or(ApiError::NotFound("connection"))?;
+        let owner = &connection.connected_account.id;
+        let entity = self.db.partners().entity(owner, &connection.partner_entity_id).await?;
+        let flows = if may_submit(caller, owner, entity.as_ref()) {
+            flows_for_source(&self.db.onboards().all_flows(owner).await?, &connection.partner_entity_id, api_origin)
+        } else {
+            vec![]
+        };
+        Ok(SubmissionFlows { connection_id: connection.id, partner: connection.connected_account, flows })
     }
 
     /// Delivers the lead's pending buyer steps in order, each settled once. `Err`: try again

@@ -291,6 +291,11 @@ pub fn sign_in_throttle(address_hash: &str) -> Key {
     key(format!("SIGNINSENT#{address_hash}"), "SIGNINSENT")
 }
 
+/// When a connection's submission documents were last emailed to its source.
+pub fn submission_docs_throttle(connection: &Id) -> Key {
+    key(format!("DOCSSENT#{connection}"), "DOCSSENT")
+}
+
 /// A person's session, by the hash of its token.
 pub fn session(token_hash: &str) -> Key {
     key(format!("SESSION#{token_hash}"), "SESSION")
@@ -351,6 +356,8 @@ pub enum ItemType {
     SignInThrottle,
     /// A person's session.
     Session,
+    /// When a connection's submission documents were last emailed.
+    SubmissionDocsThrottle,
 }
 
 impl ItemType {
@@ -400,6 +407,7 @@ mod tests {
             (Channel, "channel"), (Campaign, "campaign"), (Client, "client"), (ClientLink, "client_link"),
             (WebhookEndpoint, "webhook_endpoint"), (Delivery, "webhook_delivery"), (IdempotencyKey, "idempotency_key"), (Lead, "lead"),
             (SignInLink, "sign_in_link"), (SignInThrottle, "sign_in_throttle"), (Session, "session"),
+            (SubmissionDocsThrottle, "submission_docs_throttle"),
         ];
         for (kind, name) in names {
             assert_eq!(kind.as_str(), name);

@@ -10,7 +10,7 @@ use aws_sdk_dynamodb::types::{AttributeValue, Delete, Put, TransactWriteItem, Up
 use crate::platform::error::ApiError;
 use crate::platform::metrics::{self, Contention, Metric};
 use crate::store::Db;
-use crate::store::keys::{Item, Key};
+use crate::store::keys::{self, Item, Key};
 
 /// Which write of a transaction a failed condition belongs to: named by the item it writes (and,
 /// where one transaction writes two of a kind with different conditions, by its role).
@@ -52,6 +52,8 @@ pub enum Part {
     PartnerMirror,
     RateLimit,
     Session,
+    /// When an email was last sent (a sign-in link, submission documents).
+    Throttle,
     Token,
     User,
 }
@@ -344,6 +346,25 @@ pub(in crate::store) const MAX_TRANSACTION_ITEMS: usize = 100;
 impl Db {
     /// One conditional UpdateItem (one round trip) returning the item as written; on a failed
     /// condition, the item as it was, so the caller can say exactly why.
+    /// Whether this is the first time in `period` that `key`'s event happens (an email sent, say),
+    /// recording it if so: one conditional write, so two requests at once count once.
+    pub(in crate::store) async fn first_within(&self, key: Key, kind: keys::ItemType, period: std::time::Duration) -> Result<bool, ApiError> {
+        #[derive(serde::Serialize)]
+        struct Happened {
+            at: crate::platform::time::Timestamp,
+        }
+        let mut item = keys::item(&key, kind, &Happened { at: crate::platform::time::now() })?;
+        item.insert(keys::TTL.into(), keys::expires_after(period));
+        let now = crate::platform::time::epoch_seconds(std::time::SystemTime::now());
+        let write = Write::put(Part::Throttle, key, item).only_if("attribute_not_exists(#pk) OR #ttl < :now").value(":now", aws_sdk_dynamodb::types::AttributeValue::N(now.to_string()));
+        match self.transact(vec![write]).await {
+            Ok(()) => Ok(true),
+            Err(TxError::Condition(_)) => Ok(false),
+            Err(TxError::Busy) => Err(busy()),
+            Err(TxError::Other(e)) => Err(e),
+        }
+    }
+
     pub(in crate::store) async fn update_returning(&self, write: Write) -> Result<Item, UpdateError> {
         use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
         use aws_sdk_dynamodb::types::{ReturnValue, ReturnValuesOnConditionCheckFailure};

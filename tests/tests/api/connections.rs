@@ -116,3 +116,42 @@ async fn the_audit_trail_names_actor_event_and_partner_newest_first() {
     let next: Vec<AuditEvent> = env.get(&format!("/audit?limit=1&cursor={}", page.headers["x-next-cursor"]), &buyer).await.expect(200);
     assert_eq!(next[0].event, "invitation.accepted");
 }
+
+#[tokio::test]
+async fn each_side_documents_the_relationship_for_itself() {
+    let env = TestEnv::new().await;
+    let seller = env.account("seller").await;
+    let buyer = env.account("buyer").await;
+    let (invitation_id, connection_id) = connect(&env, &seller, &buyer).await;
+    let uri = format!("/connections/{connection_id}/documentation");
+    let docs = json!({
+        "purpose": "Auto insurance leads\nfor the west coast",
+        "expected_volume": "about 500 a day",
+        "contacts": [{ "name": "Ana Lopez", "email": "Ana@Buyer.example.com", "phone": "+1 555 010 0100", "role": "account manager" }],
+    });
+    let saved: Connection = env.call("PUT", &uri, Some(&seller.key), Some(docs)).await.expect(200);
+    let recorded = saved.documentation.expect("the documentation");
+    assert_eq!(recorded["purpose"], "Auto insurance leads\nfor the west coast");
+    assert_eq!(recorded["contacts"][0]["email"], "ana@buyer.example.com");
+    // The seller reads it back (also by the invitation's id); the buyer's copy has none.
+    let read: Connection = env.get(&format!("/connections/{invitation_id}"), &seller).await.expect(200);
+    assert_eq!(read.documentation, Some(recorded.clone()));
+    let buyers: Connection = env.get(&format!("/connections/{connection_id}"), &buyer).await.expect(200);
+    assert_eq!(buyers.documentation, None, "the partner never sees it");
+    // A cleared field is cleared, not ignored; the whole record is replaced.
+    let cleared: Connection = env.call("PUT", &uri, Some(&seller.key), Some(json!({ "purpose": " ", "expected_volume": "about 800 a day" }))).await.expect(200);
+    let cleared = cleared.documentation.unwrap();
+    assert_eq!((cleared["purpose"].clone(), cleared["expected_volume"].clone(), cleared["contacts"].clone()), (json!(null), json!("about 800 a day"), json!([])));
+    // A wrong field is named, and nothing is stored.
+    let details = assert_error(&env.call("PUT", &uri, Some(&seller.key), Some(json!({ "contacts": [{ "name": "Bo", "phone": "call me" }] }))).await, 422, "validation failed");
+    assert!(details.starts_with("contacts[0].phone"), "{details}");
+    assert_error(&env.call("PUT", &uri, Some(&seller.key), Some(json!({ "notes": "x" }))).await, 422, "validation failed");
+    let unchanged: Connection = env.get(&format!("/connections/{connection_id}"), &seller).await.expect(200);
+    assert_eq!(unchanged.documentation.unwrap()["expected_volume"], "about 800 a day");
+    // Another account's connection is not found; the revoked one may still be documented.
+    let stranger = env.account("stranger").await;
+    assert_error(&env.call("PUT", &uri, Some(&stranger.key), Some(json!({}))).await, 404, "not found");
+    env.call("DELETE", &format!("/connections/{connection_id}"), Some(&buyer.key), None).await.expect::<Connection>(200);
+    let after: Connection = env.call("PUT", &uri, Some(&buyer.key), Some(json!({ "purpose": "Ended: volumes too low" }))).await.expect(200);
+    assert_eq!((after.status.as_str(), after.documentation.unwrap()["purpose"].as_str()), ("revoked", Some("Ended: volumes too low")));
+}

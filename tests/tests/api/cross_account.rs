@@ -91,6 +91,7 @@ async fn owner_resources(env: &TestEnv, owner: &TestAccount, partner: &TestAccou
 fn valid_body(operation_id: &str, ids: &OwnerIds) -> Value {
     match operation_id {
         "campaignsUpdate" => json!({ "name": "Renamed" }),
+        "connectionsDocument" => json!({ "purpose": "Auto leads" }),
         "flowsUpdate" => json!({ "name": "Renamed", "enabled": true }),
         "leadsSubmit" => json!({ "email": "lead@example.com" }),
         "onboardsUpdate" => json!({ "invitation_id": ids.get("onboard-invitation"), "status": "in_progress" }),

@@ -525,3 +525,50 @@ async fn a_source_reads_its_submission_documents_and_nobody_else_does() {
     assert_eq!(page.status, 200);
     assert!(html.contains("Sending leads") && !html.contains(&w.seller_flow) && !html.contains("Auto leads"));
 }
+
+#[tokio::test]
+async fn a_source_is_emailed_its_flows_when_it_accepts_and_the_seller_may_send_them_again() {
+    let w = world(Plan::Free).await;
+    // Accepted before the seller named it in a flow: the email says so and points to the dashboard.
+    let first = w.env.emails_to(&w.vendor.email).await;
+    let accepted_mail = first.iter().find(|m| m["subject"].as_str().is_some_and(|s| s.contains("How to send leads to"))).expect("the acceptance email");
+    assert!(accepted_mail["body"].as_str().unwrap().contains("not opened a flow to you yet"), "{accepted_mail}");
+    // The buyer, who sends no leads to the seller, is sent no such email.
+    assert!(w.env.emails_to(&w.buyer.email).await.iter().all(|m| !m["subject"].as_str().unwrap_or_default().contains("How to send leads")));
+
+    // The vendor finds the flow it may send to, with its documents' link.
+    let uri = format!("/connections/{}/submission-docs", w.vendor_connection_id);
+    let listed: Value = w.env.get(&uri, &w.vendor).await.expect(200);
+    assert_eq!(listed["partner"]["name"], w.seller.name.as_str());
+    let flows = listed["flows"].as_array().unwrap();
+    assert_eq!(flows.len(), 1, "{listed}");
+    assert_eq!((flows[0]["flow"]["id"].as_str(), flows[0]["source"]["id"].as_str()), (Some(w.seller_flow.as_str()), Some(w.source.as_str())));
+    let docs_url = flows[0]["docs_url"].as_str().unwrap();
+    assert!(docs_url.ends_with(&format!("/flows/{}/sources/{}/docs", w.seller_flow, w.source)), "{docs_url}");
+    // The seller's side of it: the vendor takes no leads from the seller, so nothing to list.
+    let seller_side: Value = w.env.get(&uri, &w.seller).await.expect(200);
+    assert_eq!(seller_side["flows"], json!([]));
+    assert_error(&w.env.get(&uri, &w.buyer).await, 404, "not found");
+
+    // The seller sends them again: the vendor's users get the flow's link; once a minute at most.
+    let resend = format!("/connections/{}/submission-docs/resend", w.vendor_connection_id);
+    let sent: Value = w.env.call("POST", &resend, Some(&w.seller.key), None).await.expect(200);
+    assert_eq!((sent["flows"].as_u64(), sent["recipients"].as_u64()), (Some(1), Some(1)));
+    let mails = w.env.emails_to(&w.vendor.email).await;
+    assert_eq!(mails.len(), first.len() + 1);
+    assert!(mails.last().unwrap()["body"].as_str().unwrap().contains(docs_url));
+    let again = assert_error(&w.env.call("POST", &resend, Some(&w.seller.key), None).await, 429, "rate limit exceeded");
+    assert!(again.contains("60"), "{again}");
+    assert_eq!(w.env.emails_to(&w.vendor.email).await.len(), first.len() + 1, "no second email within the minute");
+    // The vendor sends no documents of the seller's; a buyer connection has none; others see a 404.
+    assert_error(&w.env.call("POST", &resend, Some(&w.vendor.key), None).await, 409, "conflict");
+    let to_buyer = format!("/connections/{}/submission-docs/resend", w.connection_id);
+    assert_error(&w.env.call("POST", &to_buyer, Some(&w.seller.key), None).await, 409, "conflict");
+    assert_error(&w.env.call("POST", &resend, Some(&w.buyer.key), None).await, 404, "not found");
+
+    // Revoked: the vendor's list is empty and nothing more is sent.
+    w.env.call("DELETE", &format!("/connections/{}", w.vendor_connection_id), Some(&w.seller.key), None).await.expect::<Value>(200);
+    let after: Value = w.env.get(&uri, &w.vendor).await.expect(200);
+    assert_eq!(after["flows"], json!([]));
+    assert_error(&w.env.call("POST", &resend, Some(&w.seller.key), None).await, 409, "conflict");
+}

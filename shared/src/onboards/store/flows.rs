@@ -9,7 +9,7 @@ use crate::partners::domain::Entity;
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
 use crate::store::keys::{self, ItemType, prefix};
-use crate::store::lists::{Page, PageRequest};
+use crate::store::lists::{MAX_LIMIT, Page, PageRequest};
 use crate::platform::time;
 
 /// A buyer-step index entry: which step of which flow delivers to the entity in its key.
@@ -53,10 +53,30 @@ fn flow_writes(account: &Id, flow: &Flow, previous: Option<&Flow>) -> Result<Vec
     Ok(writes)
 }
 
+/// The most flows `all_flows` reads.
+pub const MAX_FLOWS_READ: usize = 1000;
+
 impl OnboardsTable<'_> {
     /// The account's flows, newest first.
     pub async fn flows(&self, account: &Id, page: &PageRequest) -> Result<Page<Flow>, ApiError> {
         self.db.list(account, prefix::FLOW, page, None).await
+    }
+
+    /// Up to `MAX_FLOWS_READ` of the account's flows, newest first, in pages of the longest
+    /// list page (a listing for people, bounded: at most ten Queries).
+    pub async fn all_flows(&self, account: &Id) -> Result<Vec<Flow>, ApiError> {
+        let mut flows = vec![];
+        let mut page = PageRequest { limit: MAX_LIMIT, cursor: None };
+        while flows.len() < MAX_FLOWS_READ {
+            let listed = self.flows(account, &page).await?;
+            flows.extend(listed.items);
+            match listed.next_cursor {
+                Some(cursor) => page.cursor = Some(cursor),
+                None => break,
+            }
+        }
+        flows.truncate(MAX_FLOWS_READ);
+        Ok(flows)
     }
 
     /// A flow by its id alone, with its account: one Query on GSI1.

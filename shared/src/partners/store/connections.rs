@@ -8,6 +8,7 @@ use crate::store::partners::audit::Audit;
 use crate::store::tx::{Part, TxError, UpdateError, Write, busy};
 use crate::platform::accounts::Caller;
 use crate::partners::domain::invitation::Invitee;
+use crate::partners::domain::documentation::RelationshipDocs;
 use crate::partners::domain::{AuditEvent, Connection, ConnectionStatus};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
@@ -40,6 +41,26 @@ impl PartnersTable<'_> {
     /// The account's copy of a connection, by its id only.
     pub async fn connection_by_id(&self, account: &Id, id: &Id) -> Result<Option<Connection>, ApiError> {
         self.db.get_as(&keys::connection(account, id)).await
+    }
+
+    /// Replaces what the account records about one of its connections (its own copy only: the
+    /// partner's copy, and what it records, are untouched).
+    pub async fn document_connection(&self, account: &Id, id: &Id, documentation: &RelationshipDocs) -> Result<Connection, ApiError> {
+        let connection = self.connection(account, id).await?.ok_or(ApiError::NotFound("connection"))?;
+        let write = Write::update(Part::Connection, keys::connection(account, &connection.id))
+            .set("documentation", keys::value(documentation)?)
+            .only_if("attribute_exists(#pk)");
+        match self.db.update_returning(write).await {
+            Ok(item) => keys::parse(item),
+            Err(UpdateError::Condition(_)) => Err(ApiError::NotFound("connection")),
+            Err(UpdateError::Other(e)) => Err(e),
+        }
+    }
+
+    /// Whether the connection's submission documents may be emailed now (not in the last
+    /// `period`), recording the send if so.
+    pub async fn may_send_submission_docs(&self, connection: &Id, period: std::time::Duration) -> Result<bool, ApiError> {
+        self.db.first_within(keys::submission_docs_throttle(connection), keys::ItemType::SubmissionDocsThrottle, period).await
     }
 
     /// Either party revokes; from the commit on, neither side's copy is active.

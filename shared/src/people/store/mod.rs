@@ -2,8 +2,6 @@
 //! sessions. Each is found by the hash of its secret (a link's or a session's token, an
 //! address), so a lookup is one GetItem and no secret is stored.
 
-use serde::{Deserialize, Serialize};
-
 use crate::people::domain::{LINK_TTL, RESEND_AFTER, SESSION_TTL, Session, SignInLink};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
@@ -32,29 +30,11 @@ pub enum LinkRefused {
     Expired,
 }
 
-#[derive(Serialize, Deserialize)]
-struct Throttle {
-    sent_at: time::Timestamp,
-}
-
-fn now_seconds() -> u64 {
-    time::epoch_seconds(std::time::SystemTime::now())
-}
-
 impl PeopleTable<'_> {
     /// Whether `address` may be sent a sign-in email now (none in the last minute), recording
     /// the send if so: one conditional write, so two requests at once send one email.
     pub async fn may_email(&self, address: &str) -> Result<bool, ApiError> {
-        let key = keys::sign_in_throttle(&secret::hash(address));
-        let mut item = keys::item(&key, ItemType::SignInThrottle, &Throttle { sent_at: time::now() })?;
-        item.insert(keys::TTL.into(), keys::expires_after(RESEND_AFTER));
-        let write = Write::put(Part::Link, key, item).only_if("attribute_not_exists(#pk) OR #ttl < :now").value(":now", aws_sdk_dynamodb::types::AttributeValue::N(now_seconds().to_string()));
-        match self.db.transact(vec![write]).await {
-            Ok(()) => Ok(true),
-            Err(TxError::Condition(_)) => Ok(false),
-            Err(TxError::Busy) => Err(busy()),
-            Err(TxError::Other(e)) => Err(e),
-        }
+        self.db.first_within(keys::sign_in_throttle(&secret::hash(address)), ItemType::SignInThrottle, RESEND_AFTER).await
     }
 
     /// A new one-time link for a user; its token, returned once (only its hash is stored).
