@@ -5,10 +5,16 @@
 /** What the partner is to this account, in words. */
 const PARTNER_ROLE = { buyer: "receives leads from you", seller: "sends leads to you", both: "exchanges leads with you both ways" };
 
-/** A list item: its text, then its buttons. */
-function item(text, buttons) {
+/** A list item: its text, a link (`[label, href]`) if any, then its buttons. */
+function item(text, buttons, link) {
   const li = document.createElement("li");
   li.append(document.createTextNode(text));
+  if (link) {
+    const a = document.createElement("a");
+    a.textContent = link[0];
+    a.href = link[1];
+    li.append(" ", a);
+  }
   for (const [label, run, secondary] of buttons || []) {
     const button = document.createElement("button");
     button.type = "button";
@@ -54,15 +60,147 @@ async function load() {
     ])), "None waiting for you.");
   const active = connections.body.filter((c) => c.status === "active");
   const former = connections.body.filter((c) => c.status !== "active");
+  known = new Map(connections.body.map((c) => [c.id, c]));
   fill("active", active.map((c) => item(
-    c.connected_account.name + " " + (PARTNER_ROLE[c.relationship_type] || "") + " (since " + longDate(c.created_at) + ").",
-    [["Revoke", () => confirmThen("Revoke the connection with " + c.connected_account.name + "?",
-      "From now on no lead goes between you and " + c.connected_account.name + ": their submissions are refused and deliveries to them stop. Both of you keep what was exchanged. To connect again, one of you sends a new invitation.",
-      "Revoke connection", () => asPerson("DELETE", "/connections/" + c.id)), true]])), "No connections yet: invite a partner above.");
+    c.connected_account.name + " " + (PARTNER_ROLE[c.relationship_type] || "") + " (since " + longDate(c.created_at) + "). " + setupNote(c),
+    [], ["Details", "#connection/" + c.id])), "No connections yet: invite a partner above.");
   fill("sent", sent.body.map((inv) => item(
     (inv.invitee_account ? inv.invitee_account.name : inv.invitee_email) + " " + (PARTNER_ROLE[inv.relationship_type] || "") + ", invited " + longDate(inv.created_at) + ", waiting for an answer until " + longDate(inv.expires_at) + ".")), "None waiting for an answer.");
-  fill("former", former.map((c) => item(c.connected_account.name + ", revoked " + longDate(c.revoked_at) + ".")), "None.");
+  fill("former", former.map((c) => item(c.connected_account.name + ", revoked " + longDate(c.revoked_at) + ".", [], ["Details", "#connection/" + c.id])), "None.");
+  route();
+}
+
+/** The connections last read, by id. */
+let known = new Map();
+
+/** Whether the partner sends leads to this account (so this account receives, as a buyer). */
+const sendsToUs = (c) => c.relationship_type === "seller" || c.relationship_type === "both";
+/** Whether this account sends leads to the partner. */
+const weSend = (c) => c.relationship_type === "buyer" || c.relationship_type === "both";
+
+/** Where a connection's delivery setup stands, in a sentence (empty when none applies). */
+function setupNote(c) {
+  if (c.status !== "active") return "";
+  if (sendsToUs(c)) return c.buyer_delivery_configured ? "Delivery to you is set up." : "Delivery to you is not set up yet.";
+  return "";
+}
+
+/** The dashboard's address says what it shows: `#connection/ID` one connection, else the lists
+ *  (so the browser's Back button goes back to them). */
+function route() {
+  const match = /^#connection\/([0-9a-fA-F]{24})$/.exec(location.hash);
+  const c = match && known.get(match[1]);
+  if (c) return showConnection(c);
   show("home");
+}
+
+const count = (n, one, many) => n + " " + (n === 1 ? one : many);
+
+async function showConnection(c) {
+  const name = c.connected_account.name;
+  say("connection-title", name);
+  say("connection-summary", name + " " + (PARTNER_ROLE[c.relationship_type] || "") + ". Connected since " + longDate(c.created_at)
+    + (c.status === "active" ? "." : "; revoked " + longDate(c.revoked_at) + " by " + (c.revoked_by || "the partner") + "."));
+  const figures = [
+    ["Delivered and accepted", count(c.leads_delivered || 0, "lead", "leads")],
+    ["Rejected by the buyer's rules", count(c.leads_rejected || 0, "lead", "leads")],
+    ["Could not be delivered", count(c.leads_failed || 0, "lead", "leads")],
+    ["Last delivery", c.last_delivery_at ? longDate(c.last_delivery_at) : "none yet"],
+  ];
+  $("figures").replaceChildren(...figures.flatMap(([term, value]) => {
+    const dt = document.createElement("dt"), dd = document.createElement("dd");
+    dt.textContent = term;
+    dd.textContent = value;
+    return [dt, dd];
+  }));
+  $("setup-block").hidden = c.status !== "active" || !(sendsToUs(c) || weSend(c));
+  $("setup-link").hidden = true;
+  if (sendsToUs(c) && !c.buyer_delivery_configured) {
+    say("setup-text", "Leads from " + name + " reach you once you choose the flow that receives them.");
+    $("setup-link").href = "/buyer-onboarding?invitation_id=" + encodeURIComponent(c.invitation_id);
+    $("setup-link").hidden = false;
+  } else if (sendsToUs(c)) {
+    say("setup-text", "Set up on " + longDate(c.buyer_delivery_configured_at) + ": leads from " + name + " arrive in your flow.");
+  } else {
+    say("setup-text", name + " sets up on its side how it receives your leads; your buyer steps deliver to it once it has.");
+  }
+  $("resend-block").hidden = c.status !== "active" || !sendsToUs(c);
+  say("resend-status", "");
+  fillNotes(c.documentation);
+  $("revoke-block").hidden = c.status !== "active";
+  show("connection");
+  $("flows-block").hidden = true;
+  if (c.status === "active" && weSend(c)) {
+    const reply = await asPerson("GET", "/connections/" + c.id + "/submission-docs");
+    if (reply.status !== 200) return say("notes-error", problem(reply));
+    $("flows").replaceChildren(...(reply.body.flows.length ? reply.body.flows.map((f) => {
+      const li = document.createElement("li"), a = document.createElement("a");
+      a.href = new URL(f.docs_url).pathname;
+      a.textContent = "How to send leads to " + f.flow.name + (f.enabled ? "" : " (paused by " + name + ")");
+      li.append(a);
+      return li;
+    }) : [item(name + " has not opened a flow to you yet.")]));
+    $("flows-block").hidden = false;
+  }
+}
+
+const CONTACT_FIELDS = [["name", "Name", "text", "name"], ["email", "Email", "email", "email"], ["phone", "Phone", "tel", "tel"], ["role", "Role", "text", "off"]];
+
+/** One contact's inputs, ids `contact-N-field`. */
+function contactRow(contact) {
+  const row = document.createElement("div");
+  row.className = "contact";
+  const n = $("contacts").children.length;
+  for (const [field, label, type, autocomplete] of CONTACT_FIELDS) {
+    const l = document.createElement("label"), input = document.createElement("input");
+    input.id = "contact-" + n + "-" + field;
+    input.type = type;
+    input.autocomplete = autocomplete;
+    input.value = (contact && contact[field]) || "";
+    input.setAttribute("aria-describedby", "notes-error");
+    l.htmlFor = input.id;
+    l.textContent = label + (field === "name" ? "" : " (optional)");
+    row.append(l, input);
+  }
+  const remove = document.createElement("button");
+  remove.type = "button";
+  remove.className = "secondary";
+  remove.textContent = "Remove this contact";
+  remove.addEventListener("click", () => { row.remove(); renumber(); });
+  row.append(remove);
+  $("contacts").append(row);
+}
+
+/** Keeps the inputs' ids in step with their position (errors name `contacts[N]`). */
+function renumber() {
+  [...$("contacts").children].forEach((row, n) => {
+    for (const input of row.querySelectorAll("input")) {
+      const field = input.id.split("-").pop();
+      input.id = "contact-" + n + "-" + field;
+      input.previousElementSibling.htmlFor = input.id;
+    }
+  });
+}
+
+function fillNotes(documentation) {
+  const d = documentation || {};
+  $("purpose").value = d.purpose || "";
+  $("expected_volume").value = d.expected_volume || "";
+  $("contacts").replaceChildren();
+  for (const contact of d.contacts || []) contactRow(contact);
+  say("notes-status", "");
+  say("notes-error", "");
+  clearFieldErrors($("notes"));
+}
+
+/** Puts a refused field's problem next to it (`contacts[1].email: …` names contact 2's email). */
+function markInvalid(reply) {
+  const invalid = invalidField(reply);
+  const contact = invalid && /^contacts\[(\d+)\]\.(\w+)$/.exec(invalid.field);
+  const input = invalid && (contact ? $("contact-" + contact[1] + "-" + contact[2]) : $(invalid.field));
+  if (!input) return say("notes-error", problem(reply));
+  const label = input.labels[0].textContent.replace(" (optional)", "");
+  fieldError(input, label + (contact ? " of contact " + (Number(contact[1]) + 1) : "") + ": " + invalid.message);
 }
 
 asSignedIn(() => {
@@ -87,7 +225,32 @@ asSignedIn(() => {
     if (reply.status !== 200 && reply.status !== 204) return say("confirm-error", problem(reply));
     await load();
   });
-  $("confirm-no").addEventListener("click", () => show("home"));
+  $("confirm-no").addEventListener("click", () => route());
+  window.addEventListener("hashchange", route);
+  $("add-contact").addEventListener("click", () => { contactRow(null); $("contacts").lastElementChild.querySelector("input").focus(); });
+  action($("notes"), "notes-error", async () => {
+    const c = known.get(location.hash.split("/")[1]);
+    const contacts = [...$("contacts").children].map((row) => Object.fromEntries([...row.querySelectorAll("input")].map((i) => [i.id.split("-").pop(), i.value])));
+    const reply = await asPerson("PUT", "/connections/" + c.id + "/documentation", { purpose: $("purpose").value, expected_volume: $("expected_volume").value, contacts });
+    if (reply.status !== 200) return markInvalid(reply);
+    clearFieldErrors($("notes"));
+    known.set(c.id, reply.body);
+    fillNotes(reply.body.documentation);
+    say("notes-status", "Notes saved.");
+  });
+  action($("resend"), "resend-error", async () => {
+    const c = known.get(location.hash.split("/")[1]);
+    const reply = await asPerson("POST", "/connections/" + c.id + "/submission-docs/resend");
+    if (reply.status === 429) return say("resend-error", "They were sent the instructions less than a minute ago. Try again in a minute.");
+    if (reply.status !== 200) return say("resend-error", problem(reply));
+    say("resend-status", "Sent to " + count(reply.body.recipients, "person", "people") + " at " + c.connected_account.name + ", listing " + count(reply.body.flows, "flow", "flows") + ".");
+  });
+  action($("revoke"), "notes-error", async () => {
+    const c = known.get(location.hash.split("/")[1]);
+    confirmThen("Revoke the connection with " + c.connected_account.name + "?",
+      "From now on no lead goes between you and " + c.connected_account.name + ": their submissions are refused and deliveries to them stop. Both of you keep what was exchanged. To connect again, one of you sends a new invitation.",
+      "Revoke connection", () => asPerson("DELETE", "/connections/" + c.id));
+  });
   for (const [id, everywhere] of [["sign-out", false], ["sign-out-everywhere", true]]) {
     action($(id), "home-error", async () => {
       const reply = await asPerson("POST", "/sign-out", { everywhere });

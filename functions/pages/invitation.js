@@ -17,6 +17,15 @@ function onboardingLink(linkId, paragraphId, accepted) {
   $(paragraphId).hidden = false;
 }
 
+/** For a partner invited to send leads: where its instructions are (its connection, on the
+ *  dashboard). */
+function sourcesLink(linkId, paragraphId, accepted) {
+  const source = invitation.relationship_type === "seller" || invitation.relationship_type === "both";
+  if (!source || !accepted.connection) return;
+  $(linkId).href = "/dashboard#connection/" + encodeURIComponent(accepted.connection.id);
+  $(paragraphId).hidden = false;
+}
+
 function closed(state) {
   const [title, text] = CLOSED[state] || CLOSED.unknown;
   const inviter = invitation ? invitation.inviter.name : "the inviter";
@@ -40,11 +49,13 @@ async function answer(body, alertId) {
       ? "Set up how you receive leads from " + invitation.inviter.name + ". The page opens in this tab and remembers your key until you close it."
       : invitation.inviter.name + " can now send you their flows' details; use your API key to call the API.");
     onboardingLink("created-onboarding-link", "created-onboarding", reply.body);
+    sourcesLink("created-sources-link", "created-sources", reply.body);
     return show("created");
   }
   if (reply.status === 200 && reply.body.connection) {
     say("accepted-text", "You are now connected with " + invitation.inviter.name + ".");
     onboardingLink("accepted-onboarding-link", "accepted-onboarding", reply.body);
+    sourcesLink("accepted-sources-link", "accepted-sources", reply.body);
     return show("accepted");
   }
   if (reply.status === 200) {
@@ -74,8 +85,16 @@ if (data.state !== "pending" || !token) {
   }
   show("open");
   action($("accept"), "open-error", () => answer({ answer: "accept" }, "open-error"));
-  action($("decline"), "open-error", () => answer({ answer: "decline" }, "open-error"));
-  action($("decline-new"), "open-error", () => answer({ answer: "decline" }, "open-error"));
+  // Declining cannot be undone: it is asked once more.
+  for (const id of ["decline", "decline-new"]) {
+    $(id).addEventListener("click", () => {
+      say("confirm-decline-title", "Decline the invitation from " + invitation.inviter.name + "?");
+      say("confirm-decline-text", invitation.inviter.name + " will see that you declined, and this link stops working. They can send a new invitation.");
+      show("confirm-decline");
+    });
+  }
+  action($("confirm-decline-yes"), "confirm-decline-error", () => answer({ answer: "decline" }, "confirm-decline-error"));
+  $("confirm-decline-no").addEventListener("click", () => show("open"));
   action($("create"), "open-error", () => {
     const accountName = $("account-name").value.trim();
     const name = $("user-name").value.trim();

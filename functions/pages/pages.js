@@ -82,3 +82,32 @@ const ROLES = {
   seller: "as a source: you would send leads to them",
   both: "to exchange leads in both directions",
 };
+
+/** Shows a problem next to the input it is about: the input marked invalid, the message right
+ *  after it and read with it, the focus on it. */
+function fieldError(input, message) {
+  clearFieldErrors(input.form);
+  const note = document.createElement("p");
+  note.className = "field-error";
+  note.id = input.id + "-error";
+  note.textContent = message;
+  input.after(note);
+  input.dataset.describedby = input.getAttribute("aria-describedby") || "";
+  input.setAttribute("aria-describedby", (note.id + " " + input.dataset.describedby).trim());
+  input.setAttribute("aria-invalid", "true");
+  input.focus();
+}
+
+function clearFieldErrors(form) {
+  for (const note of form.querySelectorAll(".field-error")) note.remove();
+  for (const input of form.querySelectorAll("[aria-invalid]")) {
+    input.removeAttribute("aria-invalid");
+    if (input.dataset.describedby !== undefined) input.setAttribute("aria-describedby", input.dataset.describedby);
+  }
+}
+
+/** The field a refusal names (`details` "field: message"), and its message. */
+function invalidField(reply) {
+  const match = /^([\w.\[\]]+):\s*(.*)$/.exec((reply.body && reply.body.details) || "");
+  return (reply.status === 422 || reply.status === 400) && match ? { field: match[1], message: match[2] } : null;
+}

@@ -23,13 +23,22 @@ function render(docs) {
     for (const text of [field.name, field.type, field.required ? "yes" : "no"]) row.insertCell().textContent = text;
   }
   $("docs-fields").hidden = docs.fields.length === 0;
+  const criteria = docs.acceptance_criteria || { required: [], rules: [] };
+  const quoted = (values) => values.map((v) => "“" + v + "”").join(", ");
+  const rules = [
+    ...criteria.required.map((field) => field + " must be present and not blank."),
+    ...criteria.rules.map((r) => r.operator === "is_one_of" ? r.field + " must be one of " + quoted(r.values) + "." : r.field + " must not be any of " + quoted(r.values) + "."),
+  ];
+  $("docs-rules").replaceChildren(...rules.map((text) => { const li = document.createElement("li"); li.textContent = text; return li; }));
+  $("docs-rules-block").hidden = rules.length === 0;
   $("docs-any-field").hidden = docs.fields.length !== 0;
   show("docs");
 }
 
 async function start() {
-  if (!key) return show("key");
-  const reply = await api("GET", location.pathname, undefined, key);
+  if (!key && !data.person) return show("key");
+  const reply = key ? await api("GET", location.pathname, undefined, key) : await asPerson("GET", location.pathname);
+  if (reply.status === 401 && !key) return show("key");
   if (reply.status === 401) {
     apiKey.forget();
     key = null;

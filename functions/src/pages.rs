@@ -2,8 +2,9 @@
 //! self-contained document, made at build time (build/pages.rs), with the data it shows in a JSON
 //! island that its script reads.
 
+use lambda_http::Request;
 use serde::Serialize;
-use shared::ApiError;
+use shared::{ApiError, Db};
 use shared::platform::http::{Caching, HandlerResult, html};
 
 pub struct Page {
@@ -25,4 +26,10 @@ impl Page {
         let island = json.replace('<', "\\u003c").replace('>', "\\u003e").replace('&', "\\u0026");
         html(self.html.replacen("{{data}}", &island, 1), self.csp, Caching::NoStore)
     }
+}
+
+/// The signed-in person a public page acts as, for the page's data: their address and the CSRF
+/// token the page's calls send back. `None`: nobody is signed in (the page asks for what it needs).
+pub async fn person(db: &Db, req: &Request) -> Result<Option<serde_json::Value>, ApiError> {
+    Ok(shared::platform::auth::signed_in(db, req).await?.map(|s| serde_json::json!({ "email": s.email, "csrf": s.csrf })))
 }

@@ -121,7 +121,14 @@ test("an existing account accepts one invitation and declines another from the l
 
   await page.goto(secondLink);
   assert.match(await page.locator("#open-summary").textContent(), /as a source: you would send leads to them/);
+  // Declining is asked once more, and going back changes nothing.
   await page.getByRole("button", { name: "Decline" }).first().click();
+  await heading(page).filter({ hasText: `Decline the invitation from ${sellers[1].name}?` }).waitFor();
+  await page.getByRole("button", { name: "Go back" }).click();
+  await heading(page).filter({ hasText: `${sellers[1].name} invites you to connect` }).waitFor();
+  assert.equal((await stack.api("GET", "/invitations?direction=received&status=pending", buyer.key)).body.length, 1);
+  await page.getByRole("button", { name: "Decline" }).first().click();
+  await page.getByRole("button", { name: "Decline", exact: true }).click();
   await heading(page).filter({ hasText: "Invitation declined" }).waitFor();
   await shot(page, "7-invitation-declined");
   const invitations = await stack.api("GET", "/invitations?direction=received&status=declined", buyer.key);
@@ -259,13 +266,27 @@ test("a client confirms the details behind its onboarding link, and the receiver
     const page = await chromium.newPage();
     await page.goto(link);
     await heading(page).filter({ hasText: "Welcome to Spring onboarding" }).waitFor();
-    assert.equal(await page.getByLabel("Email").inputValue(), "client@example.com");
+    // Who is asking, and the invited address as text, not as a field that looks editable.
+    assert.equal(await page.locator("#details-asker").textContent(), `${customer.name} asks you to check your details for Spring onboarding, complete what is missing, and confirm.`);
+    assert.equal(await page.locator("#email").textContent(), "client@example.com");
+    assert.equal(await page.locator("input[type=email]").count(), 0);
     assert.equal(await page.getByLabel("First name").inputValue(), "Cleo");
-    assert.ok(await fitsSmallScreen(page));
-    await shot(page, "10-client-onboarding-details");
+    await checkLayouts(page, "10-client-onboarding-details");
+    // An emptied required name is refused next to its field; a wrong phone is named in words there.
+    await page.getByLabel("First name").fill("");
+    await page.getByRole("button", { name: "Confirm and finish" }).click();
+    await page.locator("#first-name-error").filter({ hasText: "Enter your first name." }).waitFor();
+    assert.equal(await page.getByLabel("First name").getAttribute("aria-invalid"), "true");
+    await page.getByLabel("First name").fill("Cleo");
     await page.getByLabel("Last name").fill("Client");
-    await page.getByLabel("Company").fill("Cleo & Co");
-    await page.getByLabel("Phone").fill("+1 555 0100");
+    await page.getByLabel("Phone (optional)").fill("call me");
+    await page.getByRole("button", { name: "Confirm and finish" }).click();
+    await page.locator("#phone-error").filter({ hasText: /^Phone: must be a phone number/ }).waitFor();
+    assert.equal(await page.evaluate(() => document.activeElement.id), "phone");
+    await checkLayouts(page, "10-client-onboarding-field-error");
+    assert.equal((await stack.api("GET", `/api/v1/clients?campaign_id=${campaignId}`, customer.key)).body.clients[0].status, "invited", "nothing completed yet");
+    await page.getByLabel("Company (optional)").fill("Cleo & Co");
+    await page.getByLabel("Phone (optional)").fill("+1 555 0100");
     await page.getByRole("button", { name: "Confirm and finish" }).click();
     await heading(page).filter({ hasText: "You are all set" }).waitFor();
     await shot(page, "11-client-onboarding-done");
@@ -441,15 +462,45 @@ test("people sign in by emailed link, invite and connect from the dashboard, and
     await row.waitFor();
     assert.equal(await sellerPage.locator("#sent li").filter({ hasText: partner.email }).count(), 0, "no longer waiting");
 
+    // The connection's own page: figures, where setup stands, notes only the seller sees.
+    await row.getByRole("link", { name: "Details" }).click();
+    await heading(sellerPage).filter({ hasText: partner.name }).waitFor();
+    assert.match(await sellerPage.locator("#figures").textContent(), /Delivered and accepted0 leads/);
+    assert.match(await sellerPage.locator("#setup-text").textContent(), /sets up on its side/);
+    await sellerPage.getByLabel("Business purpose").fill("Auto leads for the west coast");
+    await sellerPage.getByLabel("Expected volume").fill("about 500 a day");
+    await sellerPage.getByRole("button", { name: "Add a contact" }).click();
+    await sellerPage.locator("#contact-0-name").fill("Ana Lopez");
+    await sellerPage.locator("#contact-0-email").fill("ana at partner");
+    await sellerPage.getByRole("button", { name: "Save notes" }).click();
+    // The wrong field is named in words and marked; nothing is saved.
+    await sellerPage.locator("#contact-0-email-error").filter({ hasText: "Email of contact 1: 'ana at partner' is not a valid email address" }).waitFor();
+    assert.equal(await sellerPage.locator("#contact-0-email").getAttribute("aria-invalid"), "true");
+    assert.equal(await sellerPage.evaluate(() => document.activeElement.id), "contact-0-email");
+    await checkLayouts(sellerPage, "20-seller-5-connection-notes-error");
+    await sellerPage.locator("#contact-0-email").fill("ana@partner.example.com");
+    await sellerPage.getByRole("button", { name: "Save notes" }).click();
+    await sellerPage.locator("#notes-status").filter({ hasText: "Notes saved." }).waitFor();
+    const noted = (await stack.api("GET", "/connections", seller.key)).body.find((c) => c.connected_account.id === partner.id);
+    assert.deepEqual([noted.documentation.purpose, noted.documentation.contacts[0].email], ["Auto leads for the west coast", "ana@partner.example.com"]);
+    const partnerSide = (await stack.api("GET", "/connections", partner.key)).body.find((c) => c.connected_account.id === seller.id);
+    assert.equal(partnerSide.documentation, null, "the partner never sees the seller's notes");
+    await sellerPage.reload();
+    await heading(sellerPage).filter({ hasText: partner.name }).waitFor();
+    assert.equal(await sellerPage.getByLabel("Expected volume").inputValue(), "about 500 a day", "the page opens where it was, with the notes");
+
     // Revoking asks first and says what stops.
-    await row.getByRole("button", { name: "Revoke" }).click();
+    await sellerPage.getByRole("button", { name: "Revoke connection" }).click();
     await heading(sellerPage).filter({ hasText: `Revoke the connection with ${partner.name}?` }).waitFor();
     assert.match(await sellerPage.locator("#confirm-text").textContent(), /no lead goes between you/);
-    await checkLayouts(sellerPage, "20-seller-5-revoke-confirm");
+    await checkLayouts(sellerPage, "20-seller-6-revoke-confirm");
     await sellerPage.getByRole("button", { name: "Cancel" }).click();
-    await row.waitFor();
-    await row.getByRole("button", { name: "Revoke" }).click();
+    await heading(sellerPage).filter({ hasText: partner.name }).waitFor();
     await sellerPage.getByRole("button", { name: "Revoke connection" }).click();
+    await sellerPage.getByRole("button", { name: "Revoke connection" }).click();
+    await sellerPage.locator("#connection-summary").filter({ hasText: "revoked" }).waitFor();
+    await sellerPage.goBack();
+    await heading(sellerPage).filter({ hasText: "Connections" }).waitFor();
     await sellerPage.locator("#former li").filter({ hasText: partner.name }).waitFor();
     assert.equal(await sellerPage.locator("#active li").filter({ hasText: partner.name }).count(), 0);
     const seen = await stack.api("GET", "/connections", partner.key);
@@ -467,7 +518,7 @@ test("people sign in by emailed link, invite and connect from the dashboard, and
   assert.equal(ended.status, 401, "the old session no longer calls the API");
   await sellerPage.goto(stack.url + "/dashboard");
   await heading(sellerPage).filter({ hasText: "Dashboard" }).waitFor();
-  await checkLayouts(sellerPage, "20-seller-6-signed-out");
+  await checkLayouts(sellerPage, "20-seller-7-signed-out");
   await sellerPage.close();
   const log = readFileSync(stack.log, "utf8");
   assert.ok(!log.includes(session.value) && !log.includes(link.split("token=")[1]), "no session or link token in the log");
@@ -533,5 +584,60 @@ test("keys are created and revoked from Settings, and the revoked key is refused
   await page.locator("#keys li").filter({ hasText: `${prefix}… of ${owner.email}` }).filter({ hasText: "revoked" }).waitFor();
   assert.equal((await stack.api("GET", "/account", key)).status, 401, "the revoked key is refused");
   assert.equal((await stack.api("GET", "/account", owner.key)).status, 200, "the other key still works");
+  await page.close();
+});
+
+test("a source partner finds its instructions from the email and its dashboard, signed in, without a key", async () => {
+  const seller = stack.account("Owner", "paid");
+  const vendor = stack.account("Vendor");
+  const invited = await invite(seller, { email: vendor.email, relationship_type: "seller" });
+  // The seller opens a flow to the invited partner before it answers, with rules it must meet.
+  const flow = await stack.api("POST", "/flows", seller.key, {
+    name: "Solar leads", enabled: true, fields: ["email", "state"], sources: [{ entity: { id: invited.entity.id } }],
+    acceptance_criteria: { required: ["email"], rules: [{ field: "state", operator: "is_one_of", values: ["TX", "CA"] }] },
+  });
+  assert.equal(flow.status, 201, JSON.stringify(flow.body));
+  const docsPath = `/flows/${flow.body.id}/sources/${flow.body.sources[0].id}/docs`;
+
+  const page = await chromium.newPage();
+  await page.goto(await stack.invitationLink(vendor.email));
+  await page.getByRole("button", { name: "Accept invitation" }).click();
+  await heading(page).filter({ hasText: "You are connected" }).waitFor();
+  const toDashboard = page.getByRole("link", { name: "See how to send them leads" });
+  assert.ok(await toDashboard.isVisible());
+  await checkLayouts(page, "24-source-1-connected");
+
+  // The email names the flow and links its instructions.
+  const mail = await eventually("the instructions email", async () => (await stack.emailsTo(vendor.email)).find((m) => m.subject === `How to send leads to ${seller.name}`));
+  const emailed = mail.body.match(/https?:\/\/[^"\s<]+\/docs/)[0];
+  assert.equal(new URL(emailed).pathname, docsPath);
+  assert.match(mail.body, /Solar leads/);
+
+  // Signed in, the dashboard's connection page lists it, and the instructions open without a key.
+  await signIn(page, vendor, "24-source-2");
+  const row = page.locator("#active li").filter({ hasText: `${seller.name} receives leads from you` });
+  await row.getByRole("link", { name: "Details" }).click();
+  const docsLink = page.getByRole("link", { name: "How to send leads to Solar leads" });
+  await docsLink.waitFor();
+  await checkLayouts(page, "24-source-3-connection");
+  await docsLink.click();
+  await page.waitForURL(stack.url + docsPath);
+  await heading(page).filter({ hasText: `Sending leads to Solar leads as ${vendor.name}` }).waitFor();
+  const rules = await page.locator("#docs-rules li").allTextContents();
+  assert.deepEqual(rules, ["email must be present and not blank.", "state must be one of “TX”, “CA”."]);
+  await checkLayouts(page, "24-source-4-instructions");
+
+  // The seller sends the instructions again from its dashboard; a second click within the minute is refused in words.
+  const sellerPage = await chromium.newPage();
+  await sellerPage.context().clearCookies();
+  await signIn(sellerPage, seller, "24-source-seller");
+  await sellerPage.locator("#active li").filter({ hasText: `${vendor.name} sends leads to you` }).getByRole("link", { name: "Details" }).click();
+  const before = (await stack.emailsTo(vendor.email)).length;
+  await sellerPage.getByRole("button", { name: "Email them the instructions again" }).click();
+  await sellerPage.locator("#resend-status").filter({ hasText: "listing 1 flow" }).waitFor();
+  assert.equal((await stack.emailsTo(vendor.email)).length, before + 1);
+  await sellerPage.getByRole("button", { name: "Email them the instructions again" }).click();
+  await sellerPage.locator("#resend-error").filter({ hasText: "less than a minute ago" }).waitFor();
+  await sellerPage.close();
   await page.close();
 });

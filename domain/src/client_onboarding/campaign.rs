@@ -101,8 +101,8 @@ fn phone(value: Option<String>) -> Result<Option<String>, Refusal> {
 }
 
 /// `POST /c/{token}/complete`: the details the client confirmed or completed on the onboarding
-/// page. A field left out keeps what the client was invited with; the email is who was invited
-/// and does not change.
+/// page. A field left out keeps what the client was invited with; a blank one is cleared (the
+/// client emptied it); the email is who was invited and does not change.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientDetails {
@@ -116,14 +116,23 @@ impl ClientDetails {
     /// The client with these details, validated as at creation, now completed.
     pub fn complete(self, client: Client, now: &Timestamp) -> Result<Client, Refusal> {
         Ok(Client {
-            first_name: optional_text("first_name", self.first_name)?.or(client.first_name),
-            last_name: optional_text("last_name", self.last_name)?.or(client.last_name),
-            company_name: optional_text("company_name", self.company_name)?.or(client.company_name),
-            phone: phone(self.phone)?.or(client.phone),
+            first_name: confirmed(self.first_name, client.first_name, |v| optional_text("first_name", v))?,
+            last_name: confirmed(self.last_name, client.last_name, |v| optional_text("last_name", v))?,
+            company_name: confirmed(self.company_name, client.company_name, |v| optional_text("company_name", v))?,
+            phone: confirmed(self.phone, client.phone, phone)?,
             status: ClientStatus::Completed,
             completed_at: Some(now.clone()),
             ..client
         })
+    }
+}
+
+/// A field as confirmed: `kept` when left out, cleared when blank, else checked.
+fn confirmed(sent: Option<String>, kept: Option<String>, check: impl FnOnce(Option<String>) -> Result<Option<String>, Refusal>) -> Result<Option<String>, Refusal> {
+    match sent {
+        None => Ok(kept),
+        Some(blank) if blank.trim().is_empty() => Ok(None),
+        given => check(given),
     }
 }
 
@@ -253,6 +262,8 @@ mod tests {
         let completed = details.complete(client.clone(), &"t1".into()).unwrap();
         assert_eq!((completed.first_name.as_deref(), completed.last_name.as_deref(), completed.phone.as_deref()), (Some("Ann"), Some("Lee"), Some("+1 555 0100")));
         assert_eq!((completed.status, completed.completed_at.as_deref(), completed.email.as_str()), (ClientStatus::Completed, Some("t1"), "c@example.com"));
+        let cleared = ClientDetails { first_name: Some(" ".into()), ..Default::default() }.complete(client.clone(), &"t1".into()).unwrap();
+        assert_eq!(cleared.first_name, None, "a field the client emptied is cleared, not kept");
         let bad = ClientDetails { phone: Some("call me".into()), ..Default::default() }.complete(client, &"t1".into());
         assert!(matches!(bad, Err(Refusal::Invalid { .. })), "{bad:?}");
     }

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use crate::onboards::criteria::AcceptanceCriteria;
 use crate::onboards::flow::{Flow, Source};
+use crate::partners::Entity;
 use crate::platform::id::Id;
 
 #[derive(Debug, Serialize)]
@@ -111,15 +112,16 @@ pub struct SubmissionFlow {
     pub docs_url: String,
 }
 
-/// The flows among `flows` that take leads from the partner the owner knows as `entity`, with
-/// their documents' links under `api_origin` (the API's configured origin).
-pub fn flows_for_source(flows: &[Flow], entity: &Id, api_origin: &str) -> Vec<SubmissionFlow> {
+/// The flows among `flows` that take leads from the partner the owner knows as `entity` (named
+/// as the entity is now, not as when the flow named it), with their documents' links under
+/// `api_origin` (the API's configured origin).
+pub fn flows_for_source(flows: &[Flow], entity: &Entity, api_origin: &str) -> Vec<SubmissionFlow> {
     flows
         .iter()
-        .flat_map(|flow| flow.sources.iter().filter(|s| &s.entity.id == entity).map(move |source| (flow, source)))
+        .flat_map(|flow| flow.sources.iter().filter(|s| s.entity.id == entity.id).map(move |source| (flow, source)))
         .map(|(flow, source)| SubmissionFlow {
             flow: Named { id: flow.id.clone(), name: flow.name.clone() },
-            source: Named { id: source.id.clone(), name: source.entity.name.clone() },
+            source: Named { id: source.id.clone(), name: entity.name.clone() },
             enabled: flow.enabled,
             docs_url: format!("{api_origin}/flows/{}/sources/{}/docs", flow.id, source.id),
         })
@@ -169,11 +171,12 @@ mod tests {
     #[test]
     fn a_source_sees_only_the_flows_that_name_it() {
         let (mine, other) = (flow(&[], &[]), flow(&[], &[]));
-        let entity = mine.sources[0].entity.id.clone();
+        let entity = Entity::new(mine.sources[0].entity.id.clone(), "Vendor Inc", &"t".into());
         let mut disabled = flow(&[], &[]);
         disabled.enabled = false;
-        disabled.sources.push(Source { id: Id::generate(), entity: EntityRef { id: entity.clone(), name: "Vendor".into() } });
+        disabled.sources.push(Source { id: Id::generate(), entity: EntityRef { id: entity.id.clone(), name: "vendor@example.com".into() } });
         let listed = flows_for_source(&[mine.clone(), other, disabled.clone()], &entity, "https://api");
+        assert!(listed.iter().all(|f| f.source.name == "Vendor Inc"), "named as the entity is now");
         let seen: Vec<(&Id, &Id, bool)> = listed.iter().map(|f| (&f.flow.id, &f.source.id, f.enabled)).collect();
         assert_eq!(seen, vec![(&mine.id, &mine.sources[0].id, true), (&disabled.id, &disabled.sources[1].id, false)]);
         assert_eq!(listed[0].docs_url, format!("https://api/flows/{}/sources/{}/docs", mine.id, mine.sources[0].id));

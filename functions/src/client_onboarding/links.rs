@@ -21,6 +21,8 @@ pub async fn complete(db: &Db, req: Request) -> HandlerResult {
 struct ClientPage<'a> {
     /// `invited`, `completed`, or `unknown` for a link that names no client.
     state: &'a str,
+    /// Who is asking: the name of the account that runs the campaign.
+    owner: Option<&'a str>,
     campaign: Option<CampaignName<'a>>,
     client: Option<&'a Client>,
 }
@@ -39,11 +41,12 @@ pub async fn get(db: &Db, req: Request) -> HandlerResult {
         (Ok((_, client, campaign)), false) => {
             json(StatusCode::OK, &serde_json::json!({ "client": client, "campaign": { "id": campaign.id, "name": campaign.name } }))
         }
-        (Ok((_, client, campaign)), true) => {
+        (Ok((owner, client, campaign)), true) => {
             let state = if client.status == ClientStatus::Completed { "completed" } else { "invited" };
-            pages::CLIENT_ONBOARDING.respond(&ClientPage { state, campaign: Some(CampaignName { name: &campaign.name }), client: Some(&client) })
+            let owner = db.accounts().account(&owner).await?.map(|a| a.name);
+            pages::CLIENT_ONBOARDING.respond(&ClientPage { state, owner: owner.as_deref(), campaign: Some(CampaignName { name: &campaign.name }), client: Some(&client) })
         }
-        (Err(ApiError::NotFound(_)), true) => pages::CLIENT_ONBOARDING.respond(&ClientPage { state: "unknown", campaign: None, client: None }),
+        (Err(ApiError::NotFound(_)), true) => pages::CLIENT_ONBOARDING.respond(&ClientPage { state: "unknown", owner: None, campaign: None, client: None }),
         (Err(err), _) => Err(err),
     }
 }

@@ -32,10 +32,11 @@ pub async fn submit(leads: &Leads, req: Request) -> HandlerResult {
 
 /// `GET /flows/{id}/sources/{source_id}/docs`: the submission documents for a source that may
 /// submit there, as JSON; a browser (`Accept: text/html`) gets the page, which asks for the
-/// source's API key and shows the same documents (the page itself holds no data).
+/// source's API key (or, for a signed-in person, uses the session) and shows the same documents
+/// (the page itself holds no data of the flow).
 pub async fn docs(leads: &Leads, req: Request) -> HandlerResult {
     if wants_page(&req) {
-        return pages::SUBMISSION_DOCS.respond(&serde_json::json!({}));
+        return pages::SUBMISSION_DOCS.respond(&serde_json::json!({ "person": pages::person(&leads.db, &req).await? }));
     }
     let caller = authenticate(&leads.db, &req).await?;
     json(StatusCode::OK, &leads.docs(&caller.account_id, &path_id(&req, "id")?, &path_id(&req, "source_id")?, &api_origin(&req)).await?)

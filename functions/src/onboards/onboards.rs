@@ -61,9 +61,7 @@ pub async fn list(db: &Db, req: Request) -> HandlerResult {
 /// person's session when they are signed in (the page carries its CSRF token), else with the
 /// account's API key, which the page asks for.
 pub async fn buyer_onboarding_page(db: &Db, req: Request) -> HandlerResult {
-    let session = shared::platform::auth::signed_in(db, &req).await?;
-    let person = session.as_ref().map(|s| serde_json::json!({ "email": s.email, "csrf": s.csrf }));
-    pages::BUYER_ONBOARDING.respond(&serde_json::json!({ "person": person }))
+    pages::BUYER_ONBOARDING.respond(&serde_json::json!({ "person": pages::person(db, &req).await? }))
 }
 
 /// The seed's PUT body. It lists no 422, so every body problem here is a 400.

@@ -59,8 +59,14 @@ impl Leads {
         let source = flow.sources.iter().find(|s| &s.id == source_id).cloned().ok_or(ApiError::NotFound("flow"))?;
         let (partners, accounts) = (self.db.partners(), self.db.accounts());
         let (entity, account) = tokio::join!(async { if caller == &owner { Ok(None) } else { partners.entity(&owner, &source.entity.id).await } }, accounts.account(&owner));
-        if !may_submit(caller, &owner, entity?.as_ref()) {
+        let entity = entity?;
+        if !may_submit(caller, &owner, entity.as_ref()) {
             return Err(ApiError::NotFound("flow"));
+        }
+        // The flow keeps the name the partner had when it was added (an invited address, say).
+        let mut source = source;
+        if let Some(entity) = entity {
+            source.entity.name = entity.name;
         }
         Ok(SourceAccess { owner_paid: account?.is_some_and(|a| a.plan == Plan::Paid), owner, flow, source })
     }
@@ -95,10 +101,9 @@ impl Leads {
         let connection = self.db.partners().connection(caller, connection).await?.ok_or(ApiError::NotFound("connection"))?;
         let owner = &connection.connected_account.id;
         let entity = self.db.partners().entity(owner, &connection.partner_entity_id).await?;
-        let flows = if may_submit(caller, owner, entity.as_ref()) {
-            flows_for_source(&self.db.onboards().all_flows(owner).await?, &connection.partner_entity_id, api_origin)
-        } else {
-            vec![]
+        let flows = match entity.filter(|e| may_submit(caller, owner, Some(e))) {
+            Some(entity) => flows_for_source(&self.db.onboards().all_flows(owner).await?, &entity, api_origin),
+            None => vec![],
         };
         Ok(SubmissionFlows { connection_id: connection.id, partner: connection.connected_account, flows })
     }
