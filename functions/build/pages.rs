@@ -8,7 +8,7 @@ use std::fmt::Write;
 use base64::Engine;
 use sha2::{Digest, Sha256};
 
-const PAGES: [&str; 8] = ["invitation", "buyer_onboarding", "client_onboarding", "submission_docs", "sign_in", "sign_in_link", "dashboard", "api_settings"];
+const PAGES: [&str; 9] = ["invitation", "buyer_onboarding", "client_onboarding", "submission_docs", "sign_in", "sign_in_link", "dashboard", "api_settings", "webhook_settings"];
 
 fn hash(block: &str) -> String {
     format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(Sha256::digest(block.as_bytes())))

@@ -42,6 +42,7 @@ function asSignedIn(start) {
 }
 
 const longDate = (at) => new Date(at).toLocaleDateString(undefined, { dateStyle: "long" });
+const dateTime = (at) => new Date(at).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "medium" });
 
 /** What to tell a person about a failed call. */
 const problem = (reply) => (reply.body && reply.body.details) || "Something went wrong (" + reply.status + "). Please try again.";

@@ -136,6 +136,13 @@ pub async fn api_settings_page(db: &Db, req: Request) -> HandlerResult {
     person_page(db, req, &pages::API_SETTINGS).await
 }
 
+/// `GET /settings/webhooks`: the endpoints the account's events are sent to and the provider
+/// integrations it receives from (managed through the API with the session), for the
+/// signed-in person.
+pub async fn webhook_settings_page(db: &Db, req: Request) -> HandlerResult {
+    person_page(db, req, &pages::WEBHOOK_SETTINGS).await
+}
+
 /// `GET /dashboard`: the signed-in person's account — connections and invitations, read and
 /// changed through the API with the session.
 pub async fn dashboard_page(db: &Db, req: Request) -> HandlerResult {

@@ -641,3 +641,90 @@ test("a source partner finds its instructions from the email and its dashboard, 
   await sellerPage.close();
   await page.close();
 });
+
+test("webhook endpoints and provider integrations are managed from Settings: secrets once, deliveries sent again", async () => {
+  const owner = stack.account("HookOwner");
+  const received = [];
+  const { createServer } = await import("node:http");
+  const receiver = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => { body += chunk; });
+    req.on("end", () => { received.push(JSON.parse(body)); res.writeHead(204).end(); });
+  });
+  await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  const page = await chromium.newPage();
+  try {
+    await signIn(page, owner, "25-webhooks");
+    await page.getByRole("link", { name: "Webhooks" }).click();
+    await heading(page).filter({ hasText: "Webhooks" }).waitFor();
+    await checkLayouts(page, "25-webhooks-3-settings");
+
+    // A URL that is not one is refused next to the field.
+    await page.getByLabel("Your URL").fill("not a url");
+    await page.getByRole("button", { name: "Add endpoint" }).click();
+    await page.locator("#endpoint-url-error").filter({ hasText: /^URL: / }).waitFor();
+    const url = `http://127.0.0.1:${receiver.address().port}/hook`;
+    await page.getByLabel("Your URL").fill(url);
+    await page.getByRole("button", { name: "Add endpoint" }).click();
+    await heading(page).filter({ hasText: "Endpoint added" }).waitFor();
+    const secret = await page.locator("#secret-value").textContent();
+    assert.match(secret, /^whsec_/);
+    assert.ok(!page.url().includes(secret), "never in a URL");
+    await checkLayouts(page, "25-webhooks-4-secret");
+    await page.getByRole("link", { name: "Done: back to webhooks" }).click();
+    await page.locator("#endpoints li").filter({ hasText: url }).waitFor();
+    assert.equal(await page.locator("#secret-value").textContent(), "", "the secret is not kept on the page");
+
+    // An event is delivered; its delivery and attempt are listed, and it is sent again.
+    const campaign = await stack.api("POST", "/api/v1/campaigns", owner.key, { name: "Hooks" });
+    await stack.api("POST", `/api/v1/campaigns/${campaign.body.campaign.id}/publish`, owner.key);
+    await stack.api("POST", "/api/v1/clients", owner.key, { campaign_id: campaign.body.campaign.id, email: "hooked@example.com" });
+    await eventually("client.created at the receiver", async () => received.find((r) => r.event === "client.created"));
+    await page.getByRole("link", { name: `Deliveries to ${url}` }).click();
+    const delivered = page.locator("#deliveries-list > li").filter({ hasText: "client.created, delivered" });
+    await eventually("the delivery listed as delivered", async () => {
+      await page.reload();
+      await page.locator("#deliveries-list > li").first().waitFor();
+      return (await delivered.count()) > 0;
+    });
+    assert.match(await delivered.first().textContent(), /answered 204 in \d+ ms/);
+    await checkLayouts(page, "25-webhooks-5-deliveries");
+    await delivered.first().getByRole("button", { name: /^Send again: the client.created delivery/ }).click();
+    await page.locator("#deliveries-status").filter({ hasText: "Queued" }).waitFor();
+    await eventually("the event received twice", async () => received.filter((r) => r.event === "client.created").length === 2);
+    await page.goBack();
+    await heading(page).filter({ hasText: "Webhooks" }).waitFor();
+
+    // Rotating shows the new secret once; removing asks first.
+    await page.getByRole("button", { name: `Rotate secret of ${url}` }).click();
+    await heading(page).filter({ hasText: `A new secret for ${url}` }).waitFor();
+    assert.notEqual(await page.locator("#secret-value").textContent(), secret);
+    await page.goBack();
+    await page.getByRole("button", { name: `Remove ${url}` }).click();
+    await heading(page).filter({ hasText: `Remove the endpoint ${url}?` }).waitFor();
+    await page.getByRole("button", { name: "Remove endpoint" }).click();
+    await page.locator("#endpoints li").filter({ hasText: "No endpoints yet." }).waitFor();
+    assert.deepEqual((await stack.api("GET", "/api/v1/webhooks", owner.key)).body.webhooks, []);
+
+    // A provider integration: its URL and secret once; removed, its URL answers 404.
+    await page.getByLabel("Provider").selectOption("incode");
+    await page.getByLabel("Name (optional)").fill("KYC");
+    await page.getByRole("button", { name: "Add integration" }).click();
+    await heading(page).filter({ hasText: "Incode integration added" }).waitFor();
+    const receiveUrl = await page.locator("#secret-details dd").first().textContent();
+    assert.match(receiveUrl, /\/webhooks\/[0-9a-f]{24}$/);
+    await page.goBack();
+    await page.getByRole("link", { name: "Events from KYC" }).click();
+    await page.locator("#events-list li").filter({ hasText: "Nothing received yet." }).waitFor();
+    await page.goBack();
+    await page.getByRole("button", { name: /^Remove the Incode integration/ }).click();
+    await page.getByRole("button", { name: "Remove integration" }).click();
+    await page.locator("#integrations li").filter({ hasText: "No provider integrations yet." }).waitFor();
+    const gone = await fetch(receiveUrl, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
+    assert.equal(gone.status, 401, "refused as any unauthenticated delivery");
+    assert.deepEqual((await stack.api("GET", "/integrations", owner.key)).body, []);
+  } finally {
+    receiver.close();
+    await page.close();
+  }
+});

@@ -23,7 +23,7 @@ fn request(method: &str, path: &str, authorization: Option<&str>) -> HttpRequest
 /// tests/tests/api/webhooks.rs), browsers (the redirect records only claims) and clients holding an
 /// onboarding link (the token is the credential, tests/tests/api/client_onboarding.rs).
 /// The contract and its page are public documents.
-const PUBLIC_ROUTES: [(&str, &str); 14] = [
+const PUBLIC_ROUTES: [(&str, &str); 15] = [
     ("POST", "/webhooks/{integration_id}"),
     ("GET", "/integrations/{id}/redirect"),
     ("GET", "/c/{token}"),
@@ -42,6 +42,7 @@ const PUBLIC_ROUTES: [(&str, &str); 14] = [
     ("POST", "/sign-in/link"),
     ("GET", "/dashboard"),
     ("GET", "/settings/apis"),
+    ("GET", "/settings/webhooks"),
 ];
 
 /// Reached with a person's session only, never with an API key (`people.rs` counts a session's

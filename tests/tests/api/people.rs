@@ -233,8 +233,11 @@ async fn api_keys_are_made_once_listed_without_the_secret_and_revoked_from_setti
     let env = TestEnv::new().await;
     let owner = env.account("keys").await;
     let person = signed_in(&env, &owner).await;
-    let settings = env.request(as_person(browser_get("/settings/apis"), &person.session, None)).await;
-    assert_eq!(page_data(&settings)["person"]["csrf"], person.csrf.as_str());
+    for page in ["/settings/apis", "/settings/webhooks"] {
+        let settings = env.request(as_person(browser_get(page), &person.session, None)).await;
+        assert_eq!(page_data(&settings)["person"]["csrf"], person.csrf.as_str(), "{page}");
+        assert_eq!(page_data(&env.request(browser_get(page)).await), json!({ "person": null }), "{page} without a session");
+    }
 
     assert_error(&call_as(&env, &person, None, "POST", "/api-keys", None).await, 401, "authentication failed");
     let made: NewApiKey = call_as(&env, &person, Some(&person.csrf), "POST", "/api-keys", Some(json!({}))).await.expect(201);

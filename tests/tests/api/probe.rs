@@ -372,7 +372,7 @@ async fn every_html_response_has_the_same_protections() {
             assert!(["no-store", "public, max-age=300"].contains(&header("cache-control")), "GET {path}: {:?}", header("cache-control"));
         }
     }
-    let expected = ["/buyer-onboarding", "/c/{token}", "/dashboard", "/docs", "/flows/{id}/sources/{source_id}/docs", "/integrations/{id}/redirect", "/invitations/claim", "/settings/apis", "/sign-in", "/sign-in/link"];
+    let expected = ["/buyer-onboarding", "/c/{token}", "/dashboard", "/docs", "/flows/{id}/sources/{source_id}/docs", "/integrations/{id}/redirect", "/invitations/claim", "/settings/apis", "/settings/webhooks", "/sign-in", "/sign-in/link"];
     assert_eq!(pages.iter().map(String::as_str).collect::<Vec<_>>(), expected, "every route that answers a browser with a page was checked");
 }
 
