@@ -29,15 +29,18 @@ pub struct HttpRequest {
 }
 
 impl LocalApi {
-    /// Every template route needs a handler and every handler a route.
-    pub fn new(template: &Template, mut handlers: HashMap<&'static str, Handler>) -> Result<LocalApi, String> {
+    /// Every template route needs a handler and every handler a route (a function may serve
+    /// several: a page's GET and HEAD).
+    pub fn new(template: &Template, handlers: HashMap<&'static str, Handler>) -> Result<LocalApi, String> {
+        let mut unused: std::collections::HashSet<&str> = handlers.keys().copied().collect();
         let mut handler_of = |route: Route| {
-            let handler = handlers.remove(route.binary.as_str()).ok_or(format!("no handler for function {}", route.binary))?;
+            let handler = handlers.get(route.binary.as_str()).ok_or(format!("no handler for function {}", route.binary))?.clone();
+            unused.remove(route.binary.as_str());
             Ok::<_, String>((route, handler))
         };
         let routes = template.routes()?.into_iter().map(&mut handler_of).collect::<Result<Vec<_>, _>>()?;
         let fallback = template.default_route()?.map(&mut handler_of).transpose()?;
-        if let Some(name) = handlers.keys().next() {
+        if let Some(name) = unused.iter().next() {
             return Err(format!("function {name} has a handler but no route in template.yaml"));
         }
         Ok(LocalApi { routes, fallback })

@@ -112,7 +112,9 @@ pub fn api_origin(req: &Request) -> String {
 
 /// Whether a browser asks (`Accept: text/html`): such routes answer it with a page.
 pub fn wants_page(req: &Request) -> bool {
-    req.headers().get("accept").and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"))
+    // A HEAD asks about what a link opens in a browser: the page.
+    req.method() == lambda_http::http::Method::HEAD
+        || req.headers().get("accept").and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/html"))
 }
 
 pub fn query_param(req: &Request, name: &str) -> Option<String> {

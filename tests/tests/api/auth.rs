@@ -50,7 +50,8 @@ const PUBLIC_ROUTES: [(&str, &str); 15] = [
 const SESSION_ROUTES: [(&str, &str); 1] = [("POST", "/sign-out")];
 
 fn is_public(route: &infra::template::Route) -> bool {
-    PUBLIC_ROUTES.contains(&(route.method.as_str(), route.path.as_str()))
+    // A HEAD answers a page's headers and nothing else (`probe.rs` checks each).
+    route.method == "HEAD" || PUBLIC_ROUTES.contains(&(route.method.as_str(), route.path.as_str()))
 }
 
 #[tokio::test]
@@ -123,7 +124,7 @@ async fn unknown_paths_are_404_and_other_methods_405_with_allow() {
             let mut allowed: Vec<&str> = reply.headers["allow"].split(", ").collect();
             allowed.sort();
             // What API Gateway routes on this path: its own routes and any whose parameters match it.
-            let mut expected: Vec<&str> = ["DELETE", "GET", "POST", "PUT"].into_iter().filter(|m| env.api.route_for(m, path).is_some()).collect();
+            let mut expected: Vec<&str> = ["DELETE", "GET", "HEAD", "POST", "PUT"].into_iter().filter(|m| env.api.route_for(m, path).is_some()).collect();
             expected.sort();
             assert!(methods.iter().all(|m| expected.contains(&m.as_str())), "{path}: {methods:?} in {expected:?}");
             assert_eq!(allowed, expected, "{method} {path}");

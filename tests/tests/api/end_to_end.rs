@@ -417,6 +417,9 @@ async fn a_sources_lead_reaches_the_onboarded_buyer_and_revocation_stops_the_nex
     let docs: SubmissionDocs = stack.call("GET", &format!("{flow_uri}/sources/{source}/docs"), &vendor_key, None).await.expect(200);
     assert_eq!(docs.submit_url, format!("http://127.0.0.1:{}{flow_uri}/sources/{source}/submit", stack.port));
     let submit_path = docs.submit_url.split_once(&format!(":{}", stack.port)).expect("local URL").1.to_string();
+    // What a link checker or mail scanner sees of the instructions' link: the page's headers, no body.
+    let head = stack.try_call("HEAD", &format!("{flow_uri}/sources/{source}/docs"), None, None).await.expect("an answer to HEAD");
+    assert_eq!((head.status, head.headers["content-type"].as_str(), head.body.clone()), (200, "text/html; charset=utf-8", Value::Null));
     let submitted: SubmissionResult = stack.call("POST", &submit_path, &vendor_key, Some(json!({ "email": "jane@example.com", "phone_1": "5125551234" }))).await.expect(200);
     assert_eq!(submitted.outcome, "success", "{submitted:?}");
     let lead = submitted.lead.id;

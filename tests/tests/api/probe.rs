@@ -347,9 +347,10 @@ async fn no_read_shows_a_secret_that_was_shown_once() {
 #[tokio::test]
 async fn every_html_response_has_the_same_protections() {
     let s = secrets().await;
-    let mut pages = std::collections::BTreeSet::new();
+    let (mut pages, mut headed) = (std::collections::BTreeSet::new(), std::collections::BTreeSet::new());
     let claim = format!("/invitations/claim?token={}", unique("t"));
-    for route in Template::load().unwrap().routes().unwrap().into_iter().filter(|r| r.method == "GET") {
+    let routes = Template::load().unwrap().routes().unwrap();
+    for route in routes.iter().filter(|r| r.method == "GET") {
         let ids: Vec<&str> = if route.path.contains("{id}") { s.ids.iter().map(String::as_str).collect() } else { vec![""] };
         for id in ids {
             let mut path = fill(&route.path, id, &s.params);
@@ -370,10 +371,24 @@ async fn every_html_response_has_the_same_protections() {
             }
             assert_eq!((header("x-content-type-options"), header("x-frame-options"), header("referrer-policy")), ("nosniff", "DENY", "no-referrer"), "GET {path}");
             assert!(["no-store", "public, max-age=300"].contains(&header("cache-control")), "GET {path}: {:?}", header("cache-control"));
+            // A link checker's HEAD, without an Accept: the page's headers (HTTP sends no body:
+            // end_to_end.rs checks that over the wire).
+            if routes.iter().any(|r| r.method == "HEAD" && r.path == route.path) {
+                let head = s.env.request(HttpRequest { method: "HEAD".into(), headers: vec![], ..browser_get(&path) }).await;
+                let head_header = |name: &str| head.headers.get(name).cloned().unwrap_or_default();
+                assert_eq!((head.status, head_header("content-type"), head_header("content-security-policy")), (reply.status, header("content-type").to_string(), csp.to_string()), "HEAD {path}");
+                headed.insert(route.path.clone());
+            }
         }
     }
+    assert_eq!(headed.iter().map(String::as_str).collect::<Vec<_>>(), expected_with_head(), "every page but 360dialog's redirect answers HEAD");
     let expected = ["/buyer-onboarding", "/c/{token}", "/dashboard", "/docs", "/flows/{id}/sources/{source_id}/docs", "/integrations/{id}/redirect", "/invitations/claim", "/settings/apis", "/settings/webhooks", "/sign-in", "/sign-in/link"];
     assert_eq!(pages.iter().map(String::as_str).collect::<Vec<_>>(), expected, "every route that answers a browser with a page was checked");
+}
+
+/// The pages a HEAD reaches: all but 360dialog's redirect (a provider's browser hop).
+fn expected_with_head() -> Vec<&'static str> {
+    vec!["/buyer-onboarding", "/c/{token}", "/dashboard", "/docs", "/flows/{id}/sources/{source_id}/docs", "/invitations/claim", "/settings/apis", "/settings/webhooks", "/sign-in", "/sign-in/link"]
 }
 
 /// A valid value for a query parameter of the contract.
