@@ -728,3 +728,17 @@ test("webhook endpoints and provider integrations are managed from Settings: sec
     await page.close();
   }
 });
+
+test("the API reference reads on a phone and by keyboard, and the contract opens as text", async () => {
+  const page = await chromium.newPage();
+  await page.goto(stack.url + "/docs");
+  await page.getByRole("heading", { name: "Getting started" }).waitFor();
+  await checkLayouts(page, "26-docs");
+  // Every example and schema block can be reached and scrolled from the keyboard.
+  const blocks = await page.locator("pre").evaluateAll((pres) => pres.filter((p) => p.tabIndex !== 0).length);
+  assert.equal(blocks, 0);
+  const response = await page.goto(stack.url + "/openapi.yaml");
+  assert.equal(response.headers()["content-type"], "text/plain; charset=utf-8");
+  assert.match(await page.locator("body").textContent(), /^openapi: 3\.1\.0/);
+  await page.close();
+});

@@ -63,6 +63,20 @@ async fn the_api_serves_its_contract_and_a_reference_page() {
     }
     assert!(operations >= 50);
     assert!(html.contains("href=\"openapi.yaml\""));
+    // Written for integrators: where the API is and how to authenticate come first, every
+    // operation has a request to copy, and nothing refers to this repository's insides.
+    for heading in ["Getting started", "Base URL", "Authentication", "Authorization: Bearer sk_live_"] {
+        assert!(html.contains(heading), "the page explains {heading}");
+    }
+    let reads_and_writes = html.matches("<section class=\"op\"").count() - html.matches("<span class=\"method head\">").count();
+    assert_eq!(html.matches("<pre tabindex=\"0\" aria-label=\"Example: ").count(), reads_and_writes + 1, "an example for every operation, and a first call");
+    assert!(html.contains("-d '{&quot;email&quot;:&quot;partner@example.com&quot;}'"), "request bodies come with an example body");
+    for internal in ["seed 0", "tests/", "LeadConduit"] {
+        assert!(!file.contains(internal), "the contract mentions {internal:?}");
+    }
+    // A browser reads the document instead of downloading it.
+    let in_browser = env.request(api_tests::browser_get("/openapi.yaml")).await;
+    assert_eq!(in_browser.headers["content-type"], "text/plain; charset=utf-8");
     assert!(!html.contains("<script"), "static: no script");
     // The document's own text holds markup-like words ("Incode: Bearer <secret>"): the page shows
     // them escaped, never as markup.
