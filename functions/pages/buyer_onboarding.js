@@ -5,6 +5,8 @@ const invitationId = new URLSearchParams(location.search).get("invitation_id") |
 let key = apiKey.get();
 let account = null;
 let onboard = null;
+/** The connection being set up, once read (the finished page links to it). */
+let connectionId = "";
 
 function stop(title, text) {
   say("stopped-title", title);
@@ -24,8 +26,8 @@ async function call(method, path, body, headers) {
   if (reply.status === 401) {
     apiKey.forget();
     key = null;
-    say("key-error", "That API key was not accepted. Check it and try again.");
     show("key");
+    fieldError($("api-key"), "That API key was not accepted. Check it (it starts with sk_live_) and try again.");
     return null;
   }
   return reply;
@@ -42,10 +44,12 @@ async function start() {
   if (!me) return;
   if (me.status !== 200) return stop("Something went wrong", problem(me));
   account = me.body;
+  $("api-key").value = "";
   const connection = await call("GET", "/connections/" + invitationId);
   if (!connection) return;
   if (connection.status === 404) return stop("No connection to set up", "This invitation was not accepted by your account. Accept it from the invitation email first.");
   if (connection.status !== 200) return stop("Something went wrong", problem(connection));
+  connectionId = connection.body.id;
   const found = await call("GET", "/onboards?invitation_id=" + invitationId);
   if (!found) return;
   if (found.status !== 200) return stop("Something went wrong", problem(found));
@@ -161,8 +165,8 @@ async function poll(partner) {
 }
 
 function done(partner, redirect) {
-  say("done-text", "Leads from " + partner + " now arrive in your buyer flow.");
-  say("done-redirect", redirect || "");
+  say("done-text", "Leads from " + partner + " now arrive in your buyer flow" + (redirect ? " (" + redirect.split("/").pop() + ")" : "") + ".");
+  $("done-next").href = "/dashboard#connection/" + encodeURIComponent(connectionId);
   show("done");
 }
 
@@ -172,9 +176,9 @@ action($("key-form"), "key-error", async () => {
     say("key-error", "Enter your API key.");
     return $("api-key").focus();
   }
+  clearFieldErrors($("key-form"));
   key = typed;
   apiKey.set(typed);
-  $("api-key").value = "";
   await start();
 });
 

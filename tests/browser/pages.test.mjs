@@ -75,8 +75,9 @@ test("a new partner claims the emailed invitation, keeps the key, and sets up de
   await shot(page, "3-buyer-onboarding-flow");
   await page.getByRole("button", { name: "Set up delivery" }).click();
   await heading(page).filter({ hasText: "Delivery is set up" }).waitFor({ timeout: 60_000 });
-  const redirect = await page.locator("#done-redirect").textContent();
-  assert.match(redirect, /^\/flows\/[0-9a-f]{24}$/);
+  const redirect = "/flows/" + (await page.locator("#done-text").textContent()).match(/\(([0-9a-f]{24})\)/)[1];
+  // The next step is a page a person can open: the connection on the dashboard.
+  assert.match(await page.getByRole("link", { name: "See the connection on your dashboard" }).getAttribute("href"), /^\/dashboard#connection\/[0-9a-f]{24}$/);
   await shot(page, "4-buyer-onboarding-done");
 
   const invitationId = new URL(page.url()).searchParams.get("invitation_id");
@@ -90,7 +91,7 @@ test("a new partner claims the emailed invitation, keeps the key, and sets up de
   // Reloading resumes where the onboard is.
   await page.reload();
   await heading(page).filter({ hasText: "Delivery is set up" }).waitFor();
-  assert.equal(await page.locator("#done-redirect").textContent(), redirect);
+  assert.ok((await page.locator("#done-text").textContent()).includes(redirect.split("/").pop()));
   await page.close();
 
   // Neither the link's token nor the key is ever written into the product's logs.
@@ -158,7 +159,9 @@ test("a paid buyer types its key once, picks its own flow, and a later connectio
   await heading(page).filter({ hasText: "Set up lead delivery" }).waitFor();
   await page.getByLabel("Your API key").fill("sk_live_" + "0".repeat(40));
   await page.getByRole("button", { name: "Continue" }).click();
-  await page.locator("#key-error").filter({ hasText: "not accepted" }).waitFor();
+  await page.locator("#api-key-error").filter({ hasText: "not accepted" }).waitFor();
+  assert.equal(await page.getByLabel("Your API key").inputValue(), "sk_live_" + "0".repeat(40), "the refused key stays to be corrected");
+  assert.equal(await page.getByLabel("Your API key").getAttribute("aria-invalid"), "true");
   await page.getByLabel("Your API key").fill(buyer.key);
   await shot(page, "14-buyer-onboarding-key");
   await page.getByLabel("Your API key").press("Enter");
@@ -168,7 +171,7 @@ test("a paid buyer types its key once, picks its own flow, and a later connectio
   await shot(page, "15-buyer-onboarding-paid-flow");
   await page.getByRole("button", { name: "Set up delivery" }).click();
   await heading(page).filter({ hasText: "Delivery is set up" }).waitFor({ timeout: 60_000 });
-  assert.equal(await page.locator("#done-redirect").textContent(), `/flows/${flow.body.id}`);
+  assert.ok((await page.locator("#done-text").textContent()).includes(flow.body.id));
   const firstInvitation = new URL(page.url()).searchParams.get("invitation_id");
   const onboard = (await stack.api("GET", `/onboards?invitation_id=${firstInvitation}`, buyer.key)).body[0];
   assert.deepEqual([onboard.flow_id, onboard.status, onboard.setup_status], [flow.body.id, "completed", "succeeded"]);
@@ -628,8 +631,9 @@ test("a source partner finds its instructions from the email and its dashboard, 
   await checkLayouts(page, "24-source-4-instructions");
 
   // The seller sends the instructions again from its dashboard; a second click within the minute is refused in words.
-  const sellerPage = await chromium.newPage();
-  await sellerPage.context().clearCookies();
+  // In a browser of its own: a browser holds one session.
+  const sellerBrowser = await browser();
+  const sellerPage = await sellerBrowser.newPage();
   await signIn(sellerPage, seller, "24-source-seller");
   await sellerPage.locator("#active li").filter({ hasText: `${vendor.name} sends leads to you` }).getByRole("link", { name: "Details" }).click();
   const before = (await stack.emailsTo(vendor.email)).length;
@@ -638,7 +642,24 @@ test("a source partner finds its instructions from the email and its dashboard, 
   assert.equal((await stack.emailsTo(vendor.email)).length, before + 1);
   await sellerPage.getByRole("button", { name: "Email them the instructions again" }).click();
   await sellerPage.locator("#resend-error").filter({ hasText: "less than a minute ago" }).waitFor();
-  await sellerPage.close();
+
+  // The vendor sends a lead exactly as the instructions say; the seller's flow has it.
+  const submitUrl = await page.locator("#docs-url").textContent();
+  const lead = await stack.api("POST", new URL(submitUrl).pathname, vendor.key, { email: "jane@example.com", state: "TX" });
+  assert.deepEqual([lead.status, lead.body.outcome], [200, "success"]);
+  assert.equal((await stack.api("GET", `/flows/${flow.body.id}/leads`, seller.key)).body.length, 1);
+
+  // The seller revokes from its dashboard: the instructions and the submissions are gone for the vendor.
+  await sellerPage.getByRole("button", { name: "Revoke connection" }).click();
+  await sellerPage.getByRole("button", { name: "Revoke connection" }).click();
+  await sellerPage.locator("#connection-summary").filter({ hasText: "revoked" }).waitFor();
+  await page.reload();
+  await heading(page).filter({ hasText: "No instructions here" }).waitFor();
+  const refused = await stack.api("POST", new URL(submitUrl).pathname, vendor.key, { email: "late@example.com", state: "TX" });
+  assert.equal(refused.status, 404);
+  await page.goto(stack.url + "/dashboard");
+  await page.locator("#former li").filter({ hasText: seller.name }).waitFor();
+  await sellerBrowser.close();
   await page.close();
 });
 
@@ -720,6 +741,8 @@ test("webhook endpoints and provider integrations are managed from Settings: sec
     await page.getByRole("button", { name: /^Remove the Incode integration/ }).click();
     await page.getByRole("button", { name: "Remove integration" }).click();
     await page.locator("#integrations li").filter({ hasText: "No provider integrations yet." }).waitFor();
+    const log = readFileSync(stack.log, "utf8");
+    assert.ok(!log.includes(secret), "no webhook secret in the log");
     const gone = await fetch(receiveUrl, { method: "POST", headers: { "content-type": "application/json" }, body: "{}" });
     assert.equal(gone.status, 401, "refused as any unauthenticated delivery");
     assert.deepEqual((await stack.api("GET", "/integrations", owner.key)).body, []);
