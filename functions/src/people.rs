@@ -4,20 +4,15 @@
 use lambda_http::Request;
 use lambda_http::http::{HeaderValue, StatusCode};
 use serde::{Deserialize, Serialize};
-use shared::people::domain::{cleared_cookie, session_cookie, session_token};
+use shared::people::domain::{cleared_cookie, session_cookie};
 use shared::people::sign_in::SignIn;
-use shared::platform::auth::{session_caller, signed_in};
+use shared::platform::auth::{presented_cookie, session_caller, signed_in};
 use shared::platform::http::{HandlerResult, api_origin, json, json_body, optional_json_body, query_param};
 use shared::platform::validate;
 use shared::store::people::LinkRefused;
 use shared::{ApiError, Db};
 
 use crate::pages;
-
-/// The session token the request's cookies carry, if any.
-fn cookie_session(req: &Request) -> Option<String> {
-    req.headers().get_all("cookie").iter().filter_map(|v| v.to_str().ok()).find_map(session_token).map(str::to_string)
-}
 
 /// `response` with `cookie` set.
 fn with_cookie(mut response: lambda_http::Response<lambda_http::Body>, cookie: &str) -> HandlerResult {
@@ -110,7 +105,7 @@ struct SignOut {
 /// clears the cookie. Needs the session and its CSRF token.
 pub async fn sign_out(db: &Db, req: Request) -> HandlerResult {
     let body: SignOut = optional_json_body(&req)?;
-    let token = cookie_session(&req).ok_or(ApiError::Unauthenticated("not signed in: sign-out needs the session cookie"))?;
+    let token = presented_cookie(req.headers()).ok_or(ApiError::Unauthenticated("not signed in: sign-out needs the session cookie"))?.to_string();
     let caller = session_caller(db, &req, &token).await?;
     let ended = if body.everywhere { db.people().end_sessions_of(&caller.user_email).await? } else { db.people().end_session(&token).await.map(|()| 1)? };
     with_cookie(json(StatusCode::OK, &serde_json::json!({ "sessions_ended": ended }))?, &cleared_cookie())

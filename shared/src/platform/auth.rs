@@ -39,6 +39,11 @@ fn presented_session(headers: &HeaderMap) -> Option<&str> {
     if headers.contains_key("authorization") {
         return None;
     }
+    presented_cookie(headers)
+}
+
+/// The session token in the request's cookies, whatever else it carries.
+pub fn presented_cookie(headers: &HeaderMap) -> Option<&str> {
     headers.get_all("cookie").iter().filter_map(|v| v.to_str().ok()).find_map(session_token)
 }
 
@@ -66,7 +71,7 @@ pub async fn session_caller(db: &Db, req: &Request, token: &str) -> Result<Calle
 /// The person signed in on a page, if the request carries a live session (a page is answered
 /// either way: signed out, it offers the sign-in).
 pub async fn signed_in(db: &Db, req: &Request) -> Result<Option<crate::people::domain::Session>, ApiError> {
-    match req.headers().get_all("cookie").iter().filter_map(|v| v.to_str().ok()).find_map(session_token) {
+    match presented_cookie(req.headers()) {
         Some(token) => db.people().session(token).await,
         None => Ok(None),
     }
