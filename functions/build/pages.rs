@@ -10,6 +10,28 @@ use sha2::{Digest, Sha256};
 
 const PAGES: [&str; 9] = ["invitation", "buyer_onboarding", "client_onboarding", "submission_docs", "sign_in", "sign_in_link", "dashboard", "api_settings", "webhook_settings"];
 
+/// The signed-in person's pages, as their navigation lists them: (page, path, label).
+const PERSON_PAGES: [(&str, &str, &str); 3] = [("dashboard", "/dashboard", "Connections"), ("api_settings", "/settings/apis", "APIs and keys"), ("webhook_settings", "/settings/webhooks", "Webhooks")];
+
+/// What every page of a signed-in person's has alike, put where its file says: `{{signed-out}}`
+/// (the step offering the sign-in), `{{nav}}` (the sections, this one marked) and `{{confirm}}`
+/// (the step that asks before an action that cannot be undone; the script fills it).
+fn person_parts(page: &str, title: &str, body: &str) -> String {
+    let nav: Vec<String> = PERSON_PAGES
+        .iter()
+        .map(|(name, path, label)| if *name == page { format!("<a href=\"{path}\" aria-current=\"page\">{label}</a>") } else { format!("<a href=\"{path}\">{label}</a>") })
+        .collect();
+    body.replace(
+        "{{signed-out}}",
+        &format!("<section id=\"signed-out\" data-step hidden>\n  <h1>{title}</h1>\n  <p>You are not signed in, or your session has ended.</p>\n  <p><a href=\"/sign-in\">Sign in</a></p>\n</section>"),
+    )
+    .replace("{{nav}}", &format!("<nav aria-label=\"Sections\">{}</nav>", nav.join(" · ")))
+    .replace(
+        "{{confirm}}",
+        "<section id=\"confirm\" data-step hidden>\n  <h1 id=\"confirm-title\"></h1>\n  <p id=\"confirm-text\"></p>\n  <button type=\"button\" id=\"confirm-yes\"></button>\n  <button type=\"button\" id=\"confirm-no\" class=\"secondary\">Cancel</button>\n  <p id=\"confirm-error\" role=\"alert\"></p>\n</section>",
+    )
+}
+
 fn hash(block: &str) -> String {
     format!("'sha256-{}'", base64::engine::general_purpose::STANDARD.encode(Sha256::digest(block.as_bytes())))
 }
@@ -33,7 +55,7 @@ pub fn render() {
         let title = title.trim().strip_prefix("<title>").and_then(|t| t.strip_suffix("</title>")).unwrap_or_else(|| panic!("pages/{page}.html starts with <title>…</title>"));
         let html = layout
             .replace("{{title}}", title)
-            .replace("{{body}}", body.trim())
+            .replace("{{body}}", &person_parts(page, title, body.trim()))
             .replace("{{style}}", &format!("<style>{style}</style>"))
             .replace("{{script}}", &format!("<script>{script}</script>"));
         let csp = format!(

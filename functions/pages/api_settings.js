@@ -1,6 +1,5 @@
 // Settings → APIs and keys: the account's API keys, listed, made (shown once) and revoked
 // through the API with the session cookie and this page's CSRF token.
-let revoking = null;
 
 async function load() {
   const reply = await asPerson("GET", "/api-keys");
@@ -16,12 +15,9 @@ async function load() {
       button.className = "secondary";
       button.textContent = "Revoke";
       button.setAttribute("aria-label", "Revoke " + key.prefix + "…");
-      button.addEventListener("click", () => {
-        revoking = key;
-        say("confirm-title", "Revoke the key " + key.prefix + "…?");
-        say("confirm-text", "Programs using it are refused from their next request. This cannot be undone: make a new key for them if they still need one. Your sign-in is not affected.");
-        show("confirm");
-      });
+      button.addEventListener("click", () => confirmThen("Revoke the key " + key.prefix + "…?",
+        "Programs using it are refused from their next request. This cannot be undone: make a new key for them if they still need one. Your sign-in is not affected.",
+        "Revoke key", () => asPerson("DELETE", "/api-keys/" + key.id)));
       li.append(" ", button);
     }
     return li;
@@ -41,7 +37,7 @@ asSignedIn(() => {
   });
   copyButton("copy", "created-key", "copy-status");
   action($("confirm-yes"), "confirm-error", async () => {
-    const reply = await asPerson("DELETE", "/api-keys/" + revoking.id);
+    const reply = await confirmed();
     if (reply.status !== 204) return say("confirm-error", problem(reply));
     await load();
   });

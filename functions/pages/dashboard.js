@@ -30,16 +30,6 @@ function fill(listId, items, empty) {
   $(listId).replaceChildren(...(items.length ? items : [item(empty)]));
 }
 
-/** Asks before an action that cannot be undone; `run` answers a reply or null. */
-let confirmed = null;
-function confirmThen(title, text, yes, run) {
-  say("confirm-title", title);
-  say("confirm-text", text);
-  say("confirm-yes", yes);
-  confirmed = run;
-  show("confirm");
-}
-
 async function load() {
   const [connections, received, sent] = await Promise.all([
     asPerson("GET", "/connections?limit=100"),

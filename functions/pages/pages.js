@@ -112,3 +112,16 @@ function invalidField(reply) {
   const match = /^([\w.\[\]]+):\s*(.*)$/.exec((reply.body && reply.body.details) || "");
   return (reply.status === 422 || reply.status === 400) && match ? { field: match[1], message: match[2] } : null;
 }
+
+/** The action the confirmation step (`#confirm`) asks about, set by `confirmThen`. */
+let confirmed = null;
+
+/** Asks before an action that cannot be undone: `run` is done if the person confirms. */
+function confirmThen(title, text, yes, run) {
+  say("confirm-title", title);
+  say("confirm-text", text);
+  say("confirm-yes", yes);
+  say("confirm-error", "");
+  confirmed = run;
+  show("confirm");
+}

@@ -6,7 +6,6 @@
 const PROVIDERS = { "360onboard": "360onboard", incode: "Incode", "360dialog": "360dialog" };
 let endpoints = new Map();
 let integrations = new Map();
-let confirmed = null;
 
 function button(label, run, ariaLabel, secondary = true) {
   const b = document.createElement("button");
@@ -31,15 +30,6 @@ function listItem(text, ...controls) {
   li.append(document.createTextNode(text));
   for (const control of controls) li.append(" ", control);
   return li;
-}
-
-function confirmThen(title, text, yes, run) {
-  say("confirm-title", title);
-  say("confirm-text", text);
-  say("confirm-yes", yes);
-  say("confirm-error", "");
-  confirmed = run;
-  show("confirm");
 }
 
 /** Shows a secret once, with what goes with it. */

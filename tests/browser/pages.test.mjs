@@ -3,7 +3,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
-import { Stack, accessibilityProblems, browser, eventually, fitsSmallScreen, shot } from "./stack.mjs";
+import { Stack, accessibilityProblems, browser, eventually, fitsSmallScreen, shot, webhookReceiver } from "./stack.mjs";
 
 let stack;
 let chromium;
@@ -243,14 +243,8 @@ test("a revoked invitation's link says it was withdrawn", async () => {
 
 test("a client confirms the details behind its onboarding link, and the receiver gets client.completed", async () => {
   const customer = stack.account("Customer");
-  const received = [];
-  const { createServer } = await import("node:http");
-  const receiver = createServer((req, res) => {
-    let body = "";
-    req.on("data", (chunk) => { body += chunk; });
-    req.on("end", () => { received.push({ headers: req.headers, body: JSON.parse(body) }); res.writeHead(204).end(); });
-  });
-  await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  const receiver = await webhookReceiver();
+  const received = receiver.received;
   try {
     const hook = await stack.api("POST", "/api/v1/webhooks", customer.key, { url: `http://127.0.0.1:${receiver.address().port}/hook`, events: ["client.completed"] });
     assert.equal(hook.status, 201, JSON.stringify(hook.body));
@@ -665,14 +659,8 @@ test("a source partner finds its instructions from the email and its dashboard, 
 
 test("webhook endpoints and provider integrations are managed from Settings: secrets once, deliveries sent again", async () => {
   const owner = stack.account("HookOwner");
-  const received = [];
-  const { createServer } = await import("node:http");
-  const receiver = createServer((req, res) => {
-    let body = "";
-    req.on("data", (chunk) => { body += chunk; });
-    req.on("end", () => { received.push(JSON.parse(body)); res.writeHead(204).end(); });
-  });
-  await new Promise((resolve) => receiver.listen(0, "127.0.0.1", resolve));
+  const receiver = await webhookReceiver();
+  const events = (name) => receiver.received.filter((r) => r.body.event === name);
   const page = await chromium.newPage();
   try {
     await signIn(page, owner, "25-webhooks");
@@ -700,7 +688,7 @@ test("webhook endpoints and provider integrations are managed from Settings: sec
     const campaign = await stack.api("POST", "/api/v1/campaigns", owner.key, { name: "Hooks" });
     await stack.api("POST", `/api/v1/campaigns/${campaign.body.campaign.id}/publish`, owner.key);
     await stack.api("POST", "/api/v1/clients", owner.key, { campaign_id: campaign.body.campaign.id, email: "hooked@example.com" });
-    await eventually("client.created at the receiver", async () => received.find((r) => r.event === "client.created"));
+    await eventually("client.created at the receiver", async () => events("client.created").length === 1);
     await page.getByRole("link", { name: `Deliveries to ${url}` }).click();
     const delivered = page.locator("#deliveries-list > li").filter({ hasText: "client.created, delivered" });
     await eventually("the delivery listed as delivered", async () => {
@@ -712,7 +700,7 @@ test("webhook endpoints and provider integrations are managed from Settings: sec
     await checkLayouts(page, "25-webhooks-5-deliveries");
     await delivered.first().getByRole("button", { name: /^Send again: the client.created delivery/ }).click();
     await page.locator("#deliveries-status").filter({ hasText: "Queued" }).waitFor();
-    await eventually("the event received twice", async () => received.filter((r) => r.event === "client.created").length === 2);
+    await eventually("the event received twice", async () => events("client.created").length === 2);
     await page.goBack();
     await heading(page).filter({ hasText: "Webhooks" }).waitFor();
 

@@ -153,3 +153,16 @@ export async function shot(page, name) {
 export async function fitsSmallScreen(page) {
   return page.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth);
 }
+
+/** A webhook endpoint on 127.0.0.1 that answers 204 and keeps what it received ({headers, body}). */
+export async function webhookReceiver() {
+  const { createServer } = await import("node:http");
+  const received = [];
+  const server = createServer((req, res) => {
+    let body = "";
+    req.on("data", (chunk) => { body += chunk; });
+    req.on("end", () => { received.push({ headers: req.headers, body: JSON.parse(body) }); res.writeHead(204).end(); });
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { received, address: () => server.address(), close: () => server.close() };
+}
