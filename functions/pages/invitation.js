@@ -38,8 +38,11 @@ function closed(state) {
   show("closed");
 }
 
-async function answer(body, alertId) {
-  const reply = await api("POST", "/invitations/claim", Object.assign({ token }, body));
+/** Answers through the link; `asSignedIn`: for the signed-in person's account (session and CSRF
+ *  token), which the API allows for a link to an address without an account. */
+async function answer(body, alertId, asSignedIn) {
+  const sent = Object.assign({ token }, body);
+  const reply = asSignedIn ? await asPerson("POST", "/invitations/claim", sent) : await api("POST", "/invitations/claim", sent);
   if (reply.status === 201) {
     apiKey.set(reply.body.api_key);
     say("created-partner", invitation.inviter.name);
@@ -82,6 +85,13 @@ if (data.state !== "pending" || !token) {
     $("existing").hidden = false;
   } else {
     $("create").hidden = false;
+    if (data.person) {
+      say("as-person-email", data.person.email);
+      say("as-person-account", data.person.account);
+      say("as-person-account-button", data.person.account);
+      $("as-person").hidden = false;
+      action($("accept-as-person"), "open-error", () => answer({ answer: "accept" }, "open-error", true));
+    }
   }
   show("open");
   action($("accept"), "open-error", () => answer({ answer: "accept" }, "open-error"));

@@ -28,8 +28,19 @@ impl Page {
     }
 }
 
-/// The signed-in person a public page acts as, for the page's data: their address and the CSRF
-/// token the page's calls send back. `None`: nobody is signed in (the page asks for what it needs).
-pub async fn person(db: &Db, req: &Request) -> Result<Option<serde_json::Value>, ApiError> {
-    Ok(shared::platform::auth::signed_in(db, req).await?.map(|s| serde_json::json!({ "email": s.email, "csrf": s.csrf })))
+/// The signed-in person a page acts as: who, for which account, and the CSRF token the page's
+/// calls send back (`X-CSRF-Token`).
+#[derive(Serialize)]
+pub struct Person {
+    email: String,
+    account: String,
+    csrf: String,
+}
+
+/// The person signed in on this request, if any (a session whose account is gone counts as none:
+/// the page offers the sign-in).
+pub async fn person(db: &Db, req: &Request) -> Result<Option<Person>, ApiError> {
+    let Some(session) = shared::platform::auth::signed_in(db, req).await? else { return Ok(None) };
+    let account = db.accounts().account(&session.account_id).await?;
+    Ok(account.map(|account| Person { email: session.email, account: account.name, csrf: session.csrf }))
 }

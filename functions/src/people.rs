@@ -112,17 +112,9 @@ pub async fn sign_out(db: &Db, req: Request) -> HandlerResult {
 }
 
 #[derive(Serialize)]
-struct PersonPage<'a> {
+struct PersonPage {
     /// `None`: not signed in (the page offers the sign-in).
-    person: Option<Person<'a>>,
-}
-
-#[derive(Serialize)]
-struct Person<'a> {
-    email: &'a str,
-    account: &'a str,
-    /// The page sends it back on every request that changes something (`X-CSRF-Token`).
-    csrf: &'a str,
+    person: Option<pages::Person>,
 }
 
 /// `GET /settings/apis`: the account's API keys (listed, made, revoked through the API with the
@@ -146,7 +138,5 @@ pub async fn dashboard_page(db: &Db, req: Request) -> HandlerResult {
 
 /// A page of the signed-in person's (the page offers the sign-in to anyone else).
 async fn person_page(db: &Db, req: Request, page: &pages::Page) -> HandlerResult {
-    let Some(session) = signed_in(db, &req).await? else { return page.respond(&PersonPage { person: None }) };
-    let account = db.accounts().account(&session.account_id).await?.ok_or(ApiError::Unauthenticated("the account no longer exists"))?;
-    page.respond(&PersonPage { person: Some(Person { email: &session.email, account: &account.name, csrf: &session.csrf }) })
+    page.respond(&PersonPage { person: pages::person(db, &req).await? })
 }

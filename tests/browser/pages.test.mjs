@@ -41,8 +41,7 @@ test("a new partner claims the emailed invitation, keeps the key, and sets up de
   await assert.doesNotReject(heading(page).filter({ hasText: `${seller.name} invites you to connect` }).waitFor());
   assert.match(await page.locator("#open-summary").textContent(), /as a buyer: you would receive leads from them/);
   assert.equal(await page.locator("#open-invitee").textContent(), address);
-  assert.ok(await fitsSmallScreen(page), "no horizontal scrolling at 375 px");
-  await shot(page, "1-invitation-new-partner");
+  await checkLayouts(page, "1-invitation-new-partner");
 
   // Keyboard only: the first tab stop is the company name; Enter submits.
   await page.keyboard.press("Tab");
@@ -58,7 +57,7 @@ test("a new partner claims the emailed invitation, keeps the key, and sets up de
   await page.getByRole("button", { name: "Copy API key" }).click();
   await page.locator("#copy-status").filter({ hasText: /Copied|Selected/ }).waitFor();
   assert.equal(await page.evaluate(() => navigator.clipboard.readText()), key);
-  await shot(page, "2-invitation-account-created");
+  await checkLayouts(page, "2-invitation-account-created");
 
   const account = await stack.api("GET", "/account", key);
   assert.deepEqual([account.status, account.body.name, account.body.plan], [200, "Buyer Browser Co", "free"]);
@@ -71,14 +70,13 @@ test("a new partner claims the emailed invitation, keeps the key, and sets up de
   assert.ok(!page.url().includes("sk_live"), "the key is never in a URL");
   assert.equal(await page.getByRole("radio").count(), 1, "a free account gets the default receiving flow");
   assert.ok(await page.locator("#flow-free").isVisible());
-  assert.ok(await fitsSmallScreen(page));
-  await shot(page, "3-buyer-onboarding-flow");
+  await checkLayouts(page, "3-buyer-onboarding-flow");
   await page.getByRole("button", { name: "Set up delivery" }).click();
   await heading(page).filter({ hasText: "Delivery is set up" }).waitFor({ timeout: 60_000 });
   const redirect = "/flows/" + (await page.locator("#done-text").textContent()).match(/\(([0-9a-f]{24})\)/)[1];
   // The next step is a page a person can open: the connection on the dashboard.
   assert.match(await page.getByRole("link", { name: "See the connection on your dashboard" }).getAttribute("href"), /^\/dashboard#connection\/[0-9a-f]{24}$/);
-  await shot(page, "4-buyer-onboarding-done");
+  await checkLayouts(page, "4-buyer-onboarding-done");
 
   const invitationId = new URL(page.url()).searchParams.get("invitation_id");
   const onboards = await stack.api("GET", `/onboards?invitation_id=${invitationId}`, key);
@@ -113,10 +111,10 @@ test("an existing account accepts one invitation and declines another from the l
   await heading(page).filter({ hasText: `${sellers[0].name} invites you to connect` }).waitFor();
   assert.equal(await page.locator("#existing-account").textContent(), buyer.name);
   assert.ok(!(await page.locator("#create").isVisible()), "no account to create");
-  await shot(page, "5-invitation-existing-account");
+  await checkLayouts(page, "5-invitation-existing-account");
   await page.getByRole("button", { name: "Accept invitation" }).click();
   await heading(page).filter({ hasText: "You are connected" }).waitFor();
-  await shot(page, "6-invitation-accepted");
+  await checkLayouts(page, "6-invitation-accepted");
   const connections = await stack.api("GET", "/connections", buyer.key);
   assert.deepEqual(connections.body.map((c) => c.connected_account.id), [sellers[0].id]);
 
@@ -131,14 +129,14 @@ test("an existing account accepts one invitation and declines another from the l
   await page.getByRole("button", { name: "Decline" }).first().click();
   await page.getByRole("button", { name: "Decline", exact: true }).click();
   await heading(page).filter({ hasText: "Invitation declined" }).waitFor();
-  await shot(page, "7-invitation-declined");
+  await checkLayouts(page, "7-invitation-declined");
   const invitations = await stack.api("GET", "/invitations?direction=received&status=declined", buyer.key);
   assert.equal(invitations.body[0].inviter.id, sellers[1].id);
 
   // A used link says what became of the invitation.
   await page.goto(firstLink);
   await heading(page).filter({ hasText: "This invitation was already accepted" }).waitFor();
-  await shot(page, "8-invitation-used-link");
+  await checkLayouts(page, "8-invitation-used-link");
   await page.goto(stack.url + "/invitations/claim?token=not-a-token");
   await heading(page).filter({ hasText: "This invitation link is not valid" }).waitFor();
   await page.close();
@@ -163,12 +161,12 @@ test("a paid buyer types its key once, picks its own flow, and a later connectio
   assert.equal(await page.getByLabel("Your API key").inputValue(), "sk_live_" + "0".repeat(40), "the refused key stays to be corrected");
   assert.equal(await page.getByLabel("Your API key").getAttribute("aria-invalid"), "true");
   await page.getByLabel("Your API key").fill(buyer.key);
-  await shot(page, "14-buyer-onboarding-key");
+  await checkLayouts(page, "14-buyer-onboarding-key");
   await page.getByLabel("Your API key").press("Enter");
   await heading(page).filter({ hasText: `Where should leads from ${sellers[0].name} go?` }).waitFor();
   assert.ok(!page.url().includes("sk_live"));
   await page.getByRole("radio", { name: "Main intake" }).check();
-  await shot(page, "15-buyer-onboarding-paid-flow");
+  await checkLayouts(page, "15-buyer-onboarding-paid-flow");
   await page.getByRole("button", { name: "Set up delivery" }).click();
   await heading(page).filter({ hasText: "Delivery is set up" }).waitFor({ timeout: 60_000 });
   assert.ok((await page.locator("#done-text").textContent()).includes(flow.body.id));
@@ -211,7 +209,7 @@ test("a buyer setup that fails says why and offers a retry", async () => {
   await page.getByRole("button", { name: "Set up delivery" }).click();
   await heading(page).filter({ hasText: "The setup did not finish" }).waitFor({ timeout: 60_000 });
   assert.match(await page.locator("#failed-text").textContent(), /revoked/);
-  await shot(page, "16-buyer-onboarding-failed");
+  await checkLayouts(page, "16-buyer-onboarding-failed");
   const invitationId = new URL(page.url()).searchParams.get("invitation_id");
   const failed = (await stack.api("GET", `/onboards?invitation_id=${invitationId}`, buyer.key)).body[0];
   assert.deepEqual([failed.status, failed.setup_status], ["failed", "failed"]);
@@ -237,7 +235,7 @@ test("a revoked invitation's link says it was withdrawn", async () => {
   await page.goto(link);
   await heading(page).filter({ hasText: "This invitation was withdrawn" }).waitFor();
   assert.match(await page.locator("#closed-text").textContent(), new RegExp(seller.name));
-  await shot(page, "9-invitation-revoked");
+  await checkLayouts(page, "9-invitation-revoked");
   await page.close();
 });
 
@@ -286,7 +284,7 @@ test("a client confirms the details behind its onboarding link, and the receiver
     await page.getByLabel("Phone (optional)").fill("+1 555 0100");
     await page.getByRole("button", { name: "Confirm and finish" }).click();
     await heading(page).filter({ hasText: "You are all set" }).waitFor();
-    await shot(page, "11-client-onboarding-done");
+    await checkLayouts(page, "11-client-onboarding-done");
 
     const completed = await eventually("client.completed at the receiver", async () => received.find((r) => r.body.event === "client.completed"));
     assert.match(completed.headers["webhook-signature"], /^v1,[A-Za-z0-9+/=]+/, "signed (Standard Webhooks)");
@@ -299,7 +297,7 @@ test("a client confirms the details behind its onboarding link, and the receiver
     await heading(page).filter({ hasText: "You are all set" }).waitFor();
     await page.goto(stack.url + "/c/unknown-token");
     await heading(page).filter({ hasText: "This onboarding link is not valid" }).waitFor();
-    await shot(page, "12-client-onboarding-unknown");
+    await checkLayouts(page, "12-client-onboarding-unknown");
     await page.close();
   } finally {
     receiver.close();
@@ -326,7 +324,7 @@ test("a connected source opens its submission instructions with its own key and 
   await page.getByLabel("Your API key").fill("sk_live_" + "0".repeat(40));
   await page.getByRole("button", { name: "Show the instructions" }).click();
   await page.locator("#key-error").filter({ hasText: "was not accepted" }).waitFor();
-  await shot(page, "14-submission-docs-key");
+  await checkLayouts(page, "14-submission-docs-key");
   await page.getByLabel("Your API key").fill(vendor.key);
   await page.getByRole("button", { name: "Show the instructions" }).click();
   await heading(page).filter({ hasText: "Sending leads to Solar leads as Vendor Inc" }).waitFor();
@@ -334,8 +332,7 @@ test("a connected source opens its submission instructions with its own key and 
   assert.equal(submitUrl, `${stack.url}/flows/${flow.body.id}/sources/${flow.body.sources[0].id}/submit`);
   const rows = await page.locator("#docs-fields tbody tr").allTextContents();
   assert.deepEqual(rows, ["emailemailno", "phone_1phoneno", "postal_codepostal_codeno"]);
-  assert.ok(await fitsSmallScreen(page));
-  await shot(page, "15-submission-docs");
+  await checkLayouts(page, "15-submission-docs");
   await page.getByRole("button", { name: "Copy the example" }).click();
   await page.locator("#copy-status").filter({ hasText: /Copied|Select/ }).waitFor();
   const curl = await page.evaluate(() => navigator.clipboard.readText());
@@ -363,7 +360,7 @@ test("an expired invitation's link says so and what to do", async () => {
     await page.goto(link);
     await heading(page).filter({ hasText: "This invitation has expired" }).waitFor();
     assert.match(await page.locator("#closed-text").textContent(), /send the invitation again/);
-    await shot(page, "13-invitation-expired");
+    await checkLayouts(page, "13-invitation-expired");
     await page.close();
   } finally {
     await short.stop();

@@ -163,6 +163,9 @@ struct InvitationPage<'a> {
     invitation: Option<PageInvitation<'a>>,
     /// The account the link answers for without an API key; none: accepting creates one.
     answers_for: Option<String>,
+    /// The signed-in person, who may accept a link to an address without an account for their
+    /// own account (as with its API key).
+    person: Option<pages::Person>,
 }
 
 #[derive(Serialize)]
@@ -182,7 +185,7 @@ pub async fn claim_page(db: &Db, req: Request) -> HandlerResult {
     let token = query_param(&req, "token").unwrap_or_default();
     let invitation = match db.partners().invitation_by_link(&token).await {
         Ok(invitation) => invitation,
-        Err(ApiError::NotFound(_)) => return pages::INVITATION.respond(&InvitationPage { state: "unknown", invitation: None, answers_for: None }),
+        Err(ApiError::NotFound(_)) => return pages::INVITATION.respond(&InvitationPage { state: "unknown", invitation: None, answers_for: None, person: None }),
         Err(err) => return Err(err),
     };
     let state = invitation.effective_status(&time::now());
@@ -201,5 +204,6 @@ pub async fn claim_page(db: &Db, req: Request) -> HandlerResult {
             expires_at: &invitation.expires_at,
         }),
         answers_for,
+        person: pages::person(db, &req).await?,
     })
 }

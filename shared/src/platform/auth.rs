@@ -99,10 +99,10 @@ pub async fn authenticate(db: &Db, req: &Request) -> Result<Caller, ApiError> {
     Ok(Caller { account_id: record.account_id, user_email: record.user_email, key_id: record.key_id })
 }
 
-/// For endpoints that also serve anonymous callers: no `Authorization` header → `None`; a header
-/// that does not authenticate is still a 401.
+/// For endpoints that also serve anonymous callers: no `Authorization` header and no session
+/// cookie → `None`; a credential that does not authenticate is still a 401.
 pub async fn authenticate_if_present(db: &Db, req: &Request) -> Result<Option<Caller>, ApiError> {
-    if req.headers().contains_key("authorization") { authenticate(db, req).await.map(Some) } else { Ok(None) }
+    if req.headers().contains_key("authorization") || presented_session(req.headers()).is_some() { authenticate(db, req).await.map(Some) } else { Ok(None) }
 }
 
 #[cfg(test)]

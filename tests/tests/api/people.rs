@@ -223,7 +223,7 @@ async fn the_buyer_onboarding_page_works_as_the_signed_in_person() {
     let buyer = env.account("onboarding").await;
     let person = signed_in(&env, &buyer).await;
     let page = env.request(as_person(browser_get("/buyer-onboarding?invitation_id=64b8f0f5e4b0c3a1d5e6f7a9"), &person.session, None)).await;
-    assert_eq!(page_data(&page), json!({ "person": { "email": buyer.email, "csrf": person.csrf } }), "its calls carry the session's CSRF token");
+    assert_eq!(page_data(&page), json!({ "person": { "email": buyer.email, "account": buyer.name, "csrf": person.csrf } }), "its calls carry the session's CSRF token");
     let forged = env.request(as_person(browser_get("/buyer-onboarding"), "made-up", None)).await;
     assert_eq!(page_data(&forged), json!({ "person": null }));
 }
@@ -273,4 +273,27 @@ async fn api_keys_are_made_once_listed_without_the_secret_and_revoked_from_setti
     let again: NewApiKey = env.request(keyed("make-one")).await.expect(201);
     assert_eq!(first.api_key, again.api_key);
     assert_eq!(env.get("/api-keys", &owner).await.expect::<Vec<ApiKey>>(200).len(), 3);
+}
+
+#[tokio::test]
+async fn a_signed_in_person_accepts_a_link_to_an_address_without_an_account_for_their_own_account() {
+    let env = TestEnv::new().await;
+    let seller = env.account("seller").await;
+    let buyer = env.account("buyer").await;
+    let address = format!("{}@example.com", api_tests::unique("personal"));
+    env.call("POST", "/invitations", Some(&seller.key), Some(json!({ "email": address, "relationship_type": "buyer" }))).await.expect::<InvitationSent>(201);
+    let token = env.invitation_token(&address).await;
+    let person = signed_in(&env, &buyer).await;
+    // The page offers it to the signed-in person, naming their account.
+    let page = env.request(as_person(browser_get(&format!("/invitations/claim?token={token}")), &person.session, None)).await;
+    let data = page_data(&page);
+    assert_eq!((data["answers_for"].clone(), data["person"]["account"].clone()), (Value::Null, json!(buyer.name)));
+    // Without the page's CSRF token nothing is accepted.
+    let claim = json!({ "token": token, "answer": "accept" });
+    assert_error(&call_as(&env, &person, None, "POST", "/invitations/claim", Some(claim.clone())).await, 401, "authentication failed");
+    assert!(env.get("/connections", &buyer).await.expect::<Vec<Value>>(200).is_empty());
+    let accepted: Value = call_as(&env, &person, Some(&person.csrf), "POST", "/invitations/claim", Some(claim)).await.expect(200);
+    assert_eq!(accepted["connection"]["account_id"], buyer.id.to_string(), "for the person's own account, no new one");
+    let connections: Vec<Value> = env.get("/connections", &buyer).await.expect(200);
+    assert_eq!(connections[0]["connected_account"]["id"], seller.id.to_string());
 }
