@@ -750,3 +750,20 @@ test("the API reference reads on a phone and by keyboard, and the contract opens
   assert.match(await page.locator("body").textContent(), /^openapi: 3\.1\.0/);
   await page.close();
 });
+
+test("a signed-in person accepts an invitation sent to another address of theirs for their own account", async () => {
+  const seller = stack.account("Inviter");
+  const buyer = stack.account("Holder");
+  const personal = `personal-${Date.now()}@example.com`;
+  await invite(seller, { email: personal, relationship_type: "buyer" });
+  const page = await chromium.newPage();
+  await signIn(page, buyer, "27-holder");
+  await page.goto(await stack.invitationLink(personal));
+  await heading(page).filter({ hasText: `${seller.name} invites you to connect` }).waitFor();
+  await checkLayouts(page, "27-holder-3-invitation");
+  await page.getByRole("button", { name: `Accept for ${buyer.name}` }).click();
+  await heading(page).filter({ hasText: "You are connected" }).waitFor();
+  const connections = await stack.api("GET", "/connections", buyer.key);
+  assert.deepEqual(connections.body.map((c) => c.connected_account.id), [seller.id], "connected for the signed-in person's account, no new account");
+  await page.close();
+});
