@@ -344,6 +344,12 @@ stop() {
     fi
     rm -f "$pidfile"
   done
+  # What an emulator started of its own and left behind when it died hard (LocalStack's DynamoDB
+  # Local and kinesis-mock run in sessions of their own, from the stack's folder).
+  if pkill -TERM -f -- "$dir/" 2>/dev/null; then
+    for _ in $(seq 1 50); do pgrep -f -- "$dir/" >/dev/null || break; sleep 0.1; done
+    pkill -KILL -f -- "$dir/" 2>/dev/null || true
+  fi
   rm -f "$dir/endpoints.env"
   # An in-memory stack leaves nothing worth keeping.
   [ -d "$dir/dynamodb" ] || rm -rf "$dir"
