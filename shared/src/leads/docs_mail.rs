@@ -52,7 +52,8 @@ impl SubmissionDocsMail {
             let window = RESEND_AFTER.as_secs();
             return Err(ApiError::TooManyRequests { limit: 1, window, retry_after: window });
         }
-        self.send_to_source(&partner.id, &connection.id, api_origin).await
+        let source_copy = partners.connection(&partner.id, &connection.id).await?.ok_or(ApiError::NotFound("connection"))?;
+        self.send_to_source(source_copy, api_origin).await
     }
 
     /// After an invitation is accepted (`accepted`: the accepting side's copy): a partner invited
@@ -64,14 +65,17 @@ impl SubmissionDocsMail {
         if accepted.relationship_type == Relationship::Seller {
             return;
         }
-        if let Err(err) = self.send_to_source(&accepted.account_id, &accepted.id, api_origin).await {
+        // The accepting side's copy is the source's: nothing to read again.
+        if let Err(err) = self.send_to_source(accepted.clone(), api_origin).await {
             tracing::warn!(error = %err, connection = %accepted.id, "submission documents not emailed");
         }
     }
 
-    async fn send_to_source(&self, source: &Id, connection: &Id, api_origin: &str) -> Result<DocsSent, ApiError> {
-        let listing = self.leads.submission_flows(source, connection, api_origin).await?;
-        let recipients = self.leads.db.accounts().account_user_emails(source).await?;
+    /// Emails the owner of `source_copy` (the source's copy of the connection) its flows.
+    async fn send_to_source(&self, source_copy: Connection, api_origin: &str) -> Result<DocsSent, ApiError> {
+        let source = source_copy.account_id.clone();
+        let listing = self.leads.flows_on(source_copy, api_origin).await?;
+        let recipients = self.leads.db.accounts().account_user_emails(&source).await?;
         let flows: Vec<(String, String)> = listing.flows.iter().map(|f| (f.flow.name.clone(), f.docs_url.clone())).collect();
         let sent = DocsSent { flows: flows.len(), recipients: recipients.len() };
         if !recipients.is_empty() {

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::leads::domain::docs::{SubmissionDocs, SubmissionFlow, flows_for_source, submission_docs};
-use crate::partners::domain::AccountRef;
+use crate::partners::domain::{AccountRef, Connection};
 use crate::leads::domain::delivery::{BuyerSide, plan_delivery};
 use crate::leads::domain::lead::{DELIVERY_BUDGET, Fields, Lead, LeadMessage, Submission, may_submit};
 use crate::onboards::domain::flow::{Flow, MAX_STEPS, Source};
@@ -99,7 +99,12 @@ impl Leads {
     /// the caller (a buyer-only connection, a revoked one) or has not opened a flow to it yet.
     pub async fn submission_flows(&self, caller: &Id, connection: &Id, api_origin: &str) -> Result<SubmissionFlows, ApiError> {
         let connection = self.db.partners().connection(caller, connection).await?.ok_or(ApiError::NotFound("connection"))?;
-        let owner = &connection.connected_account.id;
+        self.flows_on(connection, api_origin).await
+    }
+
+    /// `submission_flows` for a connection copy already read (its owner is the source).
+    pub async fn flows_on(&self, connection: Connection, api_origin: &str) -> Result<SubmissionFlows, ApiError> {
+        let (caller, owner) = (&connection.account_id, &connection.connected_account.id);
         let entity = self.db.partners().entity(owner, &connection.partner_entity_id).await?;
         let flows = match entity.filter(|e| may_submit(caller, owner, Some(e))) {
             Some(entity) => flows_for_source(&self.db.onboards().all_flows(owner).await?, &entity, api_origin),
