@@ -5,3 +5,4 @@ pub mod delivery;
 pub mod docs;
 pub mod figures;
 pub mod lead;
+pub mod reports;
