@@ -4,4 +4,5 @@ pub mod delivery;
 pub mod figures;
 #[allow(clippy::module_inception)]
 pub mod leads;
+pub mod reports;
 pub mod submissions;

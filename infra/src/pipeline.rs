@@ -83,6 +83,8 @@ pub struct StreamReader {
     listed_at: Option<Instant>,
     /// (shard, sequence number) of each record the last poll returned, in the event's order.
     read: Vec<(String, String)>,
+    /// The shard the last event came from: the next poll starts after it, so no shard waits.
+    last_shard: Option<String>,
 }
 
 /// How often the shard list is read again (shards split; AWS rolls them over about every 4 h).
@@ -127,6 +129,7 @@ impl StreamReader {
             finished: HashSet::new(),
             listed_at: None,
             read: vec![],
+            last_shard: None,
         };
         // With a checkpoint, shards it does not name appeared while nobody read: from their start.
         let start = if resumed { Start::TrimHorizon } else { start };
@@ -197,7 +200,8 @@ impl StreamReader {
         }
     }
 
-    /// The records written since the last poll, as the Lambda event the consumer receives. Call
+    /// The records written since the last poll to one shard, as the Lambda event the consumer
+    /// receives (Lambda's batches hold one shard's records, in order: consumers rely on it). Call
     /// `settle` with the consumer's answer before polling again.
     pub async fn poll(&mut self) -> Result<Event, BoxError> {
         // A new table's stream has no shard until its first write: look again at once until one is.
@@ -211,7 +215,14 @@ impl StreamReader {
         }
         self.read.clear();
         let mut event = Event::default();
-        for shard in self.iterators.keys().cloned().collect::<Vec<_>>() {
+        let mut shards: Vec<String> = self.iterators.keys().cloned().collect();
+        let after = self.last_shard.as_ref().and_then(|last| shards.iter().position(|s| s == last)).map_or(0, |i| i + 1);
+        let after = after.min(shards.len());
+        shards.rotate_left(after);
+        for shard in shards {
+            if !event.records.is_empty() {
+                break;
+            }
             let iterator = match self.iterators[&shard].clone() {
                 Some(iterator) => iterator,
                 None => match self.iterator(&shard).await {
@@ -242,7 +253,11 @@ impl StreamReader {
                     return Err(cause(err));
                 }
             };
-            for record in out.records.unwrap_or_default() {
+            let records = out.records.unwrap_or_default();
+            if !records.is_empty() {
+                self.last_shard = Some(shard.clone());
+            }
+            for record in records {
                 let record = lambda_record(record);
                 if let Some(sequence) = &record.change.sequence_number {
                     self.read.push((shard.clone(), sequence.clone()));

@@ -68,7 +68,7 @@ impl OpenApi {
         if content.is_null() {
             return if body.is_null() { Ok(None) } else { Err(format!("{method} {path} {status}: documented without a body, got {body}")) };
         }
-        let document = ["text/html", "application/yaml", "text/plain"].iter().any(|t| content[*t].is_object());
+        let document = ["text/html", "application/yaml", "text/plain", "text/csv"].iter().any(|t| content[*t].is_object());
         let json = content["application/json"]["schema"].is_object();
         // A text body is the page or document; a JSON one (parsed) meets the JSON schema, when
         // the operation answers both (content negotiation).

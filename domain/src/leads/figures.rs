@@ -1,6 +1,6 @@
 //! A connection's delivery figures, counted off the delivery path: each buyer step a delivery
 //! settles is one figure event (read from the table's stream), and a batch of events becomes one
-//! write per connection side and day, not one per lead.
+//! write per connection side, not one per lead.
 
 use std::collections::BTreeMap;
 
@@ -60,13 +60,11 @@ impl Counts {
     }
 }
 
-/// A batch's events for one connection (seen from the seller): the totals, the latest delivery,
-/// and the counts by UTC day (`YYYY-MM-DD`), the buckets reporting reads.
+/// A batch's events for one connection (seen from the seller): the totals and the latest delivery.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Tally {
     pub total: Counts,
     pub last_at: Option<Timestamp>,
-    pub by_day: BTreeMap<String, Counts>,
 }
 
 /// The batch's events summed per (seller, connection).
@@ -75,7 +73,6 @@ pub fn tally(events: &[FigureEvent]) -> BTreeMap<(Id, Id), Tally> {
     for event in events {
         let tally = tallies.entry((event.seller.clone(), event.connection_id.clone())).or_default();
         tally.total.add(event.figure);
-        tally.by_day.entry(event.at[..10].to_string()).or_default().add(event.figure);
         if tally.last_at.as_ref().is_none_or(|last| *last < event.at) {
             tally.last_at = Some(event.at.clone());
         }
@@ -128,7 +125,7 @@ mod tests {
     }
 
     #[test]
-    fn a_batch_sums_per_connection_and_day() {
+    fn a_batch_sums_per_connection() {
         let (seller, a, b) = (Id::generate(), Id::generate(), Id::generate());
         let event = |connection: &Id, figure, at: &str| FigureEvent { seller: seller.clone(), connection_id: connection.clone(), figure, at: Timestamp::from(at), lead_id: Id::generate(), step_id: Id::generate() };
         let events = [
@@ -141,8 +138,6 @@ mod tests {
         let on_a = &tallies[&(seller.clone(), a)];
         assert_eq!(on_a.total, Counts { delivered: 2, rejected: 1, failed: 0 });
         assert_eq!(on_a.last_at.as_deref(), Some("2026-12-06T00:00:01Z"));
-        assert_eq!(on_a.by_day.keys().collect::<Vec<_>>(), ["2026-12-05", "2026-12-06"]);
-        assert_eq!(on_a.by_day["2026-12-05"], Counts { delivered: 2, rejected: 0, failed: 0 });
         assert_eq!(tallies[&(seller, b)].total, Counts { delivered: 0, rejected: 0, failed: 1 });
     }
 }

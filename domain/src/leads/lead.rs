@@ -69,7 +69,8 @@ pub struct StepResult {
     pub connection_id: Option<Id>,
 }
 
-/// Where a delivered lead came from: the seller's account and the connection it came over.
+/// Where a lead came from over a connection: the seller's account for a delivered lead, the
+/// source's for a connected source's submission, and the connection.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Origin {
     pub account_id: Id,

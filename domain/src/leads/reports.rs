@@ -2,12 +2,16 @@
 //! table's stream shows it) adds to which report, and how a batch of such changes becomes one sum
 //! per report and time bucket — the writes a batch makes, however many leads it holds.
 //!
-//! A report is a dimension (the account, one of its flows, a source of a flow, a connection seen
-//! from one side) and a bucket (an hour or a day, UTC). Processing time (submission → a buyer
+//! A report is a dimension (the account, one of its flows, one of its sources across its flows, a
+//! connection) and a bucket (an hour or a day, UTC). A connection's report is one for both of its
+//! sides: the leads that came into a flow over it (a source's submissions, a seller's deliveries,
+//! as the receiving flow decided) and the buyer steps that settled over it. Processing time (submission → a buyer
 //! step settled) is kept as counts in fixed histogram bins, so buckets add up exactly and any
 //! range's p50/p95 come from the summed bins.
 
 use std::collections::BTreeMap;
+
+use serde::Serialize;
 
 use crate::leads::delivery::Figure;
 use crate::leads::lead::{Lead, Outcome, StepOutcome};
@@ -22,9 +26,10 @@ pub const PROCESSING_BINS_MS: [u64; 10] = [100, 250, 500, 1_000, 2_000, 5_000, 1
 pub enum Dimension {
     Account(Id),
     Flow { account: Id, flow: Id },
-    Source { account: Id, flow: Id, source: Id },
-    /// One side's view of a connection: `owner`'s copy.
-    Connection { owner: Id, connection: Id },
+    /// A partner (its entity) as a source of any of the account's flows.
+    Source { account: Id, entity: Id },
+    /// Both sides of a connection.
+    Connection(Id),
 }
 
 /// An hour (`2026-12-05T10`) or a day (`2026-12-05`), UTC.
@@ -45,7 +50,7 @@ impl Bucket {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ReportEvent {
     /// A lead came into a flow: accepted, or rejected with its reason.
-    Submitted { account: Id, flow: Id, source: Id, accepted: bool, reason: Option<String>, at: Timestamp },
+    Submitted { account: Id, flow: Id, source: Id, connection: Option<Id>, accepted: bool, reason: Option<String>, at: Timestamp },
     /// A buyer step settled over a connection: delivered (and accepted), rejected by the buyer's
     /// flow, or failed, with its reason and how long after the submission.
     Settled { seller: Id, flow: Id, source: Id, connection: Id, figure: Figure, reason: Option<String>, processing_ms: u64, at: Timestamp },
@@ -58,7 +63,8 @@ pub fn report_events(before: Option<&Lead>, after: &Lead) -> Vec<ReportEvent> {
         events.push(ReportEvent::Submitted {
             account: after.account_id.clone(),
             flow: after.flow_id.clone(),
-            source: after.source.id.clone(),
+            source: after.source.entity.id.clone(),
+            connection: after.origin.as_ref().map(|o| o.connection_id.clone()),
             accepted: after.outcome == Outcome::Success,
             reason: after.reason.clone(),
             at: after.created_at.clone(),
@@ -70,7 +76,7 @@ pub fn report_events(before: Option<&Lead>, after: &Lead) -> Vec<ReportEvent> {
         events.push(ReportEvent::Settled {
             seller: after.account_id.clone(),
             flow: after.flow_id.clone(),
-            source: after.source.id.clone(),
+            source: after.source.entity.id.clone(),
             connection,
             figure,
             reason: step.reason.clone(),
@@ -161,12 +167,8 @@ pub fn aggregate(events: &[ReportEvent]) -> BTreeMap<(Dimension, Bucket), Figure
     let mut sums: BTreeMap<(Dimension, Bucket), Figures> = BTreeMap::new();
     for event in events {
         let (dimensions, at) = match event {
-            ReportEvent::Submitted { account, flow, source, at, .. } => (submission_dimensions(account, flow, source), at),
-            ReportEvent::Settled { seller, flow, source, connection, at, .. } => {
-                let mut dimensions = submission_dimensions(seller, flow, source);
-                dimensions.push(Dimension::Connection { owner: seller.clone(), connection: connection.clone() });
-                (dimensions, at)
-            }
+            ReportEvent::Submitted { account, flow, source, connection, at, .. } => (dimensions(account, flow, source, connection.as_ref()), at),
+            ReportEvent::Settled { seller, flow, source, connection, at, .. } => (dimensions(seller, flow, source, Some(connection)), at),
         };
         for dimension in dimensions {
             for bucket in Bucket::of(at) {
@@ -188,12 +190,248 @@ pub fn aggregate(events: &[ReportEvent]) -> BTreeMap<(Dimension, Bucket), Figure
     sums
 }
 
-fn submission_dimensions(account: &Id, flow: &Id, source: &Id) -> Vec<Dimension> {
-    vec![
+/// The reports a lead's event counts in: its account's, its flow's, its source's, and the
+/// connection's it came or went over.
+fn dimensions(account: &Id, flow: &Id, source: &Id, connection: Option<&Id>) -> Vec<Dimension> {
+    let mut dimensions = vec![
         Dimension::Account(account.clone()),
         Dimension::Flow { account: account.clone(), flow: flow.clone() },
-        Dimension::Source { account: account.clone(), flow: flow.clone(), source: source.clone() },
-    ]
+        Dimension::Source { account: account.clone(), entity: source.clone() },
+    ];
+    dimensions.extend(connection.map(|c| Dimension::Connection(c.clone())));
+    dimensions
+}
+
+/// How a report is cut: by the hour or by the day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Granularity {
+    Hour,
+    Day,
+}
+
+impl Granularity {
+    /// The longest range, in days, a report of this granularity covers (744 hours, 366 days):
+    /// one request reads a bounded number of buckets.
+    pub const fn max_days(self) -> u64 {
+        match self {
+            Granularity::Hour => 31,
+            Granularity::Day => 366,
+        }
+    }
+}
+
+/// Which buckets a report request asks for: whole UTC days `from` to `to` (inclusive).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ReportRange {
+    pub granularity: Granularity,
+    pub from: String,
+    pub to: String,
+}
+
+/// How many days a report covers when `from` is not given (ending `to`, today by default).
+pub const DEFAULT_DAYS: u64 = 7;
+
+const DAY: u64 = 86_400;
+
+fn day_start(day: &str) -> Option<u64> {
+    let valid = day.len() == 10 && day.as_bytes().iter().enumerate().all(|(i, b)| if i == 4 || i == 7 { *b == b'-' } else { b.is_ascii_digit() });
+    let at = crate::platform::time::parse(&format!("{day}T00:00:00Z")).filter(|_| valid)?;
+    // `parse` accepts 2026-02-30 as March 2nd: the day must be itself.
+    let seconds = crate::platform::time::epoch_seconds(at);
+    (day_of(seconds) == day).then_some(seconds)
+}
+
+fn day_of(epoch_seconds: u64) -> String {
+    crate::platform::time::format(std::time::UNIX_EPOCH + std::time::Duration::from_secs(epoch_seconds))[..10].to_string()
+}
+
+impl ReportRange {
+    /// The range a request's `granularity`, `from` and `to` ask for (`today`: the UTC date now),
+    /// or why not, named by the parameter.
+    pub fn parse(granularity: Option<&str>, from: Option<&str>, to: Option<&str>, today: &str) -> Result<ReportRange, crate::Refusal> {
+        // A query that cannot be answered as asked: 400, naming the parameter.
+        let invalid = |name: &str, message: String| crate::Refusal::Malformed(format!("{name}: {message}"));
+        let granularity = match granularity {
+            None | Some("day") => Granularity::Day,
+            Some("hour") => Granularity::Hour,
+            Some(_) => return Err(invalid("granularity", "must be hour or day".into())),
+        };
+        let date = |name: &str, value: &str| day_start(value).ok_or_else(|| invalid(name, "must be a date, YYYY-MM-DD".into()));
+        let end = match to {
+            Some(to) => date("to", to)?,
+            None => day_start(today).ok_or_else(|| invalid("to", "today is not a date".into()))?,
+        };
+        let start = match from {
+            Some(from) => date("from", from)?,
+            None => end.saturating_sub((DEFAULT_DAYS.min(granularity.max_days()) - 1) * DAY),
+        };
+        if start > end {
+            return Err(invalid("from", "must not be after to".into()));
+        }
+        let days = (end - start) / DAY + 1;
+        if days > granularity.max_days() {
+            return Err(invalid("from", format!("{} report covers at most {} days; this range has {days}", granularity.name(), granularity.max_days())));
+        }
+        Ok(ReportRange { granularity, from: day_of(start), to: day_of(end) })
+    }
+
+    /// Every bucket of the range, in order.
+    pub fn buckets(&self) -> Vec<Bucket> {
+        let (Some(start), Some(end)) = (day_start(&self.from), day_start(&self.to)) else { return vec![] };
+        let mut buckets = vec![];
+        let mut day = start;
+        while day <= end {
+            let name = day_of(day);
+            match self.granularity {
+                Granularity::Day => buckets.push(Bucket::Day(name)),
+                Granularity::Hour => buckets.extend((0..24).map(|hour| Bucket::Hour(format!("{name}T{hour:02}")))),
+            }
+            day += DAY;
+        }
+        buckets
+    }
+
+    /// The first and last bucket of the range.
+    pub fn bounds(&self) -> (Bucket, Bucket) {
+        match self.granularity {
+            Granularity::Day => (Bucket::Day(self.from.clone()), Bucket::Day(self.to.clone())),
+            Granularity::Hour => (Bucket::Hour(format!("{}T00", self.from)), Bucket::Hour(format!("{}T23", self.to))),
+        }
+    }
+}
+
+impl Granularity {
+    fn name(self) -> &'static str {
+        match self {
+            Granularity::Hour => "an hourly",
+            Granularity::Day => "a daily",
+        }
+    }
+}
+
+impl Bucket {
+    /// When the bucket starts, as a timestamp.
+    pub fn start(&self) -> String {
+        match self {
+            Bucket::Hour(hour) => format!("{hour}:00:00Z"),
+            Bucket::Day(day) => format!("{day}T00:00:00Z"),
+        }
+    }
+}
+
+/// One bucket of a report as the API shows it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReportRow {
+    /// When the bucket starts (UTC); it lasts an hour or a day.
+    pub start: String,
+    pub submitted: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub rejected_by_reason: BTreeMap<String, u64>,
+    pub delivered: u64,
+    pub buyer_rejected: u64,
+    pub buyer_rejected_by_reason: BTreeMap<String, u64>,
+    pub failed: u64,
+    pub failed_by_reason: BTreeMap<String, u64>,
+    /// Delivered out of the buyer steps that settled (null: none did).
+    pub success_rate: Option<f64>,
+    /// The bin bound the median processing time is under, in ms (null: nothing settled, or
+    /// beyond the last bound; `processing_histogram` has the counts).
+    pub processing_p50_ms: Option<u64>,
+    pub processing_p95_ms: Option<u64>,
+    /// Settled steps by processing time: `le_ms` the bin's upper bound (null: beyond the last).
+    pub processing_histogram: Vec<HistogramBin>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HistogramBin {
+    pub le_ms: Option<u64>,
+    pub count: u64,
+}
+
+impl ReportRow {
+    pub fn new(start: String, figures: &Figures) -> ReportRow {
+        let sum = |reasons: &BTreeMap<String, u64>| reasons.values().sum();
+        ReportRow {
+            start,
+            submitted: figures.submitted,
+            accepted: figures.accepted,
+            rejected: sum(&figures.rejected_by_reason),
+            rejected_by_reason: figures.rejected_by_reason.clone(),
+            delivered: figures.delivered,
+            buyer_rejected: sum(&figures.buyer_rejected_by_reason),
+            buyer_rejected_by_reason: figures.buyer_rejected_by_reason.clone(),
+            failed: sum(&figures.failed_by_reason),
+            failed_by_reason: figures.failed_by_reason.clone(),
+            success_rate: figures.success_rate(),
+            processing_p50_ms: figures.processing_quantile_ms(0.5),
+            processing_p95_ms: figures.processing_quantile_ms(0.95),
+            processing_histogram: figures.processing_bins.iter().enumerate().map(|(i, count)| HistogramBin { le_ms: PROCESSING_BINS_MS.get(i).copied(), count: *count }).collect(),
+        }
+    }
+}
+
+/// A report: every bucket of the range (empty ones too, so a chart has its gaps) and the whole
+/// range's sum.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    pub granularity: Granularity,
+    pub from: String,
+    pub to: String,
+    pub total: ReportRow,
+    pub buckets: Vec<ReportRow>,
+}
+
+impl Report {
+    /// The report of `range` from the stored buckets (`stored`: those with anything in them).
+    pub fn new(range: &ReportRange, stored: &BTreeMap<Bucket, Figures>) -> Report {
+        let mut total = Figures::default();
+        let buckets = range
+            .buckets()
+            .into_iter()
+            .map(|bucket| {
+                let figures = stored.get(&bucket).cloned().unwrap_or_default();
+                total.add(&figures);
+                ReportRow::new(bucket.start(), &figures)
+            })
+            .collect();
+        Report { granularity: range.granularity, from: range.from.clone(), to: range.to.clone(), total: ReportRow::new(range.bounds().0.start(), &total), buckets }
+    }
+
+    /// The buckets as CSV (RFC 4180), one line each after the header; reasons as
+    /// `reason: count` joined by `; `.
+    pub fn to_csv(&self) -> String {
+        let mut csv = String::from("start,submitted,accepted,rejected,delivered,buyer_rejected,failed,success_rate,processing_p50_ms,processing_p95_ms,rejection_reasons,buyer_rejection_reasons,failure_reasons\r\n");
+        let reasons = |map: &BTreeMap<String, u64>| csv_field(&map.iter().map(|(reason, n)| format!("{reason}: {n}")).collect::<Vec<_>>().join("; "));
+        let optional = |value: Option<String>| value.unwrap_or_default();
+        for row in &self.buckets {
+            csv.push_str(&format!(
+                "{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
+                row.start,
+                row.submitted,
+                row.accepted,
+                row.rejected,
+                row.delivered,
+                row.buyer_rejected,
+                row.failed,
+                optional(row.success_rate.map(|r| format!("{r:.4}"))),
+                optional(row.processing_p50_ms.map(|v| v.to_string())),
+                optional(row.processing_p95_ms.map(|v| v.to_string())),
+                reasons(&row.rejected_by_reason),
+                reasons(&row.buyer_rejected_by_reason),
+                reasons(&row.failed_by_reason),
+            ));
+        }
+        csv
+    }
+}
+
+/// A CSV field, quoted when it must be; a leading `=`, `+`, `-` or `@` is prefixed with `'` so a
+/// spreadsheet does not run a reason (text partners chose) as a formula.
+fn csv_field(text: &str) -> String {
+    let text = if text.starts_with(['=', '+', '-', '@']) { format!("'{text}") } else { text.to_string() };
+    if text.contains([',', '"', '\r', '\n']) { format!("\"{}\"", text.replace('"', "\"\"")) } else { text }
 }
 
 #[cfg(test)]
@@ -267,5 +505,44 @@ mod tests {
         sum.add(&figures);
         assert_eq!((sum.delivered, sum.processing_quantile_ms(0.5)), (20, Some(1_000)));
         assert_eq!(Figures::default().processing_quantile_ms(0.5), None);
+    }
+
+    #[test]
+    fn a_range_is_whole_days_bounded_by_its_granularity() {
+        let range = ReportRange::parse(Some("hour"), Some("2026-12-04"), Some("2026-12-05"), "2026-12-05").unwrap();
+        let buckets = range.buckets();
+        assert_eq!(buckets.len(), 48);
+        assert_eq!((buckets[0].start(), buckets[47].start()), ("2026-12-04T00:00:00Z".to_string(), "2026-12-05T23:00:00Z".to_string()));
+        let default = ReportRange::parse(None, None, None, "2026-12-05").unwrap();
+        assert_eq!((default.granularity, default.from.as_str(), default.to.as_str()), (Granularity::Day, "2026-11-29", "2026-12-05"));
+        assert_eq!(ReportRange::parse(Some("day"), Some("2025-12-05"), Some("2026-12-05"), "x").unwrap().buckets().len(), 366);
+        for (granularity, from, to, field) in [
+            (Some("week"), None, None, "granularity"),
+            (None, Some("2026-02-30"), None, "from"),
+            (None, Some("05/12/2026"), None, "from"),
+            (None, None, Some("2026-12-05T10"), "to"),
+            (None, Some("2026-12-06"), Some("2026-12-05"), "from"),
+            (Some("hour"), Some("2026-11-01"), Some("2026-12-05"), "from"),
+            (Some("day"), Some("2025-01-01"), Some("2026-12-05"), "from"),
+        ] {
+            let refusal = ReportRange::parse(granularity, from, to, "2026-12-05").expect_err(field);
+            assert!(format!("{refusal:?}").contains(field), "{refusal:?}");
+        }
+    }
+
+    #[test]
+    fn a_report_has_every_bucket_and_their_sum_and_its_csv_is_safe_to_open() {
+        let range = ReportRange::parse(Some("day"), Some("2026-12-03"), Some("2026-12-05"), "2026-12-05").unwrap();
+        let mut figures = Figures { submitted: 3, accepted: 2, ..Figures::default() };
+        figures.rejected_by_reason.insert("=HYPERLINK(\"x\"), or not".into(), 1);
+        figures.settled(Figure::Delivered, None, 700);
+        figures.settled(Figure::Failed, Some("buyer not set up"), 200);
+        let report = Report::new(&range, &BTreeMap::from([(Bucket::Day("2026-12-04".into()), figures)]));
+        assert_eq!(report.buckets.iter().map(|b| b.submitted).collect::<Vec<_>>(), [0, 3, 0]);
+        assert_eq!((report.total.submitted, report.total.rejected, report.total.failed, report.total.success_rate), (3, 1, 1, Some(0.5)));
+        let csv = report.to_csv();
+        let lines: Vec<&str> = csv.split("\r\n").collect();
+        assert_eq!(lines.len(), 5, "{csv}");
+        assert_eq!(lines[2], r#"2026-12-04T00:00:00Z,3,2,1,1,0,1,0.5000,250,1000,"'=HYPERLINK(""x""), or not: 1",,buyer not set up: 1"#);
     }
 }

@@ -1,28 +1,51 @@
-//! The connections' delivery figures, counted from the table's stream: each batch of settled
-//! buyer steps is one transaction per chunk (`PartnersTable::count_figures`), not a write per
-//! lead on the connection every delivery shares.
+//! The figures of leads, counted from the table's stream off the request path: the connections'
+//! delivery figures (`PartnersTable::count_figures`, one transaction per chunk of settled steps)
+//! and the partner reports (`LeadsTable::count_reports`, one write per report and bucket a batch
+//! touches) — not a write per lead on items every delivery shares.
 
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use shared::store::Db;
-use shared::store::stream::settled_figures;
+use shared::store::stream::{report_events, settled_figures};
 
-/// `lead-figures`: counts the batch's settled steps. A failure reports the batch's first record,
-/// so the stream delivers it all again; steps counted before are counted once (their markers).
+/// `lead-figures`: counts the batch. A failure reports the first record not counted everywhere,
+/// so the stream delivers it and what follows again; what was counted before is counted once
+/// (the figures' step markers, the reports' chunk markers).
 pub async fn count(db: &Db, event: Event) -> Result<DynamoDbEventResponse, lambda_http::Error> {
-    let events: Vec<_> = event.records.iter().flat_map(settled_figures).collect();
-    let mut response = DynamoDbEventResponse::default();
-    if events.is_empty() {
-        return Ok(response);
+    let figures: Vec<_> = event.records.iter().flat_map(settled_figures).collect();
+    let reports: Vec<_> = event.records.iter().map(report_events).collect();
+    let (partners, leads) = (db.partners(), db.leads());
+    let (figured, reported) = tokio::join!(
+        async {
+            if figures.is_empty() {
+                return Ok(());
+            }
+            partners.count_figures(&figures).await.map(|()| tracing::info!(steps = figures.len(), "delivery figures counted"))
+        },
+        leads.count_reports(&reports)
+    );
+    let mut uncounted_from = None;
+    if let Err(err) = figured {
+        tracing::error!(error = %err, steps = figures.len(), "delivery figures not counted; the batch will be retried");
+        uncounted_from = Some(0);
     }
-    match db.partners().count_figures(&events).await {
-        Ok(()) => tracing::info!(steps = events.len(), "delivery figures counted"),
-        Err(err) => {
-            tracing::error!(error = %err, steps = events.len(), "delivery figures not counted; the batch will be retried");
-            let mut failure = DynamoDbBatchItemFailure::default();
-            failure.item_identifier = event.records.first().and_then(|r| r.change.sequence_number.clone());
-            response.batch_item_failures.push(failure);
+    match reported {
+        Ok(()) => {
+            let events: usize = reports.iter().map(|r| r.events.len()).sum();
+            if events > 0 {
+                tracing::info!(events, records = reports.len(), "report figures counted");
+            }
         }
+        Err(uncounted) => {
+            tracing::error!(error = %uncounted.error, from = uncounted.from, records = reports.len(), "report figures not counted from this record; they will be retried");
+            uncounted_from = Some(uncounted_from.map_or(uncounted.from, |from: usize| from.min(uncounted.from)));
+        }
+    }
+    let mut response = DynamoDbEventResponse::default();
+    if let Some(from) = uncounted_from {
+        let mut failure = DynamoDbBatchItemFailure::default();
+        failure.item_identifier = event.records.get(from).and_then(|r| r.change.sequence_number.clone());
+        response.batch_item_failures.push(failure);
     }
     Ok(response)
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use crate::leads::domain::docs::{SubmissionDocs, SubmissionFlow, flows_for_source, submission_docs};
 use crate::partners::domain::{AccountRef, Connection};
 use crate::leads::domain::delivery::{BuyerSide, plan_delivery};
-use crate::leads::domain::lead::{DELIVERY_BUDGET, Fields, Lead, LeadMessage, Submission, may_submit};
+use crate::leads::domain::lead::{DELIVERY_BUDGET, Fields, Lead, LeadMessage, Origin, Submission, may_submit};
 use crate::onboards::domain::flow::{Flow, MAX_STEPS, Source};
 use crate::platform::accounts::Plan;
 use crate::platform::config::{ConfigError, Env, FromEnv};
@@ -40,6 +40,8 @@ pub struct SourceAccess {
     pub owner_paid: bool,
     pub flow: Flow,
     pub source: Source,
+    /// A connected source's account and connection: where its leads come from.
+    pub origin: Option<Origin>,
 }
 
 /// What a connected source may send to one partner (`Leads::submission_flows`).
@@ -65,17 +67,19 @@ impl Leads {
         }
         // The flow keeps the name the partner had when it was added (an invited address, say).
         let mut source = source;
+        let mut origin = None;
         if let Some(entity) = entity {
             source.entity.name = entity.name;
+            origin = entity.connection_id.map(|connection_id| Origin { account_id: caller.clone(), connection_id });
         }
-        Ok(SourceAccess { owner_paid: account?.is_some_and(|a| a.plan == Plan::Paid), owner, flow, source })
+        Ok(SourceAccess { owner_paid: account?.is_some_and(|a| a.plan == Plan::Paid), owner, flow, source, origin })
     }
 
     /// A submission: the lead the flow makes of it (accepted or rejected), not yet stored, so
     /// that its receipt can be kept with it (`store`).
     pub async fn receive(&self, caller: &Id, flow_id: &Id, source_id: &Id, fields: Fields) -> Result<Lead, ApiError> {
         let access = self.source_for(caller, flow_id, source_id).await?;
-        let submission = Submission { flow: &access.flow, source: &access.source, submitted_by: caller.clone(), fields, enforce_criteria: access.owner_paid, hops: 0, budget: DELIVERY_BUDGET, origin: None };
+        let submission = Submission { flow: &access.flow, source: &access.source, submitted_by: caller.clone(), fields, enforce_criteria: access.owner_paid, hops: 0, budget: DELIVERY_BUDGET, origin: access.origin };
         Ok(Lead::receive(submission, access.owner, Id::generate(), &time::now(), time::from_now(self.retention)))
     }
 

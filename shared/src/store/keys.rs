@@ -347,10 +347,12 @@ pub enum ItemType {
     Delivery,
     IdempotencyKey,
     Lead,
-    /// A connection's delivery figures of one day, on one copy.
-    DeliveryFigures,
     /// A settled buyer step already counted in its connection's figures.
     CountedStep,
+    /// A report's bucket: what leads did in an hour or a day.
+    Report,
+    /// A chunk of stream records already counted in reports.
+    ReportedRecords,
     SignInLink,
     /// When an address was last sent a sign-in email.
     SignInThrottle,
@@ -407,7 +409,7 @@ mod tests {
             (Channel, "channel"), (Campaign, "campaign"), (Client, "client"), (ClientLink, "client_link"),
             (WebhookEndpoint, "webhook_endpoint"), (Delivery, "webhook_delivery"), (IdempotencyKey, "idempotency_key"), (Lead, "lead"),
             (SignInLink, "sign_in_link"), (SignInThrottle, "sign_in_throttle"), (Session, "session"),
-            (SubmissionDocsThrottle, "submission_docs_throttle"),
+            (SubmissionDocsThrottle, "submission_docs_throttle"), (Report, "report"), (ReportedRecords, "reported_records"),
         ];
         for (kind, name) in names {
             assert_eq!(kind.as_str(), name);

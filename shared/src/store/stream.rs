@@ -136,17 +136,31 @@ mod tests {
     }
 }
 
+fn lead_image(image: &serde_dynamo::Item) -> Option<crate::leads::domain::lead::Lead> {
+    let is_lead = matches!(image.get(keys::TYPE), Some(serde_dynamo::AttributeValue::S(t)) if t == keys::ItemType::Lead.as_str());
+    is_lead.then(|| serde_dynamo::from_item(image.clone()).ok()).flatten()
+}
+
 /// The settled buyer steps of a lead's change that count on a connection: only a MODIFY whose
 /// old image had them pending, so a redelivered record finds them again (and the markers of
 /// `PartnersTable::count_figures` count them once).
 pub fn settled_figures(record: &EventRecord) -> Vec<crate::leads::domain::figures::FigureEvent> {
-    use crate::leads::domain::lead::Lead;
-    let lead = |image: &serde_dynamo::Item| -> Option<Lead> {
-        let is_lead = matches!(image.get(keys::TYPE), Some(serde_dynamo::AttributeValue::S(t)) if t == keys::ItemType::Lead.as_str());
-        is_lead.then(|| serde_dynamo::from_item(image.clone()).ok()).flatten()
-    };
-    match (record.event_name.as_str(), lead(&record.change.old_image), lead(&record.change.new_image)) {
+    match (record.event_name.as_str(), lead_image(&record.change.old_image), lead_image(&record.change.new_image)) {
         ("MODIFY", Some(before), Some(after)) => crate::leads::domain::figures::settled_figures(&before, &after),
         _ => vec![],
     }
+}
+
+/// What a record adds to partner reports: a new lead's submission, the buyer steps a lead's
+/// change settled (`LeadsTable::count_reports` counts each record once).
+pub fn report_events(record: &EventRecord) -> crate::store::leads::reports::StreamedEvents {
+    let events = match (record.event_name.as_str(), lead_image(&record.change.new_image)) {
+        ("INSERT", Some(after)) => crate::leads::domain::reports::report_events(None, &after),
+        ("MODIFY", Some(after)) => match lead_image(&record.change.old_image) {
+            Some(before) => crate::leads::domain::reports::report_events(Some(&before), &after),
+            None => vec![],
+        },
+        _ => vec![],
+    };
+    crate::store::leads::reports::StreamedEvents { record_id: record.event_id.clone(), events }
 }

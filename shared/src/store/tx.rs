@@ -26,14 +26,16 @@ pub enum Part {
     Connection,
     /// A settled step's marker: counted once.
     Counted,
+    /// A report's bucket (partner reporting).
+    Report,
+    /// A chunk of stream records counted in reports.
+    Reported,
     Dedupe,
     Delivered,
     Delivery,
     Endpoint,
     Entity,
     Event,
-    /// A connection's day of delivery figures.
-    Figures,
     Flow,
     Guard,
     IdempotencyKey,
@@ -149,6 +151,18 @@ impl Write {
     pub fn value(mut self, placeholder: &str, value: AttributeValue) -> Write {
         self.values.insert(placeholder.to_string(), value);
         self
+    }
+
+    /// What this update makes of an item that does not exist yet (unit tests of what a write
+    /// stores, without a table).
+    #[cfg(test)]
+    pub fn applied_to_empty_item(&self) -> Item {
+        let mut item = self.key.to_item();
+        if let WriteKind::Update { set, add, .. } = &self.kind {
+            item.extend(set.iter().cloned());
+            item.extend(add.iter().cloned());
+        }
+        item
     }
 
     fn update_expression(set: &[(String, AttributeValue)], remove: &[String], add: &[(String, AttributeValue)]) -> String {

@@ -22,5 +22,6 @@ mod operations;
 mod people;
 mod probe;
 mod rate_limit;
+mod reports;
 mod security;
 mod webhooks;

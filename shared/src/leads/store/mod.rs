@@ -1,6 +1,8 @@
 //! The leads area's items: leads, under their flow in the flow account's partition, each also
 //! found by its id alone through GSI1 (the owner is checked).
 
+pub mod reports;
+
 use aws_sdk_dynamodb::types::AttributeValue;
 
 use crate::leads::domain::delivery::Delivery;

@@ -1,9 +1,9 @@
 //! A connection's delivery figures, counted off the delivery path (issue 26): a batch of settled
 //! buyer steps from the table's stream becomes, per connection, one update of each copy of the
-//! connection (its totals) and of each copy's bucket for the day (`FIGURES#<owner>#<connection>` /
-//! `<day>`, what reporting reads) — not one write per lead on items every delivery shares. Each step is
-//! counted once however often the stream delivers it: its marker (`COUNTED#<lead>`, one item per
-//! lead, so no partition is shared) commits in the same transaction as the counts.
+//! connection (its totals) — not one write per lead on items every delivery shares. (The figures
+//! over time are the partner reports', `crate::store::leads::reports`.) Each step is counted once
+//! however often the stream delivers it: its marker (`COUNTED#<lead>`, one item per lead, so no
+//! partition is shared) commits in the same transaction as the counts.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -23,13 +23,6 @@ const MARKER_TTL: Duration = Duration::from_secs(2 * 86_400);
 
 fn marker(event: &FigureEvent) -> Key {
     Key { pk: format!("COUNTED#{}", event.lead_id), sk: event.step_id.to_string() }
-}
-
-/// A connection copy's figures by day, in a partition of their own (not the account's, which a
-/// busy seller's connection copies already write to): reporting reads a range of days with one
-/// Query.
-fn bucket(owner: &Id, connection: &Id, day: &str) -> Key {
-    Key { pk: format!("FIGURES#{owner}#{connection}"), sk: day.to_string() }
 }
 
 /// `counts` added to an update (only the figures that moved).
@@ -95,20 +88,19 @@ impl PartnersTable<'_> {
 }
 
 /// How many of `events` (from the first) one transaction holds: a marker each, and per
-/// connection two copies and two buckets per day.
+/// connection its two copies.
 fn fitting(events: &[FigureEvent]) -> usize {
-    let (mut connections, mut days) = (BTreeSet::new(), BTreeSet::new());
+    let mut connections = BTreeSet::new();
     for (index, event) in events.iter().enumerate() {
         connections.insert((&event.seller, &event.connection_id));
-        days.insert((&event.seller, &event.connection_id, &event.at[..10]));
-        if index + 1 + 2 * connections.len() + 2 * days.len() > MAX_TRANSACTION_ITEMS {
+        if index + 1 + 2 * connections.len() > MAX_TRANSACTION_ITEMS {
             return index.max(1);
         }
     }
     events.len()
 }
 
-/// The markers, connection totals and day buckets that count `events`.
+/// The markers and connection totals that count `events`.
 fn figure_writes(events: &[FigureEvent], buyers: &BTreeMap<(Id, Id), Id>) -> Result<Vec<Write>, ApiError> {
     let mut writes: Vec<Write> = events
         .iter()
@@ -128,14 +120,6 @@ fn figure_writes(events: &[FigureEvent], buyers: &BTreeMap<(Id, Id), Id>) -> Res
                 total = total.set("last_delivery_at", keys::string(at.as_str()));
             }
             writes.push(total.only_if("attribute_exists(#pk)"));
-            for (day, counts) in &tally.by_day {
-                let key = bucket(side, &connection, day);
-                let update = Write::update(Part::Figures, key)
-                    .set(keys::TYPE, keys::string(ItemType::DeliveryFigures.as_str()))
-                    .set("connection_id", keys::string(connection.to_string()))
-                    .set("day", keys::string(day.as_str()));
-                writes.push(add_counts(update, counts, ["delivered", "rejected", "failed"]));
-            }
         }
     }
     Ok(writes)
