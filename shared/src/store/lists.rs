@@ -51,6 +51,18 @@ pub struct Filter {
     pub values: Vec<(&'static str, AttributeValue)>,
 }
 
+impl Filter {
+    fn apply(&self, mut query: aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder) -> aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder {
+        for (placeholder, name) in crate::store::tx::placeholder_names(&self.expression) {
+            query = query.expression_attribute_names(placeholder, name);
+        }
+        for (placeholder, value) in &self.values {
+            query = query.expression_attribute_values(*placeholder, value.clone());
+        }
+        query.filter_expression(&self.expression)
+    }
+}
+
 /// What a cursor is bound to: it opens only for the partition and list it was issued for.
 fn cursor_context(partition: &str, prefix: &str) -> Vec<u8> {
     [partition.as_bytes(), b"\0", prefix.as_bytes()].concat()
@@ -85,8 +97,10 @@ impl Db {
         String::from_utf8(self.sealer().open(&cursor_context(list, ""), cursor).ok_or_else(invalid)?).map_err(|_| invalid())
     }
 
-    /// A partition's newest `limit` items whose sort key is below `before` (all, without it).
-    pub(in crate::store) async fn newest_before(&self, partition: String, before: Option<&str>, limit: i32) -> Result<Vec<Item>, ApiError> {
+    /// A partition's newest `limit` items whose sort key is below `before` (all, without it) and,
+    /// with a filter, those of them that match it; and, when the partition has more, the sort key
+    /// the read stopped at (everything above it was read).
+    pub(in crate::store) async fn newest_before(&self, partition: String, before: Option<&str>, limit: i32, filter: Option<&Filter>) -> Result<(Vec<Item>, Option<String>), ApiError> {
         let condition = if before.is_some() { "#pk = :pk AND #sk < :before" } else { "#pk = :pk" };
         let mut query = self
             .client()
@@ -100,7 +114,12 @@ impl Db {
         if let Some(before) = before {
             query = query.expression_attribute_names("#sk", SK).expression_attribute_values(":before", keys::string(before));
         }
-        Ok(query.send().await?.items.unwrap_or_default())
+        if let Some(filter) = filter {
+            query = filter.apply(query);
+        }
+        let out = query.send().await?;
+        let stopped_at = out.last_evaluated_key.as_ref().and_then(|key| key.get(SK)).and_then(|sk| sk.as_s().ok()).cloned();
+        Ok((out.items.unwrap_or_default(), stopped_at))
     }
 
     /// Newest-first page of the items whose sort key starts with `prefix` in the account's partition.
@@ -136,13 +155,7 @@ impl Db {
             .limit(page.limit)
             .set_exclusive_start_key(start);
         if let Some(filter) = filter {
-            for (placeholder, name) in crate::store::tx::placeholder_names(&filter.expression) {
-                query = query.expression_attribute_names(placeholder, name);
-            }
-            for (placeholder, value) in filter.values {
-                query = query.expression_attribute_values(placeholder, value);
-            }
-            query = query.filter_expression(filter.expression);
+            query = filter.apply(query);
         }
         let out = query.send().await?;
         let items = out.items.unwrap_or_default().into_iter().map(keys::parse).collect::<Result<Vec<T>, _>>()?;

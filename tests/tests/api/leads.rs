@@ -284,6 +284,61 @@ async fn a_flows_leads_are_spread_over_partitions_and_page_exactly() {
     assert_error(&w.env.get(&format!("/flows/{}/leads?limit=4", w.seller_flow), &stranger).await, 404, "not found");
 }
 
+/// Troubleshooting: a flow's leads filtered by source and outcome, paged to the end (a filtered
+/// page may be short, never lose a lead).
+#[tokio::test]
+async fn a_flows_leads_filter_by_source_and_outcome() {
+    let w = world(Plan::Free).await;
+    let buyer_entity = entity_for(&w.env, &w.seller, &w.buyer).await;
+    let flow: Value = w.env.get(&format!("/flows/{}", w.seller_flow), &w.seller).await.expect(200);
+    let mut steps = flow["steps"].clone();
+    for step in steps.as_array_mut().unwrap() {
+        step.as_object_mut().unwrap().remove("active");
+    }
+    let mut body = json!({ "name": flow["name"], "enabled": true, "fields": flow["fields"], "steps": steps, "sources": [{ "id": flow["sources"][0]["id"], "entity": { "id": flow["sources"][0]["entity"]["id"] } }, { "entity": { "id": buyer_entity } }] });
+    let updated: Flow = w.env.call("PUT", &format!("/flows/{}", w.seller_flow), Some(&w.seller.key), Some(body.clone())).await.expect(200);
+    let (first, second) = (updated.sources[0].id.clone(), updated.sources[1].id.clone());
+    let submit = |source: String, n: usize| {
+        let w = &w;
+        async move { w.env.call("POST", &format!("/flows/{}/sources/{source}/submit", w.seller_flow), Some(&w.seller.key), Some(json!({ "email": format!("f{n}@example.com") }))).await.expect::<SubmissionResult>(200) }
+    };
+    let mut from_second = vec![];
+    for n in 0..3 {
+        submit(first.clone(), n).await;
+        from_second.push(submit(second.clone(), n).await.lead.id);
+    }
+    body["enabled"] = json!(false);
+    body["sources"][1]["id"] = json!(second);
+    w.env.call("PUT", &format!("/flows/{}", w.seller_flow), Some(&w.seller.key), Some(body)).await.expect::<Flow>(200);
+    let rejected = submit(second.clone(), 9).await;
+    assert_eq!(rejected.outcome, "failure");
+    from_second.push(rejected.lead.id.clone());
+    from_second.reverse();
+
+    let listed = |query: String| {
+        let w = &w;
+        async move {
+            let (mut ids, mut cursor) = (vec![], None::<String>);
+            loop {
+                let uri = format!("/flows/{}/leads?limit=2&{query}{}", w.seller_flow, cursor.map(|c| format!("&cursor={c}")).unwrap_or_default());
+                let reply = w.env.get(&uri, &w.seller).await;
+                ids.extend(reply.expect::<Vec<Lead>>(200).into_iter().map(|l| l.id));
+                cursor = reply.headers.get("x-next-cursor").cloned();
+                if cursor.is_none() {
+                    return ids;
+                }
+            }
+        }
+    };
+    assert_eq!(listed(format!("source={second}")).await, from_second, "the second source's, newest first");
+    assert_eq!(listed("outcome=failure".into()).await, [rejected.lead.id.clone()]);
+    assert_eq!(listed(format!("source={second}&outcome=success")).await, from_second[1..]);
+    assert!(listed(format!("source={first}&outcome=failure")).await.is_empty());
+    assert_eq!(listed(String::new()).await.len(), 7);
+    assert_error(&w.env.get(&format!("/flows/{}/leads?outcome=pending", w.seller_flow), &w.seller).await, 400, "bad request");
+    assert_error(&w.env.get(&format!("/flows/{}/leads?source=nope", w.seller_flow), &w.seller).await, 400, "bad request");
+}
+
 #[tokio::test]
 async fn forms_and_retries_with_an_idempotency_key_store_one_lead() {
     let w = world(Plan::Free).await;

@@ -14,6 +14,44 @@ use crate::store::lists::{Page, PageRequest};
 use crate::store::tx::{Part, TxError, Write, busy};
 use crate::platform::time;
 
+/// Which of a flow's leads a listing returns: from one of its sources, with one outcome.
+#[derive(Clone, Debug, Default)]
+pub struct LeadFilter {
+    pub source: Option<Id>,
+    pub outcome: Option<crate::leads::domain::lead::Outcome>,
+}
+
+impl LeadFilter {
+    fn expression(&self) -> Option<crate::store::lists::Filter> {
+        let mut clauses = vec![];
+        let mut values = vec![];
+        if let Some(source) = &self.source {
+            clauses.push("#source.#id = :source");
+            values.push((":source", keys::string(source.to_string())));
+        }
+        if let Some(outcome) = self.outcome {
+            clauses.push("#outcome = :outcome");
+            values.push((":outcome", keys::value(&outcome).ok()?));
+        }
+        (!clauses.is_empty()).then(|| crate::store::lists::Filter { expression: clauses.join(" AND "), values })
+    }
+}
+
+/// One page of newest-first items from the shards' reads (each: its items and where it stopped,
+/// if it has more), and where the next page starts. A filtered shard may stop before its matches
+/// run out: the page holds only what is at or above the highest point a shard stopped at (every
+/// shard was read that far) and goes on from there — a page may then be short, or empty with a
+/// next one.
+fn merge_shards(read: Vec<(Vec<Item>, Option<String>)>, limit: usize) -> (Vec<Item>, Option<String>) {
+    let frontier = read.iter().filter_map(|(_, stopped_at)| stopped_at.clone()).max();
+    let mut items: Vec<Item> = read.into_iter().flat_map(|(items, _)| items).filter(|item| frontier.as_deref().is_none_or(|f| sort_key(item) >= f)).collect();
+    items.sort_by(|a, b| sort_key(b).cmp(sort_key(a)));
+    let more = items.len() > limit;
+    items.truncate(limit);
+    let resume_at = if more { items.last().map(|last| sort_key(last).to_string()) } else { frontier };
+    (items, resume_at)
+}
+
 /// The leads area's part of the table.
 #[derive(Clone, Copy, Debug)]
 pub struct LeadsTable<'a> {
@@ -71,16 +109,14 @@ impl LeadsTable<'_> {
     /// A flow's leads, newest first: one Query per shard (at once), merged. Each shard gives its
     /// newest `limit + 1` before the cursor, so the merge holds the page and knows whether another
     /// follows: pages are exact, and the last one names no next cursor.
-    pub async fn leads_of_flow(&self, account: &Id, flow: &Id, page: &PageRequest) -> Result<Page<Lead>, ApiError> {
+    pub async fn leads_of_flow(&self, account: &Id, flow: &Id, page: &PageRequest, only: &LeadFilter) -> Result<Page<Lead>, ApiError> {
         let list = keys::lead_partition(account, flow, keys::LEAD_SHARDS);
         let before = page.cursor.as_deref().map(|c| self.db.open_cursor(c, &list)).transpose()?;
         let now = time::now();
-        let shards = (0..keys::LEAD_SHARDS).map(|shard| self.db.newest_before(keys::lead_partition(account, flow, shard), before.as_deref(), page.limit + 1));
-        let mut items: Vec<Item> = futures_util::future::try_join_all(shards).await?.into_iter().flatten().collect();
-        items.sort_by(|a, b| sort_key(b).cmp(sort_key(a)));
-        let more = items.len() > page.limit as usize;
-        items.truncate(page.limit as usize);
-        let next_cursor = more.then(|| items.last().and_then(|last| self.db.seal_cursor(sort_key(last), &list))).flatten();
+        let filter = only.expression();
+        let shards = (0..keys::LEAD_SHARDS).map(|shard| self.db.newest_before(keys::lead_partition(account, flow, shard), before.as_deref(), page.limit + 1, filter.as_ref()));
+        let (items, resume_at) = merge_shards(futures_util::future::try_join_all(shards).await?, page.limit as usize);
+        let next_cursor = resume_at.and_then(|at| self.db.seal_cursor(&at, &list));
         let leads = items.into_iter().map(keys::parse::<Lead>).collect::<Result<Vec<_>, _>>()?;
         Ok(Page { items: leads.into_iter().filter(|l| l.expires_at > now).collect(), next_cursor })
     }
@@ -110,5 +146,31 @@ impl LeadsTable<'_> {
             Err(TxError::Condition(what)) => Err(ApiError::Internal(format!("settling a lead step: the {what:?} write's condition failed"))),
             Err(TxError::Other(e)) => Err(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn items(sks: &[&str]) -> Vec<Item> {
+        sks.iter().map(|sk| Item::from([(keys::SK.to_string(), keys::string(*sk))])).collect()
+    }
+
+    fn sks(items: &[Item]) -> Vec<&str> {
+        items.iter().map(sort_key).collect()
+    }
+
+    #[test]
+    fn a_page_of_filtered_shards_stops_where_every_shard_was_read() {
+        // Shard a read down to 5 (and has more), its matches 9 and 6; shard b read to its end.
+        let (page, next) = merge_shards(vec![(items(&["9", "6"]), Some("5".into())), (items(&["8", "4", "2"]), None)], 10);
+        assert_eq!((sks(&page), next.as_deref()), (vec!["9", "8", "6"], Some("5")), "4 and 2 wait until a is read below 5");
+        let (page, next) = merge_shards(vec![(items(&[]), Some("5".into())), (items(&["4"]), None)], 10);
+        assert_eq!((sks(&page), next.as_deref()), (vec![], Some("5")), "nothing above 5 matched: an empty page, and on");
+        let (page, next) = merge_shards(vec![(items(&["9", "7"]), None), (items(&["8"]), None)], 2);
+        assert_eq!((sks(&page), next.as_deref()), (vec!["9", "8"], Some("8")));
+        let (page, next) = merge_shards(vec![(items(&["9"]), None), (items(&["8"]), None)], 2);
+        assert_eq!((sks(&page), next), (vec!["9", "8"], None), "the last page names no next one");
     }
 }
