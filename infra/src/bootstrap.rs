@@ -38,12 +38,12 @@ pub async fn create_table(ddb: &aws_sdk_dynamodb::Client, template: &Template, n
             AttributeDefinition::builder().attribute_name(attribute).attribute_type(ScalarAttributeType::from(kind.as_str())).build()?,
         );
     }
-    for (index, key) in &spec.indexes {
+    for index in &spec.indexes {
         create = create.global_secondary_indexes(
             GlobalSecondaryIndex::builder()
-                .index_name(index)
-                .set_key_schema(Some(key_elements(key)?))
-                .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                .index_name(&index.name)
+                .set_key_schema(Some(key_elements(&index.key)?))
+                .projection(Projection::builder().projection_type(ProjectionType::from(index.projection.as_str())).build())
                 .build()?,
         );
     }

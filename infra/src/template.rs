@@ -32,10 +32,17 @@ pub struct KeySchema {
 pub struct TableSpec {
     pub attributes: Vec<(String, String)>,
     pub key: KeySchema,
-    /// (index name, key schema); every index projects ALL.
-    pub indexes: Vec<(String, KeySchema)>,
+    pub indexes: Vec<IndexSpec>,
     pub stream_view_type: Option<String>,
     pub ttl_attribute: Option<String>,
+}
+
+/// A global secondary index: its name, key and projection (`ALL` or `KEYS_ONLY`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct IndexSpec {
+    pub name: String,
+    pub key: KeySchema,
+    pub projection: String,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -167,10 +174,8 @@ impl Template {
             .ok_or("bad AttributeDefinitions")?;
         let mut indexes = vec![];
         for index in props["GlobalSecondaryIndexes"].as_sequence().into_iter().flatten() {
-            if index["Projection"]["ProjectionType"].as_str() != Some("ALL") {
-                return Err("only ProjectionType ALL is supported locally".into());
-            }
-            indexes.push((s(&index["IndexName"]).ok_or("index without IndexName")?, key_schema(&index["KeySchema"])?));
+            let projection = s(&index["Projection"]["ProjectionType"]).filter(|p| p == "ALL" || p == "KEYS_ONLY").ok_or("an index projects ALL or KEYS_ONLY")?;
+            indexes.push(IndexSpec { name: s(&index["IndexName"]).ok_or("index without IndexName")?, key: key_schema(&index["KeySchema"])?, projection });
         }
         let ttl = &props["TimeToLiveSpecification"];
         Ok(TableSpec {

@@ -6,6 +6,7 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use shared::leads::domain::lead::LeadMessage;
 use shared::onboards::domain::buyer_setup::SetupRequest;
 use shared::platform::accounts::Plan;
 use shared::platform::validate;
@@ -29,6 +30,15 @@ enum Command {
     StuckOnboards {
         #[arg(long, default_value_t = 15)]
         older_than_minutes: u64,
+    },
+    /// Leads with a buyer step pending for more than the given minutes, across accounts, oldest
+    /// first; with --requeue, each is queued for delivery again (a step settles once, however
+    /// often it is queued).
+    StuckLeads {
+        #[arg(long, default_value_t = 15)]
+        older_than_minutes: u64,
+        #[arg(long)]
+        requeue: bool,
     },
     /// Runs one onboard's buyer setup again: a failed one is completed again (the stream queues
     /// it); a pending one has its setup request queued again.
@@ -144,6 +154,22 @@ async fn run(cli: Cli) -> Result<serde_json::Value, String> {
             let before = shared::platform::time::format(std::time::SystemTime::now() - std::time::Duration::from_secs(older_than_minutes * 60));
             let stuck = db.onboards().unfinished_setups(&before).await.map_err(api)?;
             Ok(serde_json::json!({ "completed_before": before, "count": stuck.len(), "onboards": stuck }))
+        }
+        Command::StuckLeads { older_than_minutes, requeue } => {
+            let before = shared::platform::time::format(std::time::SystemTime::now() - std::time::Duration::from_secs(older_than_minutes * 60));
+            let stuck = db.leads().pending_leads(&before).await.map_err(api)?;
+            let mut requeued = 0;
+            if requeue && !stuck.is_empty() {
+                let sqs = aws_sdk_sqs::Client::new(&config);
+                let url = infra::queues::queue_url(&sqs, &table, "LeadDeliveryQueue").await?;
+                for lead in &stuck {
+                    let message = LeadMessage { account_id: lead.account_id.clone(), flow_id: lead.flow_id.clone(), lead_id: lead.lead_id.clone() };
+                    let body = serde_json::to_string(&message).map_err(|e| e.to_string())?;
+                    sqs.send_message().queue_url(&url).message_body(body).send().await.map_err(|e| aws_sdk_sqs::error::DisplayErrorContext(e).to_string())?;
+                    requeued += 1;
+                }
+            }
+            Ok(serde_json::json!({ "pending_since_before": before, "count": stuck.len(), "leads": stuck, "requeued": requeued }))
         }
         Command::RerunSetup { account, onboard } => {
             let (onboard, by_stream) = db.onboards().restart_setup(&account, &onboard).await.map_err(api)?;

@@ -20,6 +20,11 @@ pub const TYPE: &str = "type";
 pub const GSI1: &str = "gsi1";
 pub const GSI1_PK: &str = "gsi1pk";
 pub const GSI1_SK: &str = "gsi1sk";
+/// The sparse index of leads with a buyer step still pending (operators find stuck deliveries
+/// across accounts: `LeadsTable::pending_leads`). Keys only.
+pub const PENDING_LEADS: &str = "pending_leads";
+pub const PENDING_LEADS_PK: &str = "pending_pk";
+pub const PENDING_LEADS_SK: &str = "pending_sk";
 /// DynamoDB TTL attribute (epoch seconds). Expiry is also checked in code: TTL deletes late.
 pub const TTL: &str = "ttl";
 
@@ -180,6 +185,12 @@ pub fn lead(owner: &Id, flow: &Id, id: &Id) -> Key {
 /// The GSI1 entry that finds a lead by its id alone (`GET /leads/{id}`; the owner is checked).
 pub fn lead_index(id: &Id) -> [(String, AttributeValue); 2] {
     [(GSI1_PK.to_string(), AttributeValue::S(format!("{}{id}", prefix::LEAD))), (GSI1_SK.to_string(), AttributeValue::S("LEAD".into()))]
+}
+
+/// A pending lead's entry in `PENDING_LEADS`: spread over the lead shards' count of partitions
+/// (a burst of leads is not one partition's), ordered by when the lead came in.
+pub fn pending_lead_index(id: &Id, created_at: &str) -> [(String, AttributeValue); 2] {
+    [(PENDING_LEADS_PK.to_string(), AttributeValue::S(format!("PENDING#{}", lead_shard(id)))), (PENDING_LEADS_SK.to_string(), AttributeValue::S(format!("{created_at}#{id}")))]
 }
 
 /// One per recipient (buyer) step, under the entity it delivers to, so that "every flow of

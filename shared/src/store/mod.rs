@@ -14,7 +14,7 @@ pub use tx::{BUSY_ATTEMPTS, backoff};
 
 /// The table's attribute names that `template.yaml` declares too (tests check they agree).
 pub mod schema {
-    pub use super::keys::{GSI1, GSI1_PK, GSI1_SK, PK, SK, TTL};
+    pub use super::keys::{GSI1, GSI1_PK, GSI1_SK, PENDING_LEADS, PENDING_LEADS_PK, PENDING_LEADS_SK, PK, SK, TTL};
 }
 
 // Each area's part of the table is a child of this module, so that the table's primitives and

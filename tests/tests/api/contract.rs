@@ -30,12 +30,16 @@ async fn the_bootstrapped_stack_is_what_the_template_declares() {
         infra::template::KeySchema { hash: find("HASH").unwrap(), range: find("RANGE") }
     };
     assert_eq!(key_of(table.key_schema()), spec.key);
-    let indexes: Vec<(String, infra::template::KeySchema)> =
-        table.global_secondary_indexes().iter().map(|i| (i.index_name().unwrap().to_string(), key_of(i.key_schema()))).collect();
+    let indexes: Vec<infra::template::IndexSpec> = table
+        .global_secondary_indexes()
+        .iter()
+        .map(|i| infra::template::IndexSpec {
+            name: i.index_name().unwrap().to_string(),
+            key: key_of(i.key_schema()),
+            projection: i.projection().and_then(|p| p.projection_type()).map(|p| p.as_str().to_string()).unwrap_or_default(),
+        })
+        .collect();
     assert_eq!(indexes, spec.indexes);
-    for index in table.global_secondary_indexes() {
-        assert_eq!(index.projection().and_then(|p| p.projection_type()).map(|p| p.as_str()), Some("ALL"));
-    }
     let stream = table.stream_specification().expect("stream");
     assert!(stream.stream_enabled());
     assert_eq!(stream.stream_view_type().map(|v| v.as_str().to_string()), spec.stream_view_type);
@@ -78,10 +82,13 @@ fn the_template_declares_the_stack_this_code_expects() {
     let template = template();
     let table = template.table().unwrap();
     assert_eq!(table.key, infra::template::KeySchema { hash: shared::store::schema::PK.into(), range: Some(shared::store::schema::SK.into()) });
-    assert_eq!(
-        table.indexes,
-        [(shared::store::schema::GSI1.to_string(), infra::template::KeySchema { hash: shared::store::schema::GSI1_PK.into(), range: Some(shared::store::schema::GSI1_SK.into()) })]
-    );
+    use shared::store::schema::{GSI1, GSI1_PK, GSI1_SK, PENDING_LEADS, PENDING_LEADS_PK, PENDING_LEADS_SK};
+    let index = |name: &str, hash: &str, range: &str, projection: &str| infra::template::IndexSpec {
+        name: name.into(),
+        key: infra::template::KeySchema { hash: hash.into(), range: Some(range.into()) },
+        projection: projection.into(),
+    };
+    assert_eq!(table.indexes, [index(GSI1, GSI1_PK, GSI1_SK, "ALL"), index(PENDING_LEADS, PENDING_LEADS_PK, PENDING_LEADS_SK, "KEYS_ONLY")]);
     assert_eq!(table.ttl_attribute.as_deref(), Some(shared::store::schema::TTL));
     assert_eq!(table.stream_view_type.as_deref(), Some("NEW_AND_OLD_IMAGES"));
     let queues = template.queues().unwrap();

@@ -284,6 +284,27 @@ async fn a_flows_leads_are_spread_over_partitions_and_page_exactly() {
     assert_error(&w.env.get(&format!("/flows/{}/leads?limit=4", w.seller_flow), &stranger).await, 404, "not found");
 }
 
+/// What `infra/admin stuck-leads` lists: leads with a buyer step still pending, across accounts,
+/// from a sparse index (the lead leaves it when its last pending step settles).
+#[tokio::test]
+async fn a_lead_with_a_pending_step_is_listed_until_its_last_step_settles() {
+    let w = world(Plan::Free).await;
+    let mut pipeline = w.env.pipeline().await;
+    let lead = w.submitted(&w.vendor, json!({ "email": "stuck@example.com" })).await.lead.id;
+    let later = shared::platform::time::from_now(std::time::Duration::from_secs(60));
+    let pending = |before: String| {
+        let env = &w.env;
+        async move { env.db.leads().pending_leads(&before).await.unwrap().into_iter().map(|p| (p.account_id.to_string(), p.flow_id.to_string(), p.lead_id.to_string())).collect::<Vec<_>>() }
+    };
+    let this = (w.seller.id.to_string(), w.seller_flow.clone(), lead.clone());
+    assert!(pending(later.to_string()).await.contains(&this), "pending, listed");
+    assert!(!pending("2000-01-01T00:00:00Z".into()).await.contains(&this), "not pending since before it came in");
+    let messages = pipeline.queued_leads(1).await;
+    assert!(pipeline.deliver_leads(&messages).await.batch_item_failures.is_empty());
+    assert_eq!(w.lead(&w.seller, &lead).await.steps[0].outcome, "success");
+    assert!(!pending(later.to_string()).await.contains(&this), "settled: gone from the index");
+}
+
 /// Troubleshooting: a flow's leads filtered by source and outcome, paged to the end (a filtered
 /// page may be short, never lose a lead).
 #[tokio::test]

@@ -37,6 +37,25 @@ impl LeadFilter {
     }
 }
 
+/// A lead with a buyer step pending since before a time (`LeadsTable::pending_leads`).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PendingLead {
+    pub account_id: Id,
+    pub flow_id: Id,
+    pub lead_id: Id,
+    pub created_at: String,
+}
+
+impl PendingLead {
+    fn of(item: &Item) -> Option<PendingLead> {
+        let text = |name: &str| item.get(name).and_then(|v| v.as_s().ok());
+        let mut partition = text(keys::PK)?.strip_prefix("LEADS#")?.split('#');
+        let (account_id, flow_id) = (Id::parse(partition.next()?)?, Id::parse(partition.next()?)?);
+        let (created_at, lead) = text(keys::PENDING_LEADS_SK)?.rsplit_once('#')?;
+        Some(PendingLead { account_id, flow_id, lead_id: Id::parse(lead)?, created_at: created_at.to_string() })
+    }
+}
+
 /// One page of newest-first items from the shards' reads (each: its items and where it stopped,
 /// if it has more), and where the next page starts. A filtered shard may stop before its matches
 /// run out: the page holds only what is at or above the highest point a shard stopped at (every
@@ -69,6 +88,9 @@ fn lead_item(lead: &Lead) -> Result<Item, ApiError> {
     let key = keys::lead(&lead.account_id, &lead.flow_id, &lead.id);
     let mut item = keys::item(&key, ItemType::Lead, lead)?;
     item.extend(keys::lead_index(&lead.id));
+    if lead.pending_steps().next().is_some() {
+        item.extend(keys::pending_lead_index(&lead.id, &lead.created_at));
+    }
     let expires = time::parse(&lead.expires_at).ok_or_else(|| ApiError::Internal(format!("lead expiry {}", lead.expires_at)))?;
     item.insert(keys::TTL.to_string(), AttributeValue::N(time::epoch_seconds(expires).to_string()));
     Ok(item)
@@ -121,6 +143,38 @@ impl LeadsTable<'_> {
         Ok(Page { items: leads.into_iter().filter(|l| l.expires_at > now).collect(), next_cursor })
     }
 
+    /// Every lead across accounts with a buyer step pending that came in before `before`, oldest
+    /// first: one Query per partition of the sparse index (keys only; no Scan).
+    pub async fn pending_leads(&self, before: &str) -> Result<Vec<PendingLead>, ApiError> {
+        let mut found = vec![];
+        for shard in 0..keys::LEAD_SHARDS {
+            let mut start = None;
+            loop {
+                let out = self
+                    .db
+                    .client()
+                    .query()
+                    .table_name(&self.db.table)
+                    .index_name(keys::PENDING_LEADS)
+                    .key_condition_expression("#pk = :pk AND #sk < :before")
+                    .expression_attribute_names("#pk", keys::PENDING_LEADS_PK)
+                    .expression_attribute_names("#sk", keys::PENDING_LEADS_SK)
+                    .expression_attribute_values(":pk", keys::string(format!("PENDING#{shard}")))
+                    .expression_attribute_values(":before", keys::string(before))
+                    .set_exclusive_start_key(start)
+                    .send()
+                    .await?;
+                found.extend(out.items.unwrap_or_default().iter().filter_map(PendingLead::of));
+                start = out.last_evaluated_key;
+                if start.is_none() {
+                    break;
+                }
+            }
+        }
+        found.sort_by(|a, b| a.created_at.cmp(&b.created_at));
+        Ok(found)
+    }
+
     /// Settles step `index` of `lead` as `delivery` says, once: the seller's lead is conditioned
     /// on the version read, and the buyer's lead is written with it. The connection's figures are
     /// counted from the table's stream, off this path (`PartnersTable::count_figures`): no item
@@ -128,14 +182,17 @@ impl LeadsTable<'_> {
     pub async fn settle(&self, lead: &Lead, index: usize, settled: &StepResult, delivery: &Delivery) -> Result<bool, ApiError> {
         let now = time::now();
         // Only the settled step is sent: the request does not grow with the lead's steps.
-        let mut writes = vec![
-            Write::update(Part::Lead, keys::lead(&lead.account_id, &lead.flow_id, &lead.id))
-                .set_element("steps", index, keys::value(settled)?)
-                .set("updated_at", keys::string(now.as_str()))
-                .add("version", AttributeValue::N("1".into()))
-                .only_if("#version = :version")
-                .value(":version", keys::value(&lead.version)?),
-        ];
+        let mut update = Write::update(Part::Lead, keys::lead(&lead.account_id, &lead.flow_id, &lead.id))
+            .set_element("steps", index, keys::value(settled)?)
+            .set("updated_at", keys::string(now.as_str()))
+            .add("version", AttributeValue::N("1".into()))
+            .only_if("#version = :version")
+            .value(":version", keys::value(&lead.version)?);
+        // The last pending step settled: the lead leaves the index of pending leads.
+        if lead.pending_steps().all(|(i, _)| i == index) {
+            update = update.remove(keys::PENDING_LEADS_PK).remove(keys::PENDING_LEADS_SK);
+        }
+        let mut writes = vec![update];
         if let Delivery::Deliver(delivered) = delivery {
             writes.push(Write::put(Part::Delivered, keys::lead(&delivered.account_id, &delivered.flow_id, &delivered.id), lead_item(delivered)?).only_if("attribute_not_exists(#pk)"));
         }
