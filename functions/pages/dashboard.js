@@ -31,12 +31,13 @@ function fill(listId, items, empty) {
 }
 
 async function load() {
-  const [connections, received, sent] = await Promise.all([
+  const [connections, received, sent, flows] = await Promise.all([
     asPerson("GET", "/connections?limit=100"),
     asPerson("GET", "/invitations?direction=received&status=pending&limit=100"),
     asPerson("GET", "/invitations?direction=sent&status=pending&limit=100"),
+    asPerson("GET", "/flows?limit=100"),
   ]);
-  for (const reply of [connections, received, sent]) {
+  for (const reply of [connections, received, sent, flows]) {
     if (reply.status === 401) return show("signed-out");
     if (reply.status !== 200) return say("list-error", problem(reply));
   }
@@ -57,11 +58,15 @@ async function load() {
   fill("sent", sent.body.map((inv) => item(
     (inv.invitee_account ? inv.invitee_account.name : inv.invitee_email) + " " + (PARTNER_ROLE[inv.relationship_type] || "") + ", invited " + longDate(inv.created_at) + ", waiting for an answer until " + longDate(inv.expires_at) + ".")), "None waiting for an answer.");
   fill("former", former.map((c) => item(c.connected_account.name + ", revoked " + longDate(c.revoked_at) + ".", [], ["Details", "#connection/" + c.id])), "None.");
+  knownFlows = new Map(flows.body.map((f) => [f.id, f]));
+  fill("flows-list", flows.body.map((f) => item(f.name + (f.enabled ? "" : " (paused)") + ".", [], ["Report", "#flow/" + f.id])), "No flows yet.");
+  report($("account-report"), "/reports/account", "your account");
   route();
 }
 
-/** The connections last read, by id. */
+/** The connections and flows last read, by id. */
 let known = new Map();
+let knownFlows = new Map();
 
 /** Whether the partner sends leads to this account (so this account receives, as a buyer). */
 const sendsToUs = (c) => c.relationship_type === "seller" || c.relationship_type === "both";
@@ -78,9 +83,15 @@ function setupNote(c) {
 /** The dashboard's address says what it shows: `#connection/ID` one connection, else the lists
  *  (so the browser's Back button goes back to them). */
 function route() {
-  const match = /^#connection\/([0-9a-fA-F]{24})$/.exec(location.hash);
-  const c = match && known.get(match[1]);
+  const match = /^#(connection|flow)\/([0-9a-fA-F]{24})$/.exec(location.hash);
+  const c = match && match[1] === "connection" && known.get(match[2]);
   if (c) return showConnection(c);
+  const f = match && match[1] === "flow" && knownFlows.get(match[2]);
+  if (f) {
+    say("flow-title", f.name);
+    show("flow");
+    return report($("flow-report"), "/reports/flows/" + f.id, f.name);
+  }
   show("home");
 }
 
@@ -114,6 +125,7 @@ async function showConnection(c) {
   } else {
     say("setup-text", name + " sets up on its side how it receives your leads; your buyer steps deliver to it once it has.");
   }
+  report($("connection-report"), "/reports/connections/" + c.id, "the leads between you and " + name);
   $("resend-block").hidden = c.status !== "active" || !sendsToUs(c);
   say("resend-status", "");
   fillNotes(c.documentation);
@@ -191,6 +203,105 @@ function markInvalid(reply) {
   if (!input) return say("notes-error", problem(reply));
   const label = input.labels[0].textContent.replace(" (optional)", "");
   fieldError(input, label + (contact ? " of contact " + (Number(contact[1]) + 1) : "") + ": " + invalid.message);
+}
+
+/** The periods a report shows: [label, granularity, days]. */
+const PERIODS = [["Last 7 days, by day", "day", 7], ["Last 48 hours, by hour", "hour", 2], ["Last 30 days, by day", "day", 30]];
+const SVG = "http://www.w3.org/2000/svg";
+const percent = (rate) => rate === null ? "–" : Math.round(rate * 100) + "%";
+const dayOf = (ms) => new Date(ms).toISOString().slice(0, 10);
+
+/** A bucket's label: its day, or its day and hour, in the reader's words. */
+function bucketLabel(start, granularity) {
+  const at = new Date(start);
+  return granularity === "hour" ? at.toLocaleString(undefined, { day: "numeric", month: "short", hour: "numeric" }) : at.toLocaleDateString(undefined, { day: "numeric", month: "short" });
+}
+
+function element(name, attributes, text) {
+  const node = name.startsWith("svg:") ? document.createElementNS(SVG, name.slice(4)) : document.createElement(name);
+  for (const [key, value] of Object.entries(attributes || {})) node.setAttribute(key, value);
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+/** A bar chart drawn in SVG (no script or style from elsewhere): one bar per bucket, `value`
+ *  of `max`, its title the exact figure. The table after it has the same numbers. */
+function barChart(title, buckets, value, max, format, granularity) {
+  const width = 640, height = 110, gap = buckets.length > 20 ? 2 : 6, bar = (width - gap * buckets.length) / buckets.length;
+  const svg = element("svg:svg", { viewBox: "0 0 " + width + " " + (height + 26), class: "chart", role: "img", "aria-label": title + ": the table below has each figure" });
+  svg.append(element("svg:line", { x1: 0, y1: height, x2: width, y2: height, class: "axis" }));
+  buckets.forEach((b, i) => {
+    const v = value(b) || 0, h = max ? Math.max(v ? 2 : 0, (v / max) * (height - 4)) : 0;
+    const rect = element("svg:rect", { x: (i * (bar + gap)).toFixed(1), y: (height - h).toFixed(1), width: bar.toFixed(1), height: h.toFixed(1), class: "bar" });
+    rect.append(element("svg:title", {}, bucketLabel(b.start, granularity) + ": " + format(value(b))));
+    svg.append(rect);
+  });
+  const first = element("svg:text", { x: 0, y: height + 22, class: "tick" }, bucketLabel(buckets[0].start, granularity));
+  const last = element("svg:text", { x: width, y: height + 22, class: "tick", "text-anchor": "end" }, bucketLabel(buckets[buckets.length - 1].start, granularity));
+  svg.append(first, last);
+  const figure = element("figure", { class: "chart-figure" });
+  figure.append(element("figcaption", {}, title), svg);
+  return figure;
+}
+
+/** Reasons and how many, most first, as a list (empty: "none"). */
+function reasonList(title, reasons) {
+  const block = element("div");
+  block.append(element("h3", {}, title));
+  const entries = Object.entries(reasons).sort((a, b) => b[1] - a[1]);
+  const list = element("ul");
+  list.append(...(entries.length ? entries.map(([reason, n]) => element("li", {}, reason + ": " + count(n, "lead", "leads"))) : [element("li", {}, "None.")]));
+  block.append(list);
+  return block;
+}
+
+/** Fills `container` with the report at `path` (about `subject`) for the period chosen in it. */
+async function report(container, path, subject) {
+  if (!container.querySelector("select")) {
+    const choose = element("label", { for: container.id + "-period" }, "Period");
+    const select = element("select", { id: container.id + "-period" });
+    PERIODS.forEach(([text], i) => select.append(element("option", { value: i }, text)));
+    select.addEventListener("change", () => report(container, container.dataset.path, container.dataset.subject));
+    container.replaceChildren(choose, select, element("div", { class: "report-body", "aria-live": "polite" }));
+  }
+  container.dataset.path = path;
+  container.dataset.subject = subject;
+  const [label, granularity, days] = PERIODS[Number(container.querySelector("select").value)];
+  const body = container.querySelector(".report-body");
+  const to = dayOf(Date.now()), from = dayOf(Date.now() - (days - 1) * 86400000);
+  const reply = await asPerson("GET", path + "?granularity=" + granularity + "&from=" + from + "&to=" + to);
+  if (reply.status !== 200) return body.replaceChildren(element("p", { role: "alert" }, problem(reply)));
+  const r = reply.body, t = r.total, buckets = r.buckets;
+  const settled = t.delivered + t.buyer_rejected + t.failed;
+  const summary = element("p", {}, label + ": " + count(t.submitted, "lead", "leads") + " came in (" + t.accepted + " accepted, " + t.rejected + " rejected); "
+    + count(t.delivered, "delivery", "deliveries") + " accepted by buyers, " + t.buyer_rejected + " rejected by buyers, " + t.failed + " failed"
+    + (settled ? "; success rate " + percent(t.success_rate) + "." : "."));
+  const maxVolume = Math.max(1, ...buckets.map((b) => Math.max(b.submitted, b.delivered)));
+  const charts = element("div", { class: "charts" });
+  charts.append(
+    barChart("Leads in", buckets, (b) => b.submitted, maxVolume, (v) => count(v, "lead", "leads"), granularity),
+    barChart("Delivered to buyers", buckets, (b) => b.delivered, maxVolume, (v) => count(v, "lead", "leads"), granularity),
+    barChart("Success rate", buckets, (b) => b.success_rate, 1, percent, granularity),
+  );
+  const speed = element("p", {}, t.processing_p50_ms === null && !settled ? "Processing time: nothing delivered yet."
+    : "Processing time, submission to buyer answer: half within " + (t.processing_p50_ms === null ? "more than 5 minutes" : t.processing_p50_ms + " ms")
+      + ", 95% within " + (t.processing_p95_ms === null ? "more than 5 minutes" : t.processing_p95_ms + " ms") + ".");
+  const table = element("table", { class: "report-table" });
+  table.append(element("caption", {}, "Each " + granularity + " of " + subject));
+  const head = element("tr");
+  for (const h of ["When", "In", "Accepted", "Rejected", "Delivered", "Rejected by buyers", "Failed", "Success rate"]) head.append(element("th", { scope: "col" }, h));
+  table.append(element("thead"), element("tbody"));
+  table.tHead.append(head);
+  for (const b of buckets) {
+    const row = element("tr");
+    row.append(element("th", { scope: "row" }, bucketLabel(b.start, granularity)));
+    for (const v of [b.submitted, b.accepted, b.rejected, b.delivered, b.buyer_rejected, b.failed, percent(b.success_rate)]) row.append(element("td", {}, String(v)));
+    table.tBodies[0].append(row);
+  }
+  const numbers = element("details");
+  numbers.append(element("summary", {}, "The numbers behind the charts"), element("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Each " + granularity + " of " + subject }, undefined));
+  numbers.lastChild.append(table);
+  body.replaceChildren(summary, charts, speed, reasonList("Why leads were rejected", t.rejected_by_reason), reasonList("Why buyers rejected them", t.buyer_rejected_by_reason), reasonList("Why deliveries failed", t.failed_by_reason), numbers);
 }
 
 asSignedIn(() => {

@@ -767,3 +767,72 @@ test("a signed-in person accepts an invitation sent to another address of theirs
   assert.deepEqual(connections.body.map((c) => c.connected_account.id), [seller.id], "connected for the signed-in person's account, no new account");
   await page.close();
 });
+
+test("the dashboard's charts show what the leads did, with the numbers in a table, on a phone too", async () => {
+  const seller = stack.account("Charts", "paid");
+  const vendor = stack.account("ChartVendor");
+  const buyer = stack.account("ChartBuyer");
+  const asSource = await invite(seller, { email: vendor.email, relationship_type: "seller" });
+  const asBuyer = await invite(seller, { email: buyer.email, relationship_type: "buyer" });
+  for (const [who, sent] of [[vendor, asSource], [buyer, asBuyer]]) {
+    const accepted = await stack.api("POST", `/invitations/${sent.invitation.id}/accept`, who.key);
+    assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
+    who.connection = accepted.body.connection.id;
+  }
+  const flow = await stack.api("POST", "/flows", seller.key, {
+    name: "Charted leads", enabled: true, fields: ["email", "phone_1"], sources: [{ entity: { id: asSource.entity.id } }],
+    steps: [{ type: "recipient", entity: { id: asBuyer.entity.id }, integration: { module_id: "leadconduit.buyer" } }],
+    acceptance_criteria: { required: ["phone_1"] },
+  });
+  assert.equal(flow.status, 201, JSON.stringify(flow.body));
+  const setup = await stack.api("POST", "/onboard/buyer", buyer.key, { connection_id: buyer.connection });
+  assert.equal(setup.status, 200, JSON.stringify(setup.body));
+  const submit = `/flows/${flow.body.id}/sources/${flow.body.sources[0].id}/submit`;
+  for (const lead of [{ email: "a@example.com", phone_1: "5125551234" }, { email: "b@example.com", phone_1: "5125551235" }, { email: "c@example.com", phone_1: "5125551236" }, { email: "d@example.com" }]) {
+    assert.equal((await stack.api("POST", submit, vendor.key, lead)).status, 200);
+  }
+  // The figures come from the table's stream, a moment after the leads.
+  await eventually("the deliveries counted in the seller's report", async () => (await stack.api("GET", "/reports/account", seller.key)).body.total.delivered === 3);
+
+  const page = await chromium.newPage();
+  await signIn(page, seller, "30-charts");
+  const today = new Date().toLocaleDateString(undefined, { day: "numeric", month: "short" });
+  /** The report's row for today, as the table behind the charts shows it. */
+  const todayRow = async (container) => {
+    const row = page.locator(`${container} tbody tr`).filter({ has: page.locator("th", { hasText: today }) });
+    await row.waitFor({ state: "attached" });
+    return row.locator("td").allTextContents();
+  };
+  await page.locator("#account-report .report-body p").first().filter({ hasText: "4 leads came in" }).waitFor();
+  assert.deepEqual(await todayRow("#account-report"), ["4", "3", "1", "3", "0", "0", "100%"]);
+  assert.equal(await page.locator("#account-report svg.chart").count(), 3, "volume in, delivered, success rate");
+  const bars = await page.locator("#account-report svg.chart").first().locator("rect title").allTextContents();
+  assert.ok(bars.includes(`${today}: 4 leads`), JSON.stringify(bars));
+  assert.match(await page.locator("#account-report").textContent(), /Why leads were rejected.*: 1 lead/s);
+  await page.locator("#account-report summary").click();
+  await checkLayouts(page, "30-charts-1-account");
+
+  // The flow's report, from the list of flows; by the hour.
+  await page.locator("#flows-list li").filter({ hasText: "Charted leads" }).getByRole("link", { name: "Report" }).click();
+  await heading(page).filter({ hasText: "Charted leads" }).waitFor();
+  await page.locator("#flow-report .report-body p").first().filter({ hasText: "4 leads came in" }).waitFor();
+  assert.deepEqual(await todayRow("#flow-report"), ["4", "3", "1", "3", "0", "0", "100%"]);
+  await page.locator("#flow-report").getByLabel("Period").selectOption({ label: "Last 48 hours, by hour" });
+  await page.locator("#flow-report caption").filter({ hasText: "Each hour" }).waitFor({ state: "attached" });
+  const hours = await page.locator("#flow-report tbody tr").count();
+  assert.equal(hours, 48);
+  const busy = await page.locator("#flow-report tbody tr").evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll("td")].map((c) => c.textContent)).filter((cells) => cells[0] !== "0"));
+  assert.deepEqual(busy.map((cells) => cells[0]).reduce((a, b) => a + Number(b), 0), 4, JSON.stringify(busy));
+  await page.locator("#flow-report summary").click();
+  await checkLayouts(page, "30-charts-2-flow");
+
+  // Each connection's page: the buyer's shows the deliveries, the vendor's the leads it sent.
+  await page.goBack();
+  await page.locator("#active li").filter({ hasText: buyer.name }).getByRole("link", { name: "Details" }).click();
+  await page.locator("#connection-report .report-body p").first().filter({ hasText: "3 deliveries accepted by buyers" }).waitFor();
+  await page.goBack();
+  await page.locator("#active li").filter({ hasText: vendor.name }).getByRole("link", { name: "Details" }).click();
+  await page.locator("#connection-report .report-body p").first().filter({ hasText: "4 leads came in (3 accepted, 1 rejected)" }).waitFor();
+  await checkLayouts(page, "30-charts-3-connection");
+  await page.close();
+});
