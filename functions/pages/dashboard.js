@@ -31,13 +31,14 @@ function fill(listId, items, empty) {
 }
 
 async function load() {
-  const [connections, received, sent, flows] = await Promise.all([
+  const [connections, received, sent, flows, settings] = await Promise.all([
     asPerson("GET", "/connections?limit=100"),
     asPerson("GET", "/invitations?direction=received&status=pending&limit=100"),
     asPerson("GET", "/invitations?direction=sent&status=pending&limit=100"),
     asPerson("GET", "/flows?limit=100"),
+    asPerson("GET", "/notification-settings"),
   ]);
-  for (const reply of [connections, received, sent, flows]) {
+  for (const reply of [connections, received, sent, flows, settings]) {
     if (reply.status === 401) return show("signed-out");
     if (reply.status !== 200) return say("list-error", problem(reply));
   }
@@ -59,6 +60,7 @@ async function load() {
     (inv.invitee_account ? inv.invitee_account.name : inv.invitee_email) + " " + (PARTNER_ROLE[inv.relationship_type] || "") + ", invited " + longDate(inv.created_at) + ", waiting for an answer until " + longDate(inv.expires_at) + ".")), "None waiting for an answer.");
   fill("former", former.map((c) => item(c.connected_account.name + ", revoked " + longDate(c.revoked_at) + ".", [], ["Details", "#connection/" + c.id])), "None.");
   knownFlows = new Map(flows.body.map((f) => [f.id, f]));
+  $("change-emails").checked = settings.body.change_emails;
   fill("flows-list", flows.body.map((f) => item(f.name + (f.enabled ? "" : " (paused)") + ".", [], ["Report", "#flow/" + f.id])), "No flows yet.");
   report($("account-report"), "/reports/account", "your account");
   route();
@@ -338,6 +340,12 @@ asSignedIn(() => {
     known.set(c.id, reply.body);
     fillNotes(reply.body.documentation);
     say("notes-status", "Notes saved.");
+  });
+  action($("notify"), "notify-error", async () => {
+    const change_emails = $("change-emails").checked;
+    const reply = await asPerson("PUT", "/notification-settings", { change_emails });
+    if (reply.status !== 200) return say("notify-error", problem(reply));
+    say("notify-status", reply.body.change_emails ? "Saved: you will be emailed about changes." : "Saved: you will not be emailed about changes.");
   });
   action($("resend"), "resend-error", async () => {
     const c = known.get(location.hash.split("/")[1]);

@@ -1,11 +1,12 @@
-//! The calling account: who an API key belongs to, and the account's API keys (Settings → APIs).
+//! The calling account: who an API key belongs to, the account's API keys (Settings → APIs), and
+//! the calling user's notification settings.
 
 use lambda_http::Request;
 use lambda_http::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use shared::platform::accounts::ApiKeyRecord;
 use shared::platform::auth::authenticate;
-use shared::platform::http::{HandlerResult, json, no_content, optional_json_body, path_id};
+use shared::platform::http::{HandlerResult, json, json_body, no_content, optional_json_body, path_id};
 use shared::platform::idempotency::once;
 use shared::platform::time::Timestamp;
 use shared::{ApiError, Db, Id};
@@ -65,4 +66,27 @@ pub async fn revoke_key(db: &Db, req: Request) -> HandlerResult {
     let caller = authenticate(db, &req).await?;
     db.accounts().revoke_api_key(&caller.account_id, &path_id(&req, "id")?).await?;
     no_content()
+}
+
+/// A user's notification settings as the API shows and takes them.
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NotificationSettings {
+    /// Emails when a partner revokes a connection, or accepts or declines an invitation.
+    change_emails: bool,
+}
+
+/// `GET /notification-settings`: the calling user's (the key's user, or the signed-in person).
+pub async fn notification_settings(db: &Db, req: Request) -> HandlerResult {
+    let caller = authenticate(db, &req).await?;
+    let user = db.accounts().user(&caller.user_email).await?.ok_or(ApiError::NotFound("user"))?;
+    json(StatusCode::OK, &NotificationSettings { change_emails: user.change_emails })
+}
+
+/// `PUT /notification-settings`: turns the calling user's change emails on or off.
+pub async fn update_notification_settings(db: &Db, req: Request) -> HandlerResult {
+    let caller = authenticate(db, &req).await?;
+    let NotificationSettings { change_emails } = json_body(&req)?;
+    let user = db.accounts().set_change_emails(&caller.user_email, change_emails).await?;
+    json(StatusCode::OK, &NotificationSettings { change_emails: user.change_emails })
 }

@@ -834,5 +834,28 @@ test("the dashboard's charts show what the leads did, with the numbers in a tabl
   await page.locator("#active li").filter({ hasText: vendor.name }).getByRole("link", { name: "Details" }).click();
   await page.locator("#connection-report .report-body p").first().filter({ hasText: "4 leads came in (3 accepted, 1 rejected)" }).waitFor();
   await checkLayouts(page, "30-charts-3-connection");
+
+  // The emails about partner changes, turned off from the dashboard (the emails' opt-out link
+  // opens this part of it), and on again.
+  await page.goto(stack.url + "/dashboard#notifications");
+  const box = page.getByLabel("Email me when a partner accepts or declines our invitation, or ends a connection");
+  await page.locator("#change-emails:checked").waitFor({ state: "attached" });
+  assert.ok(await box.isChecked(), "on for a new user");
+  await box.uncheck();
+  await page.getByRole("button", { name: "Save email settings" }).click();
+  await page.locator("#notify-status").filter({ hasText: "you will not be emailed" }).waitFor();
+  assert.deepEqual((await stack.api("GET", "/notification-settings", seller.key)).body, { change_emails: false });
+  await checkLayouts(page, "30-charts-4-notifications");
+  await page.reload();
+  await page.locator("#account-report .report-body p").first().waitFor();
+  assert.equal(await box.isChecked(), false, "kept");
+  // The buyer ends the connection: the seller, turned off, is not emailed; the vendor's people
+  // (on) hear of the seller's revocation of theirs.
+  const before = (await stack.emailsTo(seller.email)).length;
+  assert.equal((await stack.api("DELETE", `/connections/${buyer.connection}`, buyer.key)).status, 200);
+  assert.equal((await stack.api("DELETE", `/connections/${vendor.connection}`, seller.key)).status, 200);
+  const ended = await eventually("the vendor told", async () => (await stack.emailsTo(vendor.email)).find((m) => m.subject === `${seller.name} ended your connection on Partner Onboarding`));
+  assert.match(ended.body, /no lead goes between you/);
+  assert.equal((await stack.emailsTo(seller.email)).length, before, "turned off: no email");
   await page.close();
 });

@@ -1,4 +1,5 @@
-//! The invitation email, built as plain data so it can be tested without SES.
+//! The partners area's emails (the invitation, the submission documents, the change notices),
+//! built as plain data so they can be tested without SES.
 
 use super::Relationship;
 use super::invitation::Invitation;
@@ -58,6 +59,56 @@ pub fn submission_docs(to: Vec<String>, seller: &str, flows: &[(String, String)]
     Email { to, subject, text, html }
 }
 
+/// A change to a relationship that the partner's people hear about (issue 29, "change
+/// management"): by email to each user of the account it concerns who has not turned them off.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ChangeNotice {
+    /// `by` ended its connection with the account (from `at` on no lead goes between them).
+    ConnectionRevoked { by: String, at: String },
+    /// `by` accepted the account's invitation; `connection` is the account's new connection.
+    InvitationAccepted { by: String, connection: String },
+    /// `by` (an account, or the invited address) declined the account's invitation.
+    InvitationDeclined { by: String },
+}
+
+/// The email of a change notice; `dashboard` is the dashboard's address, `settings` where the
+/// reader turns these emails off.
+pub fn change_notice(to: Vec<String>, notice: &ChangeNotice, dashboard: &str, settings: &str) -> Email {
+    let (subject, body, link, link_text) = match notice {
+        ChangeNotice::ConnectionRevoked { by, at } => (
+            format!("{by} ended your connection on {PRODUCT_NAME}"),
+            format!(
+                "{by} revoked its connection with your company on {}. From then on no lead goes between you: submissions either of you sends the other are refused, and deliveries between you stop. What was exchanged before stays with each of you. To connect again, one of you sends a new invitation.",
+                date_in_words(at)
+            ),
+            dashboard.to_string(),
+            "Your connections".to_string(),
+        ),
+        ChangeNotice::InvitationAccepted { by, connection } => (
+            format!("{by} accepted your invitation on {PRODUCT_NAME}"),
+            format!("{by} accepted your invitation: you are connected. The connection's page shows how leads go between you."),
+            format!("{dashboard}#connection/{connection}"),
+            format!("Your connection with {by}"),
+        ),
+        ChangeNotice::InvitationDeclined { by } => (
+            format!("{by} declined your invitation on {PRODUCT_NAME}"),
+            format!("{by} declined your invitation to connect. You can send a new one from your dashboard."),
+            dashboard.to_string(),
+            "Your connections".to_string(),
+        ),
+    };
+    let opt_out = "You receive this because you are a user of your company's account. Turn these emails off in your settings";
+    let text = format!("{body}\n\n{link_text}: {link}\n\n{opt_out}: {settings}\n");
+    let html = format!(
+        "<p>{}</p><p><a href=\"{}\">{}</a></p><p>{opt_out}: <a href=\"{}\">settings</a>.</p>",
+        escape_html(&body),
+        escape_html(&link),
+        escape_html(&link_text),
+        escape_html(settings)
+    );
+    Email { to, subject, text, html }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,5 +137,18 @@ mod tests {
         assert!(email.html.contains("Auto &lt;new&gt;") && email.html.contains("Seller &amp; Co") && !email.html.contains("<new>"));
         let none = submission_docs(vec!["s@example.com".into()], "Seller", &[], "https://api/dashboard");
         assert!(none.text.contains("not opened a flow to you yet") && none.text.contains("https://api/dashboard"));
+    }
+
+    #[test]
+    fn change_notices_say_what_changed_link_where_to_look_and_how_to_stop_them() {
+        let revoked = change_notice(vec!["a@b.co".into()], &ChangeNotice::ConnectionRevoked { by: "Acme <Leads>".into(), at: "2026-12-05T10:30:00Z".into() }, "https://app/dashboard", "https://app/dashboard#settings");
+        assert_eq!(revoked.subject, format!("Acme <Leads> ended your connection on {PRODUCT_NAME}"));
+        assert!(revoked.text.contains("on 5 December 2026, 10:30 UTC. From then on no lead goes between you"), "{}", revoked.text);
+        assert!(revoked.text.contains("Turn these emails off in your settings: https://app/dashboard#settings"));
+        assert!(revoked.html.contains("Acme &lt;Leads&gt;") && !revoked.html.contains("<Leads>"));
+        let accepted = change_notice(vec![], &ChangeNotice::InvitationAccepted { by: "Bolt".into(), connection: "c1".into() }, "https://app/dashboard", "s");
+        assert!(accepted.text.contains("https://app/dashboard#connection/c1"));
+        let declined = change_notice(vec![], &ChangeNotice::InvitationDeclined { by: "x@y.co".into() }, "https://app/dashboard", "s");
+        assert_eq!(declined.subject, format!("x@y.co declined your invitation on {PRODUCT_NAME}"));
     }
 }

@@ -36,6 +36,14 @@ pub struct User {
     pub name: String,
     pub account_id: Id,
     pub created_at: Timestamp,
+    /// Whether the user is emailed the change notices of the account's relationships
+    /// (`ChangeNotice`): on until they turn it off.
+    #[serde(default = "on")]
+    pub change_emails: bool,
+}
+
+fn on() -> bool {
+    true
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

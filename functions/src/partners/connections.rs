@@ -5,7 +5,8 @@ use lambda_http::http::StatusCode;
 use shared::{ApiError, Db};
 use shared::platform::auth::authenticate;
 use shared::partners::domain::documentation::RelationshipDocsBody;
-use shared::platform::http::{HandlerResult, json, json_body, page, page_request, path_id};
+use shared::partners::notices::PartnerChanges;
+use shared::platform::http::{HandlerResult, api_origin, json, json_body, page, page_request, path_id};
 
 /// `GET /connections/{id}`: by connection id or by the invitation id that created it.
 pub async fn get(db: &Db, req: Request) -> HandlerResult {
@@ -21,10 +22,13 @@ pub async fn list(db: &Db, req: Request) -> HandlerResult {
     page(&req, &listed)
 }
 
-/// `DELETE /connections/{id}`: either party ends the connection, for both at once.
-pub async fn revoke(db: &Db, req: Request) -> HandlerResult {
-    let caller = authenticate(db, &req).await?;
-    json(StatusCode::OK, &db.partners().revoke_connection(&caller, &path_id(&req, "id")?).await?)
+/// `DELETE /connections/{id}`: either party ends the connection, for both at once; the
+/// partner's people are emailed what stops.
+pub async fn revoke(changes: &PartnerChanges, req: Request) -> HandlerResult {
+    let caller = authenticate(&changes.db, &req).await?;
+    let revoked = changes.db.partners().revoke_connection(&caller, &path_id(&req, "id")?).await?;
+    changes.notices().connection_revoked(&revoked, &api_origin(&req)).await;
+    json(StatusCode::OK, &revoked)
 }
 
 /// `PUT /connections/{id}/documentation`: what the account records about the relationship

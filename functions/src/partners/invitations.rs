@@ -13,6 +13,7 @@ use shared::partners::domain::invitation::{Direction, InvitationStatus};
 use shared::platform::http::{api_origin, HandlerResult, json, json_body, page, page_request, path_id, query_param};
 use shared::platform::idempotency::once;
 use shared::partners::inviter::Inviter;
+use shared::partners::notices::{Notices, PartnerChanges};
 use shared::leads::docs_mail::SubmissionDocsMail;
 use shared::partners::domain::acceptance::Claimant;
 
@@ -25,6 +26,7 @@ pub async fn accept(mail: &SubmissionDocsMail, req: Request) -> HandlerResult {
     let caller = authenticate(db, &req).await?;
     let accepted = db.partners().accept_invitation(&caller, &path_id(&req, "id")?).await?;
     mail.after_acceptance(&accepted.connection, &api_origin(&req)).await;
+    Notices { db, mailer: &mail.mailer }.invitation_answered(&accepted.invitation, Some(&accepted.connection), &api_origin(&req)).await;
     json(StatusCode::OK, &serde_json::json!({
         "message": "Invitation was accepted",
         "connection": accepted.connection,
@@ -60,6 +62,7 @@ pub async fn claim(mail: &SubmissionDocsMail, req: Request) -> HandlerResult {
     let body: ClaimBody = json_body(&req)?;
     if let Answer::Decline = body.answer {
         let invitation = db.partners().decline_by_link(&body.token).await?;
+        Notices { db, mailer: &mail.mailer }.invitation_answered(&invitation, None, &api_origin(&req)).await;
         return json(StatusCode::OK, &serde_json::json!({ "message": "Invitation was declined", "invitation": invitation }));
     }
     let claimant = match caller {
@@ -68,6 +71,7 @@ pub async fn claim(mail: &SubmissionDocsMail, req: Request) -> HandlerResult {
     };
     let accepted = db.partners().claim_invitation(&body.token, claimant).await?;
     mail.after_acceptance(&accepted.connection, &api_origin(&req)).await;
+    Notices { db, mailer: &mail.mailer }.invitation_answered(&accepted.invitation, Some(&accepted.connection), &api_origin(&req)).await;
     let Some(new) = accepted.new_account else {
         return json(StatusCode::OK, &serde_json::json!({
             "message": "Invitation was accepted",
@@ -115,10 +119,12 @@ pub async fn create_source(inviter: &Inviter, req: Request) -> HandlerResult {
     once(&inviter.db, &caller.account_id, &req, async { inviter.send(&caller, json_body(&req)?, Some(Relationship::Seller), &api_origin(&req)).await }).await
 }
 
-/// `POST /invitations/{id}/decline`: the invited account declines.
-pub async fn decline(db: &Db, req: Request) -> HandlerResult {
-    let caller = authenticate(db, &req).await?;
-    json(StatusCode::OK, &db.partners().decline_invitation(&caller, &path_id(&req, "id")?).await?)
+/// `POST /invitations/{id}/decline`: the invited account declines; the inviter's people hear it.
+pub async fn decline(changes: &PartnerChanges, req: Request) -> HandlerResult {
+    let caller = authenticate(&changes.db, &req).await?;
+    let declined = changes.db.partners().decline_invitation(&caller, &path_id(&req, "id")?).await?;
+    changes.notices().invitation_answered(&declined, None, &api_origin(&req)).await;
+    json(StatusCode::OK, &declined)
 }
 
 /// `GET /invitations/{id}`: one invitation, sent or received by the caller.

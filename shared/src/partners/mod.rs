@@ -5,4 +5,6 @@
 pub use ::domain::partners as domain;
 #[cfg(feature = "mail")]
 pub mod inviter;
+#[cfg(feature = "mail")]
+pub mod notices;
 pub mod settings;

@@ -1,7 +1,9 @@
 //! Accounts, users and API keys.
 
 
-use crate::store::tx::{Part, TxError, Write, busy};
+use aws_sdk_dynamodb::types::AttributeValue;
+
+use crate::store::tx::{Part, TxError, UpdateError, Write, busy};
 use crate::platform::accounts::{Account, ApiKeyRecord, Plan, User};
 use crate::platform::error::ApiError;
 use crate::platform::id::Id;
@@ -21,7 +23,7 @@ impl NewAccount {
     pub fn new(name: String, plan: Plan, email: String, user_name: String) -> NewAccount {
         let now = time::now();
         let account = Account { id: Id::generate(), name, plan, created_at: now.clone(), updated_at: now.clone() };
-        let user = User { email, name: user_name, account_id: account.id.clone(), created_at: now };
+        let user = User { email, name: user_name, account_id: account.id.clone(), created_at: now, change_emails: true };
         let (api_key, key) = new_key(&user);
         NewAccount { account, user, api_key, key }
     }
@@ -102,7 +104,7 @@ impl AccountsTable<'_> {
 
     /// Adds a user to an existing account (the account's existence is part of the condition).
     pub async fn add_user(&self, account_id: &Id, email: String, name: String) -> Result<User, ApiError> {
-        let user = User { email, name, account_id: account_id.clone(), created_at: time::now() };
+        let user = User { email, name, account_id: account_id.clone(), created_at: time::now(), change_emails: true };
         let writes = vec![Write::check(Part::Account, keys::account(account_id)).only_if("attribute_exists(#pk)"), user_write(&user)?];
         self.db.transact(writes).await.map_err(|err| match err {
             TxError::Condition(Part::Account) => ApiError::NotFound("account"),
@@ -160,8 +162,22 @@ impl AccountsTable<'_> {
 
     /// Every user's email, for notifications (GSI1 on the account; users per account are few).
     pub async fn account_user_emails(&self, account_id: &Id) -> Result<Vec<String>, ApiError> {
+        Ok(self.account_users(account_id).await?.into_iter().map(|u| u.email).collect())
+    }
+
+    /// The account's users (one Query of the account's GSI1 list).
+    pub async fn account_users(&self, account_id: &Id) -> Result<Vec<User>, ApiError> {
         let items = self.db.indexed(keys::account_partition(account_id), prefix::USER, false, 1000).await?;
-        let users = items.into_iter().map(keys::parse::<User>).collect::<Result<Vec<_>, _>>()?;
-        Ok(users.into_iter().map(|u| u.email).collect())
+        items.into_iter().map(keys::parse::<User>).collect()
+    }
+
+    /// Turns a user's change-notice emails on or off; the user as it now is.
+    pub async fn set_change_emails(&self, email: &str, on: bool) -> Result<User, ApiError> {
+        let write = Write::update(Part::User, keys::user(email)).set("change_emails", AttributeValue::Bool(on)).only_if("attribute_exists(#pk)");
+        match self.db.update_returning(write).await {
+            Ok(item) => keys::parse(item),
+            Err(UpdateError::Condition(_)) => Err(ApiError::NotFound("user")),
+            Err(UpdateError::Other(e)) => Err(e),
+        }
     }
 }

@@ -16,6 +16,7 @@ mod invitations;
 mod leads;
 mod local_http;
 mod local_stream;
+mod notices;
 mod onboards;
 mod openapi;
 mod operations;
