@@ -202,6 +202,37 @@ fn dimensions(account: &Id, flow: &Id, source: &Id, connection: Option<&Id>) -> 
     dimensions
 }
 
+/// One account's deliveries in a batch, as its alarms watch them (`platform::metrics`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DeliveryHealth {
+    /// Buyer steps settled: delivered, rejected by the buyer, or failed.
+    pub settled: u64,
+    pub failed: u64,
+    /// Each settled step's processing time (submission → settled), in milliseconds.
+    pub processing_ms: Vec<u64>,
+}
+
+impl DeliveryHealth {
+    /// Failed out of settled, in percent.
+    pub fn failure_rate(&self) -> f64 {
+        if self.settled == 0 { 0.0 } else { self.failed as f64 * 100.0 / self.settled as f64 }
+    }
+}
+
+/// The batch's settled steps by seller account.
+pub fn delivery_health(events: &[ReportEvent]) -> BTreeMap<Id, DeliveryHealth> {
+    let mut health: BTreeMap<Id, DeliveryHealth> = BTreeMap::new();
+    for event in events {
+        if let ReportEvent::Settled { seller, figure, processing_ms, .. } = event {
+            let account = health.entry(seller.clone()).or_default();
+            account.settled += 1;
+            account.failed += u64::from(*figure == Figure::Failed);
+            account.processing_ms.push(*processing_ms);
+        }
+    }
+    health
+}
+
 /// How a report is cut: by the hour or by the day.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -544,5 +575,19 @@ mod tests {
         let lines: Vec<&str> = csv.split("\r\n").collect();
         assert_eq!(lines.len(), 5, "{csv}");
         assert_eq!(lines[2], r#"2026-12-04T00:00:00Z,3,2,1,1,0,1,0.5000,250,1000,"'=HYPERLINK(""x""), or not: 1",,buyer not set up: 1"#);
+    }
+
+    #[test]
+    fn a_batchs_deliveries_by_account_say_how_many_failed_and_how_fast() {
+        let lead = new_lead("2026-12-05T10:00:00Z");
+        let mut events = report_events(None, &lead);
+        events.extend(report_events(Some(&lead), &settle(&lead, StepOutcome::Success, true, "2026-12-05T10:00:02Z", None)));
+        events.extend(report_events(Some(&lead), &settle(&lead, StepOutcome::Failure, false, "2026-12-05T10:00:05Z", Some("buyer not set up"))));
+        events.extend(report_events(Some(&lead), &settle(&lead, StepOutcome::Failure, true, "2026-12-05T10:00:01Z", Some("criteria"))));
+        let health = delivery_health(&events);
+        let account = &health[&lead.account_id];
+        assert_eq!((account.settled, account.failed, &account.processing_ms), (3, 1, &vec![2_000, 5_000, 1_000]));
+        assert!((account.failure_rate() - 100.0 / 3.0).abs() < 1e-9, "a buyer's rejection is not a failed delivery");
+        assert_eq!(DeliveryHealth::default().failure_rate(), 0.0);
     }
 }

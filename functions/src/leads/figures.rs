@@ -5,6 +5,8 @@
 
 use aws_lambda_events::event::dynamodb::Event;
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
+use shared::leads::domain::reports::delivery_health;
+use shared::platform::metrics::delivery_line;
 use shared::store::Db;
 use shared::store::stream::{report_events, settled_figures};
 
@@ -31,9 +33,12 @@ pub async fn count(db: &Db, event: Event) -> Result<DynamoDbEventResponse, lambd
     }
     match reported {
         Ok(()) => {
-            let events: usize = reports.iter().map(|r| r.events.len()).sum();
-            if events > 0 {
-                tracing::info!(events, records = reports.len(), "report figures counted");
+            let events: Vec<_> = reports.iter().flat_map(|r| r.events.iter().cloned()).collect();
+            if !events.is_empty() {
+                tracing::info!(events = events.len(), records = reports.len(), "report figures counted");
+            }
+            for (account, health) in delivery_health(&events) {
+                println!("{}", delivery_line(account.as_str(), &health));
             }
         }
         Err(uncounted) => {
