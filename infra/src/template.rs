@@ -216,6 +216,12 @@ impl Template {
         Ok(queues)
     }
 
+    /// The batch size of a function's stream event source (DynamoDB or Kinesis).
+    pub fn stream_batch_size(&self, function: &str) -> Option<usize> {
+        let events = self.root["Resources"][function]["Properties"]["Events"].as_mapping()?;
+        events.values().find(|e| e["Type"].as_str() == Some("DynamoDB")).and_then(|e| e["Properties"]["BatchSize"].as_u64()).map(|n| n as usize)
+    }
+
     /// A parameter's default value.
     pub fn parameter_default(&self, name: &str) -> Option<String> {
         s(&self.root["Parameters"][name]["Default"])

@@ -144,6 +144,35 @@ impl Db {
         Ok(out.items.unwrap_or_default())
     }
 
+    /// Every item whose key attributes `keys` (partition, sort) match `partition` and
+    /// `sort_condition` (on `#sk`, with `values`), in the table or an index, in sort-key order,
+    /// read page after page (DynamoDB returns 1 MB at a time).
+    pub(in crate::store) async fn query_all(&self, index: Option<&str>, keys: (&str, &str), partition: String, sort_condition: &str, values: &[(&str, String)]) -> Result<Vec<Item>, ApiError> {
+        let mut found = vec![];
+        let mut start = None;
+        loop {
+            let mut query = self
+                .client()
+                .query()
+                .table_name(&self.table)
+                .set_index_name(index.map(str::to_string))
+                .key_condition_expression(format!("#pk = :pk AND {sort_condition}"))
+                .expression_attribute_names("#pk", keys.0)
+                .expression_attribute_names("#sk", keys.1)
+                .expression_attribute_values(":pk", AttributeValue::S(partition.clone()))
+                .set_exclusive_start_key(start);
+            for (placeholder, value) in values {
+                query = query.expression_attribute_values(*placeholder, AttributeValue::S(value.clone()));
+            }
+            let out = query.send().await?;
+            found.extend(out.items.unwrap_or_default());
+            start = out.last_evaluated_key;
+            if start.is_none() {
+                return Ok(found);
+            }
+        }
+    }
+
     pub(in crate::store) async fn get_as<T: serde::de::DeserializeOwned>(&self, key: &Key) -> Result<Option<T>, ApiError> {
         self.get(key).await?.map(crate::store::keys::parse).transpose()
     }

@@ -148,28 +148,9 @@ impl LeadsTable<'_> {
     pub async fn pending_leads(&self, before: &str) -> Result<Vec<PendingLead>, ApiError> {
         let mut found = vec![];
         for shard in 0..keys::LEAD_SHARDS {
-            let mut start = None;
-            loop {
-                let out = self
-                    .db
-                    .client()
-                    .query()
-                    .table_name(&self.db.table)
-                    .index_name(keys::PENDING_LEADS)
-                    .key_condition_expression("#pk = :pk AND #sk < :before")
-                    .expression_attribute_names("#pk", keys::PENDING_LEADS_PK)
-                    .expression_attribute_names("#sk", keys::PENDING_LEADS_SK)
-                    .expression_attribute_values(":pk", keys::string(format!("PENDING#{shard}")))
-                    .expression_attribute_values(":before", keys::string(before))
-                    .set_exclusive_start_key(start)
-                    .send()
-                    .await?;
-                found.extend(out.items.unwrap_or_default().iter().filter_map(PendingLead::of));
-                start = out.last_evaluated_key;
-                if start.is_none() {
-                    break;
-                }
-            }
+            let keys_of = (keys::PENDING_LEADS_PK, keys::PENDING_LEADS_SK);
+            let items = self.db.query_all(Some(keys::PENDING_LEADS), keys_of, format!("PENDING#{shard}"), "#sk < :before", &[(":before", before.to_string())]).await?;
+            found.extend(items.iter().filter_map(PendingLead::of));
         }
         found.sort_by(|a, b| a.created_at.cmp(&b.created_at));
         Ok(found)

@@ -4,12 +4,13 @@
 //! it holds — and read back with one Query per report.
 //!
 //! Each batch is counted once however often the stream delivers it: a transaction adds a chunk of
-//! consecutive records' sums and puts the chunk's marker (`REPORTED#<first record id>`, listing
-//! the records it covers), so a redelivered batch finds the marker where the chunk started and
-//! skips what it covers. This relies on what Lambda guarantees a stream consumer: a shard's
-//! records in order, a retry starting at the batch's first record or at the record the consumer
-//! reported failed (the first of a chunk not committed), and one consumer per shard (no
-//! `ParallelizationFactor`).
+//! consecutive records' sums and puts the chunk's marker (`REPORTED#<first record id>`: how many
+//! records with something to count it covers, and the last of them), so a redelivered batch
+//! finds the marker where the chunk started and skips what it covers. This relies on what Lambda
+//! guarantees a stream consumer: a shard's records in order, one consumer per shard (no
+//! `ParallelizationFactor`), and — with `BisectBatchOnFunctionError` off, as `lead-figures` has it
+//! — a retry that starts at the batch's first record or at the record the consumer reported (the
+//! first of a chunk not committed) and holds at least the records it held before.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
@@ -24,8 +25,6 @@ use crate::store::tx::{MAX_TRANSACTION_ITEMS, Part, TxError, Write, busy};
 
 /// Longer than the stream keeps a record (24 h): a redelivered batch always finds its marker.
 const MARKER_TTL: Duration = Duration::from_secs(2 * 86_400);
-/// Records one chunk's marker lists at most (their ids keep it within a few kilobytes).
-const MAX_CHUNK_RECORDS: usize = 100;
 
 /// One stream record, by its id, and what it adds to reports (nothing, for most records).
 #[derive(Clone, Debug)]
@@ -122,12 +121,13 @@ fn figures_of(item: &Item) -> Figures {
     figures
 }
 
-/// How far, from `start`, one transaction reaches: at most `MAX_CHUNK_RECORDS` records and as
-/// many as keep its writes (a bucket each, and the marker) within a transaction's limit.
+/// How far, from `start`, one transaction reaches: as many records as keep its writes (a
+/// bucket each, and the marker) within a transaction's limit — however many, when they touch
+/// few reports (a busy flow's whole batch is one transaction).
 fn chunk_end(records: &[StreamedEvents], start: usize) -> usize {
     let mut buckets = BTreeSet::new();
     let mut end = start;
-    while end < records.len() && end - start < MAX_CHUNK_RECORDS {
+    while end < records.len() {
         let more: BTreeSet<_> = aggregate(&records[end].events).into_keys().collect();
         let merged = buckets.union(&more).count();
         if end > start && merged + 1 > MAX_TRANSACTION_ITEMS {
@@ -139,22 +139,27 @@ fn chunk_end(records: &[StreamedEvents], start: usize) -> usize {
     end
 }
 
-/// Where a chunk committed before ends in this batch: `covered` (its records, in order) matched
-/// from `start`, skipping records with nothing to count (the marker does not list them). `Ok(end,
-/// rest)`: the batch resumes at `end`; `rest` are covered records beyond the batch's end.
-fn skip_covered<'a>(records: &[StreamedEvents], start: usize, covered: &'a [String]) -> Result<(usize, &'a [String]), String> {
-    let (mut at, mut matched) = (start, 0);
-    while at < records.len() && matched < covered.len() {
-        if records[at].events.is_empty() {
-            at += 1;
-        } else if records[at].record_id == covered[matched] {
-            at += 1;
-            matched += 1;
-        } else {
-            return Err(format!("record {} is not the counted {}", records[at].record_id, covered[matched]));
-        }
+/// What a chunk's marker says: how many records with something to count it covers, from the one
+/// it is named after, and the last of them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Covered {
+    records: usize,
+    last: String,
+}
+
+/// Where a chunk counted before ends in this batch, from `start` (its first record): `covered`'s
+/// records with something to count, skipping those without (the marker does not count them).
+fn skip_covered(records: &[StreamedEvents], start: usize, covered: &Covered) -> Result<usize, String> {
+    let (mut at, mut seen) = (start, 0);
+    while at < records.len() && seen < covered.records {
+        seen += usize::from(!records[at].events.is_empty());
+        at += 1;
     }
-    Ok((at, &covered[matched..]))
+    match records[..at].iter().rev().find(|r| !r.events.is_empty()) {
+        Some(last) if seen == covered.records && last.record_id == covered.last => Ok(at),
+        Some(_) if seen == covered.records => Err(format!("the records from {} are not those counted before (up to {})", records[start].record_id, covered.last)),
+        _ => Err(format!("a batch ended inside the {} records counted from {} (a bisected batch?)", covered.records, records[start].record_id)),
+    }
 }
 
 impl LeadsTable<'_> {
@@ -169,19 +174,15 @@ impl LeadsTable<'_> {
             }
             let failed = |error| Uncounted { from: at, error };
             if let Some(covered) = self.covered_by(&records[at].record_id).await.map_err(failed)? {
-                let (end, rest) = skip_covered(records, at, &covered).map_err(|e| failed(ApiError::Internal(format!("reports: {e}"))))?;
-                if let Some(next) = rest.first() {
-                    // The batch ended inside the chunk: the next one starts at `next`.
-                    self.put_marker(next, rest).await.map_err(|e| Uncounted { from: end, error: e })?;
-                }
-                at = end;
+                at = skip_covered(records, at, &covered).map_err(|e| failed(ApiError::Internal(format!("reports: {e}"))))?;
                 continue;
             }
             let end = chunk_end(records, at);
             let chunk = &records[at..end];
-            let ids: Vec<String> = chunk.iter().filter(|r| !r.events.is_empty()).map(|r| r.record_id.clone()).collect();
+            let counted: Vec<&StreamedEvents> = chunk.iter().filter(|r| !r.events.is_empty()).collect();
+            let covered = Covered { records: counted.len(), last: counted[counted.len() - 1].record_id.clone() };
             let events: Vec<ReportEvent> = chunk.iter().flat_map(|r| r.events.iter().cloned()).collect();
-            let mut writes = vec![marker_write(&ids[0], &ids).only_if("attribute_not_exists(#pk)")];
+            let mut writes = vec![marker_write(&records[at].record_id, &covered)];
             writes.extend(aggregate(&events).iter().map(|((dimension, bucket), figures)| add_figures(Key { pk: partition(dimension), sk: sort_key(bucket) }, figures)));
             match self.db.transact(writes).await {
                 Ok(()) => at = end,
@@ -195,62 +196,35 @@ impl LeadsTable<'_> {
         Ok(())
     }
 
-    /// The records of the chunk counted from `record_id` on, if one was.
-    async fn covered_by(&self, record_id: &str) -> Result<Option<Vec<String>>, ApiError> {
+    /// What the chunk counted from `record_id` on covers, if one was.
+    async fn covered_by(&self, record_id: &str) -> Result<Option<Covered>, ApiError> {
         let Some(item) = self.db.get(&marker(record_id)).await? else { return Ok(None) };
-        let records = item.get("records").and_then(|v| v.as_l().ok()).ok_or_else(|| ApiError::Internal("a report marker without records".into()))?;
-        Ok(Some(records.iter().filter_map(|v| v.as_s().ok().cloned()).collect()))
-    }
-
-    async fn put_marker(&self, first: &str, records: &[String]) -> Result<(), ApiError> {
-        self.db.transact(vec![marker_write(first, records)]).await.map_err(|e| match e {
-            TxError::Busy => busy(),
-            TxError::Other(e) => e,
-            TxError::Condition(part) => ApiError::Internal(format!("a report marker's {part:?} condition")),
-        })
+        let records = item.get("records").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok());
+        let last = item.get("last").and_then(|v| v.as_s().ok()).cloned();
+        match (records, last) {
+            (Some(records), Some(last)) => Ok(Some(Covered { records, last })),
+            _ => Err(ApiError::Internal(format!("the report marker of {record_id} says nothing"))),
+        }
     }
 
     /// A report's buckets in `range` that hold anything (one Query, paged by DynamoDB past
     /// 1 MB: a 31-day hourly report is 744 items at most).
     pub async fn report(&self, dimension: &Dimension, range: &ReportRange) -> Result<BTreeMap<Bucket, Figures>, ApiError> {
         let (first, last) = range.bounds();
-        let mut buckets = BTreeMap::new();
-        let mut start: Option<Item> = None;
-        loop {
-            let out = self
-                .db
-                .client()
-                .query()
-                .table_name(&self.db.table)
-                .key_condition_expression("#pk = :pk AND #sk BETWEEN :first AND :last")
-                .expression_attribute_names("#pk", keys::PK)
-                .expression_attribute_names("#sk", keys::SK)
-                .expression_attribute_values(":pk", keys::string(partition(dimension)))
-                .expression_attribute_values(":first", keys::string(sort_key(&first)))
-                .expression_attribute_values(":last", keys::string(sort_key(&last)))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await?;
-            for item in out.items.unwrap_or_default() {
-                if let Some(bucket) = item.get(keys::SK).and_then(|v| v.as_s().ok()).and_then(|sk| bucket_of(sk)) {
-                    buckets.insert(bucket, figures_of(&item));
-                }
-            }
-            match out.last_evaluated_key {
-                Some(key) => start = Some(key),
-                None => return Ok(buckets),
-            }
-        }
+        let values = [(":first", sort_key(&first)), (":last", sort_key(&last))];
+        let items = self.db.query_all(None, (keys::PK, keys::SK), partition(dimension), "#sk BETWEEN :first AND :last", &values).await?;
+        Ok(items.iter().filter_map(|item| Some((bucket_of(item.get(keys::SK)?.as_s().ok()?)?, figures_of(item)))).collect())
     }
 }
 
-fn marker_write(first: &str, records: &[String]) -> Write {
+fn marker_write(first: &str, covered: &Covered) -> Write {
     let key = marker(first);
     let mut item = key.to_item();
     item.insert(keys::TYPE.into(), keys::string(ItemType::ReportedRecords.as_str()));
-    item.insert("records".into(), AttributeValue::L(records.iter().map(|r| keys::string(r.as_str())).collect()));
+    item.insert("records".into(), AttributeValue::N(covered.records.to_string()));
+    item.insert("last".into(), keys::string(covered.last.as_str()));
     item.insert(keys::TTL.into(), keys::expires_after(MARKER_TTL));
-    Write::put(Part::Reported, key, item)
+    Write::put(Part::Reported, key, item).only_if("attribute_not_exists(#pk)")
 }
 
 #[cfg(test)]
@@ -274,14 +248,14 @@ mod tests {
     }
 
     #[test]
-    fn a_redelivered_batch_skips_what_a_marker_covers_and_hands_on_what_it_did_not_reach() {
-        let covered: Vec<String> = ["a", "c", "d"].map(String::from).to_vec();
+    fn a_redelivered_batch_skips_what_a_marker_covers() {
+        let covered = Covered { records: 3, last: "d".into() };
         let batch = [record("a", 1), record("b", 0), record("c", 1), record("d", 1), record("e", 1)];
-        assert_eq!(skip_covered(&batch, 0, &covered).unwrap(), (4, &[][..]));
-        // A shorter batch (bisected, say): the rest is for the next one, which starts at "d".
-        let short = [record("a", 1), record("b", 0), record("c", 1)];
-        assert_eq!(skip_covered(&short, 0, &covered).unwrap(), (3, &covered[2..]));
-        assert!(skip_covered(&[record("a", 1), record("x", 1)], 0, &covered).is_err(), "not the records counted");
+        assert_eq!(skip_covered(&batch, 0, &covered), Ok(4));
+        // Longer than before (more records came since): the rest is new.
+        assert_eq!(skip_covered(&[record("x", 0), record("a", 1), record("c", 1), record("d", 1), record("f", 1)], 1, &covered), Ok(4));
+        assert!(skip_covered(&[record("a", 1), record("b", 0), record("c", 1)], 0, &covered).is_err(), "shorter than what was counted");
+        assert!(skip_covered(&[record("a", 1), record("c", 1), record("x", 1)], 0, &covered).is_err(), "not the records counted");
     }
 
     #[test]
@@ -290,8 +264,10 @@ mod tests {
         let records: Vec<StreamedEvents> = (0..30).map(|i| record(&i.to_string(), 1)).collect();
         assert_eq!(chunk_end(&records, 0), 12);
         assert_eq!(chunk_end(&records, 28), 30);
-        let empty: Vec<StreamedEvents> = (0..150).map(|i| record(&i.to_string(), 0)).collect();
-        assert_eq!(chunk_end(&empty, 0), MAX_CHUNK_RECORDS);
+        // Records of the same reports: one transaction however many.
+        let same = record("s", 1);
+        let busy: Vec<StreamedEvents> = (0..1000).map(|i| StreamedEvents { record_id: i.to_string(), events: same.events.clone() }).collect();
+        assert_eq!(chunk_end(&busy, 0), 1000);
     }
 
     #[test]

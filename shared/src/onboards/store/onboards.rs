@@ -41,30 +41,8 @@ impl OnboardsTable<'_> {
     /// Every completed onboard whose setup has not succeeded (pending, or failed), completed
     /// before `before`, oldest first, across accounts: one Query of the sparse index.
     pub async fn unfinished_setups(&self, before: &str) -> Result<Vec<Onboard>, ApiError> {
-        let mut found = vec![];
-        let mut start = None;
-        loop {
-            let out = self
-                .db.client()
-                .query()
-                .table_name(&self.db.table)
-                .index_name(keys::GSI1)
-                .key_condition_expression("#pk = :pk AND #sk < :before")
-                .expression_attribute_names("#pk", keys::GSI1_PK)
-                .expression_attribute_names("#sk", keys::GSI1_SK)
-                .expression_attribute_values(":pk", keys::string(keys::UNFINISHED_SETUPS))
-                .expression_attribute_values(":before", keys::string(before))
-                .set_exclusive_start_key(start)
-                .send()
-                .await?;
-            for item in out.items.unwrap_or_default() {
-                found.push(keys::parse(item)?);
-            }
-            start = out.last_evaluated_key;
-            if start.is_none() {
-                return Ok(found);
-            }
-        }
+        let items = self.db.query_all(Some(keys::GSI1), (keys::GSI1_PK, keys::GSI1_SK), keys::UNFINISHED_SETUPS.to_string(), "#sk < :before", &[(":before", before.to_string())]).await?;
+        items.into_iter().map(keys::parse).collect()
     }
 
     /// An operator's re-run of an unfinished setup. A failed onboard is completed again, which
