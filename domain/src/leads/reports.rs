@@ -3,9 +3,10 @@
 //! per report and time bucket — the writes a batch makes, however many leads it holds.
 //!
 //! A report is a dimension (the account, one of its flows, one of its sources across its flows, a
-//! connection) and a bucket (an hour or a day, UTC). A connection's report is one for both of its
-//! sides: the leads that came into a flow over it (a source's submissions, a seller's deliveries,
-//! as the receiving flow decided) and the buyer steps that settled over it. Processing time (submission → a buyer
+//! connection in one direction) and a bucket (an hour or a day, UTC). A connection's report is
+//! the same for both of its sides, one per direction (the side the leads came from): the leads
+//! that came into a flow over it (a source's submissions, a seller's deliveries, as the receiving
+//! flow decided) and the buyer steps that settled over it. Processing time (submission → a buyer
 //! step settled) is kept as counts in fixed histogram bins, so buckets add up exactly and any
 //! range's p50/p95 come from the summed bins.
 
@@ -14,7 +15,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::leads::delivery::Figure;
-use crate::leads::lead::{Lead, Outcome, StepOutcome};
+use crate::leads::lead::{Lead, Origin, Outcome, StepOutcome};
 use crate::platform::id::Id;
 use crate::platform::time::Timestamp;
 
@@ -28,8 +29,8 @@ pub enum Dimension {
     Flow { account: Id, flow: Id },
     /// A partner (its entity) as a source of any of the account's flows.
     Source { account: Id, entity: Id },
-    /// Both sides of a connection.
-    Connection(Id),
+    /// A connection, the leads `from` one of its sides sent over it (both sides read it).
+    Connection { connection: Id, from: Id },
 }
 
 /// An hour (`2026-12-05T10`) or a day (`2026-12-05`), UTC.
@@ -50,7 +51,8 @@ impl Bucket {
 #[derive(Clone, Debug, PartialEq)]
 pub enum ReportEvent {
     /// A lead came into a flow: accepted, or rejected with its reason.
-    Submitted { account: Id, flow: Id, source: Id, connection: Option<Id>, accepted: bool, reason: Option<String>, at: Timestamp },
+    /// `origin`: the account and connection it came over, if it did.
+    Submitted { account: Id, flow: Id, source: Id, origin: Option<Origin>, accepted: bool, reason: Option<String>, at: Timestamp },
     /// A buyer step settled over a connection: delivered (and accepted), rejected by the buyer's
     /// flow, or failed, with its reason and how long after the submission.
     Settled { seller: Id, flow: Id, source: Id, connection: Id, figure: Figure, reason: Option<String>, processing_ms: u64, at: Timestamp },
@@ -64,7 +66,7 @@ pub fn report_events(before: Option<&Lead>, after: &Lead) -> Vec<ReportEvent> {
             account: after.account_id.clone(),
             flow: after.flow_id.clone(),
             source: after.source.entity.id.clone(),
-            connection: after.origin.as_ref().map(|o| o.connection_id.clone()),
+            origin: after.origin.clone(),
             accepted: after.outcome == Outcome::Success,
             reason: after.reason.clone(),
             at: after.created_at.clone(),
@@ -167,8 +169,8 @@ pub fn aggregate(events: &[ReportEvent]) -> BTreeMap<(Dimension, Bucket), Figure
     let mut sums: BTreeMap<(Dimension, Bucket), Figures> = BTreeMap::new();
     for event in events {
         let (dimensions, at) = match event {
-            ReportEvent::Submitted { account, flow, source, connection, at, .. } => (dimensions(account, flow, source, connection.as_ref()), at),
-            ReportEvent::Settled { seller, flow, source, connection, at, .. } => (dimensions(seller, flow, source, Some(connection)), at),
+            ReportEvent::Submitted { account, flow, source, origin, at, .. } => (dimensions(account, flow, source, origin.as_ref().map(|o| (&o.connection_id, &o.account_id))), at),
+            ReportEvent::Settled { seller, flow, source, connection, at, .. } => (dimensions(seller, flow, source, Some((connection, seller))), at),
         };
         for dimension in dimensions {
             for bucket in Bucket::of(at) {
@@ -191,14 +193,14 @@ pub fn aggregate(events: &[ReportEvent]) -> BTreeMap<(Dimension, Bucket), Figure
 }
 
 /// The reports a lead's event counts in: its account's, its flow's, its source's, and the
-/// connection's it came or went over.
-fn dimensions(account: &Id, flow: &Id, source: &Id, connection: Option<&Id>) -> Vec<Dimension> {
+/// connection's it came or went over (`(connection, from)`: the side it came from).
+fn dimensions(account: &Id, flow: &Id, source: &Id, over: Option<(&Id, &Id)>) -> Vec<Dimension> {
     let mut dimensions = vec![
         Dimension::Account(account.clone()),
         Dimension::Flow { account: account.clone(), flow: flow.clone() },
         Dimension::Source { account: account.clone(), entity: source.clone() },
     ];
-    dimensions.extend(connection.map(|c| Dimension::Connection(c.clone())));
+    dimensions.extend(over.map(|(connection, from)| Dimension::Connection { connection: connection.clone(), from: from.clone() }));
     dimensions
 }
 

@@ -4,7 +4,9 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use shared::leads::domain::reports::{Dimension, Report, ReportRange};
+use std::collections::BTreeMap;
+
+use shared::leads::domain::reports::{Bucket, Dimension, Figures, Report, ReportRange};
 use shared::platform::auth::authenticate;
 use shared::platform::http::{HandlerResult, json, path_id, query_param};
 use shared::platform::time;
@@ -34,17 +36,48 @@ pub async fn source(db: &Db, req: Request) -> HandlerResult {
 }
 
 /// `GET /reports/connections/{id}`: one of the caller's connections, either side (the report is
-/// the same for both: the leads that went over it).
+/// the same for both: the leads that went over it); `?direction=sent|received|both` (the default):
+/// the leads the caller sent over it, those its partner sent, or all.
 pub async fn connection(db: &Db, req: Request) -> HandlerResult {
     let caller = authenticate(db, &req).await?;
     let id = path_id(&req, "id")?;
+    let from = match query_param(&req, "direction").as_deref() {
+        None | Some("both") => vec![Side::Mine, Side::Theirs],
+        Some("sent") => vec![Side::Mine],
+        Some("received") => vec![Side::Theirs],
+        Some(_) => return Err(ApiError::BadRequest("direction: must be sent, received or both".into())),
+    };
     let connection = db.partners().connection(&caller.account_id, &id).await?.ok_or(ApiError::NotFound("connection"))?;
-    report(db, &req, Dimension::Connection(connection.id)).await
+    let dimensions = from.into_iter().map(|side| Dimension::Connection {
+        connection: connection.id.clone(),
+        from: match side {
+            Side::Mine => connection.account_id.clone(),
+            Side::Theirs => connection.connected_account.id.clone(),
+        },
+    });
+    report_of(db, &req, &dimensions.collect::<Vec<_>>()).await
+}
+
+enum Side {
+    Mine,
+    Theirs,
 }
 
 async fn report(db: &Db, req: &Request, dimension: Dimension) -> HandlerResult {
+    report_of(db, req, &[dimension]).await
+}
+
+/// The sum of `dimensions`' reports over the range the request asks for.
+async fn report_of(db: &Db, req: &Request, dimensions: &[Dimension]) -> HandlerResult {
     let range = ReportRange::parse(query_param(req, "granularity").as_deref(), query_param(req, "from").as_deref(), query_param(req, "to").as_deref(), &time::now()[..10])?;
-    let report = Report::new(&range, &db.leads().report(&dimension, &range).await?);
+    let leads = db.leads();
+    let mut buckets: BTreeMap<Bucket, Figures> = BTreeMap::new();
+    for dimension in dimensions {
+        for (bucket, figures) in leads.report(dimension, &range).await? {
+            buckets.entry(bucket).or_default().add(&figures);
+        }
+    }
+    let report = Report::new(&range, &buckets);
     let wants_csv = req.headers().get("accept").and_then(|v| v.to_str().ok()).is_some_and(|accept| accept.contains("text/csv"));
     if !wants_csv {
         return json(StatusCode::OK, &report);

@@ -41,11 +41,21 @@ async fn reports_count_what_the_leads_did_for_each_side_that_may_read_them() {
     let vendor_entity = entity_for(&w.env, &w.seller, &w.vendor).await;
     let source: Value = w.env.get(&format!("/reports/sources/{vendor_entity}"), &w.seller).await.expect(200);
     assert_eq!((total(&source, "submitted"), total(&source, "delivered")), (3, 3));
-    // The vendor's connection: its two submissions, the same report on both sides.
+    // The vendor's connection: its two submissions, the same report on both sides, each side
+    // reading it by direction too.
     for side in [&w.seller, &w.vendor] {
         let connection: Value = w.env.get(&format!("/reports/connections/{}", w.vendor_connection_id), side).await.expect(200);
         assert_eq!((total(&connection, "submitted"), total(&connection, "delivered")), (2, 0), "{connection}");
     }
+    let by = |side: &'static str, direction: &str| {
+        let (env, uri) = (&w.env, format!("/reports/connections/{}?direction={direction}", w.vendor_connection_id));
+        let side = if side == "seller" { &w.seller } else { &w.vendor };
+        async move { total(&env.get(&uri, side).await.expect::<Value>(200), "submitted") }
+    };
+    assert_eq!((by("seller", "received").await, by("seller", "sent").await, by("vendor", "sent").await, by("vendor", "received").await), (2, 0, 2, 0));
+    let refused = w.env.get(&format!("/reports/connections/{}?direction=up", w.vendor_connection_id), &w.seller).await;
+    assert_error(&refused, 400, "bad request");
+    assert_eq!(refused.body["details"], "direction: must be sent, received or both");
     // The buyer's connection: three delivered, and three that came into the buyer's flow.
     for side in [&w.seller, &w.buyer] {
         let connection: Value = w.env.get(&format!("/reports/connections/{}", w.connection_id), side).await.expect(200);
@@ -98,7 +108,7 @@ async fn each_stream_record_is_counted_in_reports_once() {
             account: account.clone(),
             flow: shared::Id::generate(),
             source: shared::Id::generate(),
-            connection: None,
+            origin: None,
             accepted: true,
             reason: None,
             at: shared::platform::time::now(),

@@ -45,7 +45,7 @@ fn partition(dimension: &Dimension) -> String {
         Dimension::Account(account) => format!("REPORT#{account}"),
         Dimension::Flow { account, flow } => format!("REPORT#{account}#FLOW#{flow}"),
         Dimension::Source { account, entity } => format!("REPORT#{account}#SOURCE#{entity}"),
-        Dimension::Connection(connection) => format!("REPORT#CONNECTION#{connection}"),
+        Dimension::Connection { connection, from } => format!("REPORT#CONNECTION#{connection}#FROM#{from}"),
     }
 }
 
