@@ -276,7 +276,7 @@ async function report(container, path, subject) {
   const r = reply.body, t = r.total, buckets = r.buckets;
   const settled = t.delivered + t.buyer_rejected + t.failed;
   const summary = element("p", {}, label + ": " + count(t.submitted, "lead", "leads") + " came in (" + t.accepted + " accepted, " + t.rejected + " rejected); "
-    + count(t.delivered, "delivery", "deliveries") + " accepted by buyers, " + t.buyer_rejected + " rejected by buyers, " + t.failed + " failed"
+    + count(t.delivered, "delivery", "deliveries") + " accepted by buyers, " + t.buyer_rejected + " rejected by buyers, " + t.failed + " failed, " + t.skipped + " not attempted"
     + (settled ? "; success rate " + percent(t.success_rate) + "." : "."));
   const maxVolume = Math.max(1, ...buckets.map((b) => Math.max(b.submitted, b.delivered)));
   const charts = element("div", { class: "charts" });
@@ -291,19 +291,19 @@ async function report(container, path, subject) {
   const table = element("table", { class: "report-table" });
   table.append(element("caption", {}, "Each " + granularity + " of " + subject));
   const head = element("tr");
-  for (const h of ["When", "In", "Accepted", "Rejected", "Delivered", "Rejected by buyers", "Failed", "Success rate"]) head.append(element("th", { scope: "col" }, h));
+  for (const h of ["When", "In", "Accepted", "Rejected", "Delivered", "Rejected by buyers", "Failed", "Not attempted", "Success rate"]) head.append(element("th", { scope: "col" }, h));
   table.append(element("thead"), element("tbody"));
   table.tHead.append(head);
   for (const b of buckets) {
     const row = element("tr");
     row.append(element("th", { scope: "row" }, bucketLabel(b.start, granularity)));
-    for (const v of [b.submitted, b.accepted, b.rejected, b.delivered, b.buyer_rejected, b.failed, percent(b.success_rate)]) row.append(element("td", {}, String(v)));
+    for (const v of [b.submitted, b.accepted, b.rejected, b.delivered, b.buyer_rejected, b.failed, b.skipped, percent(b.success_rate)]) row.append(element("td", {}, String(v)));
     table.tBodies[0].append(row);
   }
   const numbers = element("details");
   numbers.append(element("summary", {}, "The numbers behind the charts"), element("div", { class: "table-scroll", tabindex: "0", role: "region", "aria-label": "Each " + granularity + " of " + subject }, undefined));
   numbers.lastChild.append(table);
-  body.replaceChildren(summary, charts, speed, reasonList("Why leads were rejected", t.rejected_by_reason), reasonList("Why buyers rejected them", t.buyer_rejected_by_reason), reasonList("Why deliveries failed", t.failed_by_reason), numbers);
+  body.replaceChildren(summary, charts, speed, reasonList("Why leads were rejected", t.rejected_by_reason), reasonList("Why buyers rejected them", t.buyer_rejected_by_reason), reasonList("Why deliveries failed", t.failed_by_reason), reasonList("Why buyer steps were not attempted", t.skipped_by_reason), numbers);
 }
 
 asSignedIn(() => {

@@ -804,7 +804,7 @@ test("the dashboard's charts show what the leads did, with the numbers in a tabl
     return row.locator("td").allTextContents();
   };
   await page.locator("#account-report .report-body p").first().filter({ hasText: "4 leads came in" }).waitFor();
-  assert.deepEqual(await todayRow("#account-report"), ["4", "3", "1", "3", "0", "0", "100%"]);
+  assert.deepEqual(await todayRow("#account-report"), ["4", "3", "1", "3", "0", "0", "0", "100%"]);
   assert.equal(await page.locator("#account-report svg.chart").count(), 3, "volume in, delivered, success rate");
   const bars = await page.locator("#account-report svg.chart").first().locator("rect title").allTextContents();
   assert.ok(bars.includes(`${today}: 4 leads`), JSON.stringify(bars));
@@ -816,7 +816,7 @@ test("the dashboard's charts show what the leads did, with the numbers in a tabl
   await page.locator("#flows-list li").filter({ hasText: "Charted leads" }).getByRole("link", { name: "Report" }).click();
   await heading(page).filter({ hasText: "Charted leads" }).waitFor();
   await page.locator("#flow-report .report-body p").first().filter({ hasText: "4 leads came in" }).waitFor();
-  assert.deepEqual(await todayRow("#flow-report"), ["4", "3", "1", "3", "0", "0", "100%"]);
+  assert.deepEqual(await todayRow("#flow-report"), ["4", "3", "1", "3", "0", "0", "0", "100%"]);
   await page.locator("#flow-report").getByLabel("Period").selectOption({ label: "Last 48 hours, by hour" });
   await page.locator("#flow-report caption").filter({ hasText: "Each hour" }).waitFor({ state: "attached" });
   const hours = await page.locator("#flow-report tbody tr").count();

@@ -56,6 +56,10 @@ pub enum ReportEvent {
     /// A buyer step settled over a connection: delivered (and accepted), rejected by the buyer's
     /// flow, or failed, with its reason and how long after the submission.
     Settled { seller: Id, flow: Id, source: Id, connection: Id, figure: Figure, reason: Option<String>, processing_ms: u64, at: Timestamp },
+    /// A buyer step not attempted, with its reason (delivery to the buyer not set up, the hop or
+    /// delivery budget used up): when the lead came in, or when its delivery found it so (then
+    /// over its connection).
+    NotAttempted { seller: Id, flow: Id, source: Id, connection: Option<Id>, reason: Option<String>, at: Timestamp },
 }
 
 /// The events of one change of a lead (`before`: none for a new lead).
@@ -74,6 +78,17 @@ pub fn report_events(before: Option<&Lead>, after: &Lead) -> Vec<ReportEvent> {
     }
     let was_pending = |step_id: &Id| before.is_none_or(|b| b.steps.iter().any(|s| &s.step_id == step_id && s.outcome == StepOutcome::Pending));
     for step in after.steps.iter().filter(|s| s.outcome != StepOutcome::Pending && was_pending(&s.step_id)) {
+        if step.outcome == StepOutcome::Skipped {
+            events.push(ReportEvent::NotAttempted {
+                seller: after.account_id.clone(),
+                flow: after.flow_id.clone(),
+                source: after.source.entity.id.clone(),
+                connection: step.connection_id.clone(),
+                reason: step.reason.clone(),
+                at: step.at.clone().unwrap_or_else(|| after.created_at.clone()),
+            });
+            continue;
+        }
         let (Some(connection), Some(figure), Some(at)) = (step.connection_id.clone(), step.figure(), step.at.clone()) else { continue };
         events.push(ReportEvent::Settled {
             seller: after.account_id.clone(),
@@ -108,6 +123,8 @@ pub struct Figures {
     /// Rejected by a buyer's flow (its criteria), by reason.
     pub buyer_rejected_by_reason: BTreeMap<String, u64>,
     pub failed_by_reason: BTreeMap<String, u64>,
+    /// Buyer steps not attempted, by reason (not in the success rate: nothing was tried).
+    pub skipped_by_reason: BTreeMap<String, u64>,
     /// Settled steps by processing-time bin (`PROCESSING_BINS_MS`, then the rest).
     pub processing_bins: [u64; PROCESSING_BINS_MS.len() + 1],
 }
@@ -117,7 +134,12 @@ impl Figures {
         self.submitted += other.submitted;
         self.accepted += other.accepted;
         self.delivered += other.delivered;
-        for (mine, theirs) in [(&mut self.rejected_by_reason, &other.rejected_by_reason), (&mut self.buyer_rejected_by_reason, &other.buyer_rejected_by_reason), (&mut self.failed_by_reason, &other.failed_by_reason)] {
+        for (mine, theirs) in [
+            (&mut self.rejected_by_reason, &other.rejected_by_reason),
+            (&mut self.buyer_rejected_by_reason, &other.buyer_rejected_by_reason),
+            (&mut self.failed_by_reason, &other.failed_by_reason),
+            (&mut self.skipped_by_reason, &other.skipped_by_reason),
+        ] {
             for (reason, n) in theirs {
                 *mine.entry(reason.clone()).or_default() += n;
             }
@@ -171,6 +193,7 @@ pub fn aggregate(events: &[ReportEvent]) -> BTreeMap<(Dimension, Bucket), Figure
         let (dimensions, at) = match event {
             ReportEvent::Submitted { account, flow, source, origin, at, .. } => (dimensions(account, flow, source, origin.as_ref().map(|o| (&o.connection_id, &o.account_id))), at),
             ReportEvent::Settled { seller, flow, source, connection, at, .. } => (dimensions(seller, flow, source, Some((connection, seller))), at),
+            ReportEvent::NotAttempted { seller, flow, source, connection, at, .. } => (dimensions(seller, flow, source, connection.as_ref().map(|c| (c, seller))), at),
         };
         for dimension in dimensions {
             for bucket in Bucket::of(at) {
@@ -185,6 +208,7 @@ pub fn aggregate(events: &[ReportEvent]) -> BTreeMap<(Dimension, Bucket), Figure
                         }
                     }
                     ReportEvent::Settled { figure, reason, processing_ms, .. } => figures.settled(*figure, reason.as_deref(), *processing_ms),
+                    ReportEvent::NotAttempted { reason, .. } => *figures.skipped_by_reason.entry(reason.clone().unwrap_or_else(|| "no reason given".into())).or_default() += 1,
                 }
             }
         }
@@ -367,6 +391,9 @@ pub struct ReportRow {
     pub buyer_rejected_by_reason: BTreeMap<String, u64>,
     pub failed: u64,
     pub failed_by_reason: BTreeMap<String, u64>,
+    /// Buyer steps not attempted (delivery not set up, a budget used up).
+    pub skipped: u64,
+    pub skipped_by_reason: BTreeMap<String, u64>,
     /// Delivered out of the buyer steps that settled (null: none did).
     pub success_rate: Option<f64>,
     /// The bin bound the median processing time is under, in ms (null: nothing settled, or
@@ -397,6 +424,8 @@ impl ReportRow {
             buyer_rejected_by_reason: figures.buyer_rejected_by_reason.clone(),
             failed: sum(&figures.failed_by_reason),
             failed_by_reason: figures.failed_by_reason.clone(),
+            skipped: sum(&figures.skipped_by_reason),
+            skipped_by_reason: figures.skipped_by_reason.clone(),
             success_rate: figures.success_rate(),
             processing_p50_ms: figures.processing_quantile_ms(0.5),
             processing_p95_ms: figures.processing_quantile_ms(0.95),
@@ -435,12 +464,12 @@ impl Report {
     /// The buckets as CSV (RFC 4180), one line each after the header; reasons as
     /// `reason: count` joined by `; `.
     pub fn to_csv(&self) -> String {
-        let mut csv = String::from("start,submitted,accepted,rejected,delivered,buyer_rejected,failed,success_rate,processing_p50_ms,processing_p95_ms,rejection_reasons,buyer_rejection_reasons,failure_reasons\r\n");
+        let mut csv = String::from("start,submitted,accepted,rejected,delivered,buyer_rejected,failed,skipped,success_rate,processing_p50_ms,processing_p95_ms,rejection_reasons,buyer_rejection_reasons,failure_reasons,skip_reasons\r\n");
         let reasons = |map: &BTreeMap<String, u64>| csv_field(&map.iter().map(|(reason, n)| format!("{reason}: {n}")).collect::<Vec<_>>().join("; "));
         let optional = |value: Option<String>| value.unwrap_or_default();
         for row in &self.buckets {
             csv.push_str(&format!(
-                "{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
+                "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\r\n",
                 row.start,
                 row.submitted,
                 row.accepted,
@@ -448,12 +477,14 @@ impl Report {
                 row.delivered,
                 row.buyer_rejected,
                 row.failed,
+                row.skipped,
                 optional(row.success_rate.map(|r| format!("{r:.4}"))),
                 optional(row.processing_p50_ms.map(|v| v.to_string())),
                 optional(row.processing_p95_ms.map(|v| v.to_string())),
                 reasons(&row.rejected_by_reason),
                 reasons(&row.buyer_rejected_by_reason),
                 reasons(&row.failed_by_reason),
+                reasons(&row.skipped_by_reason),
             ));
         }
         csv
@@ -576,7 +607,7 @@ mod tests {
         let csv = report.to_csv();
         let lines: Vec<&str> = csv.split("\r\n").collect();
         assert_eq!(lines.len(), 5, "{csv}");
-        assert_eq!(lines[2], r#"2026-12-04T00:00:00Z,3,2,1,1,0,1,0.5000,250,1000,"'=HYPERLINK(""x""), or not: 1",,buyer not set up: 1"#);
+        assert_eq!(lines[2], r#"2026-12-04T00:00:00Z,3,2,1,1,0,1,0,0.5000,250,1000,"'=HYPERLINK(""x""), or not: 1",,buyer not set up: 1,"#);
     }
 
     #[test]
@@ -591,5 +622,21 @@ mod tests {
         assert_eq!((account.settled, account.failed, &account.processing_ms), (3, 1, &vec![2_000, 5_000, 1_000]));
         assert!((account.failure_rate() - 100.0 / 3.0).abs() < 1e-9, "a buyer's rejection is not a failed delivery");
         assert_eq!(DeliveryHealth::default().failure_rate(), 0.0);
+    }
+
+    #[test]
+    fn a_step_not_attempted_counts_with_its_reason_outside_the_success_rate() {
+        let mut lead = new_lead("2026-12-05T10:00:00Z");
+        lead.steps[0].outcome = StepOutcome::Skipped;
+        lead.steps[0].reason = Some("buyer delivery to B is not set up".into());
+        let events = report_events(None, &lead);
+        assert!(matches!(events.as_slice(), [ReportEvent::Submitted { .. }, ReportEvent::NotAttempted { connection: None, .. }]), "{events:?}");
+        let day = &aggregate(&events)[&(Dimension::Flow { account: lead.account_id.clone(), flow: lead.flow_id.clone() }, Bucket::Day("2026-12-05".into()))];
+        assert_eq!(day.skipped_by_reason, BTreeMap::from([("buyer delivery to B is not set up".to_string(), 1)]));
+        assert_eq!(day.success_rate(), None, "nothing was tried");
+        // Found so at delivery: over its connection.
+        let pending = new_lead("2026-12-05T10:00:00Z");
+        let skipped = settle(&pending, StepOutcome::Skipped, false, "2026-12-05T10:00:02Z", Some("buyer delivery to B is not set up"));
+        assert!(matches!(report_events(Some(&pending), &skipped).as_slice(), [ReportEvent::NotAttempted { connection: Some(_), .. }]));
     }
 }

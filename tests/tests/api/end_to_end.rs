@@ -819,6 +819,7 @@ struct Tally {
     delivered: u64,
     buyer_rejected: std::collections::BTreeMap<String, u64>,
     failed: std::collections::BTreeMap<String, u64>,
+    skipped: std::collections::BTreeMap<String, u64>,
 }
 
 impl Tally {
@@ -832,6 +833,7 @@ impl Tally {
             delivered: n("delivered"),
             buyer_rejected: reasons("buyer_rejected_by_reason"),
             failed: reasons("failed_by_reason"),
+            skipped: reasons("skipped_by_reason"),
         }
     }
 }
@@ -858,13 +860,19 @@ fn expect_lead(expected: &mut Expected, lead: &Lead, source_entity: &str) {
         }
     });
     for step in &lead.steps {
+        let reason = step.reason.clone().unwrap_or_else(|| "no reason given".into());
+        reports.truncate(3);
+        if step.outcome == "skipped" {
+            reports.extend(step.connection_id.as_ref().map(|c| format!("connection {c}")));
+            let hour = step.at.as_deref().unwrap_or(&lead.created_at)[..13].to_string();
+            at(&reports, expected, &hour, &|t| *t.skipped.entry(reason.clone()).or_default() += 1);
+            continue;
+        }
         let (Some(connection), Some(at_time)) = (&step.connection_id, &step.at) else { continue };
         if !matches!(step.outcome.as_str(), "success" | "failure" | "error") {
             continue;
         }
-        reports.truncate(3);
         reports.push(format!("connection {connection}"));
-        let reason = step.reason.clone().unwrap_or_else(|| "no reason given".into());
         at(&reports, expected, &at_time[..13], &|t| match (step.outcome.as_str(), &step.delivered_lead_id) {
             ("success", _) => t.delivered += 1,
             (_, Some(_)) => *t.buyer_rejected.entry(reason.clone()).or_default() += 1,

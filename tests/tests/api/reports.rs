@@ -77,7 +77,7 @@ async fn reports_count_what_the_leads_did_for_each_side_that_may_read_them() {
     let lines: Vec<&str> = text.trim_end().split("\r\n").collect();
     assert!(lines[0].starts_with("start,submitted,accepted,rejected,delivered"), "{text}");
     assert_eq!(lines.len(), 1 + 7);
-    assert!(lines.iter().any(|l| l.starts_with(&format!("{}T00:00:00Z,3,3,0,3,0,0,1.0000", &now[..10]))), "{text}");
+    assert!(lines.iter().any(|l| l.starts_with(&format!("{}T00:00:00Z,3,3,0,3,0,0,0,1.0000", &now[..10]))), "{text}");
 
     // Not the caller's: the same 404 as for what does not exist.
     assert_error(&w.env.get(&format!("/reports/flows/{}", w.seller_flow), &w.vendor).await, 404, "not found");

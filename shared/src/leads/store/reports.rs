@@ -86,7 +86,8 @@ fn add_figures(key: Key, figures: &Figures) -> Write {
             write = write.add(name, number(n));
         }
     }
-    for (prefix, reasons) in [("rejected", &figures.rejected_by_reason), ("buyer_rejected", &figures.buyer_rejected_by_reason), ("failed", &figures.failed_by_reason)] {
+    let reason_counts = [("rejected", &figures.rejected_by_reason), ("buyer_rejected", &figures.buyer_rejected_by_reason), ("failed", &figures.failed_by_reason), ("skipped", &figures.skipped_by_reason)];
+    for (prefix, reasons) in reason_counts {
         for (reason, n) in reasons {
             let suffix = reason_suffix(reason);
             write = write.add(&format!("{prefix}_{suffix}"), number(*n)).set(&format!("reason_{suffix}"), keys::string(reason.as_str()));
@@ -110,6 +111,7 @@ fn figures_of(item: &Item) -> Figures {
             "rejected" => &mut figures.rejected_by_reason,
             "buyer_rejected" => &mut figures.buyer_rejected_by_reason,
             "failed" => &mut figures.failed_by_reason,
+            "skipped" => &mut figures.skipped_by_reason,
             _ => continue,
         };
         let reason = item.get(&format!("reason_{suffix}")).and_then(|v| v.as_s().ok()).cloned().unwrap_or_else(|| suffix.to_string());
@@ -275,6 +277,7 @@ mod tests {
         let mut figures = Figures { submitted: 4, accepted: 3, delivered: 1, ..Figures::default() };
         figures.rejected_by_reason.insert("email is required".into(), 1);
         figures.failed_by_reason.insert("connection revoked".into(), 2);
+        figures.skipped_by_reason.insert("buyer delivery to B is not set up".into(), 1);
         figures.processing_bins[3] = 3;
         figures.processing_bins[10] = 1;
         let write = add_figures(Key { pk: "p".into(), sk: "s".into() }, &figures);
