@@ -1051,6 +1051,15 @@ async fn the_reports_say_what_the_leads_did_hour_by_hour_on_both_sides_after_the
         sum(&|t| t.failed.values().sum()),
         checks.len()
     );
+    // What the delivery alarms read: lead-figures' embedded-metric lines, by account, counting
+    // the failures at the revoked buyer.
+    let failed_at_seller: u64 = stack
+        .log()
+        .lines()
+        .filter(|l| l.contains("\"DeliveryFailureRate\"") && l.contains(&format!("\"Account\":\"{seller_account}\"")))
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok()?["LeadStepsFailed"].as_u64())
+        .sum();
+    assert!(failed_at_seller >= 11, "the metric lines count the 11 failures (a redelivered batch may count again): {failed_at_seller}");
     // The operator's view: nothing is left pending.
     let stuck = stack.admin(&["stuck-leads", "--older-than-minutes", "0"]);
     assert_eq!(stuck["count"], 0, "{stuck}");
