@@ -134,3 +134,33 @@ async fn each_stream_record_is_counted_in_reports_once() {
     assert_eq!(refused.from, 0);
     assert_eq!(submitted().await, 4);
 }
+
+/// A buyer step not attempted (the buyer never set up its delivery) is in the report with its
+/// reason, outside the success rate.
+#[tokio::test]
+async fn a_buyer_step_not_attempted_is_reported_with_its_reason() {
+    let w = world(Plan::Free).await;
+    let late = w.env.account("late").await;
+    api_tests::connect(&w.env, &w.seller, &late).await;
+    let late_entity = entity_for(&w.env, &w.seller, &late).await;
+    let flow: Value = w.env.get(&format!("/flows/{}", w.seller_flow), &w.seller).await.expect(200);
+    let mut steps = flow["steps"].as_array().unwrap().clone();
+    for step in &mut steps {
+        step.as_object_mut().unwrap().remove("active");
+    }
+    steps.push(serde_json::json!({ "type": "recipient", "entity": { "id": late_entity } }));
+    let sources = serde_json::json!([{ "id": flow["sources"][0]["id"], "entity": { "id": flow["sources"][0]["entity"]["id"] } }]);
+    let body = serde_json::json!({ "name": flow["name"], "enabled": true, "fields": flow["fields"], "sources": sources, "steps": steps });
+    w.env.call("PUT", &format!("/flows/{}", w.seller_flow), Some(&w.seller.key), Some(body)).await.expect::<Value>(200);
+    let mut pipeline = w.env.pipeline().await;
+    w.submitted(&w.vendor, serde_json::json!({ "email": "late@example.com" })).await;
+    let messages = pipeline.queued_leads(1).await;
+    assert!(pipeline.deliver_leads(&messages).await.batch_item_failures.is_empty());
+    pipeline.count_figures(1).await;
+
+    let report: Value = w.env.get(&format!("/reports/flows/{}", w.seller_flow), &w.seller).await.expect(200);
+    let skipped = format!("buyer delivery to {} is not set up", late.name);
+    assert_eq!((total(&report, "skipped"), total(&report, "delivered")), (1, 1), "{report}");
+    assert_eq!(report["total"]["skipped_by_reason"], serde_json::json!({ skipped: 1 }));
+    assert_eq!(report["total"]["success_rate"], 1.0, "what was not tried is not a failure");
+}
