@@ -164,3 +164,34 @@ async fn a_buyer_step_not_attempted_is_reported_with_its_reason() {
     assert_eq!(report["total"]["skipped_by_reason"], serde_json::json!({ skipped: 1 }));
     assert_eq!(report["total"]["success_rate"], 1.0, "what was not tried is not a failure");
 }
+
+/// Faults DynamoDB Local never produces, injected at the SDK: a conflict and a throttle are
+/// retried inside the count; a commit whose answer was lost leaves the batch to be delivered
+/// again, which then finds its marker — counted once either way.
+#[tokio::test]
+async fn a_report_count_that_meets_contention_or_a_lost_answer_counts_once() {
+    use api_tests::Fault;
+    let env = api_tests::TestEnv::new().await;
+    let account = shared::Id::generate();
+    let record = |id: &str| StreamedEvents {
+        record_id: format!("{id}-{account}"),
+        events: vec![ReportEvent::Submitted { account: account.clone(), flow: shared::Id::generate(), source: shared::Id::generate(), origin: None, accepted: true, reason: None, at: shared::platform::time::now() }],
+    };
+    let range = ReportRange::parse(None, None, None, &shared::platform::time::now()[..10]).unwrap();
+    let leads = env.db.leads();
+    let submitted = || async { leads.report(&Dimension::Account(account.clone()), &range).await.unwrap().values().map(|f| f.submitted).sum::<u64>() };
+    let batch = [record("1"), record("2")];
+    for fault in [Fault::TransactionConflict, Fault::Throttled] {
+        env.faults.plan(fault, "TransactWriteItems", "REPORTED#");
+    }
+    leads.count_reports(&batch).await.unwrap();
+    assert_eq!(env.faults.clear(), 0, "both were met");
+    assert_eq!(submitted().await, 2);
+
+    let next = [record("3")];
+    env.faults.plan(Fault::ResponseLost, "TransactWriteItems", "REPORTED#");
+    let lost = leads.count_reports(&next).await.expect_err("the answer was lost");
+    assert_eq!((lost.from, env.faults.clear()), (0, 0));
+    leads.count_reports(&next).await.unwrap();
+    assert_eq!(submitted().await, 3, "committed once, redelivered, counted once");
+}
